@@ -1,0 +1,110 @@
+import { KilnError } from '../errors.js';
+import type { TargetConfig } from '../project/types.js';
+import { capabilitiesFor, type Capabilities } from './capabilities.js';
+import * as ddl from './ddl.js';
+import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { EmbeddedDriver } from './embedded-driver.js';
+import { HttpDriver, redactUrl } from './http-driver.js';
+import { quoteString } from './quoting.js';
+import type { Readable } from 'node:stream';
+
+export interface RelationInfo {
+  readonly database: string;
+  readonly name: string;
+  readonly engine: string;
+  readonly isView: boolean;
+}
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly type: string;
+}
+
+/**
+ * kiln's one adapter: ClickHouse SQL and capabilities over a swappable driver (chdb in-process,
+ * or HTTP). Engine differences that are not transport are capability flags, never version checks.
+ */
+export class Adapter {
+  readonly ddl: ddl.DdlContext;
+
+  private constructor(
+    readonly driver: Driver,
+    readonly target: TargetConfig,
+    readonly version: string,
+    readonly capabilities: Capabilities,
+  ) {
+    this.ddl = { capabilities, ...(target.cluster ? { cluster: target.cluster } : {}) };
+  }
+
+  /** Opens the target's warehouse and reads its version once. Unreachable → exit-2 error. */
+  static async connect(target: TargetConfig, opts: { threads?: number } = {}): Promise<Adapter> {
+    const driver: Driver =
+      target.engine === 'embedded'
+        ? EmbeddedDriver.open(target.path!)
+        : new HttpDriver({
+            url: target.url!,
+            username: target.username ?? 'default',
+            password: target.password ?? '',
+            ...(target.settings ? { settings: target.settings } : {}),
+            maxConnections: Math.max(2, opts.threads ?? 4),
+          });
+    let version: string;
+    try {
+      const r = await driver.query<{ v: string }>('SELECT version() AS v');
+      version = r.rows[0]?.v ?? '0';
+    } catch (err) {
+      await driver.close().catch(() => undefined);
+      if (err instanceof KilnError && err.code === 'WAREHOUSE_UNREACHABLE') {
+        throw new KilnError(err.code, `target '${target.name}': ${err.message}`, err.hint ? { hint: err.hint } : {});
+      }
+      const where = target.engine === 'embedded' ? target.path : redactUrl(target.url ?? '');
+      throw new KilnError('WAREHOUSE_UNREACHABLE', `target '${target.name}' (${where}) did not answer SELECT version(): ${(err as Error).message}`, {
+        hint: 'check the target settings in project.yml',
+      });
+    }
+    return new Adapter(driver, target, version, capabilitiesFor(version));
+  }
+
+  execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
+    return this.driver.execute(sql, opts);
+  }
+
+  query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
+    return this.driver.query<T>(sql, opts);
+  }
+
+  insertStream(table: ddl.Relation, body: Readable, format: string, opts?: ExecOptions & { columns?: readonly string[] }): Promise<ExecResult> {
+    return this.driver.insertStream(ddl.rel(table), body, format, opts);
+  }
+
+  async createDatabase(database: string): Promise<void> {
+    await this.execute(ddl.createDatabase(this.ddl, database));
+  }
+
+  /** Tables and views in the given databases (one query: the warehouse state a plan reads). */
+  async listRelations(databases: readonly string[]): Promise<RelationInfo[]> {
+    if (databases.length === 0) return [];
+    const list = databases.map(quoteString).join(', ');
+    const r = await this.query<{ database: string; name: string; engine: string }>(
+      `SELECT database, name, engine FROM system.tables WHERE database IN (${list})`,
+    );
+    return r.rows.map((row) => ({ ...row, isView: row.engine === 'View' }));
+  }
+
+  /** Columns in table order (system.columns lists them so; 18.16 has no `position` to sort by). */
+  async columns(relation: ddl.Relation): Promise<ColumnInfo[]> {
+    const r = await this.query<ColumnInfo>(
+      `SELECT name, type FROM system.columns WHERE database = ${quoteString(relation.database)} AND table = ${quoteString(relation.name)}`,
+    );
+    return r.rows;
+  }
+
+  async countRows(relation: ddl.Relation): Promise<number> {
+    const r = await this.query<{ n: string | number }>(ddl.countRows(relation));
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What a ClickHouse version can do. Derived once from `SELECT version()`; code asks a flag,
+ * never compares versions in place.
+ */
+export interface Capabilities {
+  /** `EXCHANGE TABLES a AND b` (Atomic databases, 21.x+ by default). */
+  readonly exchangeTables: boolean;
+  /** `CREATE OR REPLACE VIEW`. */
+  readonly createOrReplaceView: boolean;
+  /** `DELETE FROM t WHERE …` (lightweight delete, 23.3+). */
+  readonly lightweightDelete: boolean;
+  /** `{name:Type}` query parameters. */
+  readonly queryParameters: boolean;
+  /** The `MySQLDump` input format (22.x+). */
+  readonly mysqlDumpFormat: boolean;
+  /** `WITH name AS (SELECT …)` common table expressions. */
+  readonly ctes: boolean;
+  /** Schema inference for file() and input formats. */
+  readonly schemaInference: boolean;
+  /** `insert_deduplication_token` setting. */
+  readonly insertDeduplicationToken: boolean;
+  /** The `Bool` data type. */
+  readonly bool: boolean;
+}
+
+export function parseVersion(version: string): [number, number] {
+  const [major = 0, minor = 0] = version.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  return [major, minor];
+}
+
+function atLeast(version: string, major: number, minor: number): boolean {
+  const [ma, mi] = parseVersion(version);
+  return ma > major || (ma === major && mi >= minor);
+}
+
+export function capabilitiesFor(version: string): Capabilities {
+  return {
+    exchangeTables: atLeast(version, 21, 1),
+    createOrReplaceView: atLeast(version, 20, 8),
+    lightweightDelete: atLeast(version, 23, 3),
+    queryParameters: atLeast(version, 19, 11),
+    mysqlDumpFormat: atLeast(version, 22, 10),
+    ctes: atLeast(version, 20, 10),
+    schemaInference: atLeast(version, 22, 1),
+    insertDeduplicationToken: atLeast(version, 22, 2),
+    bool: atLeast(version, 21, 12),
+  };
+}

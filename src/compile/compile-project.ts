@@ -1,0 +1,360 @@
+import { createHash } from 'node:crypto';
+import { qualifiedName, quoteIdentifier } from '../adapters/quoting.js';
+import { KilnError, throwAll, type Warning } from '../errors.js';
+import { Dag } from '../graph/dag.js';
+import { didYouMean } from '../project/closest.js';
+import type { Project } from '../project/load-project.js';
+import { mergeConfigs, normalizeConfig } from '../project/node-config.js';
+import type { ModelNode, ParsedProject, SeedNode, SourceNode } from '../project/nodes.js';
+import { readProject } from '../project/read-project.js';
+import type { ColumnSpec, NodeConfig } from '../project/types.js';
+import { resolvePlaceholders } from '../template/placeholders.js';
+import { TemplateEngine, type RenderOutput } from '../template/template-engine.js';
+import { injectCtes } from './ctes.js';
+import type {
+  Manifest,
+  ManifestColumn,
+  ManifestNode,
+  ModelManifestNode,
+  SeedManifestNode,
+  SourceManifestNode,
+} from './manifest.js';
+
+export const KILN_VERSION = '0.1.0';
+
+export interface CompileOptions {
+  readonly invocationId: string;
+  readonly runStartedAt: Date;
+}
+
+/** The result of compiling: the serializable manifest plus what execution needs to re-render. */
+export interface CompiledProject {
+  readonly project: Project;
+  readonly parsed: ParsedProject;
+  readonly manifest: Manifest;
+  readonly dag: Dag;
+  readonly engine: TemplateEngine;
+  readonly warnings: readonly Warning[];
+  /** Re-renders a model (e.g. with is_incremental() true) and resolves its refs like compile did. */
+  renderModel(uniqueId: string, opts: { isIncremental: boolean; vars?: Record<string, unknown> }): string;
+  /** Resolves ref placeholders (and inlines ephemerals) in SQL rendered outside compile, e.g. tests. */
+  resolveSql(sql: string, refs: readonly string[]): string;
+}
+
+interface RenderedModel {
+  readonly node: ModelNode;
+  readonly output: RenderOutput;
+  readonly config: NodeConfig;
+}
+
+/** Project files → rendered models → graph → manifest. Touches no database. */
+export function compileProject(project: Project, opts: CompileOptions): CompiledProject {
+  const warnings: Warning[] = [...project.warnings];
+  const parsed = readProject(project, warnings);
+  const { config: projectConfig, target } = project;
+  const errors: KilnError[] = [];
+
+  const sourceRelations = new Map<string, Map<string, string>>();
+  for (const s of parsed.sources) {
+    const db = typeof s.options.database === 'string' ? s.options.database : target.raw_database;
+    if (!sourceRelations.has(s.sourceName)) sourceRelations.set(s.sourceName, new Map());
+    sourceRelations.get(s.sourceName)!.set(s.tableName, qualifiedName(db, s.identifier));
+  }
+
+  const engine = new TemplateEngine({
+    projectName: projectConfig.name,
+    scope: project.scope,
+    target: { name: target.name, engine: target.engine, database: target.database, raw_database: target.raw_database },
+    runStartedAt: opts.runStartedAt,
+    invocationId: opts.invocationId,
+    sources: sourceRelations,
+    macros: parsed.macros,
+  });
+
+  const rendered = new Map<string, RenderedModel>();
+  const disabled = new Set<string>();
+  for (const node of parsed.models) {
+    try {
+      const output = engine.render({ name: node.name, file: node.originalFilePath, code: node.rawCode });
+      const inline = normalizeConfig(output.config, { file: node.originalFilePath }, warnings);
+      const config = mergeConfigs({ materialized: 'view' }, node.config, inline);
+      if (config.enabled === false) {
+        disabled.add(node.name);
+        continue;
+      }
+      rendered.set(node.name, { node, output, config });
+    } catch (err) {
+      if (err instanceof KilnError) errors.push(err);
+      else throw err;
+    }
+  }
+  warnings.push(...engine.warnings);
+  const seeds = new Map(parsed.seeds.filter((s) => s.config.enabled !== false).map((s) => [s.name, s]));
+  const refable = [...rendered.keys(), ...seeds.keys()];
+
+  for (const { node, output } of rendered.values()) {
+    for (const ref of new Set(output.refs)) {
+      if (rendered.has(ref) || seeds.has(ref)) continue;
+      const line = lineOfCall(node.rawCode, 'ref', ref);
+      errors.push(
+        new KilnError('UNKNOWN_REF', disabled.has(ref) ? `ref('${ref}') points to a disabled model` : `unknown ref '${ref}'`, {
+          location: { file: node.originalFilePath, ...(line ? { line } : {}) },
+          hint: disabled.has(ref) ? `enable '${ref}' or remove the ref` : didYouMean(ref, refable) ?? 'no model or seed has that name',
+        }),
+      );
+    }
+  }
+  throwAll(errors);
+
+  const idOf = (name: string) => rendered.get(name)?.node.uniqueId ?? seeds.get(name)!.uniqueId;
+  const sourceIds = new Map(parsed.sources.map((s) => [`${s.sourceName}.${s.tableName}`, s.uniqueId]));
+  const dependsOn = (r: RenderedModel) => [
+    ...new Set([
+      ...r.output.refs.filter((n) => n !== r.node.name || !rendered.has(n)).map(idOf),
+      ...r.output.sources.map(([s, t]) => sourceIds.get(`${s}.${t}`)!),
+    ]),
+  ];
+  const dag = new Dag([
+    ...[...rendered.values()].map((r) => ({ uniqueId: r.node.uniqueId, dependsOn: dependsOn(r) })),
+    ...[...seeds.values()].map((s) => ({ uniqueId: s.uniqueId, dependsOn: [] })),
+    ...parsed.sources.map((s) => ({ uniqueId: s.uniqueId, dependsOn: [] })),
+  ]);
+  const nameOf = new Map<string, string>([
+    ...[...rendered.values()].map((r) => [r.node.uniqueId, r.node.originalFilePath] as const),
+  ]);
+  dag.assertAcyclic((id) => nameOf.get(id) ?? id);
+
+  const relationOf = (name: string): { database: string; alias: string } => {
+    const cfg = rendered.get(name)?.config ?? seeds.get(name)?.config ?? {};
+    const database = (cfg.database as string | undefined) ?? (cfg.schema as string | undefined) ?? target.database;
+    return { database, alias: (cfg.alias as string | undefined) ?? name };
+  };
+  const isEphemeral = (name: string) => rendered.get(name)?.config.materialized === 'ephemeral';
+  const cteName = (name: string) => quoteIdentifier(`__kiln_cte__${name}`);
+  const resolveRef = (name: string) => {
+    if (isEphemeral(name)) return cteName(name);
+    const r = relationOf(name);
+    return qualifiedName(r.database, r.alias);
+  };
+
+  /** Ephemeral models reachable through ephemeral-only chains, dependencies first. */
+  const ephemeralChain = (refs: readonly string[], seen = new Set<string>()): string[] => {
+    const out: string[] = [];
+    for (const ref of refs) {
+      if (!isEphemeral(ref) || seen.has(ref)) continue;
+      seen.add(ref);
+      out.push(...ephemeralChain(rendered.get(ref)!.output.refs, seen), ref);
+    }
+    return out;
+  };
+  const finishSql = (sql: string, refs: readonly string[]): string => {
+    const body = resolvePlaceholders(sql, resolveRef);
+    const chain = ephemeralChain(refs);
+    if (chain.length === 0) return body;
+    const ctes = chain.map((name) => ({
+      name: cteName(name),
+      sql: resolvePlaceholders(rendered.get(name)!.output.sql, resolveRef).trim(),
+    }));
+    return injectCtes(body, ctes);
+  };
+
+  const macroIdx = macroIndex(parsed, engine.macroNames);
+  const macroId = (name: string) => `macro.${projectConfig.name}.${name}`;
+  const nodes: Record<string, ManifestNode> = {};
+  for (const r of rendered.values()) {
+    const { node, config, output } = r;
+    const rel = relationOf(node.name);
+    const ephemeral = config.materialized === 'ephemeral';
+    const modelNode: ModelManifestNode = {
+      ...baseFields(node, projectConfig.name, config),
+      resource_type: 'model',
+      database: rel.database,
+      schema: rel.database,
+      alias: rel.alias,
+      relation_name: ephemeral ? null : qualifiedName(rel.database, rel.alias),
+      language: 'sql',
+      raw_code: node.rawCode,
+      compiled: true,
+      compiled_code: finishSql(output.sql, output.refs),
+      compiled_path: `${projectConfig.targetPath}/compiled/${node.originalFilePath}`,
+      checksum: { name: 'sha256', checksum: sha256(node.rawCode) },
+      refs: [...new Set(output.refs)].map((name) => ({ name })),
+      sources: uniquePairs(output.sources),
+      depends_on: { nodes: dependsOn(r), macros: macroIdx.depsOf(node.rawCode).map(macroId) },
+    };
+    nodes[node.uniqueId] = modelNode;
+  }
+  for (const seed of seeds.values()) {
+    const rel = relationOf(seed.name);
+    const seedNode: SeedManifestNode = {
+      ...baseFields(seed, projectConfig.name, seed.config),
+      resource_type: 'seed',
+      database: rel.database,
+      schema: rel.database,
+      alias: rel.alias,
+      relation_name: qualifiedName(rel.database, rel.alias),
+      root_path: project.root,
+      checksum: { name: 'sha256', checksum: '' },
+      depends_on: { nodes: [], macros: [] },
+    };
+    nodes[seed.uniqueId] = seedNode;
+  }
+  const sources: Record<string, SourceManifestNode> = {};
+  for (const s of parsed.sources) sources[s.uniqueId] = sourceNode(s, projectConfig.name, target.raw_database);
+
+  const parentMap: Record<string, string[]> = {};
+  const childMap: Record<string, string[]> = {};
+  for (const id of dag.nodeIds.sort()) {
+    parentMap[id] = dag.parents(id).sort();
+    childMap[id] = dag.children(id).sort();
+  }
+  const manifest: Manifest = {
+    metadata: {
+      dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json',
+      kiln_version: KILN_VERSION,
+      generated_at: opts.runStartedAt.toISOString(),
+      invocation_id: opts.invocationId,
+      project_name: projectConfig.name,
+      target_name: target.name,
+      adapter_type: target.engine === 'embedded' ? 'chdb' : 'clickhouse',
+    },
+    nodes,
+    sources,
+    macros: Object.fromEntries(
+      [...macroIdx.macros].map(([name, m]) => [
+        macroId(name),
+        { unique_id: macroId(name), name, original_file_path: m.path, checksum: sha256(m.body) },
+      ]),
+    ),
+    parent_map: parentMap,
+    child_map: childMap,
+  };
+
+  return {
+    project,
+    parsed,
+    manifest,
+    dag,
+    engine,
+    warnings,
+    renderModel(uniqueId, { isIncremental, vars }) {
+      const node = parsed.models.find((m) => m.uniqueId === uniqueId);
+      if (!node) throw new KilnError('INTERNAL', `no model ${uniqueId}`);
+      const output = engine.render({ name: node.name, file: node.originalFilePath, code: node.rawCode, isIncremental, ...(vars ? { vars } : {}) });
+      return finishSql(output.sql, output.refs);
+    },
+    resolveSql(sql, refs) {
+      return finishSql(sql, refs);
+    },
+  };
+}
+
+function baseFields(node: ModelNode | SeedNode, packageName: string, config: NodeConfig) {
+  return {
+    unique_id: node.uniqueId,
+    name: node.name,
+    package_name: packageName,
+    original_file_path: node.originalFilePath,
+    path: node.originalFilePath,
+    fqn: node.fqn,
+    description: node.description,
+    columns: columnsRecord(node.columns),
+    tags: (config.tags as string[] | undefined) ?? [],
+    meta: node.meta,
+    config,
+    patch_path: node.patch ? `${node.patch.file}` : null,
+  };
+}
+
+function sourceNode(s: SourceNode, packageName: string, rawDatabase: string): SourceManifestNode {
+  const database = typeof s.options.database === 'string' ? s.options.database : rawDatabase;
+  return {
+    unique_id: s.uniqueId,
+    resource_type: 'source',
+    name: s.name,
+    source_name: s.sourceName,
+    identifier: s.identifier,
+    database,
+    schema: database,
+    relation_name: qualifiedName(database, s.identifier),
+    loader: s.loader ?? '',
+    package_name: packageName,
+    original_file_path: s.originalFilePath,
+    path: s.originalFilePath,
+    fqn: s.fqn,
+    description: s.description,
+    columns: columnsRecord(s.columns),
+    tags: (s.config.tags as string[] | undefined) ?? [],
+    meta: s.meta,
+    config: s.config,
+    patch_path: null,
+    source_meta: redactSecrets(s.options) as Record<string, unknown>,
+    freshness: s.options.freshness ?? null,
+    loaded_at_field: typeof s.options.loaded_at_field === 'string' ? s.options.loaded_at_field : null,
+  };
+}
+
+function columnsRecord(columns: readonly ColumnSpec[]): Record<string, ManifestColumn> {
+  return Object.fromEntries(
+    columns.map((c) => [c.name, { name: c.name, description: c.description ?? '', data_type: c.data_type ?? null, meta: c.meta ?? {} }]),
+  );
+}
+
+const SECRET_KEY = /pass(word)?|secret|token|credential|api_?key/i;
+
+/** Secrets never reach an artifact. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== '' && v !== null ? '***' : redactSecrets(v)]),
+    );
+  }
+  return value;
+}
+
+function uniquePairs(pairs: ReadonlyArray<readonly [string, string]>): Array<readonly [string, string]> {
+  const seen = new Set<string>();
+  return pairs.filter(([a, b]) => {
+    const key = `${a}.${b}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** 1-based line of the first `fn('name'` call in a template, for error locations. */
+export function lineOfCall(code: string, fn: string, name: string): number | undefined {
+  const re = new RegExp(`${fn}\\s*\\(\\s*(?:['"][^'"]*['"]\\s*,\\s*)?['"]${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]`);
+  const m = re.exec(code);
+  if (!m) return undefined;
+  return code.slice(0, m.index).split('\n').length;
+}
+
+/** Macro bodies by name, and the macros a piece of code calls directly or through other macros. */
+function macroIndex(parsed: ParsedProject, macroNames: ReadonlySet<string>) {
+  const macros = new Map<string, { readonly body: string; readonly path: string }>();
+  for (const file of parsed.macros) {
+    const re = /{%-?\s*(?:macro|test)\s+(\w+)\s*\(([\s\S]*?){%-?\s*end(?:macro|test)\s*-?%}/g;
+    for (const m of file.source.matchAll(re)) {
+      macros.set(macroNames.has(m[1]!) ? m[1]! : `test_${m[1]}`, { body: m[2]!, path: file.path });
+    }
+  }
+  const called = (code: string) => [...macros.keys()].filter((n) => new RegExp(`\\b${n}\\s*\\(`).test(code));
+  const depsOf = (code: string): string[] => {
+    const out = new Set<string>();
+    const queue = called(code);
+    while (queue.length) {
+      const n = queue.pop()!;
+      if (out.has(n)) continue;
+      out.add(n);
+      queue.push(...called(macros.get(n)?.body ?? ''));
+    }
+    return [...out].sort();
+  };
+  return { macros, depsOf };
+}

@@ -1,0 +1,114 @@
+/**
+ * Errors are values: a code, an optional location and a hint. Only `src/cli` turns them into
+ * output and exit codes (see `exitCodeFor`).
+ */
+
+/** Where in the user's project something went wrong. `line`/`column` are 1-based. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/**
+ * `invalid`: the project or invocation is wrong, nothing was executed (exit 2).
+ * `runtime`: something failed while executing (exit 1).
+ */
+export type ErrorKind = 'invalid' | 'runtime';
+
+export type ErrorCode =
+  | 'PROJECT_NOT_FOUND'
+  | 'YAML_INVALID'
+  | 'CONFIG_INVALID'
+  | 'TEMPLATE_ERROR'
+  | 'UNKNOWN_REF'
+  | 'UNKNOWN_SOURCE'
+  | 'UNKNOWN_VAR'
+  | 'UNKNOWN_MACRO'
+  | 'DUPLICATE_NODE'
+  | 'CYCLE'
+  | 'SELECTOR_INVALID'
+  | 'TARGET_INVALID'
+  | 'WAREHOUSE_UNREACHABLE'
+  | 'WAREHOUSE_IN_USE'
+  | 'SQL_ERROR'
+  | 'STATE_INVALID'
+  | 'INTERNAL';
+
+const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'PROJECT_NOT_FOUND',
+  'YAML_INVALID',
+  'CONFIG_INVALID',
+  'TEMPLATE_ERROR',
+  'UNKNOWN_REF',
+  'UNKNOWN_SOURCE',
+  'UNKNOWN_VAR',
+  'UNKNOWN_MACRO',
+  'DUPLICATE_NODE',
+  'CYCLE',
+  'SELECTOR_INVALID',
+  'TARGET_INVALID',
+  'WAREHOUSE_UNREACHABLE',
+  'WAREHOUSE_IN_USE',
+  'STATE_INVALID',
+]);
+
+export class KilnError extends Error {
+  readonly code: ErrorCode;
+  readonly location: SourceLocation | undefined;
+  readonly hint: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { location?: SourceLocation; hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'KilnError';
+    this.code = code;
+    this.location = opts.location;
+    this.hint = opts.hint;
+  }
+
+  get kind(): ErrorKind {
+    return INVALID_CODES.has(this.code) ? 'invalid' : 'runtime';
+  }
+}
+
+/** Several independent problems found in one pass (compile reports them all, not the first). */
+export class KilnErrors extends Error {
+  readonly errors: readonly KilnError[];
+  constructor(errors: readonly KilnError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'KilnErrors';
+    this.errors = errors;
+  }
+}
+
+/** Throws one error or all of them; does nothing for an empty list. */
+export function throwAll(errors: readonly KilnError[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new KilnErrors(errors);
+}
+
+export function formatLocation(loc: SourceLocation | undefined): string {
+  if (!loc) return '';
+  let out = loc.file;
+  if (loc.line !== undefined) out += `:${loc.line}`;
+  if (loc.line !== undefined && loc.column !== undefined) out += `:${loc.column}`;
+  return out;
+}
+
+/** One readable line (plus a hint line) for a user: `file:line: message`. */
+export function formatError(err: KilnError): string {
+  const where = formatLocation(err.location);
+  const head = where ? `${where}: ${err.message}` : err.message;
+  return err.hint ? `${head}\n  hint: ${err.hint}` : head;
+}
+
+/** A problem worth telling the user that does not stop the command. */
+export interface Warning {
+  readonly message: string;
+  readonly location?: SourceLocation;
+  readonly hint?: string;
+}

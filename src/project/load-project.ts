@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { KilnError, type Warning } from '../errors.js';
+import { didYouMean } from './closest.js';
+import { isPlainObject, parseFolderConfig } from './node-config.js';
+import type { EngineKind, ProjectConfig, TargetConfig } from './types.js';
+import { readYamlFile, type YamlFile } from './yaml-file.js';
+import { renderYamlValue, type VarScope } from './yaml-strings.js';
+
+export const PROJECT_FILE = 'project.yml';
+
+const PROJECT_KEYS = [
+  'name', 'version', 'config-version', 'profile', 'model-paths', 'seed-paths', 'macro-paths', 'test-paths',
+  'analysis-paths', 'snapshot-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'tests',
+  'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'on-run-start', 'on-run-end',
+];
+const TARGET_KEYS = ['engine', 'path', 'url', 'host', 'port', 'username', 'user', 'password', 'database',
+  'raw_database', 'settings', 'threads', 'cluster', 'secure'];
+
+export interface LoadProjectOptions {
+  readonly projectDir?: string;
+  readonly target?: string;
+  /** `--vars`, already parsed; overrides project vars. */
+  readonly vars?: Readonly<Record<string, unknown>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A loaded project: its config, the selected target (rendered) and what to warn about. */
+export interface Project {
+  readonly root: string;
+  readonly config: ProjectConfig;
+  readonly target: TargetConfig;
+  readonly scope: VarScope;
+  readonly warnings: readonly Warning[];
+}
+
+export function loadProject(opts: LoadProjectOptions = {}): Project {
+  const root = resolve(opts.projectDir ?? process.cwd());
+  const file = join(root, PROJECT_FILE);
+  if (!existsSync(file)) {
+    throw new KilnError('PROJECT_NOT_FOUND', `no ${PROJECT_FILE} in ${root}`, {
+      hint: 'run kiln from a project folder, pass --project-dir, or create one with `kiln init`',
+    });
+  }
+  const yaml = readYamlFile(file, PROJECT_FILE);
+  const warnings: Warning[] = [];
+  const config = parseProjectConfig(yaml, warnings);
+  const env = opts.env ?? process.env;
+  const scope: VarScope = { vars: { ...config.vars, ...(opts.vars ?? {}) }, env };
+  const targetName = opts.target ?? env.KILN_TARGET ?? config.defaultTarget;
+  const target = resolveTarget(root, config, targetName, scope, yaml);
+  return { root, config, target, scope, warnings };
+}
+
+function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig {
+  const raw = yaml.data;
+  const at = (...path: string[]) => ({ file: yaml.file, line: yaml.lineOf(path) });
+  if (!isPlainObject(raw)) {
+    throw new KilnError('CONFIG_INVALID', `${PROJECT_FILE} must be a mapping of keys`, { location: at() });
+  }
+  for (const key of Object.keys(raw)) {
+    if (!PROJECT_KEYS.includes(key)) {
+      const hint = didYouMean(key, PROJECT_KEYS);
+      warnings.push({ message: `unknown project key '${key}' (ignored)`, location: at(key), ...(hint ? { hint } : {}) });
+    }
+  }
+  if (typeof raw.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.name)) {
+    throw new KilnError('CONFIG_INVALID', `project 'name' must be an identifier (letters, digits, _)`, {
+      location: at('name'),
+    });
+  }
+  const paths = (key: string, fallback: string): string[] => {
+    const v = raw[key];
+    if (v === undefined) return [fallback];
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+    throw new KilnError('CONFIG_INVALID', `'${key}' must be a list of folders`, { location: at(key) });
+  };
+  const vars = raw.vars ?? {};
+  if (!isPlainObject(vars)) throw new KilnError('CONFIG_INVALID', `'vars' must be a mapping`, { location: at('vars') });
+  const targets = raw.targets ?? {};
+  if (!isPlainObject(targets)) {
+    throw new KilnError('CONFIG_INVALID', `'targets' must be a mapping of target names`, { location: at('targets') });
+  }
+  const targetNames = Object.keys(targets);
+  const defaultTarget =
+    typeof raw.target === 'string' ? raw.target : targetNames.includes('dev') ? 'dev' : (targetNames[0] ?? 'dev');
+  return {
+    name: raw.name,
+    version: typeof raw.version === 'number' || typeof raw.version === 'string' ? raw.version : 1,
+    modelPaths: paths('model-paths', 'models'),
+    seedPaths: paths('seed-paths', 'seeds'),
+    macroPaths: paths('macro-paths', 'macros'),
+    testPaths: paths('test-paths', 'tests/data'),
+    targetPath: typeof raw['target-path'] === 'string' ? raw['target-path'] : 'target',
+    vars,
+    models: parseFolderConfig(raw.models, at('models'), warnings),
+    seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings),
+    tests: parseFolderConfig(raw.data_tests ?? raw.tests, at('tests'), warnings),
+    defaultTarget,
+    rawTargets: targets as ProjectConfig['rawTargets'],
+  };
+}
+
+function resolveTarget(root: string, config: ProjectConfig, name: string, scope: VarScope, yaml: YamlFile): TargetConfig {
+  const names = Object.keys(config.rawTargets);
+  const raw = config.rawTargets[name];
+  if (raw === undefined) {
+    // A project without targets gets an embedded dev warehouse, so `kiln init` stays two lines.
+    if (names.length === 0 && name === 'dev') {
+      return { name, engine: 'embedded', path: resolve(root, '.kiln/dev'), database: 'analytics', raw_database: 'raw' };
+    }
+    throw new KilnError('TARGET_INVALID', `unknown target '${name}'`, {
+      location: { file: yaml.file, line: yaml.lineOf(['targets']) },
+      hint: didYouMean(name, names) ?? `targets defined: ${names.join(', ') || '(none)'}`,
+    });
+  }
+  const where = { file: yaml.file, line: yaml.lineOf(['targets', name]) };
+  if (!isPlainObject(raw)) throw new KilnError('TARGET_INVALID', `target '${name}' must be a mapping`, { location: where });
+  const r = renderYamlValue(raw, scope, where) as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (!TARGET_KEYS.includes(key)) {
+      throw new KilnError('TARGET_INVALID', `unknown key '${key}' in target '${name}'`, {
+        location: where,
+        hint: didYouMean(key, TARGET_KEYS) ?? `valid keys: ${TARGET_KEYS.join(', ')}`,
+      });
+    }
+  }
+  const engine = (r.engine ?? 'embedded') as EngineKind;
+  if (engine !== 'embedded' && engine !== 'clickhouse') {
+    throw new KilnError('TARGET_INVALID', `target '${name}' has unknown engine '${String(r.engine)}'`, {
+      location: where,
+      hint: `engine is 'embedded' (in-process chdb) or 'clickhouse' (a server over HTTP)`,
+    });
+  }
+  const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
+  const database = str(r.database) ?? 'analytics';
+  const rawDatabase = str(r.raw_database) ?? 'raw';
+  for (const [key, db] of [['database', database], ['raw_database', rawDatabase]] as const) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(db)) {
+      throw new KilnError('TARGET_INVALID', `target '${name}' ${key} '${db}' is not a valid database name`, { location: where });
+    }
+  }
+  const base = {
+    name,
+    engine,
+    database,
+    raw_database: rawDatabase,
+    ...(isPlainObject(r.settings) ? { settings: r.settings as TargetConfig['settings'] } : {}),
+    ...(r.threads !== undefined ? { threads: Number(r.threads) } : {}),
+    ...(str(r.cluster) ? { cluster: str(r.cluster) } : {}),
+  };
+  if (engine === 'embedded') {
+    const path = str(r.path) ?? `.kiln/${name}`;
+    return { ...base, path: isAbsolute(path) ? path : resolve(root, path) };
+  }
+  let url = str(r.url);
+  if (!url && str(r.host)) {
+    const secure = r.secure === true;
+    url = `${secure ? 'https' : 'http'}://${str(r.host)}:${str(r.port) ?? (secure ? '8443' : '8123')}`;
+  }
+  if (!url) {
+    throw new KilnError('TARGET_INVALID', `target '${name}' (engine clickhouse) needs a url`, {
+      location: where,
+      hint: `set url: "{{ env_var('CLICKHOUSE_URL') }}" and export CLICKHOUSE_URL=http://host:8123`,
+    });
+  }
+  return {
+    ...base,
+    url,
+    username: str(r.username) ?? str(r.user) ?? 'default',
+    password: str(r.password) ?? '',
+  };
+}

@@ -1,0 +1,115 @@
+import { KilnError, type SourceLocation, type Warning } from '../errors.js';
+import { didYouMean } from './closest.js';
+import { MATERIALIZATIONS, type FolderConfig, type NodeConfig } from './types.js';
+
+/** Config keys kiln understands; anything else is kept but warned about (likely a typo). */
+export const KNOWN_CONFIG_KEYS: readonly string[] = [
+  'materialized', 'enabled', 'tags', 'database', 'schema', 'alias', 'engine', 'order_by', 'partition_by',
+  'primary_key', 'settings', 'ttl', 'pre_hook', 'post_hook', 'incremental_strategy', 'unique_key',
+  'on_schema_change', 'column_types', 'meta', 'docs', 'persist_docs', 'full_refresh', 'quote_columns',
+  'severity', 'warn_if', 'error_if', 'where', 'limit', 'store_failures', 'delimiter', 'contract',
+  'grants', 'group', 'access', 'description',
+];
+
+const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
+
+/**
+ * Normalises one config object: dbt's `+key` and `pre-hook` spellings, lists for tags and hooks,
+ * validation of enumerations. Unknown keys produce warnings.
+ */
+export function normalizeConfig(raw: Record<string, unknown>, where: SourceLocation, warnings: Warning[]): NodeConfig {
+  const out: Record<string, unknown> = {};
+  for (const [rawKey, value] of Object.entries(raw)) {
+    const key = rawKey.replace(/^\+/, '').replace(/-/g, '_');
+    if (!KNOWN_CONFIG_KEYS.includes(key)) {
+      const hint = didYouMean(key, KNOWN_CONFIG_KEYS);
+      warnings.push({ message: `unknown config key '${rawKey}'`, location: where, ...(hint ? { hint } : {}) });
+    }
+    out[key] = LIST_KEYS.has(key) ? toList(value) : value;
+  }
+  if (out.materialized !== undefined && !MATERIALIZATIONS.includes(out.materialized as never)) {
+    throw new KilnError('CONFIG_INVALID', `unknown materialization '${String(out.materialized)}'`, {
+      location: where,
+      hint: didYouMean(String(out.materialized), MATERIALIZATIONS) ?? `use one of ${MATERIALIZATIONS.join(', ')}`,
+    });
+  }
+  if (out.enabled !== undefined && typeof out.enabled !== 'boolean') {
+    throw new KilnError('CONFIG_INVALID', `config 'enabled' must be true or false`, { location: where });
+  }
+  return out as NodeConfig;
+}
+
+function toList(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value : [value]).map((v) => String(v));
+}
+
+/**
+ * Later configs win key by key, except tags and hooks, which accumulate (dbt's "clobber vs
+ * append" rule) and settings/meta, which merge.
+ */
+export function mergeConfigs(...configs: ReadonlyArray<NodeConfig | undefined>): NodeConfig {
+  const out: Record<string, unknown> = {};
+  for (const config of configs) {
+    if (!config) continue;
+    for (const [key, value] of Object.entries(config)) {
+      if (value === undefined) continue;
+      if (LIST_KEYS.has(key)) {
+        const merged = [...((out[key] as string[] | undefined) ?? []), ...(value as string[])];
+        out[key] = key === 'tags' ? [...new Set(merged)] : merged;
+      } else if ((key === 'settings' || key === 'meta') && isPlainObject(value) && isPlainObject(out[key])) {
+        out[key] = { ...(out[key] as object), ...value };
+      } else {
+        out[key] = value;
+      }
+    }
+  }
+  return out as NodeConfig;
+}
+
+/**
+ * Parses a folder config tree (`models:` in project.yml). A key is a config key when it starts
+ * with `+` or is a known config name, otherwise it names a subfolder.
+ */
+export function parseFolderConfig(raw: unknown, where: SourceLocation, warnings: Warning[]): FolderConfig {
+  const config: Record<string, unknown> = {};
+  const children = new Map<string, FolderConfig>();
+  if (raw !== undefined && raw !== null) {
+    if (!isPlainObject(raw)) {
+      throw new KilnError('CONFIG_INVALID', 'folder configs must be a mapping', { location: where });
+    }
+    for (const [key, value] of Object.entries(raw)) {
+      const bare = key.replace(/^\+/, '').replace(/-/g, '_');
+      if (key.startsWith('+') || (KNOWN_CONFIG_KEYS.includes(bare) && !isPlainObject(value)) || bare === 'settings' || bare === 'meta') {
+        config[key] = value;
+      } else if (isPlainObject(value)) {
+        children.set(key, parseFolderConfig(value, where, warnings));
+      } else {
+        config[key] = value; // normalizeConfig warns about it
+      }
+    }
+  }
+  return { config: normalizeConfig(config, where, warnings), children };
+}
+
+/** Config for a file at `segments` (folders relative to its resource path), outermost first. */
+export function folderConfigFor(tree: FolderConfig, segments: readonly string[], projectName: string): NodeConfig {
+  // dbt nests folder configs under the project name; accept both spellings.
+  const chain: NodeConfig[] = [tree.config];
+  let cur: FolderConfig | undefined = tree;
+  const projectLevel = tree.children.get(projectName);
+  if (projectLevel) {
+    chain.push(projectLevel.config);
+    cur = projectLevel;
+  }
+  for (const seg of segments) {
+    cur = cur.children.get(seg);
+    if (!cur) break;
+    chain.push(cur.config);
+  }
+  return mergeConfigs(...chain);
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

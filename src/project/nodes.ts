@@ -1,0 +1,84 @@
+import type { SourceLocation } from '../errors.js';
+import type { ColumnSpec, NodeConfig } from './types.js';
+
+/** Nodes as read from the project's files, before templates are rendered. */
+
+interface BaseNode {
+  readonly uniqueId: string;
+  readonly name: string;
+  /** Project-relative, `/`-separated. */
+  readonly originalFilePath: string;
+  readonly fqn: readonly string[];
+  readonly description: string;
+  readonly columns: readonly ColumnSpec[];
+  /** Model-level `data_tests:` entries as written. */
+  readonly dataTests: readonly unknown[];
+  readonly meta: Readonly<Record<string, unknown>>;
+  /** Where the YAML properties for this node were declared, if anywhere. */
+  readonly patch?: SourceLocation;
+}
+
+export interface ModelNode extends BaseNode {
+  readonly resourceType: 'model';
+  readonly rawCode: string;
+  /** Folder + properties config; `config()` calls in the SQL are applied at render time. */
+  readonly config: NodeConfig;
+}
+
+export interface SeedNode extends BaseNode {
+  readonly resourceType: 'seed';
+  readonly absPath: string;
+  readonly config: NodeConfig;
+}
+
+export interface SourceNode extends BaseNode {
+  readonly resourceType: 'source';
+  readonly sourceName: string;
+  readonly tableName: string;
+  /** The raw table name: `<source>__<table>` unless `identifier` overrides it. */
+  readonly identifier: string;
+  readonly loader: string | undefined;
+  /** Source-level and table-level YAML merged (loader options, freshness, max_rejected, …). */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly config: NodeConfig;
+}
+
+export type ParsedNode = ModelNode | SeedNode | SourceNode;
+
+export interface MacroFile {
+  readonly path: string;
+  readonly source: string;
+}
+
+/** A singular data test: a query returning failing rows (`tests/data/*.sql`). */
+export interface SingularTestFile {
+  readonly name: string;
+  readonly path: string;
+  readonly rawCode: string;
+  readonly fqn: readonly string[];
+}
+
+export interface UnitTestSpec {
+  readonly name: string;
+  readonly model: string;
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly location: SourceLocation;
+}
+
+/** Everything `project/` reads from disk. */
+export interface ParsedProject {
+  readonly models: readonly ModelNode[];
+  readonly seeds: readonly SeedNode[];
+  readonly sources: readonly SourceNode[];
+  readonly macros: readonly MacroFile[];
+  readonly singularTests: readonly SingularTestFile[];
+  readonly unitTests: readonly UnitTestSpec[];
+}
+
+export const uniqueIds = {
+  model: (project: string, name: string) => `model.${project}.${name}`,
+  seed: (project: string, name: string) => `seed.${project}.${name}`,
+  source: (project: string, source: string, table: string) => `source.${project}.${source}.${table}`,
+  test: (project: string, name: string) => `test.${project}.${name}`,
+  unitTest: (project: string, model: string, name: string) => `unit_test.${project}.${model}.${name}`,
+};

@@ -1,0 +1,336 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, extname, join, relative, sep } from 'node:path';
+import { KilnError, throwAll, type SourceLocation, type Warning } from '../errors.js';
+import { didYouMean } from './closest.js';
+import type { Project } from './load-project.js';
+import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig } from './node-config.js';
+import {
+  uniqueIds,
+  type MacroFile,
+  type ModelNode,
+  type ParsedProject,
+  type SeedNode,
+  type SingularTestFile,
+  type SourceNode,
+  type UnitTestSpec,
+} from './nodes.js';
+import type { ColumnSpec, NodeConfig } from './types.js';
+import { readYamlFile, type YamlFile } from './yaml-file.js';
+import { renderYamlValue } from './yaml-strings.js';
+
+export const SOURCES_FILE = 'sources.yml';
+
+interface PropertyEntry {
+  readonly raw: Record<string, unknown>;
+  readonly yaml: YamlFile;
+  readonly path: Array<string | number>;
+}
+
+/** Reads every model, seed, macro, properties and test file of a project. */
+export function readProject(project: Project, warnings: Warning[]): ParsedProject {
+  const errors: KilnError[] = [];
+  const { root, config } = project;
+  const rel = (abs: string) => relative(root, abs).split(sep).join('/');
+
+  const modelFiles = listFiles(root, config.modelPaths, ['.sql']);
+  const yamlFiles = listFiles(root, [...config.modelPaths, ...config.seedPaths], ['.yml', '.yaml']);
+  const modelProps = new Map<string, PropertyEntry>();
+  const seedProps = new Map<string, PropertyEntry>();
+  const sourceEntries: PropertyEntry[] = [];
+  const unitTests: UnitTestSpec[] = [];
+
+  const sourcesFile = join(root, SOURCES_FILE);
+  if (existsSync(sourcesFile)) yamlFiles.unshift({ abs: sourcesFile, base: root });
+  for (const { abs } of yamlFiles) {
+    try {
+      const yaml = readYamlFile(abs, rel(abs));
+      collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, warnings, errors);
+    } catch (err) {
+      if (err instanceof KilnError) errors.push(err);
+      else throw err;
+    }
+  }
+
+  const models: ModelNode[] = [];
+  const seen = new Map<string, string>();
+  const claim = (name: string, path: string, kind: string) => {
+    const prior = seen.get(name);
+    if (prior !== undefined) {
+      errors.push(
+        new KilnError('DUPLICATE_NODE', `two nodes are named '${name}': ${prior} and ${path}`, {
+          location: { file: path },
+          hint: `node names are file names and must be unique across models and seeds; rename one ${kind}`,
+        }),
+      );
+      return false;
+    }
+    seen.set(name, path);
+    return true;
+  };
+
+  for (const { abs, base } of modelFiles) {
+    const path = rel(abs);
+    const name = basename(abs, '.sql');
+    if (!claim(name, path, 'model')) continue;
+    const segments = relative(base, abs).split(sep).slice(0, -1);
+    const props = modelProps.get(name);
+    modelProps.delete(name);
+    const common = nodeProperties(props, errors, warnings);
+    models.push({
+      resourceType: 'model',
+      uniqueId: uniqueIds.model(config.name, name),
+      name,
+      originalFilePath: path,
+      fqn: [config.name, ...segments, name],
+      rawCode: readFileSync(abs, 'utf8'),
+      ...common,
+      config: mergeConfigs(folderConfigFor(config.models, segments, config.name), common.config),
+    });
+  }
+
+  const seeds: SeedNode[] = [];
+  for (const { abs, base } of listFiles(root, config.seedPaths, ['.csv'])) {
+    const path = rel(abs);
+    const name = basename(abs, '.csv');
+    if (!claim(name, path, 'seed')) continue;
+    const segments = relative(base, abs).split(sep).slice(0, -1);
+    const props = seedProps.get(name);
+    seedProps.delete(name);
+    const common = nodeProperties(props, errors, warnings);
+    seeds.push({
+      resourceType: 'seed',
+      uniqueId: uniqueIds.seed(config.name, name),
+      name,
+      originalFilePath: path,
+      fqn: [config.name, ...segments, name],
+      absPath: abs,
+      ...common,
+      config: mergeConfigs(folderConfigFor(config.seeds, segments, config.name), common.config, { materialized: 'seed' }),
+    });
+  }
+
+  for (const [kind, leftovers, names] of [
+    ['model', modelProps, models.map((m) => m.name)],
+    ['seed', seedProps, seeds.map((s) => s.name)],
+  ] as const) {
+    for (const [name, entry] of leftovers) {
+      const hint = didYouMean(name, names);
+      warnings.push({
+        message: `properties declared for ${kind} '${name}', but there is no such ${kind} file`,
+        location: { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) },
+        ...(hint ? { hint } : {}),
+      });
+    }
+  }
+
+  const sources = readSources(project, sourceEntries, errors, warnings);
+  const macros: MacroFile[] = listFiles(root, [...config.macroPaths, ...config.testPaths], ['.sql'])
+    .filter(({ abs, base }) => config.macroPaths.some((p) => join(root, p) === base) || isTestMacroFile(abs))
+    .map(({ abs }) => ({ path: rel(abs), source: readFileSync(abs, 'utf8') }));
+  const singularTests: SingularTestFile[] = listFiles(root, config.testPaths, ['.sql'])
+    .filter(({ abs }) => !isTestMacroFile(abs))
+    .map(({ abs, base }) => ({
+      name: basename(abs, '.sql'),
+      path: rel(abs),
+      rawCode: readFileSync(abs, 'utf8'),
+      fqn: [config.name, ...relative(base, abs).split(sep).slice(0, -1), basename(abs, '.sql')],
+    }));
+
+  throwAll(errors);
+  return { models, seeds, sources, macros, singularTests, unitTests };
+}
+
+/** Test-path files that only define generic tests or macros are macro files, not singular tests. */
+function isTestMacroFile(abs: string): boolean {
+  const text = readFileSync(abs, 'utf8');
+  return /{%-?\s*(test|macro)\s+\w+\s*\(/.test(text) && !/^\s*(select|with)\b/im.test(text.replace(/{%[\s\S]*?%}/g, ''));
+}
+
+function listFiles(root: string, dirs: readonly string[], exts: readonly string[]): Array<{ abs: string; base: string }> {
+  const out: Array<{ abs: string; base: string }> = [];
+  for (const dir of dirs) {
+    const base = join(root, dir);
+    if (!existsSync(base)) continue;
+    const entries = readdirSync(base, { recursive: true, withFileTypes: true });
+    for (const entry of entries) {
+      if (!entry.isFile() || !exts.includes(extname(entry.name))) continue;
+      out.push({ abs: join(entry.parentPath, entry.name), base });
+    }
+  }
+  // Stable order whatever the file system returns, so manifests are reproducible.
+  return out.sort((a, b) => (a.abs < b.abs ? -1 : a.abs > b.abs ? 1 : 0));
+}
+
+interface PropertySinks {
+  models: Map<string, PropertyEntry>;
+  seeds: Map<string, PropertyEntry>;
+  sources: PropertyEntry[];
+  unitTests: UnitTestSpec[];
+}
+
+function collectProperties(yaml: YamlFile, sinks: PropertySinks, warnings: Warning[], errors: KilnError[]): void {
+  const data = yaml.data;
+  if (data === null || data === undefined) return;
+  if (!isPlainObject(data)) {
+    errors.push(new KilnError('CONFIG_INVALID', 'a properties file must be a mapping', { location: { file: yaml.file, line: 1 } }));
+    return;
+  }
+  const known = ['version', 'models', 'seeds', 'sources', 'unit_tests', 'macros', 'exposures', 'metrics', 'data_tests'];
+  for (const key of Object.keys(data)) {
+    if (!known.includes(key)) {
+      const hint = didYouMean(key, known);
+      warnings.push({ message: `unknown top-level key '${key}' (ignored)`, location: { file: yaml.file, line: yaml.lineOf([key]) }, ...(hint ? { hint } : {}) });
+    }
+  }
+  const list = (key: string): Array<{ raw: Record<string, unknown>; path: Array<string | number> }> => {
+    const v = data[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      errors.push(new KilnError('CONFIG_INVALID', `'${key}' must be a list`, { location: { file: yaml.file, line: yaml.lineOf([key]) } }));
+      return [];
+    }
+    return v.flatMap((raw, i) => {
+      if (!isPlainObject(raw) || typeof raw.name !== 'string') {
+        errors.push(new KilnError('CONFIG_INVALID', `each entry of '${key}' needs a name`, { location: { file: yaml.file, line: yaml.lineOf([key, i]) } }));
+        return [];
+      }
+      return [{ raw, path: [key, i] }];
+    });
+  };
+  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds]] as const) {
+    for (const { raw, path } of list(key)) {
+      const name = raw.name as string;
+      const prior = sink.get(name);
+      if (prior) {
+        errors.push(new KilnError('DUPLICATE_NODE', `properties for ${key.slice(0, -1)} '${name}' are declared twice (also in ${prior.yaml.file}:${prior.yaml.lineOf(prior.path) ?? 1})`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
+        continue;
+      }
+      sink.set(name, { raw, yaml, path });
+    }
+  }
+  for (const { raw, path } of list('sources')) sinks.sources.push({ raw, yaml, path });
+  for (const { raw, path } of list('unit_tests')) {
+    sinks.unitTests.push({
+      name: raw.name as string,
+      model: String(raw.model ?? ''),
+      raw,
+      location: { file: yaml.file, line: yaml.lineOf(path) },
+    });
+  }
+}
+
+interface CommonProperties {
+  description: string;
+  columns: ColumnSpec[];
+  dataTests: unknown[];
+  meta: Record<string, unknown>;
+  config: NodeConfig;
+  patch?: SourceLocation;
+}
+
+function nodeProperties(entry: PropertyEntry | undefined, errors: KilnError[], warnings: Warning[]): CommonProperties {
+  if (!entry) return { description: '', columns: [], dataTests: [], meta: {}, config: {} };
+  const { raw, yaml, path } = entry;
+  const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
+  let config: NodeConfig = {};
+  try {
+    const rawConfig = raw.config ?? {};
+    if (!isPlainObject(rawConfig)) throw new KilnError('CONFIG_INVALID', `'config' must be a mapping`, { location: where });
+    config = normalizeConfig({ ...rawConfig, ...(raw.tags !== undefined ? { tags: raw.tags } : {}) }, where, warnings);
+  } catch (err) {
+    if (err instanceof KilnError) errors.push(err);
+    else throw err;
+  }
+  return {
+    description: typeof raw.description === 'string' ? raw.description : '',
+    columns: readColumns(raw.columns, yaml, [...path, 'columns'], errors),
+    dataTests: testsOf(raw),
+    meta: isPlainObject(raw.meta) ? raw.meta : isPlainObject(config.meta) ? (config.meta as Record<string, unknown>) : {},
+    config,
+    patch: where,
+  };
+}
+
+function testsOf(raw: Record<string, unknown>): unknown[] {
+  const t = raw.data_tests ?? raw.tests;
+  return Array.isArray(t) ? t : [];
+}
+
+function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>, errors: KilnError[]): ColumnSpec[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    errors.push(new KilnError('CONFIG_INVALID', `'columns' must be a list`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
+    return [];
+  }
+  return raw.flatMap((c, i) => {
+    if (!isPlainObject(c) || typeof c.name !== 'string') {
+      errors.push(new KilnError('CONFIG_INVALID', 'each column needs a name', { location: { file: yaml.file, line: yaml.lineOf([...path, i]) } }));
+      return [];
+    }
+    return [{
+      name: c.name,
+      description: typeof c.description === 'string' ? c.description : '',
+      ...(typeof c.data_type === 'string' ? { data_type: c.data_type } : typeof c.type === 'string' ? { data_type: c.type } : {}),
+      data_tests: testsOf(c),
+      ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
+    }];
+  });
+}
+
+const SOURCE_NODE_KEYS = new Set(['name', 'tables', 'description', 'columns', 'data_tests', 'tests', 'meta', 'config', 'tags']);
+
+function readSources(project: Project, entries: readonly PropertyEntry[], errors: KilnError[], warnings: Warning[]): SourceNode[] {
+  const out: SourceNode[] = [];
+  const byIdentifier = new Map<string, string>();
+  for (const { raw, yaml, path } of entries) {
+    const sourceName = raw.name as string;
+    const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
+    const tables = raw.tables;
+    if (!Array.isArray(tables)) {
+      errors.push(new KilnError('CONFIG_INVALID', `source '${sourceName}' needs a 'tables' list`, { location: where }));
+      continue;
+    }
+    const sourceOptions = Object.fromEntries(Object.entries(raw).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
+    tables.forEach((t: unknown, i: number) => {
+      const tpath = [...path, 'tables', i];
+      const twhere: SourceLocation = { file: yaml.file, line: yaml.lineOf(tpath) };
+      if (!isPlainObject(t) || typeof t.name !== 'string') {
+        errors.push(new KilnError('CONFIG_INVALID', `each table of source '${sourceName}' needs a name`, { location: twhere }));
+        return;
+      }
+      try {
+        const tableOptions = Object.fromEntries(Object.entries(t).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
+        // Strings may use var()/env_var(): render them now so stage/ sees final paths and hosts.
+        const options = renderYamlValue({ ...sourceOptions, ...tableOptions }, project.scope, twhere) as Record<string, unknown>;
+        const identifier = typeof t.identifier === 'string' ? t.identifier : `${sourceName}__${t.name}`;
+        const prior = byIdentifier.get(identifier);
+        if (prior) {
+          throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${sourceName}.${t.name} would both load into ${project.target.raw_database}.${identifier}`, {
+            location: twhere,
+            hint: 'rename a source or a table, or set identifier: on one of them',
+          });
+        }
+        byIdentifier.set(identifier, `${sourceName}.${t.name}`);
+        const props = nodeProperties({ raw: t, yaml, path: tpath }, errors, warnings);
+        out.push({
+          resourceType: 'source',
+          uniqueId: uniqueIds.source(project.config.name, sourceName, t.name),
+          name: t.name,
+          sourceName,
+          tableName: t.name,
+          identifier,
+          loader: typeof options.loader === 'string' ? options.loader : undefined,
+          options,
+          originalFilePath: yaml.file,
+          fqn: [project.config.name, sourceName, t.name],
+          ...props,
+          description: props.description || (typeof raw.description === 'string' ? raw.description : ''),
+        });
+      } catch (err) {
+        if (err instanceof KilnError) errors.push(err);
+        else throw err;
+      }
+    });
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/** Typed, validated project configuration: what `project/` hands to the rest of the pipeline. */
+
+export type Materialization = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed';
+export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'incremental', 'ephemeral', 'seed'];
+
+/**
+ * Node config as written by users (project folder configs, properties YAML, `config()` calls),
+ * with dbt's snake_case names. Unknown keys are kept (they land in the manifest, as in dbt).
+ */
+export interface NodeConfig {
+  readonly materialized?: Materialization;
+  readonly enabled?: boolean;
+  readonly tags?: readonly string[];
+  readonly database?: string;
+  readonly schema?: string;
+  readonly alias?: string;
+  readonly engine?: string;
+  readonly order_by?: string | readonly string[];
+  readonly partition_by?: string | readonly string[];
+  readonly primary_key?: string | readonly string[];
+  readonly settings?: Readonly<Record<string, string | number | boolean>>;
+  readonly ttl?: string;
+  readonly pre_hook?: readonly string[];
+  readonly post_hook?: readonly string[];
+  readonly incremental_strategy?: 'append' | 'insert_overwrite' | 'delete_insert';
+  readonly unique_key?: string | readonly string[];
+  readonly on_schema_change?: 'fail' | 'append_new_columns' | 'ignore';
+  readonly column_types?: Readonly<Record<string, string>>;
+  readonly meta?: Readonly<Record<string, unknown>>;
+  readonly [key: string]: unknown;
+}
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly description?: string;
+  readonly data_type?: string;
+  /** Raw test entries as written (`unique`, `{ accepted_values: {...} }`); interpreted by testing/. */
+  readonly data_tests: readonly unknown[];
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+export type EngineKind = 'embedded' | 'clickhouse';
+
+/** One entry of `targets:` with its strings rendered (env_var resolved). */
+export interface TargetConfig {
+  readonly name: string;
+  readonly engine: EngineKind;
+  /** embedded: data folder, absolute. */
+  readonly path?: string;
+  /** clickhouse: http(s) URL. */
+  readonly url?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly database: string;
+  readonly raw_database: string;
+  readonly settings?: Readonly<Record<string, string | number | boolean>>;
+  readonly threads?: number;
+  /** Reserved for ON CLUSTER DDL (a later issue); the DDL builders take it in one place. */
+  readonly cluster?: string;
+}
+
+/** Folder-level config tree: `models: { staging: { materialized: view } }`. */
+export interface FolderConfig {
+  readonly config: NodeConfig;
+  readonly children: ReadonlyMap<string, FolderConfig>;
+}
+
+export interface ProjectConfig {
+  readonly name: string;
+  readonly version: string | number;
+  readonly modelPaths: readonly string[];
+  readonly seedPaths: readonly string[];
+  readonly macroPaths: readonly string[];
+  readonly testPaths: readonly string[];
+  readonly targetPath: string;
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly models: FolderConfig;
+  readonly seeds: FolderConfig;
+  readonly tests: FolderConfig;
+  readonly defaultTarget: string;
+  /** Targets as written; only the selected one is rendered (so prod's env vars are not needed on dev). */
+  readonly rawTargets: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}

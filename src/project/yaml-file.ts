@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { KilnError } from '../errors.js';
+
+/** A parsed YAML file that can still tell where a value came from. */
+export interface YamlFile {
+  readonly file: string;
+  readonly data: unknown;
+  /** 1-based line of the value at `path` (or the nearest parent that exists). */
+  lineOf(path: ReadonlyArray<string | number>): number | undefined;
+}
+
+export function readYamlFile(file: string, displayPath: string = file): YamlFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new KilnError('PROJECT_NOT_FOUND', `cannot read ${displayPath}: ${(err as Error).message}`, {
+      location: { file: displayPath },
+    });
+  }
+  return parseYaml(text, displayPath);
+}
+
+export function parseYaml(text: string, displayPath: string): YamlFile {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lineCounter.linePos(first.pos[0]);
+    const message = first.message.split('\n')[0] ?? first.message;
+    throw new KilnError('YAML_INVALID', `invalid YAML: ${message}`, {
+      location: { file: displayPath, line: pos.line, column: pos.col },
+      hint: 'check indentation and that strings containing ":" or "{{" are quoted',
+    });
+  }
+  return {
+    file: displayPath,
+    data: doc.toJS() ?? {},
+    lineOf(path) {
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n), true);
+        if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,293 @@
+import nunjucks from 'nunjucks';
+import { KilnError, type SourceLocation, type Warning } from '../errors.js';
+import { didYouMean } from '../project/closest.js';
+import type { MacroFile } from '../project/nodes.js';
+import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
+import { installJinjaCompat } from './jinja-compat.js';
+import { refPlaceholder } from './placeholders.js';
+
+/** What every template can see about the target. Never the URL or credentials. */
+export interface TemplateTarget {
+  readonly name: string;
+  readonly engine: string;
+  readonly database: string;
+  readonly raw_database: string;
+}
+
+export interface TemplateEngineOptions {
+  readonly projectName: string;
+  readonly scope: VarScope;
+  readonly target: TemplateTarget;
+  readonly runStartedAt: Date;
+  readonly invocationId: string;
+  /** source name → table name → fully quoted relation. */
+  readonly sources: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  readonly macros: readonly MacroFile[];
+}
+
+export interface RenderInput {
+  readonly name: string;
+  readonly file: string;
+  readonly code: string;
+  readonly isIncremental?: boolean;
+  /** Unit-test overrides of vars. */
+  readonly vars?: Readonly<Record<string, unknown>>;
+}
+
+export interface RenderOutput {
+  /** SQL with ref placeholders (see placeholders.ts), resolved once every node's config is known. */
+  readonly sql: string;
+  readonly refs: readonly string[];
+  readonly sources: ReadonlyArray<readonly [string, string]>;
+  /** Merged keyword arguments of every `config()` call. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** True when the output depends on something besides the file and vars (time, invocation). */
+  readonly volatile: boolean;
+}
+
+/** A dbt Relation stand-in: prints as the placeholder, answers `.name`/`.identifier`. */
+class RefRelation {
+  constructor(readonly name: string) {}
+  get identifier(): string {
+    return this.name;
+  }
+  toString(): string {
+    return refPlaceholder(this.name);
+  }
+}
+
+interface RenderState {
+  readonly input: RenderInput;
+  refs: string[];
+  sources: Array<readonly [string, string]>;
+  config: Record<string, unknown>;
+  volatile: boolean;
+  /** The error a global threw, kept because nunjucks flattens it into a message. */
+  error?: unknown;
+}
+
+/** nunjucks' typings omit these two public members. */
+interface ExportingTemplate {
+  getExported(ctx: object, frame: null, cb: (err: Error | null, exported: unknown) => void): void;
+}
+function globalsOf(env: nunjucks.Environment): Record<string, unknown> {
+  return (env as unknown as { globals: Record<string, unknown> }).globals;
+}
+
+const SYNTAX_LINE = /\[Line (\d+), Column (\d+)\]/;
+
+/**
+ * One nunjucks environment per invocation, with kiln's context as globals (so macros see `ref`
+ * and `var` too). Rendering is synchronous, so the per-render state is a field, set for the
+ * duration of one `render` call.
+ */
+export class TemplateEngine {
+  private readonly env: nunjucks.Environment;
+  private readonly cache = new Map<string, nunjucks.Template>();
+  private state: RenderState | undefined;
+  readonly macroNames: ReadonlySet<string>;
+  readonly warnings: Warning[] = [];
+
+  constructor(private readonly opts: TemplateEngineOptions) {
+    installJinjaCompat();
+    this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+    this.installGlobals();
+    this.macroNames = this.loadMacros(opts.macros);
+  }
+
+  render(input: RenderInput): RenderOutput {
+    const state: RenderState = { input, refs: [], sources: [], config: {}, volatile: false };
+    const template = this.compileTemplate(input.code, input.file);
+    this.env.addGlobal('this', new RefRelation(input.name));
+    this.state = state;
+    try {
+      const sql = template.render({});
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
+    } catch (err) {
+      throw this.toKilnError(err, state.error, input.file, 1);
+    } finally {
+      this.state = undefined;
+    }
+  }
+
+  /** Calls a macro by name (generic tests are macros named `test_<name>`). */
+  callMacro(name: string, input: Omit<RenderInput, 'code'>, args: Record<string, unknown>): RenderOutput {
+    const macro = globalsOf(this.env)[name];
+    if (typeof macro !== 'function') {
+      throw new KilnError('UNKNOWN_MACRO', `macro '${name}' is not defined`, { location: { file: input.file } });
+    }
+    const state: RenderState = { input: { ...input, code: '' }, refs: [], sources: [], config: {}, volatile: false };
+    this.env.addGlobal('this', new RefRelation(input.name));
+    this.state = state;
+    try {
+      const sql = String((macro as (kw: unknown) => unknown)({ ...args, __keywords: true }));
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
+    } catch (err) {
+      throw this.toKilnError(err, state.error, input.file, 0);
+    } finally {
+      this.state = undefined;
+    }
+  }
+
+  private compileTemplate(code: string, file: string): nunjucks.Template {
+    const cached = this.cache.get(code);
+    if (cached) return cached;
+    let template: nunjucks.Template;
+    try {
+      template = new nunjucks.Template(code, this.env, file, true);
+    } catch (err) {
+      throw this.toKilnError(err, undefined, file, 0);
+    }
+    this.cache.set(code, template);
+    return template;
+  }
+
+  private current(): RenderState {
+    if (!this.state) throw new Error('template global called outside a render');
+    return this.state;
+  }
+
+  /** Records the real error for toKilnError, then throws it into nunjucks. */
+  private fail(err: unknown): never {
+    if (this.state && this.state.error === undefined) this.state.error = err;
+    throw err;
+  }
+
+  private installGlobals(): void {
+    const { opts } = this;
+    const env = this.env;
+    env.addGlobal('ref', (...args: unknown[]) => {
+      const names = args.filter((a) => typeof a === 'string') as string[];
+      // ref('package', 'model') is accepted; kiln has one package.
+      const name = names[names.length - 1];
+      if (!name) this.fail(new KilnError('TEMPLATE_ERROR', 'ref() needs a model name'));
+      this.current().refs.push(name);
+      return new RefRelation(name);
+    });
+    env.addGlobal('source', (sourceName: unknown, tableName: unknown) => {
+      const s = String(sourceName);
+      const t = String(tableName);
+      const tables = opts.sources.get(s);
+      const relation = tables?.get(t);
+      if (relation === undefined) {
+        const all = [...opts.sources].flatMap(([sn, ts]) => [...ts.keys()].map((tn) => `${sn}.${tn}`));
+        const hint = didYouMean(`${s}.${t}`, all);
+        this.fail(
+          new KilnError('UNKNOWN_SOURCE', `unknown source '${s}.${t}'`, {
+            hint: hint ?? (all.length ? `declared sources: ${all.slice(0, 8).join(', ')}` : 'declare it in sources.yml'),
+          }),
+        );
+      }
+      this.current().sources.push([s, t]);
+      return relation;
+    });
+    env.addGlobal('config', (...args: unknown[]) => {
+      const state = this.current();
+      for (const arg of args) {
+        if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
+          const { __keywords: _ignored, ...kw } = arg as Record<string, unknown>;
+          Object.assign(state.config, kw);
+        }
+      }
+      return '';
+    });
+    env.addGlobal('var', (name: unknown, fallback?: unknown) => {
+      const state = this.current();
+      const scope = state.input.vars ? { ...opts.scope, vars: { ...opts.scope.vars, ...state.input.vars } } : opts.scope;
+      try {
+        return lookupVar(scope, String(name), fallback);
+      } catch (err) {
+        return this.fail(err);
+      }
+    });
+    env.addGlobal('env_var', (name: unknown, fallback?: unknown) => {
+      try {
+        return lookupEnvVar(opts.scope, String(name), fallback);
+      } catch (err) {
+        return this.fail(err);
+      }
+    });
+    env.addGlobal('is_incremental', () => this.current().input.isIncremental === true);
+    env.addGlobal('target', { ...opts.target });
+    const stamp = opts.runStartedAt.toISOString().replace('T', ' ').slice(0, 19);
+    Object.defineProperty(globalsOf(env), 'run_started_at', {
+      get: () => {
+        if (this.state) this.state.volatile = true;
+        return stamp;
+      },
+    });
+    Object.defineProperty(globalsOf(env), 'invocation_id', {
+      get: () => {
+        if (this.state) this.state.volatile = true;
+        return opts.invocationId;
+      },
+    });
+    env.addGlobal('project_name', opts.projectName);
+    env.addGlobal('log', () => '');
+    env.addGlobal('exceptions', {
+      raise_compiler_error: (message: unknown) => this.fail(new KilnError('TEMPLATE_ERROR', String(message))),
+      warn: (message: unknown) => {
+        this.warnings.push({ message: String(message), location: { file: this.state?.input.file ?? '' } });
+        return '';
+      },
+    });
+  }
+
+  private loadMacros(files: readonly MacroFile[]): ReadonlySet<string> {
+    const names = new Set<string>();
+    const errors: KilnError[] = [];
+    for (const file of files) {
+      // `{% test name(...) %}` defines generic test `name`; it is the macro `test_name`.
+      const code = file.source
+        .replace(/{%(-?)\s*test\s+(\w+)\s*\(/g, '{%$1 macro test_$2(')
+        .replace(/{%(-?)\s*endtest\s*(-?)%}/g, '{%$1 endmacro $2%}');
+      let exported: Record<string, unknown> = {};
+      try {
+        const template = new nunjucks.Template(code, this.env, file.path, true);
+        (template as unknown as ExportingTemplate).getExported({}, null, (err, exp) => {
+          if (err) throw err;
+          exported = exp as Record<string, unknown>;
+        });
+      } catch (err) {
+        errors.push(this.toKilnError(err, undefined, file.path, 0));
+        continue;
+      }
+      for (const [name, macro] of Object.entries(exported)) {
+        if (typeof macro !== 'function') continue;
+        if (names.has(name)) {
+          this.warnings.push({ message: `macro '${name}' is defined more than once; the last definition wins`, location: { file: file.path } });
+        }
+        names.add(name);
+        this.env.addGlobal(name, macro);
+      }
+    }
+    if (errors.length) throw errors[0];
+    return names;
+  }
+
+  private toKilnError(err: unknown, recorded: unknown, file: string, lineOffset: number): KilnError {
+    const message = err instanceof Error ? err.message : String(err);
+    const m = SYNTAX_LINE.exec(message);
+    const location: SourceLocation = m ? { file, line: Number(m[1]) + lineOffset } : { file };
+    const cause = recorded ?? err;
+    if (cause instanceof KilnError) {
+      return new KilnError(cause.code, cause.message, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
+    }
+    if (cause instanceof MissingVariableError) {
+      return new KilnError(cause.kind === 'var' ? 'UNKNOWN_VAR' : 'CONFIG_INVALID', cause.message, {
+        location,
+        hint:
+          cause.kind === 'var'
+            ? didYouMean(cause.variable, Object.keys(this.opts.scope.vars)) ??
+              `define it under vars: in project.yml or pass --vars '{${cause.variable}: ...}'`
+            : `export ${cause.variable}=... or give env_var() a default`,
+      });
+    }
+    // nunjucks messages look like "(file) [Line 2, Column 7]\n  unexpected token: %}".
+    const detail = message.split('\n').slice(1).join(' ').trim() || message;
+    return new KilnError('TEMPLATE_ERROR', `template error: ${detail.replace(/^Error: /, '')}`, {
+      location,
+      hint: 'check the Jinja syntax around this line ({{ }} for expressions, {% %} for statements)',
+    });
+  }
+}
