@@ -77,6 +77,25 @@ export class Adapter {
     return this.driver.insertStream(ddl.rel(table), body, format, opts);
   }
 
+  insertFile(table: ddl.Relation, path: string, format: string, opts?: ExecOptions & { structure?: string }): Promise<ExecResult> {
+    return this.driver.insertFile(ddl.rel(table), path, format, opts);
+  }
+
+  /** Columns ClickHouse infers for a local file, in types this server has. */
+  async describeFile(path: string, format: string, opts?: ExecOptions): Promise<ColumnInfo[]> {
+    const cols = await this.driver.describeFile(path, format, opts);
+    return cols.map((c) => ({ name: c.name, type: this.portableType(c.type) }));
+  }
+
+  /** Maps types newer than the server to ones it has (inference runs on a current engine). */
+  portableType(type: string): string {
+    if (this.capabilities.bool) return type;
+    return type
+      .replace(/\bBool\b/g, 'UInt8')
+      .replace(/\bDateTime64\([^)]*\)/g, 'DateTime')
+      .replace(/\bDate32\b/g, 'Date');
+  }
+
   async createDatabase(database: string): Promise<void> {
     await this.execute(ddl.createDatabase(this.ddl, database));
   }

@@ -33,5 +33,13 @@ export interface Driver {
     format: string,
     opts?: ExecOptions & { readonly columns?: readonly string[] },
   ): Promise<ExecResult>;
+  /**
+   * `INSERT INTO table` the rows of a local file in `format`. The embedded engine reads the file
+   * itself (`file()`); a server gets it streamed over HTTP. `structure` is the file's columns as
+   * ClickHouse DDL (`a String, b Int32`), needed where the engine cannot infer it.
+   */
+  insertFile(table: string, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult>;
+  /** The columns ClickHouse infers for a local file (schema inference). */
+  describeFile(path: string, format: string, opts?: ExecOptions): Promise<Array<{ name: string; type: string }>>;
   close(): Promise<void>;
 }

@@ -83,6 +83,16 @@ export class EmbeddedDriver implements Driver {
     }
   }
 
+  async insertFile(table: string, path: string, format: string, opts: ExecOptions & { readonly structure?: string } = {}): Promise<ExecResult> {
+    const structure = opts.structure ? `, ${quoteString(opts.structure)}` : '';
+    return this.execute(`INSERT INTO ${table} SELECT * FROM file(${quoteString(path)}, ${quoteString(format)}${structure})`, opts);
+  }
+
+  async describeFile(path: string, format: string, opts: ExecOptions = {}): Promise<Array<{ name: string; type: string }>> {
+    const r = await this.query<{ name: string; type: string }>(`DESCRIBE file(${quoteString(path)}, ${quoteString(format)})`, opts);
+    return r.rows.map(({ name, type }) => ({ name, type }));
+  }
+
   async close(): Promise<void> {
     try {
       this.session.close();

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { queryAsync as chdbQueryAsync } from 'chdb';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { KilnError } from '../errors.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { quoteString } from './quoting.js';
 import { CH_ERRORS, clickHouseCodeOf, SqlError } from './sql-error.js';
 
 export interface HttpDriverOptions {
@@ -91,6 +94,28 @@ export class HttpDriver implements Driver {
       return { elapsedMs: elapsedFromSummary(r.summary), queryId };
     } catch (err) {
       throw this.toError(err, `INSERT INTO ${table} FORMAT ${format}`);
+    }
+  }
+
+  insertFile(table: string, path: string, format: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.insertStream(table, createReadStream(path), format, opts);
+  }
+
+  /**
+   * Old servers cannot infer a file's schema, and the file is local anyway: the in-process
+   * engine reads it (this process has no embedded session when its target is a server).
+   */
+  async describeFile(path: string, format: string, opts: ExecOptions = {}): Promise<Array<{ name: string; type: string }>> {
+    const settings = Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = ${typeof v === 'string' ? quoteString(v) : Number(v)}`);
+    const sql = `DESCRIBE file(${quoteString(path)}, ${quoteString(format)})${settings.length ? ` SETTINGS ${settings.join(', ')}` : ''}`;
+    try {
+      const r = await chdbQueryAsync(sql, { format: 'JSONEachRow' });
+      return r.text().split('\n').filter(Boolean).map((line) => {
+        const { name, type } = JSON.parse(line) as { name: string; type: string };
+        return { name, type };
+      });
+    } catch (err) {
+      throw new SqlError((err as Error).message, (err as { clickhouseCode?: number }).clickhouseCode, sql, err);
     }
   }
 

@@ -1,1 +1,67 @@
-export async function main(_argv: string[]): Promise<void> {}
+import { Command, CommanderError, Option } from 'commander';
+import type { CommandRunner } from './command-runner.js';
+import { registerExecuteCommands } from './commands/execute-commands.js';
+import { registerProjectCommands } from './commands/project-commands.js';
+import { EXIT, reportFailure } from './context.js';
+import { TerminalReporter, type OutputStreams } from './terminal-reporter.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/\s+/).filter(Boolean)];
+
+export function buildProgram(streams: OutputStreams, setExit: (code: number) => void): Command {
+  const program = new Command('kiln')
+    .description('Declarative, dbt-style SQL transformations for ClickHouse')
+    .version('0.1.0')
+    .option('--project-dir <dir>', 'project folder (default: current folder)')
+    .option('--target <name>', 'target from project.yml (default: KILN_TARGET or project target)')
+    .option('--vars <yaml>', "override vars, e.g. '{data_root: /data}'")
+    .option('--threads <n>', 'nodes run concurrently (default 4)')
+    .option('-s, --select <selector>', 'nodes to include (dbt syntax); repeatable', collect)
+    .option('--exclude <selector>', 'nodes to leave out; repeatable', collect)
+    .option('--state <dir>', 'folder with an earlier manifest.json, for state:modified')
+    .option('--full-refresh', 'rebuild incremental models and reload sources from scratch')
+    .option('--fail-fast', 'stop at the first failure')
+    .option('--junit <file>', 'write test results as JUnit XML')
+    .option('--json', 'machine-readable output (one JSON object per line)')
+    .option('--no-color', 'no ANSI colours')
+    .addOption(new Option('--debug', 'show stack traces').hideHelp(false))
+    .configureOutput({
+      writeOut: (s) => streams.out.write(s),
+      writeErr: (s) => streams.err.write(s),
+    })
+    .exitOverride()
+    .showSuggestionAfterError(true);
+
+  const wrap = (fn: CommandRunner) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      const positional = args.slice(0, -2);
+      try {
+        setExit(await fn(cmd, streams, ...positional));
+      } catch (err) {
+        const debug = cmd.optsWithGlobals<{ debug?: boolean }>().debug === true;
+        setExit(reportFailure(err, new TerminalReporter(streams, false), debug));
+      }
+    };
+
+  registerProjectCommands(program, wrap);
+  registerExecuteCommands(program, wrap);
+  return program;
+}
+
+/** Entry point for bin/kiln.js. Sets process.exitCode; never calls process.exit. */
+export async function main(argv: string[], streams: OutputStreams = { out: process.stdout, err: process.stderr }): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(streams, (c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors are invalid invocations.
+      code = err.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    } else {
+      code = reportFailure(err, new TerminalReporter(streams, false), argv.includes('--debug'));
+    }
+  }
+  process.exitCode = code;
+  return code;
+}

@@ -22,6 +22,9 @@ import type {
 
 export const KILN_VERSION = '0.1.0';
 
+/** How ephemeral models are inlined: CTEs (the manifest's form) or subqueries (servers without CTEs). */
+export type EphemeralStyle = 'cte' | 'subquery';
+
 export interface CompileOptions {
   readonly invocationId: string;
   readonly runStartedAt: Date;
@@ -36,9 +39,9 @@ export interface CompiledProject {
   readonly engine: TemplateEngine;
   readonly warnings: readonly Warning[];
   /** Re-renders a model (e.g. with is_incremental() true) and resolves its refs like compile did. */
-  renderModel(uniqueId: string, opts: { isIncremental: boolean; vars?: Record<string, unknown> }): string;
+  renderModel(uniqueId: string, opts: { isIncremental: boolean; vars?: Record<string, unknown>; ephemerals?: EphemeralStyle }): string;
   /** Resolves ref placeholders (and inlines ephemerals) in SQL rendered outside compile, e.g. tests. */
-  resolveSql(sql: string, refs: readonly string[]): string;
+  resolveSql(sql: string, refs: readonly string[], ephemerals?: EphemeralStyle): string;
 }
 
 interface RenderedModel {
@@ -147,7 +150,11 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     }
     return out;
   };
-  const finishSql = (sql: string, refs: readonly string[]): string => {
+  // Servers without CTEs (18.16) get ephemerals inlined as subqueries instead.
+  const resolveRefInline = (name: string): string =>
+    isEphemeral(name) ? `(\n${resolvePlaceholders(rendered.get(name)!.output.sql, resolveRefInline).trim()}\n)` : resolveRef(name);
+  const finishSql = (sql: string, refs: readonly string[], style: EphemeralStyle = 'cte'): string => {
+    if (style === 'subquery') return resolvePlaceholders(sql, resolveRefInline);
     const body = resolvePlaceholders(sql, resolveRef);
     const chain = ephemeralChain(refs);
     if (chain.length === 0) return body;
@@ -237,14 +244,14 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     dag,
     engine,
     warnings,
-    renderModel(uniqueId, { isIncremental, vars }) {
+    renderModel(uniqueId, { isIncremental, vars, ephemerals }) {
       const node = parsed.models.find((m) => m.uniqueId === uniqueId);
       if (!node) throw new KilnError('INTERNAL', `no model ${uniqueId}`);
       const output = engine.render({ name: node.name, file: node.originalFilePath, code: node.rawCode, isIncremental, ...(vars ? { vars } : {}) });
-      return finishSql(output.sql, output.refs);
+      return finishSql(output.sql, output.refs, ephemerals);
     },
-    resolveSql(sql, refs) {
-      return finishSql(sql, refs);
+    resolveSql(sql, refs, ephemerals) {
+      return finishSql(sql, refs, ephemerals);
     },
   };
 }

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { compileProject, type CompiledProject } from '../compile/compile-project.js';
+import type { Manifest } from '../compile/manifest.js';
+import { writeCompileArtifacts } from '../compile/write-artifacts.js';
+import { KilnError } from '../errors.js';
+import { selectNodes, type SelectableNode, type SelectionState } from '../graph/selector.js';
+import { loadProject } from '../project/load-project.js';
+import { silentReporter, type Reporter } from '../report/events.js';
+import type { RunResults } from '../report/run-results.js';
+import type { InvocationOptions } from './options.js';
+
+/** One command's shared setup: the project compiled, artifacts written, nodes selected. */
+export interface Invocation {
+  readonly invocationId: string;
+  readonly startedAt: Date;
+  readonly compiled: CompiledProject;
+  readonly reporter: Reporter;
+  readonly options: InvocationOptions;
+  readonly targetDir: string;
+  /** Unique ids picked by --select/--exclude (all nodes without them). */
+  readonly selected: ReadonlySet<string>;
+}
+
+export function openInvocation(options: InvocationOptions): Invocation {
+  const reporter = options.reporter ?? silentReporter;
+  const invocationId = randomUUID();
+  const startedAt = new Date();
+  const project = loadProject({
+    ...(options.projectDir ? { projectDir: options.projectDir } : {}),
+    ...(options.target ? { target: options.target } : {}),
+    ...(options.vars ? { vars: options.vars } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const compiled = compileProject(project, { invocationId, runStartedAt: startedAt });
+  for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
+  const targetDir = join(project.root, project.config.targetPath);
+  // Read --state before writing our own artifacts, in case it points at target/.
+  const state = readSelectionState(options, targetDir, compiled);
+  writeCompileArtifacts(project.root, project.config.targetPath, compiled.manifest);
+  const warnings: import('../errors.js').Warning[] = [];
+  const selected = selectNodes(selectableNodes(compiled.manifest), compiled.dag, options.select, options.exclude, state, warnings);
+  for (const warning of warnings) reporter.emit({ type: 'warning', warning });
+  return { invocationId, startedAt, compiled, reporter, options, targetDir, selected };
+}
+
+export function selectableNodes(manifest: Manifest): SelectableNode[] {
+  const out: SelectableNode[] = [];
+  for (const n of Object.values(manifest.nodes)) {
+    out.push({
+      uniqueId: n.unique_id,
+      name: n.name,
+      resourceType: n.resource_type,
+      originalFilePath: n.original_file_path,
+      fqn: n.fqn,
+      tags: n.tags,
+      config: n.config,
+      checksum: n.checksum.checksum,
+    });
+  }
+  for (const s of Object.values(manifest.sources)) {
+    out.push({
+      uniqueId: s.unique_id,
+      name: s.name,
+      resourceType: 'source',
+      originalFilePath: s.original_file_path,
+      fqn: s.fqn,
+      tags: s.tags,
+      sourceName: s.source_name,
+      config: s.config,
+    });
+  }
+  return out;
+}
+
+function readSelectionState(options: InvocationOptions, targetDir: string, compiled: CompiledProject): SelectionState {
+  const out: { -readonly [K in keyof SelectionState]: SelectionState[K] } = {};
+  if (options.state) {
+    const dir = resolve(compiled.project.root, options.state);
+    const file = join(dir, 'manifest.json');
+    if (!existsSync(file)) {
+      throw new KilnError('STATE_INVALID', `--state ${options.state}: no manifest.json in ${dir}`, {
+        hint: 'point --state at a folder with the manifest.json of the run to compare against',
+      });
+    }
+    const previous = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    out.previous = new Map(
+      Object.values(previous.nodes).map((n) => [n.unique_id, { checksum: n.checksum?.checksum, config: n.config, macros: n.depends_on?.macros }]),
+    );
+    const oldMacros = previous.macros ?? {};
+    const changed = new Set<string>();
+    for (const [id, m] of Object.entries(compiled.manifest.macros)) {
+      if (oldMacros[id]?.checksum !== m.checksum) changed.add(id);
+    }
+    out.modifiedMacros = changed;
+    out.macroDependencies = new Map(Object.values(compiled.manifest.nodes).map((n) => [n.unique_id, n.depends_on.macros]));
+  }
+  const resultsFile = join(options.state ? resolve(compiled.project.root, options.state) : targetDir, 'run_results.json');
+  if ((options.select ?? []).some((s) => s.includes('result:')) && existsSync(resultsFile)) {
+    const previous = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
+    out.results = new Map(previous.results.map((r) => [r.unique_id, r.status]));
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { KILN_VERSION } from '../compile/compile-project.js';
+import { runSteps, type ExecStep } from '../execute/run-steps.js';
+import type { Adapter } from '../adapters/adapter.js';
+import type { Relation } from '../adapters/ddl.js';
+import { linkSteps } from '../execute/link-steps.js';
+import { planNodes, type StepKind, type WarehouseState } from '../plan/plan.js';
+import type { NodeResult, RunResults } from '../report/run-results.js';
+import { writeJson } from '../report/run-results.js';
+import { openInvocation, type Invocation } from './invocation.js';
+import { materializeSteps } from './model-steps.js';
+import type { InvocationOptions } from './options.js';
+import { connectWarehouse, prepareWarehouse, threadsOf } from './warehouse.js';
+
+export interface CommandOutcome {
+  readonly results: readonly NodeResult[];
+  readonly elapsedSeconds: number;
+  readonly invocation: Invocation;
+}
+
+/**
+ * A phase contributes steps to a command: staging sources, seeds and models, tests. Build runs
+ * several phases as one DAG (see linkSteps); each phase's steps name their raw dependencies.
+ */
+export interface Phase {
+  readonly name: string;
+  /** Relations the phase writes, so databases exist and leftovers are cleaned before it runs. */
+  relations?(inv: Invocation): ReadonlyArray<Relation>;
+  steps(inv: Invocation, adapter: Adapter, state: WarehouseState): Promise<ExecStep[]> | ExecStep[];
+}
+
+/** Seeds and/or models of the selection, materialized. */
+export function materializePhase(kinds: ReadonlySet<StepKind>): Phase {
+  const plan = (inv: Invocation, state: WarehouseState) =>
+    planNodes(inv.compiled.manifest, inv.compiled.dag, inv.selected, state, kinds);
+  return {
+    name: [...kinds].join('+'),
+    relations: (inv) => plan(inv, { relations: new Map() }).map((s) => s.relation),
+    steps: (inv, adapter, state) => materializeSteps(inv, adapter, plan(inv, state)),
+  };
+}
+
+/** `kiln run`: materialize the selected models. */
+export function run(options: InvocationOptions): Promise<CommandOutcome> {
+  return executeCommand('run', options, [materializePhase(new Set(['model']))]);
+}
+
+/** `kiln seed`: load the selected seed CSVs. */
+export function seed(options: InvocationOptions): Promise<CommandOutcome> {
+  return executeCommand('seed', options, [materializePhase(new Set(['seed']))]);
+}
+
+/** `kiln build`: every phase in one DAG: stage → seeds → models, with their tests. */
+export function build(options: InvocationOptions): Promise<CommandOutcome> {
+  return executeCommand('build', options, [materializePhase(new Set(['seed', 'model']))]);
+}
+
+export async function executeCommand(command: string, options: InvocationOptions, phases: readonly Phase[]): Promise<CommandOutcome> {
+  const t0 = performance.now();
+  const inv = openInvocation(options);
+  const { compiled, reporter } = inv;
+  const adapter = await connectWarehouse(inv);
+  let results: NodeResult[] = [];
+  try {
+    const state = await prepareWarehouse(adapter, phases.flatMap((p) => p.relations?.(inv) ?? []));
+    const raw: ExecStep[] = [];
+    for (const phase of phases) raw.push(...(await phase.steps(inv, adapter, state)));
+    const steps = linkSteps(raw, compiled.dag);
+    reporter.emit({ type: 'phase', name: command, total: steps.length });
+    results = await runSteps(steps, { threads: threadsOf(inv), failFast: options.failFast ?? false, reporter });
+  } finally {
+    await adapter.close();
+  }
+  const elapsedSeconds = (performance.now() - t0) / 1000;
+  writeRunResults(inv, command, results, elapsedSeconds);
+  reporter.emit({ type: 'summary', results, elapsedSeconds });
+  return { results, elapsedSeconds, invocation: inv };
+}
+
+export function writeRunResults(inv: Invocation, command: string, results: readonly NodeResult[], elapsedSeconds: number): void {
+  const doc: RunResults = {
+    metadata: {
+      dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json',
+      kiln_version: KILN_VERSION,
+      generated_at: new Date().toISOString(),
+      invocation_id: inv.invocationId,
+    },
+    results,
+    elapsed_time: elapsedSeconds,
+    args: {
+      which: command,
+      target: inv.compiled.project.target.name,
+      select: inv.options.select ?? [],
+      exclude: inv.options.exclude ?? [],
+      full_refresh: inv.options.fullRefresh === true,
+      threads: threadsOf(inv),
+    },
+  };
+  writeJson(join(inv.targetDir, 'run_results.json'), doc);
+}

@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { clean, compile, list, show } from '../../api/inspect.js';
+import { initProject } from '../../api/init.js';
+import { KilnError } from '../../errors.js';
+import type { Wrap } from '../command-runner.js';
+import { cliContext, EXIT } from '../context.js';
+
+/** Commands that read the project (and at most query a model): compile, ls, show, init, clean. */
+export function registerProjectCommands(program: Command, wrap: Wrap): void {
+  program
+    .command('compile')
+    .description('write target/compiled/**.sql and target/manifest.json (no database needed)')
+    .action(
+      wrap(async (cmd, streams) => {
+        const ctx = cliContext(cmd, streams);
+        const t0 = performance.now();
+        const { invocation, counts } = compile(ctx.options);
+        const seconds = ((performance.now() - t0) / 1000).toFixed(2);
+        ctx.reporter.emit({
+          type: 'info',
+          message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${invocation.compiled.project.config.targetPath}/manifest.json`,
+        });
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('ls')
+    .alias('list')
+    .description('list the selected nodes')
+    .option('--output <format>', 'name | path | json', 'name')
+    .option('--resource-type <types...>', 'model, seed, source')
+    .action(
+      wrap(async (cmd, streams) => {
+        const ctx = cliContext(cmd, streams);
+        const { output, resourceType } = cmd.opts<{ output: string; resourceType?: string[] }>();
+        if (!['name', 'path', 'json'].includes(output)) {
+          throw new KilnError('CONFIG_INVALID', `--output must be name, path or json, got '${output}'`);
+        }
+        const nodes = list({ ...ctx.options, ...(resourceType ? { resourceTypes: resourceType } : {}) });
+        for (const n of nodes) {
+          const text = output === 'json' ? JSON.stringify(n) : output === 'path' ? n.original_file_path : n.resource_type === 'model' ? n.name : `${n.resource_type}:${n.name}`;
+          streams.out.write(`${text}\n`);
+        }
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('show <model>')
+    .description("run a model's query and print the first rows")
+    .option('--limit <n>', 'rows to show', '10')
+    .action(
+      wrap(async (cmd, streams, model) => {
+        const ctx = cliContext(cmd, streams);
+        const limit = Number(cmd.opts<{ limit: string }>().limit);
+        const { columns, rows } = await show({ ...ctx.options, model: String(model), limit: Number.isFinite(limit) ? limit : 10 });
+        if (ctx.flags.json) streams.out.write(`${JSON.stringify({ columns, rows })}\n`);
+        else streams.out.write(formatTable(columns, rows));
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('init [dir]')
+    .description('scaffold a new project')
+    .action(
+      wrap(async (cmd, streams, dir) => {
+        const { root, files } = initProject(typeof dir === 'string' ? dir : '.');
+        streams.out.write(`Created a kiln project in ${root}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: cd ${root} && npx kiln build\n`);
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('clean')
+    .description('remove the target/ folder')
+    .action(
+      wrap(async (cmd, streams) => {
+        const ctx = cliContext(cmd, streams);
+        streams.out.write(`Removed ${clean(ctx.options)}\n`);
+        return EXIT.ok;
+      }),
+    );
+}
+
+function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
+  if (!columns.length) return '(no rows)\n';
+  const cell = (v: unknown) => (v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)).slice(0, 60);
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => `| ${vals.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
+  const sep = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  return [line(columns), sep, ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} rows)\n`;
+}

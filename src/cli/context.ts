@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { InvocationOptions } from '../api/options.js';
+import { formatError, KilnError, KilnErrors } from '../errors.js';
+import type { Reporter } from '../report/events.js';
+import type { NodeResult } from '../report/run-results.js';
+import { JsonReporter, TerminalReporter, type OutputStreams } from './terminal-reporter.js';
+
+/** Exit codes (DESIGN): 0 success, 1 a node errored or a test failed, 2 invalid project/invocation. */
+export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
+
+export interface GlobalFlags {
+  projectDir?: string;
+  target?: string;
+  vars?: string;
+  threads?: string;
+  select?: string[];
+  exclude?: string[];
+  fullRefresh?: boolean;
+  failFast?: boolean;
+  junit?: string;
+  json?: boolean;
+  color?: boolean;
+  debug?: boolean;
+  state?: string;
+}
+
+export interface CliContext {
+  readonly flags: GlobalFlags;
+  readonly reporter: Reporter & { error(text: string): void };
+  readonly streams: OutputStreams;
+  readonly options: InvocationOptions;
+}
+
+export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
+  const flags = cmd.optsWithGlobals<GlobalFlags>();
+  const color = flags.color !== false && !process.env.NO_COLOR && streams.out.isTTY === true;
+  const reporter = flags.json
+    ? new JsonReporter(streams.out)
+    : new TerminalReporter(streams, color, process.env.GITHUB_ACTIONS === 'true');
+  const options: InvocationOptions = {
+    ...(flags.projectDir ? { projectDir: flags.projectDir } : {}),
+    ...(flags.target ? { target: flags.target } : {}),
+    ...(flags.vars ? { vars: parseVars(flags.vars) } : {}),
+    ...(flags.threads ? { threads: parseThreads(flags.threads) } : {}),
+    ...(flags.select?.length ? { select: flags.select } : {}),
+    ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
+    ...(flags.state ? { state: flags.state } : {}),
+    fullRefresh: flags.fullRefresh === true,
+    failFast: flags.failFast === true,
+    reporter,
+  };
+  return { flags, reporter, streams, options };
+}
+
+function parseVars(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new KilnError('CONFIG_INVALID', `--vars is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`, {
+      hint: `write it like --vars '{data_root: /data, days: 7}'`,
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new KilnError('CONFIG_INVALID', '--vars must be a mapping', { hint: `write it like --vars '{data_root: /data}'` });
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseThreads(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new KilnError('CONFIG_INVALID', `--threads must be a positive integer, got '${text}'`);
+  }
+  return n;
+}
+
+/** Exit code for finished node results. */
+export function exitCodeFor(results: readonly NodeResult[]): number {
+  return results.some((r) => r.status === 'error' || r.status === 'fail') ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * The one place errors become output and exit codes. Known errors print as `file:line: message`
+ * with a hint; anything else is a bug, shown with its stack only under --debug.
+ */
+export function reportFailure(err: unknown, reporter: { error(text: string): void }, debug: boolean): number {
+  const errors = err instanceof KilnErrors ? err.errors : err instanceof KilnError ? [err] : undefined;
+  if (errors) {
+    for (const e of errors) {
+      reporter.error(formatError(e));
+      if (debug && e.stack) reporter.error(e.stack);
+    }
+    return errors.some((e) => e.kind === 'runtime') ? EXIT.failed : EXIT.invalid;
+  }
+  const e = err as Error;
+  reporter.error(`internal error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for the stack trace)'}`);
+  if (debug && e?.stack) reporter.error(e.stack);
+  return EXIT.failed;
+}

@@ -1,0 +1,21 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Manifest } from './manifest.js';
+
+/** Writes `target/manifest.json` and `target/compiled/<model path>.sql`. */
+export function writeCompileArtifacts(root: string, targetPath: string, manifest: Manifest): void {
+  const target = join(root, targetPath);
+  const made = new Set<string>();
+  for (const node of Object.values(manifest.nodes)) {
+    if (node.resource_type !== 'model') continue;
+    const file = join(root, node.compiled_path);
+    const dir = dirname(file);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    writeFileSync(file, node.compiled_code);
+  }
+  mkdirSync(target, { recursive: true });
+  writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest));
+}

@@ -1,0 +1,60 @@
+import type { Adapter, RelationInfo } from '../adapters/adapter.js';
+import type { Relation, TableOptions } from '../adapters/ddl.js';
+import type { ExecOptions } from '../adapters/driver.js';
+import type { ModelManifestNode, SeedManifestNode } from '../compile/manifest.js';
+import type { NodeConfig } from '../project/types.js';
+
+/** What a strategy gets for one node. Built by the executor; strategies never look further. */
+export interface MaterializeContext {
+  readonly adapter: Adapter;
+  readonly node: ModelManifestNode | SeedManifestNode;
+  readonly relation: Relation;
+  /** The relation as it stood when the run started, if it existed. */
+  readonly existing: RelationInfo | undefined;
+  readonly fullRefresh: boolean;
+  /** Short id of this invocation, for unique temporary relation names. */
+  readonly runId: string;
+  /** The model's SQL for this run (re-rendered when is_incremental() must be true). */
+  sql(opts: { isIncremental: boolean }): string;
+  /** Rendered pre/post hooks. */
+  hooks(kind: 'pre_hook' | 'post_hook'): string[];
+  /** Runs a statement through the adapter, counting the time spent inside ClickHouse. */
+  exec(sql: string, opts?: ExecOptions): Promise<void>;
+  query<T>(sql: string): Promise<T[]>;
+}
+
+export interface MaterializeResult {
+  readonly rowsAffected: number | null;
+  /** e.g. "created table analytics.dim_content". */
+  readonly message: string;
+}
+
+export interface Materialization {
+  readonly name: string;
+  run(ctx: MaterializeContext): Promise<MaterializeResult>;
+}
+
+export function tableOptions(config: NodeConfig): TableOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of ['engine', 'order_by', 'partition_by', 'primary_key', 'ttl', 'settings'] as const) {
+    if (config[key] !== undefined) out[key] = config[key];
+  }
+  return out as TableOptions;
+}
+
+/** Names for a node's temporary relations; the prefixes let a later run find leftovers. */
+export const TEMP_PREFIX = '__kiln_tmp__';
+export const OLD_PREFIX = '__kiln_old__';
+
+export function tempRelation(target: Relation, runId: string): Relation {
+  return { database: target.database, name: `${TEMP_PREFIX}${target.name}__${runId}` };
+}
+
+export function oldRelation(target: Relation, runId: string): Relation {
+  return { database: target.database, name: `${OLD_PREFIX}${target.name}__${runId}` };
+}
+
+/** True for a temporary relation that belongs to `name` (any run). */
+export function isLeftoverOf(relationName: string, name: string): boolean {
+  return relationName.startsWith(`${TEMP_PREFIX}${name}__`) || relationName.startsWith(`${OLD_PREFIX}${name}__`);
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ddl from '../adapters/ddl.js';
+import type { ColumnInfo } from '../adapters/adapter.js';
+import { quoteIdentifier } from '../adapters/quoting.js';
+import type { SeedManifestNode } from '../compile/manifest.js';
+import { KilnError } from '../errors.js';
+import { tableOptions, tempRelation, type Materialization, type MaterializeContext } from './materialization.js';
+import { buildThenSwap } from './swap.js';
+
+/**
+ * A seed CSV is loaded by ClickHouse itself into a temporary table, then swapped in like a
+ * table. Column types are inferred by ClickHouse unless `column_types` names them.
+ */
+export const seedMaterialization: Materialization = {
+  name: 'seed',
+  async run(ctx) {
+    const node = ctx.node as SeedManifestNode;
+    const file = join(node.root_path, node.original_file_path);
+    const settings: Record<string, string | number> = {};
+    if (typeof node.config.delimiter === 'string') settings.format_csv_delimiter = node.config.delimiter;
+    const columns = await seedColumns(ctx, file, settings);
+    const temp = tempRelation(ctx.relation, ctx.runId);
+    let rows = 0;
+    await buildThenSwap(ctx, temp, async () => {
+      await ctx.exec(ddl.createTable(ctx.adapter.ddl, temp, columns, tableOptions(node.config)));
+      const structure = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
+      await ctx.adapter.insertFile(temp, file, 'CSVWithNames', { structure, settings });
+      rows = await ctx.adapter.countRows(temp);
+    });
+    return { rowsAffected: rows, message: `loaded seed ${ctx.relation.database}.${ctx.relation.name}` };
+  },
+};
+
+async function seedColumns(ctx: MaterializeContext, file: string, settings: Record<string, string | number>): Promise<ColumnInfo[]> {
+  const declared = (ctx.node.config.column_types ?? {}) as Record<string, string>;
+  let inferred: ColumnInfo[];
+  try {
+    // Nullable only where the file has NULLs (\N): a Nullable column cannot be in a sorting key.
+    inferred = await ctx.adapter.describeFile(file, 'CSVWithNames', { settings: { ...settings, schema_inference_make_columns_nullable: 2 } });
+  } catch {
+    // Nothing to infer from (a header without rows): every column is a String.
+    inferred = headerOf(file, settings.format_csv_delimiter as string | undefined).map((name) => ({ name, type: 'Nullable(String)' }));
+  }
+  for (const name of Object.keys(declared)) {
+    if (!inferred.some((c) => c.name === name)) {
+      throw new KilnError('CONFIG_INVALID', `column_types names '${name}', which is not a column of ${ctx.node.original_file_path}`, {
+        location: { file: ctx.node.original_file_path, line: 1 },
+        hint: `columns: ${inferred.map((c) => c.name).join(', ')}`,
+      });
+    }
+  }
+  return inferred.map((c) => ({ name: c.name, type: declared[c.name] ?? c.type }));
+}
+
+function headerOf(file: string, delimiter = ','): string[] {
+  const first = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  return first.split(delimiter).map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
+}

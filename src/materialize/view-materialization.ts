@@ -1,0 +1,25 @@
+import * as ddl from '../adapters/ddl.js';
+import { runHooks } from './hooks.js';
+import { tempRelation, type Materialization } from './materialization.js';
+import { buildThenSwap } from './swap.js';
+
+/**
+ * `CREATE OR REPLACE VIEW` where the server has it and the relation is a view (or absent);
+ * otherwise the view is created under a temporary name and swapped in like a table.
+ */
+export const viewMaterialization: Materialization = {
+  name: 'view',
+  async run(ctx) {
+    const d = ctx.adapter.ddl;
+    const sql = ctx.sql({ isIncremental: false });
+    await runHooks(ctx, 'pre_hook');
+    if (d.capabilities.createOrReplaceView && (!ctx.existing || ctx.existing.isView)) {
+      await ctx.exec(ddl.createView(d, ctx.relation, sql, { orReplace: true }));
+    } else {
+      const temp = tempRelation(ctx.relation, ctx.runId);
+      await buildThenSwap(ctx, temp, () => ctx.exec(ddl.createView(d, temp, sql, { orReplace: false })));
+    }
+    await runHooks(ctx, 'post_hook');
+    return { rowsAffected: null, message: `created view ${ctx.relation.database}.${ctx.relation.name}` };
+  },
+};

@@ -1,0 +1,40 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
+
+/** One entry of `target/run_results.json`, dbt's field names. */
+export interface NodeResult {
+  readonly unique_id: string;
+  readonly status: NodeStatus;
+  readonly execution_time: number;
+  /** For tables the rows built; for incremental models the rows this run added or replaced. */
+  readonly rows_affected: number | null;
+  /** Failing rows of a data test. */
+  readonly failures: number | null;
+  readonly message: string | null;
+  readonly thread_id: string;
+  readonly timing: ReadonlyArray<{ readonly name: 'execute'; readonly started_at: string; readonly completed_at: string }>;
+  readonly adapter_response: { readonly rows_affected?: number | null; readonly query_time_ms?: number; readonly code?: string };
+  readonly relation_name?: string | null;
+  readonly compiled_path?: string | null;
+  /** `file:line` of the node, for annotations and error lines. */
+  readonly original_file_path?: string;
+}
+
+export interface RunResults {
+  readonly metadata: {
+    readonly dbt_schema_version: string;
+    readonly kiln_version: string;
+    readonly generated_at: string;
+    readonly invocation_id: string;
+  };
+  readonly results: readonly NodeResult[];
+  readonly elapsed_time: number;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+export function writeJson(file: string, value: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
