@@ -31,8 +31,25 @@ export const rel = (r: Relation): string => qualifiedName(r.database, r.name);
 const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
 
 function expressionList(value: string | readonly string[]): string {
-  if (typeof value === 'string') return value;
+  // `order_by: 'a, b'` (dbt-clickhouse style) must become a tuple: `ORDER BY a, b` is a syntax error.
+  if (typeof value === 'string') return hasTopLevelComma(value) ? `(${value})` : value;
   return value.length === 1 ? value[0]! : `(${value.join(', ')})`;
+}
+
+function hasTopLevelComma(expr: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '`' || c === '"') quote = c;
+    else if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0) return true;
+  }
+  return false;
 }
 
 /** `ENGINE = … PARTITION BY … ORDER BY … PRIMARY KEY … TTL … SETTINGS …` (the order 18.16 accepts too). */
@@ -101,4 +118,62 @@ export function countRows(target: Relation): string {
 
 export function stripTrailingSemicolon(sql: string): string {
   return sql.replace(/;\s*$/, '').replace(/\s+$/, '');
+}
+
+/** An empty table with exactly `source`'s structure and engine (partition operations need that). */
+export function createTableAsTable(ctx: DdlContext, target: Relation, source: Relation): string {
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)} AS ${rel(source)}`;
+}
+
+/** Scratch table holding nothing, to learn the columns a query produces (works on every version). */
+export function createProbe(target: Relation, select: string): string {
+  return `CREATE TABLE ${rel(target)} ENGINE = Memory AS SELECT * FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT 0`;
+}
+
+export function activePartitions(target: Relation): string {
+  return `SELECT DISTINCT partition_id FROM system.parts WHERE database = ${sqlLiteral(target.database)} AND table = ${sqlLiteral(target.name)} AND active`;
+}
+
+/** Copies a partition's parts from `source` by hard links: cheap, and atomic per partition. */
+export function attachPartitionFrom(ctx: DdlContext, target: Relation, partitionId: string, source: Relation): string {
+  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} ATTACH PARTITION ID ${sqlLiteral(partitionId)} FROM ${rel(source)}`;
+}
+
+/** Atomically replaces one partition of `target` with the same partition of `source`. */
+export function replacePartitionFrom(ctx: DdlContext, target: Relation, partitionId: string, source: Relation): string {
+  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} REPLACE PARTITION ID ${sqlLiteral(partitionId)} FROM ${rel(source)}`;
+}
+
+export function addColumns(ctx: DdlContext, target: Relation, columns: ReadonlyArray<{ name: string; type: string }>): string {
+  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} ${columns.map((c) => `ADD COLUMN ${quoteIdentifier(c.name)} ${c.type}`).join(', ')}`;
+}
+
+/**
+ * Deletes rows matching `where`: a lightweight DELETE where the server has it, otherwise an
+ * ALTER … DELETE mutation (the caller waits for it, see pendingMutations).
+ */
+export function deleteWhere(ctx: DdlContext, target: Relation, where: string): string {
+  return ctx.capabilities.lightweightDelete
+    ? `DELETE FROM ${rel(target)}${onCluster(ctx)} WHERE ${where}`
+    : `ALTER TABLE ${rel(target)}${onCluster(ctx)} DELETE WHERE ${where}`;
+}
+
+export function pendingMutations(target: Relation): string {
+  return `SELECT count() AS n FROM system.mutations WHERE database = ${sqlLiteral(target.database)} AND table = ${sqlLiteral(target.name)} AND is_done = 0`;
+}
+
+/** `(a, b) IN (SELECT a, b FROM source)`: rows of a table whose key appears in `source`. */
+export function keyIn(keys: readonly string[], source: Relation): string {
+  const cols = keys.map(quoteIdentifier).join(', ');
+  return `(${cols}) IN (SELECT ${cols} FROM ${rel(source)})`;
+}
+
+export function insertFromTable(target: Relation, source: Relation, columns: readonly string[]): string {
+  const cols = columns.map(quoteIdentifier).join(', ');
+  return `INSERT INTO ${rel(target)} (${cols}) SELECT ${cols} FROM ${rel(source)}`;
+}
+
+export function insertSelectColumns(target: Relation, select: string, columns: readonly string[]): string {
+  const cols = columns.map(quoteIdentifier).join(', ');
+  return `INSERT INTO ${rel(target)} (${cols})\nSELECT ${cols} FROM (\n${stripTrailingSemicolon(select)}\n)`;
 }

@@ -1,3 +1,4 @@
+import { incrementalMaterialization } from './incremental-materialization.js';
 import type { Materialization } from './materialization.js';
 import { seedMaterialization } from './seed-materialization.js';
 import { tableMaterialization } from './table-materialization.js';
@@ -8,4 +9,5 @@ export const MATERIALIZATIONS: Readonly<Record<string, Materialization>> = {
   view: viewMaterialization,
   table: tableMaterialization,
   seed: seedMaterialization,
+  incremental: incrementalMaterialization,
 };
