@@ -16,6 +16,11 @@ export interface ClickHouseServer {
   readonly password: string;
   readonly version: string;
   stop(): Promise<void>;
+  /**
+   * Stops the server (SIGKILL with `crash`, as a power cut would, else SIGTERM) and starts it
+   * again on the same data folder and ports; resolves once it answers /ping.
+   */
+  restart(opts?: { crash?: boolean }): Promise<void>;
 }
 
 const serverBinary = ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server'].find((path) => existsSync(path));
@@ -48,10 +53,14 @@ async function startOnce(binary: string): Promise<ClickHouseServer> {
   writeFileSync(join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort));
   writeFileSync(join(dir, 'users.xml'), usersXml(username, password));
 
-  const output = openSync(join(dir, 'stdout.log'), 'a');
-  // 18.16 runs fine as root when every path it writes is in a folder root owns.
-  const child = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: ['ignore', output, output] });
-  closeSync(output);
+  const launch = (): ChildProcess => {
+    const output = openSync(join(dir, 'stdout.log'), 'a');
+    // 18.16 runs fine as root when every path it writes is in a folder root owns.
+    const spawned = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: ['ignore', output, output] });
+    closeSync(output);
+    return spawned;
+  };
+  let child = launch();
   const killOnExit = (): void => {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -68,7 +77,18 @@ async function startOnce(binary: string): Promise<ClickHouseServer> {
   try {
     await waitForPing(url, child);
     const version = await queryText(url, username, password, 'SELECT version()');
-    return { url, httpPort, tcpPort, username, password, version, stop };
+    const restart = async (opts: { crash?: boolean } = {}): Promise<void> => {
+      if (opts.crash && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+      } else {
+        await stopChild(child, stopTimeoutMs);
+      }
+      child = launch();
+      await waitForPing(url, child);
+    };
+    return { url, httpPort, tcpPort, username, password, version, stop, restart };
   } catch (error) {
     const tail = logTail(dir);
     await stop();
