@@ -34,7 +34,8 @@ describeWithClickHouse('incremental models on a ClickHouse server', (getServer) 
 
   /** Each test gets its own database on the shared server. */
   const newDb = () => `inc_${process.pid}_${++dbCounter}`;
-  const kiln = (dir: string, db: string, args: string[], onOutput?: Parameters<typeof runKiln>[2]['onOutput']): Promise<KilnResult> =>
+  type OnOutput = (stdout: string, child: import('node:child_process').ChildProcess) => void;
+  const kiln = (dir: string, db: string, args: string[], onOutput?: OnOutput): Promise<KilnResult> =>
     runKiln(dir, [...args, '--target', 'srv'], {
       env: { KILN_TEST_CH_URL: server.url, KILN_TEST_CH_USER: server.username, KILN_TEST_CH_PASSWORD: server.password, KILN_TEST_DB: db },
       ...(onOutput ? { onOutput } : {}),
