@@ -71,6 +71,20 @@ export function selectableNodes(manifest: Manifest): SelectableNode[] {
       config: s.config,
     });
   }
+  // A test is selected with any node it reads (dbt's eager indirect selection).
+  for (const t of [...Object.values(manifest.tests), ...Object.values(manifest.unit_tests)]) {
+    out.push({
+      uniqueId: t.unique_id,
+      name: t.name,
+      resourceType: t.resource_type,
+      originalFilePath: t.original_file_path,
+      fqn: t.fqn,
+      tags: t.tags,
+      config: t.config,
+      checksum: t.checksum.checksum,
+      attachedTo: t.depends_on.nodes,
+    });
+  }
   return out;
 }
 

@@ -12,6 +12,8 @@ export interface InvocationOptions {
   readonly failFast?: boolean;
   /** Folder holding an earlier manifest.json (and run_results.json) for state: / result: selectors. */
   readonly state?: string;
+  /** Write the results as JUnit XML to this file too (absolute, or relative to the working folder). */
+  readonly junit?: string;
   readonly reporter?: Reporter;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }

@@ -7,8 +7,10 @@ import { linkSteps } from '../execute/link-steps.js';
 import { planNodes, type StepKind, type WarehouseState } from '../plan/plan.js';
 import type { NodeResult, RunResults } from '../report/run-results.js';
 import { writeJson } from '../report/run-results.js';
+import { junitXml, writeText } from '../report/junit.js';
 import { openInvocation, type Invocation } from './invocation.js';
 import { materializeSteps } from './model-steps.js';
+import { testPhase } from '../testing/test-phase.js';
 import type { InvocationOptions } from './options.js';
 import { connectWarehouse, prepareWarehouse, threadsOf } from './warehouse.js';
 
@@ -52,7 +54,7 @@ export function seed(options: InvocationOptions): Promise<CommandOutcome> {
 
 /** `kiln build`: every phase in one DAG: stage → seeds → models, with their tests. */
 export function build(options: InvocationOptions): Promise<CommandOutcome> {
-  return executeCommand('build', options, [materializePhase(new Set(['seed', 'model']))]);
+  return executeCommand('build', options, [materializePhase(new Set(['seed', 'model'])), testPhase]);
 }
 
 export async function executeCommand(command: string, options: InvocationOptions, phases: readonly Phase[]): Promise<CommandOutcome> {
@@ -73,6 +75,7 @@ export async function executeCommand(command: string, options: InvocationOptions
   }
   const elapsedSeconds = (performance.now() - t0) / 1000;
   writeRunResults(inv, command, results, elapsedSeconds);
+  if (options.junit) writeText(options.junit, junitXml(results, `kiln ${command}`));
   reporter.emit({ type: 'summary', results, elapsedSeconds });
   return { results, elapsedSeconds, invocation: inv };
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { InvocationOptions } from '../api/options.js';
@@ -46,6 +47,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     ...(flags.select?.length ? { select: flags.select } : {}),
     ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
     ...(flags.state ? { state: flags.state } : {}),
+    ...(flags.junit ? { junit: resolve(flags.junit) } : {}),
     fullRefresh: flags.fullRefresh === true,
     failFast: flags.failFast === true,
     reporter,

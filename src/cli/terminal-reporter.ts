@@ -84,7 +84,7 @@ export class TerminalReporter implements Reporter {
     if (count('error')) parts.push(this.paint('red', `${count('error')} errored`));
     if (count('skipped')) parts.push(this.paint('yellow', `${count('skipped')} skipped`));
     if (!parts.length) parts.push('nothing to do');
-    return `\nFinished ${results.length} node${results.length === 1 ? '' : 's'} in ${elapsed.toFixed(2)}s: ${parts.join(', ')}`;
+    return `\nFinished ${results.length} node${results.length === 1 ? '' : 's'} in ${elapsed.toFixed(2)}s: ${parts.join(', ')}${testTable(results)}`;
   }
 
   private annotate(r: NodeResult): void {
@@ -140,6 +140,25 @@ const STATUS_COLOR: Record<NodeStatus, keyof typeof COLORS> = {
   warn: 'yellow',
   skipped: 'yellow',
 };
+
+/** When tests ran: a table of passed / warned / failed / errored / skipped per kind of node. */
+function testTable(results: readonly NodeResult[]): string {
+  const kinds: Array<[string, string]> = [['model', 'models'], ['seed', 'seeds'], ['source', 'sources'], ['test', 'data tests'], ['unit_test', 'unit tests']];
+  const of = (kind: string) => results.filter((r) => r.unique_id.startsWith(`${kind}.`));
+  if (of('test').length + of('unit_test').length === 0) return '';
+  const cols: Array<[string, (r: NodeResult) => boolean]> = [
+    ['passed', (r) => r.status === 'pass' || r.status === 'success'],
+    ['warned', (r) => r.status === 'warn'],
+    ['failed', (r) => r.status === 'fail'],
+    ['errored', (r) => r.status === 'error'],
+    ['skipped', (r) => r.status === 'skipped'],
+  ];
+  const rows = kinds.filter(([k]) => of(k).length).map(([k, label]) => [label, ...cols.map(([, f]) => String(of(k).filter(f).length))]);
+  const head = ['', ...cols.map(([c]) => c)];
+  const width = Math.max(...rows.map((r) => r[0]!.length));
+  const fmt = (r: readonly string[]) => `  ${r[0]!.padEnd(width)}  ${r.slice(1).map((v, i) => v.padStart(head[i + 1]!.length)).join('  ')}`;
+  return `\n${[head, ...rows].map(fmt).join('\n')}`;
+}
 
 function formatWarning(w: Warning): string {
   const where = formatLocation(w.location);

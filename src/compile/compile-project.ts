@@ -10,7 +10,10 @@ import { readProject } from '../project/read-project.js';
 import type { ColumnSpec, NodeConfig } from '../project/types.js';
 import { resolvePlaceholders } from '../template/placeholders.js';
 import { TemplateEngine, type RenderOutput } from '../template/template-engine.js';
+import { BUILTIN_TESTS_FILE } from './builtin-tests.js';
 import { injectCtes } from './ctes.js';
+import { compileDataTests, type CompiledDataTests } from './data-test-nodes.js';
+import { compileUnitTests } from './unit-test-nodes.js';
 import type {
   Manifest,
   ManifestColumn,
@@ -42,6 +45,8 @@ export interface CompiledProject {
   renderModel(uniqueId: string, opts: { isIncremental: boolean; vars?: Record<string, unknown>; ephemerals?: EphemeralStyle }): string;
   /** Resolves ref placeholders (and inlines ephemerals) in SQL rendered outside compile, e.g. tests. */
   resolveSql(sql: string, refs: readonly string[], ephemerals?: EphemeralStyle): string;
+  /** Data tests' failing-rows SQL, per ephemeral style. */
+  readonly dataTests: Pick<CompiledDataTests, 'sql'>;
 }
 
 interface RenderedModel {
@@ -71,7 +76,8 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     runStartedAt: opts.runStartedAt,
     invocationId: opts.invocationId,
     sources: sourceRelations,
-    macros: parsed.macros,
+    // Built-ins first, so a project's own generic test of the same name overrides one.
+    macros: [BUILTIN_TESTS_FILE, ...parsed.macros],
   });
 
   const rendered = new Map<string, RenderedModel>();
@@ -209,6 +215,14 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
   const sources: Record<string, SourceManifestNode> = {};
   for (const s of parsed.sources) sources[s.uniqueId] = sourceNode(s, projectConfig.name, target.raw_database);
 
+  const testCtx = {
+    project, parsed, engine, warnings, disabled, resolveSql: finishSql,
+    refable: new Map([...rendered.values()].map((r) => [r.node.name, { uniqueId: r.node.uniqueId, config: r.config }] as const).concat([...seeds.values()].map((s) => [s.name, { uniqueId: s.uniqueId, config: s.config }] as const))),
+  };
+  const dataTests = compileDataTests(testCtx);
+  const unitTests = compileUnitTests(testCtx);
+  throwAll([...dataTests.errors, ...unitTests.errors]);
+
   const parentMap: Record<string, string[]> = {};
   const childMap: Record<string, string[]> = {};
   for (const id of dag.nodeIds.sort()) {
@@ -227,6 +241,8 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     },
     nodes,
     sources,
+    tests: dataTests.nodes,
+    unit_tests: unitTests.nodes,
     macros: Object.fromEntries(
       [...macroIdx.macros].map(([name, m]) => [
         macroId(name),
@@ -253,6 +269,7 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     resolveSql(sql, refs, ephemerals) {
       return finishSql(sql, refs, ephemerals);
     },
+    dataTests,
   };
 }
 

@@ -1,13 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Manifest } from './manifest.js';
+import { manifestArtifact } from './manifest-artifact.js';
 
-/** Writes `target/manifest.json` and `target/compiled/<model path>.sql`. */
+/** Writes `target/manifest.json` and `target/compiled/<model or test path>.sql`. */
 export function writeCompileArtifacts(root: string, targetPath: string, manifest: Manifest): void {
   const target = join(root, targetPath);
   const made = new Set<string>();
-  for (const node of Object.values(manifest.nodes)) {
-    if (node.resource_type !== 'model') continue;
+  for (const node of [...Object.values(manifest.nodes), ...Object.values(manifest.tests)]) {
+    if (node.resource_type === 'seed') continue;
     const file = join(root, node.compiled_path);
     const dir = dirname(file);
     if (!made.has(dir)) {
@@ -17,5 +18,5 @@ export function writeCompileArtifacts(root: string, targetPath: string, manifest
     writeFileSync(file, node.compiled_code);
   }
   mkdirSync(target, { recursive: true });
-  writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest));
+  writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifestArtifact(manifest)));
 }

@@ -1,0 +1,77 @@
+import { rel, stripTrailingSemicolon, type Relation } from './ddl.js';
+import { quoteIdentifier } from './quoting.js';
+
+/**
+ * SQL text for running tests. Pure, like ddl.ts: a data test is a query for failing rows, counted
+ * here; a unit test loads fixture rows into scratch tables and reads the model's output back.
+ */
+
+function limited(sql: string, limit: number | null): string {
+  const body = stripTrailingSemicolon(sql);
+  return limit === null ? body : `${body}\nLIMIT ${Math.max(0, Math.floor(limit))}`;
+}
+
+/** The number of failing rows (at most `limit`). */
+export function countFailures(sql: string, limit: number | null): string {
+  return `SELECT count() AS failures FROM (\n${limited(sql, limit)}\n)`;
+}
+
+/**
+ * Several tests' failure counts in one statement (one row per test, `i` its index). Measured in
+ * bench/tests-bench.js against one statement per test.
+ */
+export function countFailuresBatch(tests: ReadonlyArray<{ readonly sql: string; readonly limit: number | null }>): string {
+  return tests.map((t, i) => `SELECT ${i} AS i, count() AS failures FROM (\n${limited(t.sql, t.limit)}\n)`).join('\nUNION ALL\n');
+}
+
+/** The failing rows, for store_failures (a plain MergeTree table: its columns can be anything). */
+export function failuresTableSelect(sql: string, limit: number | null): string {
+  return limited(sql, limit);
+}
+
+/** A scratch table for fixture rows: in memory, dropped with its database after the test. */
+export function createFixtureTable(target: Relation, columns: ReadonlyArray<{ readonly name: string; readonly type: string }>): string {
+  const cols = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
+  return `CREATE TABLE ${rel(target)} (${cols}) ENGINE = Memory`;
+}
+
+/** An empty in-memory table with the columns `select` produces. */
+export function createFixtureTableLike(target: Relation, select: string): string {
+  return `CREATE TABLE ${rel(target)} ENGINE = Memory AS SELECT * FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT 0`;
+}
+
+/**
+ * Fixture rows inline after FORMAT, so ClickHouse parses them into the column types (and fills
+ * columns a row leaves out with their defaults). Works through chdb and over HTTP alike.
+ */
+export function insertRows(target: Relation, columns: readonly string[], format: 'JSONEachRow' | 'CSV', body: string): string {
+  const cols = columns.length ? ` (${columns.map(quoteIdentifier).join(', ')})` : '';
+  return `INSERT INTO ${rel(target)}${cols} FORMAT ${format}\n${body}`;
+}
+
+/** Columns of a query's result, without running it. */
+export function describeQuery(select: string): string {
+  return `DESCRIBE (\n${stripTrailingSemicolon(select)}\n)`;
+}
+
+export function describeTable(target: Relation): string {
+  return `DESCRIBE TABLE ${rel(target)}`;
+}
+
+/** `columns` of a relation or a subquery, in a stable order for comparing as multisets. */
+export function selectColumns(from: string, columns: readonly string[]): string {
+  return `SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${from}`;
+}
+
+export function subquery(select: string): string {
+  return `(\n${stripTrailingSemicolon(select)}\n)`;
+}
+
+export function createScratchDatabase(database: string): string {
+  return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}`;
+}
+
+export function dropScratchDatabase(database: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdentifier(database)}`;
+}
+

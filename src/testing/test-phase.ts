@@ -1,0 +1,68 @@
+import type { Relation } from '../adapters/ddl.js';
+import type { Invocation } from '../api/invocation.js';
+import type { Phase } from '../api/run.js';
+import type { TestManifestNode } from '../compile/manifest.js';
+import { YamlLocator } from '../compile/yaml-locator.js';
+import type { ExecStep } from '../execute/run-steps.js';
+import type { Dag } from '../graph/dag.js';
+import { runDataTest } from './data-test-step.js';
+import { runUnitTest } from './unit-test-step.js';
+
+/**
+ * The selected data tests and unit tests as steps. In `build` they join the models' DAG: a data
+ * test runs right after what it reads and gates its model (everything downstream waits for it and
+ * is skipped when it fails with severity error); a unit test runs before its model, once the
+ * model's parents exist (their column types shape the fixtures).
+ */
+export const testPhase: Phase = {
+  name: 'test',
+  relations: (inv) => selectedDataTests(inv).filter((t) => t.config.store_failures === true).map((t): Relation => ({ database: t.database, name: t.alias })),
+  steps(inv, adapter) {
+    const { manifest, dag } = inv.compiled;
+    const steps: ExecStep[] = [];
+    for (const node of selectedDataTests(inv)) {
+      steps.push({
+        uniqueId: node.unique_id,
+        deps: node.depends_on.nodes,
+        gates: gatesOf(node, dag),
+        label: `test ${node.name}`,
+        originalFilePath: node.declared_at.file,
+        compiledPath: node.compiled_path,
+        execute: () => runDataTest(inv, adapter, node),
+      });
+    }
+    const locator = new YamlLocator(inv.compiled.project.root);
+    const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
+    let n = 0;
+    for (const node of Object.values(manifest.unit_tests)) {
+      if (!inv.selected.has(node.unique_id)) continue;
+      const modelId = node.depends_on.nodes[0]!;
+      const scratchDatabase = `__kiln_unit_${runId}_${n++}`;
+      steps.push({
+        uniqueId: node.unique_id,
+        deps: dag.parents(modelId),
+        precedes: [modelId],
+        label: `unit test ${node.model}::${node.name}`,
+        originalFilePath: node.declared_at.file,
+        execute: () => runUnitTest({ inv, adapter, locator, scratchDatabase }, node),
+      });
+    }
+    return steps;
+  },
+};
+
+function selectedDataTests(inv: Invocation): TestManifestNode[] {
+  return Object.values(inv.compiled.manifest.tests).filter((t) => inv.selected.has(t.unique_id));
+}
+
+/**
+ * The node a test gates: its attached node, or for a singular test the one node it reads that
+ * all its other inputs are upstream of. Never a node another input descends from (gating it
+ * would make that input wait for a test that waits for it).
+ */
+export function gatesOf(node: TestManifestNode, dag: Dag): string[] {
+  const deps = node.depends_on.nodes.filter((d) => dag.has(d));
+  const downstreamOf = (g: string) => deps.some((d) => d !== g && dag.ancestors(d).has(g));
+  const candidates = node.attached_node ? [node.attached_node] : deps.filter((d) => !downstreamOf(d) && deps.every((o) => o === d || dag.ancestors(d).has(o)));
+  return candidates.filter((g) => dag.has(g) && !downstreamOf(g));
+}
