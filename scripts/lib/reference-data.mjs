@@ -430,12 +430,16 @@ export function csvLine(fields, r) {
   }).join(',') + '\r\n';
 }
 
-/** A MySQL literal as mysqldump writes it. */
-export function sqlValue(v) {
+/** A MySQL literal as mysqldump writes it (mysql_real_escape_string: \\ ' " NUL LF CR ^Z). */
+export function sqlValue(v, { numeric = false } = {}) {
   if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'number') return String(v);
-  return `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\0/g, '\\0')}'`;
+  if (typeof v === 'number' || numeric) return String(v);
+  const escaped = String(v).replace(/[\\'"\0\n\r\x1a]/g, (c) => ({ '\\': '\\\\', "'": "\\'", '"': '\\"', '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' })[c]);
+  return `'${escaped}'`;
 }
+
+/** DECIMAL columns: dumped as bare numbers. */
+export const NUMERIC_COLUMNS = new Set(['rating', 'hype_index']);
 
 export const TABLE_COLUMNS = {
   content: ['id', 'title', 'content_type', 'genre', 'release_year', 'director', 'director_photo_url', 'cast', 'cast_photos', 'platforms', 'hype_index', 'created_at', 'updated_at'],

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { csvLine, rng, sqlValue, TABLE_COLUMNS } from './reference-data.mjs';
+import { csvLine, NUMERIC_COLUMNS, rng, sqlValue, TABLE_COLUMNS } from './reference-data.mjs';
 
 /** A write stream that respects backpressure, so large outputs never pile up in memory. */
 export function sink(file) {
@@ -49,17 +49,22 @@ export async function writeExports(dataset, outDir) {
   }
 }
 
-/** Rows of the five app tables in dump order, the big `reviews` table as a generator. */
+/** Rows of the five app tables in mariadb-dump's (alphabetical) order, `reviews` as a generator. */
 export function* appTables(dataset) {
-  yield ['content', dataset.content];
-  yield ['users', dataset.users];
-  yield ['reviews', dataset.reviews()];
-  yield ['hero_carousel', dataset.hero];
   yield ['coming_soon_items', dataset.comingSoon];
+  yield ['content', dataset.content];
+  yield ['hero_carousel', dataset.hero];
+  yield ['reviews', dataset.reviews()];
+  yield ['users', dataset.users];
+}
+
+function nextId(dataset, table) {
+  const o = dataset.options;
+  return { coming_soon_items: o.comingSoon, content: o.contents, hero_carousel: o.heroSlides, reviews: o.reviews, users: o.users }[table] + 1;
 }
 
 export function valuesTuple(table, row) {
-  return '(' + TABLE_COLUMNS[table].map((c) => sqlValue(row[c])).join(',') + ')';
+  return '(' + TABLE_COLUMNS[table].map((c) => sqlValue(row[c], { numeric: NUMERIC_COLUMNS.has(c) })).join(',') + ')';
 }
 
 /**
@@ -82,7 +87,7 @@ export async function writeTextDump(dataset, file, { template, batch = 2000 }) {
   const out = sink(file);
   await out.write(header);
   for (const [table, rows] of appTables(dataset)) {
-    await out.write(ddlOf(table));
+    await out.write(ddlOf(table).replace(/AUTO_INCREMENT=\d+/, `AUTO_INCREMENT=${nextId(dataset, table)}`));
     await out.write(`\n--\n-- Dumping data for table \`${table}\`\n--\n\nLOCK TABLES \`${table}\` WRITE;\n/*!40000 ALTER TABLE \`${table}\` DISABLE KEYS */;\n`);
     let pending = [];
     const flush = async () => {
@@ -96,6 +101,6 @@ export async function writeTextDump(dataset, file, { template, batch = 2000 }) {
     await flush();
     await out.write(`/*!40000 ALTER TABLE \`${table}\` ENABLE KEYS */;\nUNLOCK TABLES;\n`);
   }
-  await out.write('\n' + trailer);
+  await out.write(trailer);
   await out.close();
 }
