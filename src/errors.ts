@@ -33,6 +33,9 @@ export type ErrorCode =
   | 'WAREHOUSE_IN_USE'
   | 'SQL_ERROR'
   | 'STATE_INVALID'
+  | 'SOURCE_UNREACHABLE'
+  | 'SOURCE_MISSING'
+  | 'STAGE_FAILED'
   | 'INTERNAL';
 
 const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -51,6 +54,8 @@ const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WAREHOUSE_UNREACHABLE',
   'WAREHOUSE_IN_USE',
   'STATE_INVALID',
+  'SOURCE_UNREACHABLE',
+  'SOURCE_MISSING',
 ]);
 
 export class KilnError extends Error {

@@ -5,7 +5,8 @@ import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
 import { EmbeddedDriver } from './embedded-driver.js';
 import { HttpDriver, redactUrl } from './http-driver.js';
-import { quoteString } from './quoting.js';
+import { quoteIdentifier, quoteString } from './quoting.js';
+import * as stagingSql from './staging-sql.js';
 import type { Readable } from 'node:stream';
 
 export interface RelationInfo {
@@ -79,6 +80,26 @@ export class Adapter {
 
   insertFile(table: ddl.Relation, path: string, format: string, opts?: ExecOptions & { structure?: string }): Promise<ExecResult> {
     return this.driver.insertFile(ddl.rel(table), path, format, opts);
+  }
+
+  /** Rows of a SELECT over local files, inserted by ClickHouse (see Driver.insertLocalSelect). */
+  insertLocalSelect(table: ddl.Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
+    return this.driver.insertLocalSelect(ddl.rel(table), columns.map(quoteIdentifier), select, opts);
+  }
+
+  queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
+    return this.driver.queryLocal<T>(sql, opts);
+  }
+
+  /** Deletes rows and returns once they are gone (old servers run deletes as async mutations). */
+  async deleteRows(table: ddl.Relation, where: string): Promise<void> {
+    await this.execute(stagingSql.deleteRows(this.ddl, table, where));
+    if (this.capabilities.lightweightDelete) return;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 500)) {
+      const r = await this.query<{ n: string | number }>(stagingSql.pendingMutations(table));
+      if (Number(r.rows[0]?.n ?? 0) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** Columns ClickHouse infers for a local file, in types this server has. */

@@ -41,5 +41,13 @@ export interface Driver {
   insertFile(table: string, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult>;
   /** The columns ClickHouse infers for a local file (schema inference). */
   describeFile(path: string, format: string, opts?: ExecOptions): Promise<Array<{ name: string; type: string }>>;
+  /**
+   * `INSERT INTO table (columns)` the rows of a SELECT over local files or table functions, run by
+   * ClickHouse on this machine: the embedded engine inserts them itself; for a server the local
+   * engine streams them to it (TabSeparated), so rows are never parsed in JavaScript.
+   */
+  insertLocalSelect(table: string, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** A SELECT over local files, run by ClickHouse on this machine (small results only). */
+  queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>>;
   close(): Promise<void>;
 }

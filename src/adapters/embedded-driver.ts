@@ -93,6 +93,14 @@ export class EmbeddedDriver implements Driver {
     return r.rows.map(({ name, type }) => ({ name, type }));
   }
 
+  insertLocalSelect(table: string, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.execute(`INSERT INTO ${table} (${columns.join(', ')})\n${select}`, opts);
+  }
+
+  queryLocal<T = Record<string, unknown>>(sql: string, opts: ExecOptions = {}): Promise<QueryResult<T>> {
+    return this.query<T>(sql, opts);
+  }
+
   async close(): Promise<void> {
     try {
       this.session.close();

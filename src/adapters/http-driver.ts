@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { queryAsync as chdbQueryAsync } from 'chdb';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { KilnError } from '../errors.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { LocalEngine } from './local-engine.js';
 import { quoteString } from './quoting.js';
 import { CH_ERRORS, clickHouseCodeOf, SqlError } from './sql-error.js';
 
@@ -30,6 +30,7 @@ export class HttpDriver implements Driver {
   readonly kind = 'clickhouse' as const;
   private readonly client: ClickHouseClient;
   private readonly retries: number;
+  private local: LocalEngine | null = null;
 
   constructor(private readonly opts: HttpDriverOptions) {
     this.retries = opts.retries ?? 3;
@@ -106,20 +107,35 @@ export class HttpDriver implements Driver {
    * engine reads it (this process has no embedded session when its target is a server).
    */
   async describeFile(path: string, format: string, opts: ExecOptions = {}): Promise<Array<{ name: string; type: string }>> {
-    const settings = Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = ${typeof v === 'string' ? quoteString(v) : Number(v)}`);
-    const sql = `DESCRIBE file(${quoteString(path)}, ${quoteString(format)})${settings.length ? ` SETTINGS ${settings.join(', ')}` : ''}`;
-    try {
-      const r = await chdbQueryAsync(sql, { format: 'JSONEachRow' });
-      return r.text().split('\n').filter(Boolean).map((line) => {
-        const { name, type } = JSON.parse(line) as { name: string; type: string };
-        return { name, type };
-      });
-    } catch (err) {
-      throw new SqlError((err as Error).message, (err as { clickhouseCode?: number }).clickhouseCode, sql, err);
-    }
+    const rows = await this.localEngine().query<{ name: string; type: string }>(`DESCRIBE file(${quoteString(path)}, ${quoteString(format)})`, opts.settings);
+    return rows.map(({ name, type }) => ({ name, type }));
+  }
+
+  /** The local engine parses (files this server may have no format for) and streams TabSeparated rows. */
+  async insertLocalSelect(table: string, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const body = this.localEngine().stream(select, 'TabSeparated', opts.settings);
+    const { settings: _local, ...rest } = opts;
+    return this.insertStream(table, body, 'TabSeparated', { ...rest, columns });
+  }
+
+  async queryLocal<T = Record<string, unknown>>(sql: string, opts: ExecOptions = {}): Promise<QueryResult<T>> {
+    const t0 = performance.now();
+    const rows = await this.localEngine().query<T>(sql, opts.settings);
+    return { rows, elapsedMs: performance.now() - t0, queryId: opts.queryId ?? randomUUID() };
+  }
+
+  /**
+   * Old servers cannot infer a file's schema or read every format, and the file is local anyway:
+   * ClickHouse in this process reads it (a server-target process has no embedded session).
+   */
+  private localEngine(): LocalEngine {
+    this.local ??= LocalEngine.acquire();
+    return this.local;
   }
 
   async close(): Promise<void> {
+    this.local?.release();
+    this.local = null;
     await this.client.close();
   }
 

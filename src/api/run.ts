@@ -11,6 +11,7 @@ import { junitXml, writeText } from '../report/junit.js';
 import { openInvocation, type Invocation } from './invocation.js';
 import { materializeSteps } from './model-steps.js';
 import { testPhase } from '../testing/test-phase.js';
+import { stagePhase } from '../stage/stage-phase.js';
 import type { InvocationOptions } from './options.js';
 import { connectWarehouse, prepareWarehouse, threadsOf } from './warehouse.js';
 
@@ -54,7 +55,7 @@ export function seed(options: InvocationOptions): Promise<CommandOutcome> {
 
 /** `kiln build`: every phase in one DAG: stage → seeds → models, with their tests. */
 export function build(options: InvocationOptions): Promise<CommandOutcome> {
-  return executeCommand('build', options, [materializePhase(new Set(['seed', 'model'])), testPhase]);
+  return executeCommand('build', options, [stagePhase, materializePhase(new Set(['seed', 'model'])), testPhase]);
 }
 
 export async function executeCommand(command: string, options: InvocationOptions, phases: readonly Phase[]): Promise<CommandOutcome> {

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CommandRunner } from './command-runner.js';
 import { registerExecuteCommands } from './commands/execute-commands.js';
 import { registerProjectCommands } from './commands/project-commands.js';
+import { registerStageCommands } from './commands/stage-commands.js';
 import { registerTestCommands } from './commands/test-commands.js';
 import { EXIT, reportFailure } from './context.js';
 import { TerminalReporter, type OutputStreams } from './terminal-reporter.js';
@@ -46,6 +47,7 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
 
   registerProjectCommands(program, wrap);
   registerExecuteCommands(program, wrap);
+  registerStageCommands(program, wrap);
   registerTestCommands(program, wrap);
   return program;
 }

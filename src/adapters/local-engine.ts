@@ -1,0 +1,75 @@
+import { Readable } from 'node:stream';
+import { Session } from 'chdb';
+import { SqlError } from './sql-error.js';
+import { quoteString } from './quoting.js';
+
+/**
+ * ClickHouse on this machine for a process whose target is a server: it reads local files (schema
+ * inference, dumps, JSON lines, CSV) so parsing stays in ClickHouse even when the server is too
+ * old to do it, and streams the rows on. chdb allows one engine per process and refuses its
+ * stateless API while a Session is open, so every user shares one temporary Session.
+ */
+let shared: { session: Session; users: number } | null = null;
+
+export class LocalEngine {
+  private released = false;
+
+  private constructor(private readonly session: Session) {}
+
+  static acquire(): LocalEngine {
+    if (!shared) shared = { session: new Session(), users: 0 };
+    shared.users++;
+    return new LocalEngine(shared.session);
+  }
+
+  async query<T>(sql: string, settings?: ExecSettings): Promise<T[]> {
+    const text = withSettings(sql, settings);
+    try {
+      const r = await this.session.queryAsync(text, { format: 'JSONEachRow' });
+      const out = r.text();
+      return out ? out.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T) : [];
+    } catch (err) {
+      throw new SqlError((err as Error).message, (err as { clickhouseCode?: number }).clickhouseCode, sql, err);
+    }
+  }
+
+  /**
+   * The result of a SELECT as a byte stream in `format`, produced block by block (small blocks:
+   * memory stays flat whatever the file size).
+   */
+  stream(sql: string, format: string, settings?: ExecSettings): Readable {
+    const text = withSettings(sql, { max_block_size: 8192, ...settings });
+    const session = this.session;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let stream;
+      try {
+        stream = session.queryStream(text, { format });
+      } catch (err) {
+        throw new SqlError((err as Error).message, (err as { clickhouseCode?: number }).clickhouseCode, sql, err);
+      }
+      try {
+        for await (const chunk of stream) yield Buffer.from(chunk.raw());
+      } catch (err) {
+        throw new SqlError((err as Error).message, (err as { clickhouseCode?: number }).clickhouseCode, sql, err);
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  release(): void {
+    if (this.released || !shared) return;
+    this.released = true;
+    if (--shared.users === 0) {
+      shared.session.close();
+      shared = null;
+    }
+  }
+}
+
+export type ExecSettings = Readonly<Record<string, string | number | boolean>>;
+
+export function withSettings(sql: string, settings: ExecSettings | undefined): string {
+  if (!settings || Object.keys(settings).length === 0) return sql;
+  const list = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'string' ? quoteString(v) : Number(v)}`);
+  return `${sql.replace(/;\s*$/, '')}\nSETTINGS ${list.join(', ')}`;
+}

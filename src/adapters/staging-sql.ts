@@ -1,0 +1,391 @@
+import type { DdlContext, Relation } from './ddl.js';
+import { rel } from './ddl.js';
+import { quoteIdentifier, quoteString } from './quoting.js';
+
+/**
+ * ClickHouse SQL text for staging: the raw, ledger and quarantine tables, and the SELECTs that
+ * read a file or a MySQL table and split its records into loadable rows and rejects. Pure text,
+ * so every statement can be checked without a database. The same SELECT runs in the embedded
+ * engine (INSERT … SELECT) and, for a server target, in the local engine streaming to the server.
+ */
+
+export interface StagedColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Values stamped on every row of one load. */
+export interface LoadStamp {
+  readonly loadId: string;
+  /** `YYYY-MM-DD hh:mm:ss` in UTC. */
+  readonly loadedAt: string;
+}
+
+export const META_COLUMNS: readonly StagedColumn[] = [
+  { name: '_kiln_load_id', type: 'String' },
+  { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
+];
+export const FILE_META_COLUMNS: readonly StagedColumn[] = [
+  ...META_COLUMNS,
+  { name: '_kiln_file', type: 'String' },
+  { name: '_kiln_line', type: 'UInt64' },
+];
+
+export const QUARANTINE_TABLE = '_kiln_quarantine';
+export const LEDGER_TABLE = '_kiln_ledger';
+
+export const QUARANTINE_COLUMNS: readonly StagedColumn[] = [
+  { name: 'source_name', type: 'String' },
+  { name: 'table_name', type: 'String' },
+  { name: 'file', type: 'String' },
+  { name: 'line', type: 'UInt64' },
+  { name: 'raw', type: 'String' },
+  { name: 'reason', type: 'String' },
+  { name: '_kiln_load_id', type: 'String' },
+  { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
+];
+
+export const LEDGER_COLUMNS: readonly StagedColumn[] = [
+  { name: 'source_name', type: 'String' },
+  { name: 'table_name', type: 'String' },
+  { name: 'file', type: 'String' },
+  { name: 'size', type: 'UInt64' },
+  { name: 'fingerprint', type: 'String' },
+  { name: 'rows', type: 'UInt64' },
+  { name: 'rejected', type: 'UInt64' },
+  /** `started` before rows are written, `loaded` after: a `started` left alone means a killed load. */
+  { name: 'status', type: 'String' },
+  { name: '_kiln_load_id', type: 'String' },
+  { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
+  /** Orders entries written within the same second. */
+  { name: 'seq', type: 'UInt64' },
+];
+
+const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
+const columnList = (cols: readonly StagedColumn[]) => cols.map((c) => `  ${quoteIdentifier(c.name)} ${c.type}`).join(',\n');
+
+export function createStagingTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[], ifNotExists = true): string {
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = MergeTree()\nORDER BY tuple()`;
+}
+
+/** Deletes rows: a lightweight DELETE where the server has one, else a mutation (wait for it). */
+export function deleteRows(ctx: DdlContext, table: Relation, where: string): string {
+  return ctx.capabilities.lightweightDelete
+    ? `DELETE FROM ${rel(table)}${onCluster(ctx)} WHERE ${where}`
+    : `ALTER TABLE ${rel(table)}${onCluster(ctx)} DELETE WHERE ${where}`;
+}
+
+export function pendingMutations(table: Relation): string {
+  return `SELECT count() AS n FROM system.mutations WHERE database = ${quoteString(table.database)} AND table = ${quoteString(table.name)} AND is_done = 0`;
+}
+
+export function equals(column: string, value: string): string {
+  return `${quoteIdentifier(column)} = ${quoteString(value)}`;
+}
+
+/** Latest ledger entry per file of one source table. */
+export function ledgerState(ledger: Relation, source: string, table: string): string {
+  return `SELECT file, argMax(fingerprint, seq) AS fingerprint, argMax(status, seq) AS status, argMax(size, seq) AS size
+FROM ${rel(ledger)}
+WHERE source_name = ${quoteString(source)} AND table_name = ${quoteString(table)}
+GROUP BY file`;
+}
+
+/** The last successful load of each table (freshness falls back to it without loaded_at_field). */
+export function lastLoadedAt(ledger: Relation, source: string, table: string): string {
+  return `SELECT toUnixTimestamp(max(_kiln_loaded_at)) AS t FROM ${rel(ledger)}
+WHERE source_name = ${quoteString(source)} AND table_name = ${quoteString(table)} AND status = 'loaded'`;
+}
+
+export function maxOf(table: Relation, expr: string): string {
+  return `SELECT toUnixTimestamp(max(${expr})) AS t, count() AS n FROM ${rel(table)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading files. Every reader yields the same shape: the table's columns, then a `__reason`
+// ('' for a good record), `__line` (1-based line where the record starts) and `__raw` (the
+// record's text for the quarantine). `loadRows`/`rejectRows` wrap it for the two destinations.
+
+export interface FileRead {
+  /** SELECT producing columns…, __reason, __line, __raw. */
+  readonly select: string;
+  readonly settings: Readonly<Record<string, string | number>>;
+}
+
+const STRINGY = /^(Nullable\()?(String|FixedString\(\d+\)|LowCardinality\((Nullable\()?String\)?\))\)?$/;
+const isNullable = (type: string) => /^Nullable\(/.test(type) || /^LowCardinality\(Nullable\(/.test(type);
+
+/**
+ * A declared column from text `v` (NULL when the key or field is absent): Strings keep the text
+ * (a nested JSON value stays JSON text), other types are cast and a failed cast is a reject.
+ */
+function typedValue(v: string, type: string, emptyIsNull: boolean): { value: string; bad: string } {
+  if (STRINGY.test(type)) {
+    return { value: isNullable(type) ? v : `ifNull(${v}, '')`, bad: '0' };
+  }
+  const present = emptyIsNull ? `(${v} IS NOT NULL AND ${v} != '')` : `${v} IS NOT NULL`;
+  const cast = `accurateCastOrNull(${v}, ${quoteString(type.replace(/^Nullable\((.*)\)$/, '$1'))})`;
+  const value = isNullable(type) ? `if(${present}, ${cast}, NULL)` : `if(${present}, assumeNotNull(${cast}), defaultValueOfTypeName(${quoteString(type)}))`;
+  return { value, bad: `(${present} AND ${cast} IS NULL)` };
+}
+
+function reasonOf(checks: ReadonlyArray<readonly [string, string]>): string {
+  if (checks.length === 0) return "''";
+  return `multiIf(${checks.map(([cond, reason]) => `${cond}, ${reason}`).join(', ')}, '')`;
+}
+
+const CAST_SETTINGS = {
+  // ISO-8601 with any offset into DateTime, as the reference project's events carry.
+  cast_string_to_date_time_mode: 'best_effort',
+  date_time_input_format: 'best_effort',
+  // Read with pread, not mmap: a mapped file counts in the process's memory.
+  storage_file_read_method: 'pread',
+} as const;
+
+/**
+ * A JSON-lines file: each line is a record. Declared columns are extracted with one JSON parse
+ * per line; without them the whole line is the `raw` column. Blank lines are not records.
+ */
+export function jsonlRead(path: string, columns: readonly StagedColumn[] | null): FileRead {
+  const line = 'line';
+  const checks: Array<readonly [string, string]> = [
+    [`NOT isValidUTF8(${line})`, "'invalid UTF-8'"],
+    [`NOT isValidJSON(${line})`, "'malformed JSON'"],
+    [`JSONType(${line}) != 'Object'`, "'not a JSON object'"],
+  ];
+  let values: string[];
+  let inner = `${line}, _row_number`;
+  if (columns) {
+    const tuple = `Tuple(${columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ')})`;
+    inner += `, JSONExtract(${line}, ${quoteString(tuple)}) AS __v`;
+    values = columns.map((c, i) => {
+      const t = typedValue(`tupleElement(__v, ${i + 1})`, c.type, false);
+      if (t.bad !== '0') checks.push([t.bad, quoteString(`unparseable value for ${c.name} (${c.type})`)]);
+      return `${t.value} AS ${quoteIdentifier(c.name)}`;
+    });
+  } else {
+    values = [`${line} AS raw`];
+  }
+  const select = `SELECT ${[...values, `${reasonOf(checks)} AS __reason`, '_row_number + 1 AS __line', `${line} AS __raw`].join(', ')}
+FROM (SELECT ${inner} FROM file(${quoteString(path)}, 'LineAsString') WHERE notEmpty(trimBoth(${line})))`;
+  return { select, settings: { ...CAST_SETTINGS } };
+}
+
+export interface CsvShape {
+  /** Header names in file order. */
+  readonly header: readonly string[];
+  readonly delimiter: string;
+  /** The table's columns; header names missing here are an error before reading. */
+  readonly columns: readonly StagedColumn[];
+  /**
+   * Records spanning several lines, `[row index, extra newlines]` sorted by row, so each record's
+   * starting line can be computed. Empty in the common case.
+   */
+  readonly multiline: ReadonlyArray<readonly [number, number]>;
+}
+
+/** A marker no CSV export contains, so `\N` and empty fields stay text and only missing fields are NULL. */
+const CSV_NULL = '\u0001kiln-missing\u0001';
+
+function csvFields(n: number): string {
+  return Array.from({ length: n + 1 }, (_, i) => `f${i + 1} Nullable(String)`).join(', ');
+}
+
+function csvSettings(delimiter: string): Record<string, string | number> {
+  return {
+    ...CAST_SETTINGS,
+    input_format_csv_allow_variable_number_of_columns: 1,
+    input_format_csv_empty_as_default: 0,
+    input_format_csv_skip_first_lines: 1,
+    format_csv_null_representation: CSV_NULL,
+    format_csv_delimiter: delimiter,
+  };
+}
+
+const csvSource = (path: string, n: number) => `file(${quoteString(path)}, 'CSV', ${quoteString(csvFields(n))})`;
+const csvAll = (n: number) => Array.from({ length: n + 1 }, (_, i) => `f${i + 1}`);
+
+/** Records whose fields hold newlines (their line count shifts every later record's line). */
+export function csvMultiline(path: string, n: number, delimiter: string): FileRead {
+  const nl = `countSubstrings(arrayStringConcat(arrayFilter(x -> x IS NOT NULL, [${csvAll(n).join(', ')}])), '\\n')`;
+  return {
+    select: `SELECT _row_number AS r, ${nl} AS nl FROM ${csvSource(path, n)} WHERE nl > 0 ORDER BY r`,
+    settings: csvSettings(delimiter),
+  };
+}
+
+/** A CSV file read as text fields, one more than the header so extra fields are seen. */
+export function csvRead(path: string, shape: CsvShape): FileRead {
+  const n = shape.header.length;
+  const all = csvAll(n);
+  const checks: Array<readonly [string, string]> = [
+    [`f${n} IS NULL OR f${n + 1} IS NOT NULL`, `'wrong column count (expected ${n})'`],
+    [`NOT isValidUTF8(__raw)`, "'invalid UTF-8'"],
+  ];
+  const values = shape.columns.map((c) => {
+    const i = shape.header.indexOf(c.name);
+    if (i < 0) return `defaultValueOfTypeName(${quoteString(c.type)}) AS ${quoteIdentifier(c.name)}`;
+    const t = typedValue(`f${i + 1}`, c.type, true);
+    if (t.bad !== '0') checks.push([t.bad, quoteString(`unparseable value for ${c.name} (${c.type})`)]);
+    return `${t.value} AS ${quoteIdentifier(c.name)}`;
+  });
+  const rows = shape.multiline.map(([r]) => r);
+  const before = shape.multiline.reduce<number[]>((acc, [, nl]) => [...acc, (acc[acc.length - 1] ?? 0) + nl], []);
+  // Line = header + 1-based record index + newlines inside the records before it.
+  const shift = rows.length === 0 ? '0' : `arrayElement([0, ${before.join(', ')}], arrayCount(x -> x < _row_number, [${rows.join(', ')}]) + 1)`;
+  const raw = `arrayStringConcat(arrayFilter(x -> x IS NOT NULL, [${all.join(', ')}]), ${quoteString(shape.delimiter)})`;
+  const select = `SELECT ${[...values, `${reasonOf(checks)} AS __reason`, `_row_number + 2 + ${shift} AS __line`, '__raw'].join(', ')}
+FROM (SELECT *, _row_number, ${raw} AS __raw FROM ${csvSource(path, n)})`;
+  return { select, settings: csvSettings(shape.delimiter) };
+}
+
+/**
+ * One load's records streamed into an intake table (Null engine) in a single pass; two
+ * materialized views route them: good records to the rows table, rejects to the rejects table.
+ */
+export const INTAKE_EXTRA: readonly StagedColumn[] = [
+  { name: '__reason', type: 'String' },
+  { name: '__raw', type: 'String' },
+];
+
+export function intakeSelect(read: FileRead, columns: readonly StagedColumn[], stamp: LoadStamp, file: string): string {
+  const cols = columns.map((c) => quoteIdentifier(c.name)).join(', ');
+  // Rejects carry their text; good records carry none, so a server receives each line once.
+  return `SELECT ${cols}, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at, ${quoteString(file)} AS _kiln_file, __line AS _kiln_line, __reason, if(__reason = '', '', toValidUTF8(__raw)) AS __raw
+FROM (${read.select})`;
+}
+
+export function createNullTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[]): string {
+  return `CREATE TABLE ${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = Null`;
+}
+
+export function routeRows(ctx: DdlContext, view: Relation, intake: Relation, to: Relation, columns: readonly StagedColumn[]): string {
+  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}
+AS SELECT ${columns.map((c) => quoteIdentifier(c.name)).join(', ')} FROM ${rel(intake)} WHERE __reason = ''`;
+}
+
+export function routeRejects(ctx: DdlContext, view: Relation, intake: Relation, to: Relation, source: string, table: string): string {
+  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}
+AS SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, _kiln_file AS file, _kiln_line AS line, __raw AS raw, __reason AS reason, _kiln_load_id, _kiln_loaded_at
+FROM ${rel(intake)} WHERE __reason != ''`;
+}
+
+/** Moves a fully loaded file's rows into the raw table in one step (parts are linked, not copied). */
+export function attachAllFrom(ctx: DdlContext, target: Relation, from: Relation): string {
+  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} ATTACH PARTITION tuple() FROM ${rel(from)}`;
+}
+
+export function truncate(ctx: DdlContext, table: Relation): string {
+  return `TRUNCATE TABLE ${rel(table)}${onCluster(ctx)}`;
+}
+
+export function copyAll(target: Relation, from: Relation): string {
+  return `INSERT INTO ${rel(target)} SELECT * FROM ${rel(from)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MySQL.
+
+export interface MySqlConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export function mysqlTable(conn: MySqlConnection, table: string): string {
+  return `mysql(${quoteString(`${conn.host}:${conn.port}`)}, ${quoteString(conn.database)}, ${quoteString(table)}, ${quoteString(conn.user)}, ${quoteString(conn.password)})`;
+}
+
+export function mysqlTableNames(conn: MySqlConnection): string {
+  const info = mysqlTable({ ...conn, database: 'information_schema' }, 'TABLES');
+  return `SELECT TABLE_NAME AS name FROM ${info} WHERE TABLE_SCHEMA = ${quoteString(conn.database)} ORDER BY name`;
+}
+
+/** Rows of a live MySQL table with the load's metadata; `after` keeps only keys past a value. */
+export function mysqlSelect(conn: MySqlConnection, table: string, stamp: LoadStamp, incremental?: { key: string; after: string | null }): string {
+  const where = incremental?.after != null ? `\nWHERE ${quoteIdentifier(incremental.key)} > ${incremental.after}` : '';
+  // Key order, so a load cut short leaves a prefix and the next run continues after its maximum.
+  const order = incremental ? `\nORDER BY ${quoteIdentifier(incremental.key)}` : '';
+  return `SELECT *, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at
+FROM ${mysqlTable(conn, table)}${where}${order}`;
+}
+
+const DATE_TYPE = /^(Nullable\()?(Date|Date32|DateTime|DateTime64\(\d+\)|DateTime\('[^']*'\))\)?$/;
+
+/**
+ * Structure for reading one table of a dump. Dates are read as text: ClickHouse would turn a MySQL
+ * zero date into a real-looking one, so `dumpSelect` maps zero dates to the epoch as `mysql()` does.
+ */
+export function dumpStructure(columns: readonly StagedColumn[]): string {
+  return columns.map((c) => `${quoteIdentifier(c.name)} ${DATE_TYPE.test(c.type) ? (isNullable(c.type) ? 'Nullable(String)' : 'String') : c.type}`).join(', ');
+}
+
+export function dumpSelect(path: string, table: string, columns: readonly StagedColumn[], stamp: LoadStamp): FileRead {
+  const values = columns.map((c) => {
+    const q = quoteIdentifier(c.name);
+    if (!DATE_TYPE.test(c.type)) return q;
+    const base = c.type.replace(/^Nullable\((.*)\)$/, '$1');
+    return `if(startsWith(${q}, '0000-00-00'), CAST(0 AS ${base}), CAST(${q} AS ${base})) AS ${q}`;
+  });
+  return {
+    select: `SELECT ${values.join(', ')}, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at
+FROM file(${quoteString(path)}, 'MySQLDump', ${quoteString(dumpStructure(columns))})`,
+    settings: dumpSettings(table),
+  };
+}
+
+export function dumpSettings(table: string): Record<string, string | number> {
+  return {
+    input_format_mysql_dump_table_name: table,
+    input_format_mysql_dump_map_column_names: 1,
+    storage_file_read_method: 'pread',
+  };
+}
+
+/** Names of the tables a dump creates (for "not in the dump" errors). */
+export function dumpTableNames(path: string): string {
+  return `SELECT DISTINCT extract(line, '^CREATE TABLE \`([^\`]+)\`') AS name FROM file(${quoteString(path)}, 'LineAsString')
+WHERE startsWith(line, 'CREATE TABLE') ORDER BY name SETTINGS storage_file_read_method = 'pread'`;
+}
+
+export function describeDumpTable(path: string): string {
+  return `DESCRIBE file(${quoteString(path)}, 'MySQLDump')`;
+}
+
+export interface LedgerRow {
+  readonly source_name: string;
+  readonly table_name: string;
+  readonly file: string;
+  readonly size: number;
+  readonly fingerprint: string;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly status: 'started' | 'loaded';
+}
+
+export function insertLedger(ledger: Relation, row: LedgerRow, stamp: LoadStamp, seq: number): string {
+  const values = [
+    quoteString(row.source_name),
+    quoteString(row.table_name),
+    quoteString(row.file),
+    String(Math.trunc(row.size)),
+    quoteString(row.fingerprint),
+    String(Math.trunc(row.rows)),
+    String(Math.trunc(row.rejected)),
+    quoteString(row.status),
+    quoteString(stamp.loadId),
+    `toDateTime(${quoteString(stamp.loadedAt)}, 'UTC')`,
+    String(Math.trunc(seq)),
+  ];
+  return `INSERT INTO ${rel(ledger)} (${LEDGER_COLUMNS.map((c) => quoteIdentifier(c.name)).join(', ')}) SELECT ${values.join(', ')}`;
+}
+
+export function sourceTableIs(source: string, table: string): string {
+  return `source_name = ${quoteString(source)} AND table_name = ${quoteString(table)}`;
+}
+
+export function countWhere(table: Relation, where: string): string {
+  return `SELECT count() AS n FROM ${rel(table)} WHERE ${where}`;
+}

@@ -1,0 +1,221 @@
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Adapter } from '../adapters/adapter.js';
+import * as ddl from '../adapters/ddl.js';
+import { SqlError } from '../adapters/sql-error.js';
+import * as sql from '../adapters/staging-sql.js';
+import { KilnError } from '../errors.js';
+import { closestName } from '../project/closest.js';
+import { fingerprintFile } from './fingerprint.js';
+import { readLedger, writeLedger } from './ledger.js';
+import { describeConnection, type MySqlTable } from './source-options.js';
+import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from './stage-context.js';
+
+const CONNECTION_FAILED = 279;
+const UNKNOWN_TABLE = 60;
+
+/**
+ * Checks before anything runs (so a bad source is exit 2, nothing executed): a live table is
+ * reachable and exists; a dump file exists and holds the table.
+ */
+export async function preflightMySql(adapter: Adapter, table: MySqlTable, dumps: DumpFiles): Promise<void> {
+  const src = table.source;
+  if (src.kind === 'live') {
+    const c = src.connection;
+    const where = describeConnection(c);
+    try {
+      await adapter.query(`SELECT * FROM ${sql.mysqlTable(c, table.mysqlTable)} LIMIT 0`);
+    } catch (err) {
+      const code = err instanceof SqlError ? err.clickhouseCode : undefined;
+      const text = redact((err as Error).message, c.password);
+      if (code === UNKNOWN_TABLE || /doesn't exist/.test(text)) {
+        const names = await adapter.query<{ name: string }>(sql.mysqlTableNames(c)).then((r) => r.rows.map((x) => x.name)).catch(() => []);
+        throw missingTable(table, `MySQL database ${where}`, names);
+      }
+      throw new KilnError('SOURCE_UNREACHABLE', `source ${table.sourceName}: cannot read MySQL at ${c.host}:${c.port} as user '${c.user}': ${mysqlReason(text)}`, {
+        location: table.location,
+        hint: 'check MYSQL_HOST/MYSQL_PORT/MYSQL_USER/MYSQL_PASSWORD (the connection: of the source) and that the server is up',
+      });
+    }
+    return;
+  }
+  if (!existsSync(src.dump) || !statSync(src.dump).isFile()) {
+    throw new KilnError('SOURCE_MISSING', `source ${table.sourceName}: dump file ${src.dump} does not exist`, {
+      location: table.location,
+      hint: 'check dump: (and --vars data_root), or set MYSQL_HOST to read the live database',
+    });
+  }
+  const names = await dumps.tables(adapter, src.dump);
+  if (!names.includes(table.mysqlTable)) throw missingTable(table, `dump ${src.dump}`, names);
+}
+
+function missingTable(table: MySqlTable, where: string, names: readonly string[]): KilnError {
+  const near = closestName(table.mysqlTable, names);
+  return new KilnError('SOURCE_MISSING', `source ${table.sourceName}: table '${table.mysqlTable}' is not in the ${where}`, {
+    location: table.location,
+    hint: `${near ? `did you mean '${near}'? ` : ''}tables there: ${names.length ? names.join(', ') : '(none)'}`,
+  });
+}
+
+function mysqlReason(text: string): string {
+  const m = /ERROR \d+ : mysqlxx::ConnectionFailed: ([^(]*)/.exec(text) ?? /ConnectionFailed: ([^\n(]*)/.exec(text);
+  return (m?.[1] ?? text.split('\n')[0] ?? text).trim();
+}
+
+function redact(text: string, secret: string): string {
+  return secret ? text.replaceAll(secret, '***') : text;
+}
+
+/**
+ * A live table: ClickHouse pulls the rows with mysql(). Without incremental_key the table is
+ * reloaded whole into a scratch table and swapped in; with it, only rows past the highest key
+ * already staged are appended, in key order so a cut-short load resumes where it stopped.
+ */
+export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promise<TableLoad> {
+  const { adapter } = ctx;
+  if (table.source.kind !== 'live') throw new Error('not a live table');
+  const { connection: c, incrementalKey } = table.source;
+  const target = table.relation;
+  const label = describeConnection(c, table.mysqlTable);
+  try {
+    const exists = (await adapter.columns(target)).length > 0;
+    if (incrementalKey && exists) {
+      const r = await adapter.query<{ m: string | number | null; n: string | number }>(
+        `SELECT toString(max(${'`'}${incrementalKey.replace(/`/g, '')}${'`'})) AS m, count() AS n FROM ${ddl.rel(target)}`,
+      );
+      const after = Number(r.rows[0]?.n ?? 0) > 0 ? literalKey(String(r.rows[0]!.m)) : null;
+      const before = await adapter.countRows(target);
+      await adapter.execute(ddl.insertSelect(target, sql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after })));
+      const rows = (await adapter.countRows(target)) - before;
+      await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
+      return { files: 0, skipped: 0, rows, rejected: 0 };
+    }
+    const select = sql.mysqlSelect(c, table.mysqlTable, ctx.stamp, incrementalKey ? { key: incrementalKey, after: null } : undefined);
+    const rows = await buildAndSwap(ctx, target, select);
+    await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
+    return { files: 0, skipped: 0, rows, rejected: 0 };
+  } catch (err) {
+    if (err instanceof KilnError) throw new KilnError(err.code, redact(err.message, c.password), { ...(err.hint ? { hint: err.hint } : {}), location: table.location });
+    throw err;
+  }
+}
+
+function literalKey(value: string): string {
+  return /^-?\d+(\.\d+)?$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** A fresh table from `select` (table types from the first rows), swapped in atomically. */
+async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: string, opts: { local?: boolean; settings?: Record<string, string | number> } = {}): Promise<number> {
+  const { adapter } = ctx;
+  const temp = scratchRelation(target, ctx.runId, 'full');
+  const old = scratchRelation(target, ctx.runId, 'old');
+  await dropQuietly(adapter, temp);
+  try {
+    if (opts.local) {
+      const types = await adapter.queryLocal<{ name: string; type: string }>(`DESCRIBE (${select})`, opts.settings ? { settings: opts.settings } : {});
+      await adapter.execute(sql.createStagingTable(adapter.ddl, temp, types.rows.map((c) => ({ name: c.name, type: adapter.portableType(c.type) })), false));
+      await adapter.insertLocalSelect(temp, types.rows.map((c) => c.name), select, opts.settings ? { settings: opts.settings } : {});
+    } else {
+      await adapter.execute(ddl.createTableLike(adapter.ddl, temp, select, {}));
+      await adapter.execute(ddl.insertSelect(temp, select), opts.settings ? { settings: opts.settings } : {});
+    }
+    const rows = await adapter.countRows(temp);
+    const exists = (await adapter.columns(target)).length > 0;
+    if (!exists) await adapter.execute(ddl.renameTables(adapter.ddl, [[temp, target]]));
+    else if (adapter.capabilities.exchangeTables) {
+      try {
+        await adapter.execute(ddl.exchangeTables(adapter.ddl, temp, target));
+      } catch (err) {
+        if (!(err instanceof SqlError && err.clickhouseCode === 48)) throw err;
+        await adapter.execute(ddl.renameTables(adapter.ddl, [[target, old], [temp, target]]));
+      }
+    } else await adapter.execute(ddl.renameTables(adapter.ddl, [[target, old], [temp, target]]));
+    return rows;
+  } finally {
+    await dropQuietly(adapter, temp);
+    await dropQuietly(adapter, old);
+  }
+}
+
+/**
+ * A table of a dump file: loaded whole when the dump is new or changed (the ledger remembers the
+ * dump's fingerprint per table), with the column types of the dump's CREATE TABLE.
+ */
+export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps: DumpFiles): Promise<TableLoad> {
+  const { adapter } = ctx;
+  if (table.source.kind !== 'dump') throw new Error('not a dump table');
+  const dump = table.source.dump;
+  const { size, fingerprint } = fingerprintFile(dump);
+  const prior = (await readLedger(adapter, table)).get(dump);
+  const exists = (await adapter.columns(table.relation)).length > 0;
+  if (exists && prior?.status === 'loaded' && prior.fingerprint === fingerprint) return { files: 1, skipped: 1, rows: 0, rejected: 0 };
+  const readable = await dumps.readable(dump);
+  const settings = sql.dumpSettings(table.mysqlTable);
+  const described = await adapter.queryLocal<{ name: string; type: string }>(sql.describeDumpTable(readable), { settings });
+  const read = sql.dumpSelect(readable, table.mysqlTable, described.rows, ctx.stamp);
+  const rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, settings: read.settings });
+  await writeLedger(adapter, table, { file: dump, size, fingerprint, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
+  return { files: 1, skipped: 0, rows, rejected: 0 };
+}
+
+/**
+ * Dump files shared by the tables of one invocation. ClickHouse's MySQLDump reader stumbles over
+ * mariadb-dump's one-row-per-line INSERTs (a row starting a line after `VALUES` or `),`), so such
+ * dumps are rewritten once into a temp file with those rows joined; a newline never occurs inside
+ * a dumped value (it is written `\n`), so joining at these line breaks is safe.
+ */
+export class DumpFiles {
+  private readonly normalized = new Map<string, Promise<string>>();
+  private readonly names = new Map<string, Promise<string[]>>();
+  private dir: string | null = null;
+
+  tables(adapter: Adapter, dump: string): Promise<string[]> {
+    let p = this.names.get(dump);
+    if (!p) {
+      p = adapter.queryLocal<{ name: string }>(sql.dumpTableNames(dump)).then((r) => r.rows.map((x) => x.name));
+      this.names.set(dump, p);
+    }
+    return p;
+  }
+
+  readable(dump: string): Promise<string> {
+    let p = this.normalized.get(dump);
+    if (!p) {
+      this.dir ??= mkdtempSync(join(tmpdir(), 'kiln-dump-'));
+      const out = join(this.dir, `${this.normalized.size}.sql`);
+      p = pipeline(createReadStream(dump), new JoinRowLines(), createWriteStream(out)).then(() => out);
+      this.normalized.set(dump, p);
+    }
+    return p;
+  }
+
+  dispose(): void {
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
+    this.normalized.clear();
+  }
+}
+
+/** Drops the newline in `VALUES\n(` and `),\n(`, byte for byte otherwise, across chunk boundaries. */
+class JoinRowLines extends Transform {
+  private tail = '';
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    // latin1 maps bytes 1:1, so multi-byte UTF-8 passes through untouched. The joins are
+    // idempotent, so the held-back tail (where a pattern may be cut) is safely looked at again.
+    const text = joinRows(this.tail + chunk.toString('latin1'));
+    const hold = Math.min(text.length, HOLD);
+    this.tail = text.slice(text.length - hold);
+    done(null, Buffer.from(text.slice(0, text.length - hold), 'latin1'));
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(null, Buffer.from(joinRows(this.tail), 'latin1'));
+  }
+}
+
+const HOLD = ' VALUES\n('.length;
+const joinRows = (text: string) => text.replace(/ VALUES\n\(/g, ' VALUES (').replace(/\),\n\(/g, '),(');

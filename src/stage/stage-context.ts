@@ -1,0 +1,40 @@
+import type { Adapter } from '../adapters/adapter.js';
+import * as ddl from '../adapters/ddl.js';
+import type { LoadStamp } from '../adapters/staging-sql.js';
+import type { Warning } from '../errors.js';
+import { TEMP_PREFIX } from '../materialize/materialization.js';
+
+/** What a loader gets for one source table. */
+export interface StageContext {
+  readonly adapter: Adapter;
+  readonly stamp: LoadStamp;
+  /** Short id of this invocation, for scratch relation names. */
+  readonly runId: string;
+  readonly fullRefresh: boolean;
+  warn(warning: Warning): void;
+}
+
+/** What a loader did: files seen (0 for MySQL), files skipped as already loaded, rows, rejects. */
+export interface TableLoad {
+  readonly files: number;
+  readonly skipped: number;
+  readonly rows: number;
+  readonly rejected: number;
+}
+
+/**
+ * A scratch relation of one load. It carries the temp prefix and the raw table's name, so the
+ * next run's warehouse preparation drops it if this run was killed.
+ */
+export function scratchRelation(target: ddl.Relation, runId: string, role: string): ddl.Relation {
+  return { database: target.database, name: `${TEMP_PREFIX}${target.name}__${runId}_${role}` };
+}
+
+export async function dropQuietly(adapter: Adapter, relation: ddl.Relation): Promise<void> {
+  await adapter.execute(ddl.dropRelation(adapter.ddl, relation)).catch(() => undefined);
+}
+
+/** `YYYY-MM-DD hh:mm:ss` in UTC, as ClickHouse DateTime text. */
+export function clickhouseTime(d: Date): string {
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}
