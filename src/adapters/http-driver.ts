@@ -34,18 +34,25 @@ export class HttpDriver implements Driver {
 
   constructor(private readonly opts: HttpDriverOptions) {
     this.retries = opts.retries ?? 3;
-    this.client = createClient({
-      url: opts.url,
-      username: opts.username,
-      password: opts.password,
-      application: 'kiln',
-      max_open_connections: opts.maxConnections ?? 8,
-      request_timeout: opts.requestTimeoutMs ?? 10 * 60_000,
-      compression: { request: false, response: false },
-      // Errors reach the user once, through kiln, not also from the client's own logger.
-      log: { level: ClickHouseLogLevel.OFF },
-      ...(opts.settings ? { clickhouse_settings: opts.settings as Record<string, never> } : {}),
-    });
+    try {
+      this.client = createClient({
+        url: opts.url,
+        username: opts.username,
+        password: opts.password,
+        application: 'kiln',
+        max_open_connections: opts.maxConnections ?? 8,
+        request_timeout: opts.requestTimeoutMs ?? 10 * 60_000,
+        compression: { request: false, response: false },
+        // Errors reach the user once, through kiln, not also from the client's own logger.
+        log: { level: ClickHouseLogLevel.OFF },
+        ...(opts.settings ? { clickhouse_settings: opts.settings as Record<string, never> } : {}),
+      });
+    } catch (err) {
+      // A malformed URL or an unknown URL parameter is a target config problem (exit 2), not a bug.
+      throw new KilnError('TARGET_INVALID', `invalid ClickHouse url ${redactUrl(opts.url)}: ${String((err as Error).message).replaceAll(opts.password || '\u0000', '***')}`, {
+        hint: 'url is http(s)://host:port[/database]; user and password go in username and password',
+      });
+    }
   }
 
   async execute(sql: string, opts: ExecOptions = {}): Promise<ExecResult> {

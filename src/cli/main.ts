@@ -5,7 +5,7 @@ import { registerProjectCommands } from './commands/project-commands.js';
 import { registerStageCommands } from './commands/stage-commands.js';
 import { registerTestCommands } from './commands/test-commands.js';
 import { EXIT, reportFailure } from './context.js';
-import { TerminalReporter, type OutputStreams } from './terminal-reporter.js';
+import { JsonReporter, TerminalReporter, type OutputStreams } from './terminal-reporter.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/\s+/).filter(Boolean)];
 
@@ -40,8 +40,10 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
       try {
         setExit(await fn(cmd, streams, ...positional));
       } catch (err) {
-        const debug = cmd.optsWithGlobals<{ debug?: boolean }>().debug === true;
-        setExit(reportFailure(err, new TerminalReporter(streams, false), debug));
+        const flags = cmd.optsWithGlobals<{ debug?: boolean; json?: boolean }>();
+        // --json promises machine output: a fatal error is one JSON line too.
+        const reporter = flags.json ? new JsonReporter(streams.out) : new TerminalReporter(streams, false);
+        setExit(reportFailure(err, reporter, flags.debug === true));
       }
     };
 

@@ -36,13 +36,23 @@ const yamlEnv = new nunjucks.Environment(null, { autoescape: false, throwOnUndef
 /** Renders `{{ var(...) }}` / `{{ env_var(...) }}` inside one YAML string value. */
 export function renderYamlString(value: string, scope: VarScope, where: SourceLocation): string {
   if (!value.includes('{{') && !value.includes('{%')) return value;
+  // nunjucks (without `dev`) rethrows a plain Error with only the text: keep the real one here.
+  let thrown: unknown;
+  const guard = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+    try {
+      return fn(...args);
+    } catch (err) {
+      thrown ??= err;
+      throw err;
+    }
+  };
   try {
     return yamlEnv.renderString(value, {
-      var: (name: string, fallback?: unknown) => lookupVar(scope, name, fallback),
-      env_var: (name: string, fallback?: unknown) => lookupEnvVar(scope, name, fallback),
+      var: guard((name: string, fallback?: unknown) => lookupVar(scope, name, fallback)),
+      env_var: guard((name: string, fallback?: unknown) => lookupEnvVar(scope, name, fallback)),
     });
   } catch (err) {
-    const cause = findCause(err);
+    const cause = findCause(thrown ?? err);
     if (cause instanceof MissingVariableError) {
       throw new KilnError(cause.kind === 'var' ? 'UNKNOWN_VAR' : 'CONFIG_INVALID', cause.message, {
         location: where,

@@ -74,7 +74,7 @@ function globalsOf(env: nunjucks.Environment): Record<string, unknown> {
   return (env as unknown as { globals: Record<string, unknown> }).globals;
 }
 
-const SYNTAX_LINE = /\[Line (\d+), Column (\d+)\]/;
+const SYNTAX_LINE = /\[Line (\d+)(?:, Column \d+)?\]/;
 
 /**
  * One nunjucks environment per invocation, with kiln's context as globals (so macros see `ref`
@@ -268,7 +268,9 @@ export class TemplateEngine {
   private toKilnError(err: unknown, recorded: unknown, file: string, lineOffset: number): KilnError {
     const message = err instanceof Error ? err.message : String(err);
     const m = SYNTAX_LINE.exec(message);
-    const location: SourceLocation = m ? { file, line: Number(m[1]) + lineOffset } : { file };
+    // Runtime lines are 0-based and nunjucks prints no marker for line 0: that is the file's line 1.
+    const line = m ? Number(m[1]) + lineOffset : lineOffset === 1 && message.startsWith(`(${file})`) ? 1 : undefined;
+    const location: SourceLocation = line === undefined ? { file } : { file, line };
     const cause = recorded ?? err;
     if (cause instanceof KilnError) {
       return new KilnError(cause.code, cause.message, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });

@@ -95,9 +95,11 @@ targets:
     expect(dev.project.target.path).toBe(join(dev.dir, 'wh/dev'));
     const prod = load(files, { target: 'prod', env: { CH_URL: 'https://ch.example:8443', CH_PASSWORD: 'pw' } });
     expect(prod.project.target).toMatchObject({ engine: 'clickhouse', url: 'https://ch.example:8443', username: 'default', password: 'pw' });
-    // prod's env vars are not needed while dev is selected
+    // prod's env vars are not needed while dev is selected; without them prod is a clear error
     const err = failure(() => load(files, { target: 'prod' }));
-    expect(err.message).toContain('CH_URL');
+    expect(err.message).toBe("environment variable 'CH_URL' is not set");
+    expect(err.location).toEqual({ file: 'project.yml', line: 5 });
+    expect(err.hint).toBe('export CH_URL=... or give env_var() a default');
   });
 
   it('picks the target: --target over KILN_TARGET over project target', () => {
@@ -281,6 +283,8 @@ models:
       },
       { vars: { data_root: '/mnt' } },
     );
+    const missing = failure(() => load({ 'project.yml': projectYml(), 'sources.yml': "sources:\n  - name: x\n    tables:\n      - name: t\n        path: \"{{ var('root') }}/t.csv\"\n" }));
+    expect([missing.code, missing.message, missing.location]).toEqual(['UNKNOWN_VAR', "var 'root' is not defined", { file: 'sources.yml', line: 4 }]);
     expect(parsed.sources.map((s) => [s.uniqueId, s.identifier, s.options.path])).toEqual([
       ['source.p.exports.imdb_titles', 'exports__imdb_titles', '/mnt/exports/imdb_*.csv'],
       ['source.p.exports.other', 'custom_raw', undefined],

@@ -127,6 +127,12 @@ describe('template errors carry file:line and a hint', () => {
     expect(err.hint).toContain("'days'");
   });
 
+  it('an error on the first line still gets line 1', () => {
+    const err = renderError("SELECT {{ var('nope') }}");
+    expect(err.code).toBe('UNKNOWN_VAR');
+    expect(err.location).toEqual({ file: 'models/m.sql', line: 1 });
+  });
+
   it('an unknown source names the file, the line and the closest source', () => {
     const err = renderError("SELECT 1\n\nFROM {{ source('app', 'user') }}");
     expect(err.code).toBe('UNKNOWN_SOURCE');
