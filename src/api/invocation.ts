@@ -98,22 +98,38 @@ function readSelectionState(options: InvocationOptions, targetDir: string, compi
         hint: 'point --state at a folder with the manifest.json of the run to compare against',
       });
     }
-    const previous = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    out.previous = new Map(
-      Object.values(previous.nodes).map((n) => [n.unique_id, { checksum: n.checksum?.checksum, config: n.config, macros: n.depends_on?.macros }]),
-    );
-    const oldMacros = previous.macros ?? {};
-    const changed = new Set<string>();
-    for (const [id, m] of Object.entries(compiled.manifest.macros)) {
-      if (oldMacros[id]?.checksum !== m.checksum) changed.add(id);
-    }
-    out.modifiedMacros = changed;
-    out.macroDependencies = new Map(Object.values(compiled.manifest.nodes).map((n) => [n.unique_id, n.depends_on.macros]));
+    Object.assign(out, compareWithManifest(JSON.parse(readFileSync(file, 'utf8')) as Manifest, compiled.manifest));
   }
   const resultsFile = join(options.state ? resolve(compiled.project.root, options.state) : targetDir, 'run_results.json');
-  if ((options.select ?? []).some((s) => s.includes('result:')) && existsSync(resultsFile)) {
+  if ([...(options.select ?? []), ...(options.exclude ?? [])].some((s) => s.includes('result:')) && existsSync(resultsFile)) {
     const previous = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
     out.results = new Map(previous.results.map((r) => [r.unique_id, r.status]));
   }
   return out;
+}
+
+type ComparableNode = { readonly unique_id: string; readonly config?: unknown; readonly checksum?: { readonly checksum?: string }; readonly depends_on?: { readonly macros?: readonly string[] } };
+type ComparableManifest = {
+  readonly nodes: Readonly<Record<string, ComparableNode>>;
+  readonly sources?: Readonly<Record<string, ComparableNode>>;
+  readonly macros?: Readonly<Record<string, { readonly checksum: string }>>;
+};
+
+/**
+ * `state:` selection against an earlier manifest (from `--state DIR`, or the one `kiln watch`
+ * keeps in memory). Sources are compared too, by config: without them every source would
+ * count as new, and `state:modified+` would select everything downstream of any source.
+ */
+export function compareWithManifest(previous: ComparableManifest, current: ComparableManifest): SelectionState {
+  const entries = [...Object.values(previous.nodes), ...Object.values(previous.sources ?? {})];
+  const oldMacros = previous.macros ?? {};
+  const changed = new Set<string>();
+  for (const [id, m] of Object.entries(current.macros ?? {})) {
+    if (oldMacros[id]?.checksum !== m.checksum) changed.add(id);
+  }
+  return {
+    previous: new Map(entries.map((n) => [n.unique_id, { checksum: n.checksum?.checksum, config: n.config, macros: n.depends_on?.macros }])),
+    modifiedMacros: changed,
+    macroDependencies: new Map(Object.values(current.nodes).map((n) => [n.unique_id, n.depends_on?.macros ?? []])),
+  };
 }

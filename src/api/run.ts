@@ -53,16 +53,30 @@ export function seed(options: InvocationOptions): Promise<CommandOutcome> {
   return executeCommand('seed', options, [materializePhase(new Set(['seed']))]);
 }
 
-/** `kiln build`: every phase in one DAG: stage → seeds → models, with their tests. */
-export function build(options: InvocationOptions): Promise<CommandOutcome> {
-  return executeCommand('build', options, [stagePhase, materializePhase(new Set(['seed', 'model'])), testPhase]);
+/** The phases of `kiln build`, in order; `kiln watch` rebuilds with the same ones. */
+export function buildPhases(): Phase[] {
+  return [stagePhase, materializePhase(new Set(['seed', 'model'])), testPhase];
 }
 
-export async function executeCommand(command: string, options: InvocationOptions, phases: readonly Phase[]): Promise<CommandOutcome> {
+/** `kiln build`: every phase in one DAG: stage → seeds → models, with their tests. */
+export function build(options: InvocationOptions): Promise<CommandOutcome> {
+  return executeCommand('build', options, buildPhases());
+}
+
+/**
+ * Runs `phases` as one DAG and writes run_results.json. `reuse` lets a long-lived caller
+ * (`kiln watch`) pass an invocation it compiled and a warehouse it keeps open across runs.
+ */
+export async function executeCommand(
+  command: string,
+  options: InvocationOptions,
+  phases: readonly Phase[],
+  reuse: { readonly invocation?: Invocation; readonly adapter?: Adapter } = {},
+): Promise<CommandOutcome> {
   const t0 = performance.now();
-  const inv = openInvocation(options);
+  const inv = reuse.invocation ?? openInvocation(options);
   const { compiled, reporter } = inv;
-  const adapter = await connectWarehouse(inv);
+  const adapter = reuse.adapter ?? (await connectWarehouse(inv));
   let results: NodeResult[] = [];
   try {
     const state = await prepareWarehouse(adapter, phases.flatMap((p) => p.relations?.(inv) ?? []));
@@ -72,7 +86,7 @@ export async function executeCommand(command: string, options: InvocationOptions
     reporter.emit({ type: 'phase', name: command, total: steps.length });
     results = await runSteps(steps, { threads: threadsOf(inv), failFast: options.failFast ?? false, reporter });
   } finally {
-    await adapter.close();
+    if (!reuse.adapter) await adapter.close();
   }
   const elapsedSeconds = (performance.now() - t0) / 1000;
   writeRunResults(inv, command, results, elapsedSeconds);

@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CommandRunner } from './command-runner.js';
 import { registerExecuteCommands } from './commands/execute-commands.js';
 import { registerProjectCommands } from './commands/project-commands.js';
+import { registerRetryCommands } from './commands/retry-commands.js';
+import { registerWatchCommands } from './commands/watch-commands.js';
 import { registerStageCommands } from './commands/stage-commands.js';
 import { registerTestCommands } from './commands/test-commands.js';
 import { EXIT, reportFailure } from './context.js';
@@ -49,6 +51,8 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
 
   registerProjectCommands(program, wrap);
   registerExecuteCommands(program, wrap);
+  registerRetryCommands(program, wrap);
+  registerWatchCommands(program, wrap);
   registerStageCommands(program, wrap);
   registerTestCommands(program, wrap);
   return program;

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { retry, RETRYABLE } from '../../api/retry.js';
+import { test } from '../../api/test.js';
+import type { Wrap } from '../command-runner.js';
+import { cliContext, EXIT, exitCodeFor } from '../context.js';
+
+/** `kiln retry`: rerun what errored, failed or was skipped in the last run. */
+export function registerRetryCommands(program: Command, wrap: Wrap): void {
+  program
+    .command('retry')
+    .description('rerun what errored, failed or was skipped in the last run (target/run_results.json)')
+    .action(
+      wrap(async (cmd, streams) => {
+        const ctx = cliContext(cmd, streams);
+        const { command, outcome } = await retry(ctx.options, { ...RETRYABLE, test });
+        if (!outcome) {
+          ctx.reporter.emit({ type: 'info', message: `Nothing to retry: the last ${command} had no errors, failures or skips` });
+          return EXIT.ok;
+        }
+        return exitCodeFor(outcome.results);
+      }),
+    );
+}
