@@ -8,7 +8,7 @@ import { parseUnitTestInput } from '../compile/unit-test-nodes.js';
 import { YamlLocator } from '../compile/yaml-locator.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
-import { resolvePlaceholders } from '../template/placeholders.js';
+import { refPlaceholder, resolvePlaceholders } from '../template/placeholders.js';
 import type { Invocation } from '../api/invocation.js';
 import { diffRows, formatRowDiff, isEmptyDiff, type Row } from './row-diff.js';
 
@@ -21,6 +21,8 @@ interface Fixture {
   readonly sourceRelation?: string;
   /** Where its real table lives (for column types). */
   readonly real: Relation | undefined;
+  /** For an ephemeral model: its query, whose result columns are the fixture's columns. */
+  readonly query?: string;
   readonly declared: ReadonlyArray<{ readonly name: string; readonly data_type?: string }>;
   readonly scratch: Relation;
   readonly given?: { readonly rows: unknown; readonly format: 'dict' | 'csv'; readonly index: number };
@@ -61,6 +63,11 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
   await exec(q.createScratchDatabase(scratchDatabase));
   try {
     const types = await realColumns(adapter, fixtures.map((f) => f.real).filter((r): r is Relation => r !== undefined));
+    for (const f of fixtures) {
+      if (f.query === undefined) continue;
+      const described = await query<ColumnInfo>(q.describeQuery(f.query)).catch(() => []);
+      types.set(`ephemeral.${f.ref}`, described.map((c) => ({ name: c.name, type: c.type })));
+    }
     for (const f of fixtures) {
       const columns = columnsFor(f, types, node);
       await exec(q.createFixtureTable(f.scratch, columns));
@@ -138,6 +145,7 @@ function planFixtures(
       label: self ? 'this' : `ref('${name}')`,
       ref: name,
       real: target && !ephemeral ? { database: target.database, name: target.alias } : undefined,
+      ...(ephemeral ? { query: inv.compiled.resolveSql(refPlaceholder(name), [name], 'subquery') } : {}),
       declared: parsedNode?.columns ?? [],
       scratch: scratch(),
       ...(given ? { given } : {}),
@@ -178,7 +186,7 @@ async function realColumns(adapter: Adapter, relations: readonly Relation[]): Pr
 }
 
 function columnsFor(f: Fixture, types: ReadonlyMap<string, ColumnInfo[]>, node: UnitTestManifestNode): ColumnInfo[] {
-  const real = f.real ? types.get(`${f.real.database}.${f.real.name}`) : undefined;
+  const real = f.real ? types.get(`${f.real.database}.${f.real.name}`) : types.get(`ephemeral.${f.ref}`);
   if (real && real.length) return real;
   const declared = f.declared.filter((c) => c.data_type);
   if (declared.length && declared.length === f.declared.length) return declared.map((c) => ({ name: c.name, type: c.data_type! }));
