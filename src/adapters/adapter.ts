@@ -3,8 +3,6 @@ import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities } from './capabilities.js';
 import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
-import { EmbeddedDriver } from './embedded-driver.js';
-import { HttpDriver, redactUrl } from './http-driver.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 import * as stagingSql from './staging-sql.js';
 import type { Readable } from 'node:stream';
@@ -39,16 +37,18 @@ export class Adapter {
 
   /** Opens the target's warehouse and reads its version once. Unreachable → exit-2 error. */
   static async connect(target: TargetConfig, opts: { threads?: number } = {}): Promise<Adapter> {
-    const driver: Driver =
-      target.engine === 'embedded'
-        ? EmbeddedDriver.open(target.path!)
-        : new HttpDriver({
-            url: target.url!,
-            username: target.username ?? 'default',
-            password: target.password ?? '',
-            ...(target.settings ? { settings: target.settings } : {}),
-            maxConnections: Math.max(2, opts.threads ?? 4),
-          });
+    // Drivers load on connect: chdb's native library and the HTTP client cost a few hundred ms of
+    // startup that compile, ls and clean never need.
+    const http = target.engine === 'embedded' ? undefined : await import('./http-driver.js');
+    const driver: Driver = !http
+      ? (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!)
+      : new http.HttpDriver({
+          url: target.url!,
+          username: target.username ?? 'default',
+          password: target.password ?? '',
+          ...(target.settings ? { settings: target.settings } : {}),
+          maxConnections: Math.max(2, opts.threads ?? 4),
+        });
     let version: string;
     try {
       const r = await driver.query<{ v: string }>('SELECT version() AS v');
@@ -58,7 +58,7 @@ export class Adapter {
       if (err instanceof KilnError && err.code === 'WAREHOUSE_UNREACHABLE') {
         throw new KilnError(err.code, `target '${target.name}': ${err.message}`, err.hint ? { hint: err.hint } : {});
       }
-      const where = target.engine === 'embedded' ? target.path : redactUrl(target.url ?? '');
+      const where = !http ? target.path : http.redactUrl(target.url ?? '');
       throw new KilnError('WAREHOUSE_UNREACHABLE', `target '${target.name}' (${where}) did not answer SELECT version(): ${(err as Error).message}`, {
         hint: 'check the target settings in project.yml',
       });

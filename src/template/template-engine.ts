@@ -5,6 +5,7 @@ import type { MacroFile } from '../project/nodes.js';
 import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
 import { installJinjaCompat } from './jinja-compat.js';
 import { refPlaceholder } from './placeholders.js';
+import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
 
 /** What every template can see about the target. Never the URL or credentials. */
 export interface TemplateTarget {
@@ -76,6 +77,9 @@ function globalsOf(env: nunjucks.Environment): Record<string, unknown> {
 
 const SYNTAX_LINE = /\[Line (\d+)(?:, Column \d+)?\]/;
 
+/** Globals a simple template (see simple-template.ts) may call without nunjucks. */
+const SIMPLE_CALLS = ['ref', 'source', 'config', 'var', 'env_var'] as const;
+
 /**
  * One nunjucks environment per invocation, with kiln's context as globals (so macros see `ref`
  * and `var` too). Rendering is synchronous, so the per-render state is a field, set for the
@@ -84,6 +88,9 @@ const SYNTAX_LINE = /\[Line (\d+)(?:, Column \d+)?\]/;
 export class TemplateEngine {
   private readonly env: nunjucks.Environment;
   private readonly cache = new Map<string, nunjucks.Template>();
+  private readonly simpleCache = new Map<string, SimplePart[] | null>();
+  /** kiln's own functions behind SIMPLE_CALLS, to notice a macro that replaced one. */
+  private readonly builtins = new Map<string, unknown>();
   private state: RenderState | undefined;
   readonly macroNames: ReadonlySet<string>;
   readonly warnings: Warning[] = [];
@@ -96,6 +103,9 @@ export class TemplateEngine {
   }
 
   render(input: RenderInput): RenderOutput {
+    const simple = this.simpleTemplate(input.code);
+    const fast = simple && this.renderSimple(simple, input);
+    if (fast) return fast;
     const state: RenderState = { input, refs: [], sources: [], config: {}, volatile: false };
     const template = this.compileTemplate(input.code, input.file);
     this.env.addGlobal('this', new RefRelation(input.name));
@@ -124,6 +134,53 @@ export class TemplateEngine {
       return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
+    } finally {
+      this.state = undefined;
+    }
+  }
+
+  private simpleTemplate(code: string): SimplePart[] | null {
+    let parts = this.simpleCache.get(code);
+    if (parts === undefined) {
+      parts = parseSimpleTemplate(code, this.builtins) ?? null;
+      this.simpleCache.set(code, parts);
+    }
+    return parts;
+  }
+
+  /**
+   * Renders a simple template exactly as nunjucks would (same globals, same arguments, same
+   * string concatenation). Undefined when a call throws or a macro shadows a built-in: nunjucks
+   * then renders it from scratch and reports any error with its line.
+   */
+  private renderSimple(parts: readonly SimplePart[], input: RenderInput): RenderOutput | undefined {
+    const globals = globalsOf(this.env);
+    const state: RenderState = { input, refs: [], sources: [], config: {}, volatile: false };
+    this.env.addGlobal('this', new RefRelation(input.name));
+    this.state = state;
+    try {
+      let sql = '';
+      for (const part of parts) {
+        if (typeof part === 'string') {
+          sql += part;
+          continue;
+        }
+        const fn = globals[part.fn];
+        if (fn !== this.builtins.get(part.fn)) return undefined;
+        const args: unknown[] = part.args.map(freshLiteral);
+        if (part.kwargs) {
+          const kw: Record<string, unknown> = {};
+          for (const [key, value] of part.kwargs) kw[key] = freshLiteral(value);
+          kw.__keywords = true;
+          args.push(kw);
+        }
+        const value = (fn as (...a: unknown[]) => unknown)(...args);
+        // nunjucks: `output += suppressValue(value)`, i.e. null/undefined print nothing.
+        sql += (value ?? '') as string;
+      }
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
+    } catch {
+      return undefined;
     } finally {
       this.state = undefined;
     }
@@ -216,6 +273,7 @@ export class TemplateEngine {
         return stamp;
       },
     });
+    for (const name of SIMPLE_CALLS) this.builtins.set(name, globalsOf(env)[name]);
     Object.defineProperty(globalsOf(env), 'invocation_id', {
       get: () => {
         if (this.state) this.state.volatile = true;
@@ -292,4 +350,9 @@ export class TemplateEngine {
       hint: 'check the Jinja syntax around this line ({{ }} for expressions, {% %} for statements)',
     });
   }
+}
+
+/** nunjucks builds list literals anew on every render; so do we, so no render sees another's. */
+function freshLiteral(value: Literal): unknown {
+  return Array.isArray(value) ? value.map(freshLiteral) : value;
 }
