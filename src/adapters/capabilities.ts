@@ -21,6 +21,11 @@ export interface Capabilities {
   readonly insertDeduplicationToken: boolean;
   /** The `Bool` data type. */
   readonly bool: boolean;
+  /**
+   * `mysql()` keeps MySQL NULLs (external_table_functions_use_nulls). Older servers turn them into
+   * defaults and DECIMAL into String, so staging pulls MySQL through the local engine instead.
+   */
+  readonly mysqlTableNulls: boolean;
 }
 
 export function parseVersion(version: string): [number, number] {
@@ -44,5 +49,6 @@ export function capabilitiesFor(version: string): Capabilities {
     schemaInference: atLeast(version, 22, 1),
     insertDeduplicationToken: atLeast(version, 22, 2),
     bool: atLeast(version, 21, 12),
+    mysqlTableNulls: atLeast(version, 20, 4),
   };
 }

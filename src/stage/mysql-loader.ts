@@ -26,13 +26,14 @@ export async function preflightMySql(adapter: Adapter, table: MySqlTable, dumps:
   if (src.kind === 'live') {
     const c = src.connection;
     const where = describeConnection(c);
+    const ask = pullsLocally(adapter) ? adapter.queryLocal.bind(adapter) : adapter.query.bind(adapter);
     try {
-      await adapter.query(`SELECT * FROM ${sql.mysqlTable(c, table.mysqlTable)} LIMIT 0`);
+      await ask(`SELECT * FROM ${sql.mysqlTable(c, table.mysqlTable)} LIMIT 0`);
     } catch (err) {
       const code = err instanceof SqlError ? err.clickhouseCode : undefined;
       const text = redact((err as Error).message, c.password);
       if (code === UNKNOWN_TABLE || /doesn't exist/.test(text)) {
-        const names = await adapter.query<{ name: string }>(sql.mysqlTableNames(c)).then((r) => r.rows.map((x) => x.name)).catch(() => []);
+        const names = await ask<{ name: string }>(sql.mysqlTableNames(c)).then((r) => r.rows.map((x) => x.name)).catch(() => []);
         throw missingTable(table, `MySQL database ${where}`, names);
       }
       throw new KilnError('SOURCE_UNREACHABLE', `source ${table.sourceName}: cannot read MySQL at ${c.host}:${c.port} as user '${c.user}': ${mysqlReason(text)}`, {
@@ -50,6 +51,11 @@ export async function preflightMySql(adapter: Adapter, table: MySqlTable, dumps:
   }
   const names = await dumps.tables(adapter, src.dump);
   if (!names.includes(table.mysqlTable)) throw missingTable(table, `dump ${src.dump}`, names);
+}
+
+/** Where the server's own mysql() would lose NULLs, ClickHouse in this process pulls the rows. */
+function pullsLocally(adapter: Adapter): boolean {
+  return adapter.driver.kind !== 'embedded' && !adapter.capabilities.mysqlTableNulls;
 }
 
 function missingTable(table: MySqlTable, where: string, names: readonly string[]): KilnError {
@@ -88,13 +94,15 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
       );
       const after = Number(r.rows[0]?.n ?? 0) > 0 ? literalKey(String(r.rows[0]!.m)) : null;
       const before = await adapter.countRows(target);
-      await adapter.execute(ddl.insertSelect(target, sql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after })));
+      const select = sql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after });
+      if (pullsLocally(adapter)) await adapter.insertLocalSelect(target, (await adapter.columns(target)).map((col) => col.name), select);
+      else await adapter.execute(ddl.insertSelect(target, select));
       const rows = (await adapter.countRows(target)) - before;
       await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
       return { files: 0, skipped: 0, rows, rejected: 0 };
     }
     const select = sql.mysqlSelect(c, table.mysqlTable, ctx.stamp, incrementalKey ? { key: incrementalKey, after: null } : undefined);
-    const rows = await buildAndSwap(ctx, target, select);
+    const rows = await buildAndSwap(ctx, target, select, { local: pullsLocally(adapter) });
     await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
     return { files: 0, skipped: 0, rows, rejected: 0 };
   } catch (err) {
