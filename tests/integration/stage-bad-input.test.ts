@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/kiln-subprocess.js';
+import { removeStageProjects, rows, runStage, stageProject, withWarehouse, writeFiles } from '../helpers/stage-project.js';
+
+afterAll(removeStageProjects);
+
+function kiln(dir: string, args: string[]) {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/kiln.js'), ...args, '--project-dir', dir], { env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const jsonl = (extra = '') => `sources:
+  - name: ev
+    loader: jsonl
+    tables:
+      - name: t
+        path: "logs/*.jsonl"
+        columns: [{ name: id, type: UInt32 }, { name: s, type: String }]
+${extra}`;
+
+describe('staging bad input', () => {
+  it('a glob matching nothing warns; with required: true the table fails (exit 1)', async () => {
+    const dir = stageProject(jsonl());
+    const { results, warnings } = await runStage(dir);
+    expect(results[0]!.status).toBe('success');
+    expect(warnings.some((w) => /ev\.t: .*logs\/\*\.jsonl matches no file/.test(w))).toBe(true);
+    const strict = stageProject(jsonl().replace('path: "logs/*.jsonl"', 'path: "logs/*.jsonl"\n        required: true'));
+    const r = kiln(strict, ['stage']);
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toMatch(/sources\.yml:5: source ev\.t: .*matches no file/);
+  });
+
+  it('an empty file loads nothing and warns; an unreadable one fails its table', async () => {
+    const dir = stageProject(jsonl(), { 'logs/empty.jsonl': '', 'logs/ok.jsonl': '{"id":1,"s":"a"}\n' });
+    const { results, warnings, infos } = await runStage(dir);
+    expect(results[0]!.status).toBe('success');
+    expect(infos).toEqual(['ev.t: 2 file(s) (0 unchanged), 1 row(s) loaded, 0 rejected']);
+    expect(warnings.some((w) => /empty\.jsonl is empty/.test(w))).toBe(true);
+    if (process.getuid?.() === 0) return; // root reads anything: the rest needs an ordinary user
+    writeFiles(dir, { 'logs/secret.jsonl': '{"id":2}\n' });
+    chmodSync(join(dir, 'logs/secret.jsonl'), 0o000);
+    const again = await runStage(dir);
+    expect(again.results[0]!.status).toBe('error');
+    expect(again.results[0]!.message).toMatch(/cannot read .*secret\.jsonl: EACCES/);
+  });
+
+  it('rejects over max_rejected fail the table (exit 1); under it they only warn', async () => {
+    const bad = '{"id":1,"s":"a"}\n{"id":"x"}\n{broken\n';
+    const over = stageProject(jsonl().replace('path:', 'max_rejected: 1\n        path:'), { 'logs/a.jsonl': bad });
+    const r = kiln(over, ['stage']);
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toContain('2 rejected record(s) exceed max_rejected 1');
+    const fraction = stageProject(jsonl().replace('path:', 'max_rejected: 0.7\n        path:'), { 'logs/a.jsonl': bad });
+    const ok = await runStage(fraction);
+    expect(ok.results[0]!.status).toBe('success');
+    expect(ok.warnings).toContain('ev.t: 2 record(s) rejected');
+  });
+
+  it('a 64 MiB line loads whole', async () => {
+    const big = 'x'.repeat(64 * 1024 * 1024);
+    const dir = stageProject(jsonl(), { 'logs/big.jsonl': `{"id":1,"s":"${big}"}\n{"id":2,"s":"small"}\n` });
+    const { results } = await runStage(dir);
+    expect(results[0]!.status).toBe('success');
+    expect(await rows(dir, 'SELECT id, length(s) AS n FROM raw.ev__t ORDER BY id')).toEqual([
+      { id: 1, n: 64 * 1024 * 1024 },
+      { id: 2, n: 5 },
+    ]);
+  });
+
+  it('a load cut short (rows written, ledger still "started") is replaced on the next run: each row once', async () => {
+    const dir = stageProject(jsonl(), { 'logs/a.jsonl': '{"id":1,"s":"a"}\n{"id":2,"s":"b"}\n' });
+    await runStage(dir);
+    // Leave the warehouse as a run killed after attaching the rows but before marking the file loaded.
+    await withWarehouse(dir, async (a) => {
+      await a.execute(`INSERT INTO raw.ev__t SELECT * FROM raw.ev__t`);
+      await a.execute(`INSERT INTO raw._kiln_ledger SELECT source_name, table_name, file, size, fingerprint, 0, 0, 'started', 'killed', now(), seq + 1 FROM raw._kiln_ledger`);
+    });
+    expect(await rows(dir, 'SELECT toString(count()) AS n FROM raw.ev__t')).toEqual([{ n: '4' }]);
+    const { infos } = await runStage(dir);
+    expect(infos).toEqual(['ev.t: 1 file(s) (0 unchanged), 2 row(s) loaded, 0 rejected']);
+    expect(await rows(dir, 'SELECT id FROM raw.ev__t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('two sources colliding after <source>__<table> naming is exit 2', () => {
+    const dir = stageProject(`sources:
+  - name: a__b
+    loader: csv
+    tables: [{ name: c, path: x.csv }]
+  - name: a
+    loader: csv
+    tables: [{ name: b__c, path: y.csv }]
+`);
+    const r = kiln(dir, ['stage']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/sources\.yml:\d+: source tables a__b\.c and a\.b__c would both load into raw\.a__b__c/);
+  });
+});
