@@ -93,6 +93,7 @@ export interface RunResultEntry {
   readonly rows_affected: number | null;
   readonly message: string | null;
   readonly execution_time: number;
+  readonly thread_id: string;
 }
 
 /** unique_id → entry of target/run_results.json. */

@@ -67,6 +67,32 @@ targets:
   });
 });
 
+describe('target and vars selection on the command line', () => {
+  it('--target beats KILN_TARGET beats the project target; --vars overrides project vars', async () => {
+    const dir = writeProject({
+      'project.yml': `name: multi
+target: a
+vars: { n: 1 }
+targets:
+  a: { engine: embedded, path: .kiln/a, database: db_a }
+  b: { engine: embedded, path: .kiln/b, database: db_b }
+  c: { engine: embedded, path: .kiln/c, database: db_c }
+`,
+      'models/m.sql': "SELECT {{ var('n') }} AS n, '{{ target.name }}' AS t",
+    });
+    const compiled = async (args: string[], env: Record<string, string> = {}) => {
+      expect((await runKiln(dir, ['compile', ...args], { env })).code).toBe(0);
+      return readFileSync(join(dir, 'target/compiled/models/m.sql'), 'utf8');
+    };
+    expect(await compiled([])).toBe("SELECT 1 AS n, 'a' AS t");
+    expect(await compiled([], { KILN_TARGET: 'b' })).toBe("SELECT 1 AS n, 'b' AS t");
+    expect(readJson(dir, 'target/manifest.json').nodes['model.multi.m'].relation_name).toBe('`db_b`.`m`');
+    expect(await compiled(['--target', 'c'], { KILN_TARGET: 'b' })).toBe("SELECT 1 AS n, 'c' AS t");
+    expect(await compiled(['--vars', '{n: 42}'])).toBe("SELECT 42 AS n, 'a' AS t");
+    expect(await compiled(['--vars', '{"n": 7}'])).toBe("SELECT 7 AS n, 'a' AS t");
+  });
+});
+
 describe('kiln ls, show, clean', () => {
   const files = {
     'project.yml': projectYml('shop', 'models:\n  marts: { +materialized: table, +tags: [mart] }\n'),

@@ -149,6 +149,18 @@ describe('--fail-fast and --threads', () => {
     expect(r.stdout).toMatch(/Finished 3 nodes in \d+\.\d\ds: 1 errored, 2 skipped$/m);
   });
 
+  it('--threads N dispatches up to N independent models at once', async () => {
+    const dir = writeProject({ 'project.yml': projectYml('th'), ...Object.fromEntries(['a', 'b', 'c', 'd'].map((n) => [`models/${n}.sql`, `SELECT '${n}' AS x`])) });
+    const threadsUsed = async (n: number) => {
+      const r = await runKiln(dir, ['run', '--threads', String(n)]);
+      expect(r.code).toBe(0);
+      return new Set([...runResults(dir).values()].map((x) => x.thread_id));
+    };
+    expect(await threadsUsed(1)).toEqual(new Set(['Thread-1']));
+    expect(await threadsUsed(2)).toEqual(new Set(['Thread-1', 'Thread-2']));
+    expect((await threadsUsed(4)).size).toBe(4);
+  });
+
   it('--threads must be a positive integer', async () => {
     const dir = writeProject(files);
     const r = await runKiln(dir, ['run', '--threads', 'zero']);
