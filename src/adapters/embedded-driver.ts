@@ -32,7 +32,8 @@ export class EmbeddedDriver implements Driver {
     acquireLock(join(path, LOCK_FILE));
     let session: Session;
     try {
-      session = new Session(path);
+      // 64-bit integers as JSON strings, as servers send them: a JS number would round them.
+      session = new Session(path, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
     } catch (err) {
       releaseLock(join(path, LOCK_FILE));
       throw new KilnError('WAREHOUSE_UNREACHABLE', `cannot open the embedded warehouse at ${path}: ${(err as Error).message}`, {

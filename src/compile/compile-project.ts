@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { qualifiedName, quoteIdentifier } from '../adapters/quoting.js';
 import { KilnError, throwAll, type Warning } from '../errors.js';
 import { Dag } from '../graph/dag.js';
@@ -207,7 +208,7 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
       alias: rel.alias,
       relation_name: qualifiedName(rel.database, rel.alias),
       root_path: project.root,
-      checksum: { name: 'sha256', checksum: '' },
+      checksum: { name: 'sha256', checksum: sha256(readFileSync(seed.absPath)) },
       depends_on: { nodes: [], macros: [] },
     };
     nodes[seed.uniqueId] = seedNode;
@@ -347,7 +348,7 @@ function uniquePairs(pairs: ReadonlyArray<readonly [string, string]>): Array<rea
   });
 }
 
-function sha256(text: string): string {
+function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
