@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandRunner } from './command-runner.js';
+import { registerDocsCommands } from './commands/docs-commands.js';
 import { registerExecuteCommands } from './commands/execute-commands.js';
 import { registerProjectCommands } from './commands/project-commands.js';
 import { registerRetryCommands } from './commands/retry-commands.js';
@@ -55,6 +56,7 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
   registerWatchCommands(program, wrap);
   registerStageCommands(program, wrap);
   registerTestCommands(program, wrap);
+  registerDocsCommands(program, wrap);
   return program;
 }
 
