@@ -369,7 +369,11 @@ function macroIndex(parsed: ParsedProject, macroNames: ReadonlySet<string>) {
       macros.set(macroNames.has(m[1]!) ? m[1]! : `test_${m[1]}`, { body: m[2]!, path: file.path });
     }
   }
-  const called = (code: string) => [...macros.keys()].filter((n) => new RegExp(`\\b${n}\\s*\\(`).test(code));
+  // One pass of one regex per piece of code, not one regex per macro (names are \w+: no escaping).
+  // Two names cannot match at one position (`name\s*(`), so the scan finds every called name.
+  const callRe = macros.size ? new RegExp(`\\b(${[...macros.keys()].join('|')})\\s*\\(`, 'g') : undefined;
+  const called = (code: string): string[] => (callRe ? [...new Set(Array.from(code.matchAll(callRe), (m) => m[1]!))] : []);
+  const calledByMacro = new Map<string, string[]>();
   const depsOf = (code: string): string[] => {
     const out = new Set<string>();
     const queue = called(code);
@@ -377,7 +381,9 @@ function macroIndex(parsed: ParsedProject, macroNames: ReadonlySet<string>) {
       const n = queue.pop()!;
       if (out.has(n)) continue;
       out.add(n);
-      queue.push(...called(macros.get(n)?.body ?? ''));
+      let next = calledByMacro.get(n);
+      if (!next) calledByMacro.set(n, (next = called(macros.get(n)?.body ?? '')));
+      queue.push(...next);
     }
     return [...out].sort();
   };
