@@ -150,8 +150,9 @@ export function jsonlRead(path: string, columns: readonly StagedColumn[] | null)
   const line = 'line';
   const checks: Array<readonly [string, string]> = [
     [`NOT isValidUTF8(${line})`, "'invalid UTF-8'"],
-    [`NOT isValidJSON(${line})`, "'malformed JSON'"],
-    [`JSONType(${line}) != 'Object'`, "'not a JSON object'"],
+    // One parse for good lines: JSONType is 'Null' for malformed text too; multiIf short-circuits,
+    // so only rejects pay for telling the two apart.
+    [`JSONType(${line}) != 'Object'`, `if(isValidJSON(${line}), 'not a JSON object', 'malformed JSON')`],
   ];
   let values: string[];
   let inner = `${line}, _row_number`;
@@ -326,8 +327,8 @@ export function dumpSelect(path: string, table: string, columns: readonly Staged
   const values = columns.map((c) => {
     const q = quoteIdentifier(c.name);
     if (!DATE_TYPE.test(c.type)) return q;
-    const base = c.type.replace(/^Nullable\((.*)\)$/, '$1');
-    return `if(startsWith(${q}, '0000-00-00'), CAST(0 AS ${base}), CAST(${q} AS ${base})) AS ${q}`;
+    // A NULL (Nullable column) takes the else branch and stays NULL.
+    return `if(startsWith(${q}, '0000-00-00'), CAST(0 AS ${c.type}), CAST(${q} AS ${c.type})) AS ${q}`;
   });
   return {
     select: `SELECT ${values.join(', ')}, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at

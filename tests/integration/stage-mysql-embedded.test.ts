@@ -66,7 +66,10 @@ describeWithMariaDb('staging MySQL into the embedded engine', (getServer) => {
       expect(results.map((r) => r.status)).toEqual(['success', 'success', 'success']);
       expect(infos).toContain('app.reviews: 1 file(s) (0 unchanged), 3 row(s) loaded, 0 rejected');
       expect(await rows(dir, CONTENT)).toEqual(EXPECTED_CONTENT);
-      expect(await rows(dir, `SELECT toString(registration_date) AS d FROM raw.app__users ORDER BY id`)).toEqual([{ d: '2024-01-01 00:00:00' }, { d: '1970-01-01 00:00:00' }]);
+      expect(await rows(dir, `SELECT toString(registration_date) AS d, toString(last_login) AS l FROM raw.app__users ORDER BY id`)).toEqual([
+        { d: '2024-01-01 00:00:00', l: null },
+        { d: '1970-01-01 00:00:00', l: '1970-01-01 00:00:00' },
+      ]);
       const again = await runStage(dir);
       expect(again.infos).toContain('app.content: 1 file(s) (1 unchanged), 0 row(s) loaded, 0 rejected');
     }
