@@ -65,7 +65,7 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
   });
 
   describeWithMariaDb('with MariaDB', (getMariaDb) => {
-    it('loads a dump read by the local engine (no MySQLDump on 18.16) and a live table through the server\'s mysql()', async () => {
+    it("loads a dump read by the local engine (no MySQLDump on 18.16) and a live table (pulled by the local engine: 18.16's mysql() drops NULLs)", async () => {
       n++;
       const my = getMariaDb();
       await my.query(fixture('app-schema.sql') + fixture('app-data.sql'), my.database);
