@@ -317,7 +317,7 @@ const DATE_TYPE = /^(Nullable\()?(Date|Date32|DateTime|DateTime64\(\d+\)|DateTim
 
 /**
  * Structure for reading one table of a dump. Dates are read as text: ClickHouse would turn a MySQL
- * zero date into a real-looking one, so `dumpSelect` maps zero dates to the epoch as `mysql()` does.
+ * zero date into a real-looking one, so `dumpSelect` maps zero and impossible dates to the epoch as `mysql()` does.
  */
 export function dumpStructure(columns: readonly StagedColumn[]): string {
   return columns.map((c) => `${quoteIdentifier(c.name)} ${DATE_TYPE.test(c.type) ? (isNullable(c.type) ? 'Nullable(String)' : 'String') : c.type}`).join(', ');
@@ -327,8 +327,13 @@ export function dumpSelect(path: string, table: string, columns: readonly Staged
   const values = columns.map((c) => {
     const q = quoteIdentifier(c.name);
     if (!DATE_TYPE.test(c.type)) return q;
-    // A NULL (Nullable column) takes the else branch and stays NULL.
-    return `if(startsWith(${q}, '0000-00-00'), CAST(0 AS ${c.type}), CAST(${q} AS ${c.type})) AS ${q}`;
+    // Zero dates and dates MySQL keeps under ALLOW_INVALID_DATES (2024-02-30) have no ClickHouse
+    // value: they become the epoch, as mysql() makes them; NULL stays NULL.
+    const base = c.type.replace(/^Nullable\((.*)\)$/, '$1');
+    // Checked first: ClickHouse reads 0000-00-00 as a real-looking date, and MySQL allows zero parts.
+    const zero = `match(${q}, '^0000|^\\\\d{4}-00|^\\\\d{4}-\\\\d{2}-00')`;
+    const parsed = `if(${zero}, CAST(0 AS ${base}), ifNull(accurateCastOrNull(${q}, ${quoteString(base)}), CAST(0 AS ${base})))`;
+    return isNullable(c.type) ? `if(isNull(${q}), NULL, ${parsed}) AS ${q}` : `${parsed} AS ${q}`;
   });
   return {
     select: `SELECT ${values.join(', ')}, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at

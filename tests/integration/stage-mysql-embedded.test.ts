@@ -52,7 +52,7 @@ describeWithMariaDb('staging MySQL into the embedded engine', (getServer) => {
   };
   let dumpDir = '';
 
-  it('loads real dumps in both INSERT styles, with zero dates, JSON and escaped quotes', async () => {
+  it('loads real dumps in both INSERT styles, with zero and impossible dates, JSON and escaped quotes', async () => {
     const s = getServer();
     await s.query(fixture('app-schema.sql') + fixture('app-data.sql'), s.database);
     for (const extendedInsert of [true, false]) {
@@ -68,6 +68,7 @@ describeWithMariaDb('staging MySQL into the embedded engine', (getServer) => {
       expect(await rows(dir, CONTENT)).toEqual(EXPECTED_CONTENT);
       expect(await rows(dir, `SELECT toString(registration_date) AS d, toString(last_login) AS l FROM raw.app__users ORDER BY id`)).toEqual([
         { d: '2024-01-01 00:00:00', l: null },
+        // a zero date and an impossible one (2024-02-30, kept by MySQL's ALLOW_INVALID_DATES) become the epoch
         { d: '1970-01-01 00:00:00', l: '1970-01-01 00:00:00' },
       ]);
       const again = await runStage(dir);

@@ -72,9 +72,11 @@ describe('staging SQL', () => {
     expect(read.select).toContain('_row_number + 2 + arrayElement([0, 2, 3], arrayCount(x -> x < _row_number, [3, 9]) + 1) AS __line');
   });
 
-  it('dump dates are read as text and zero dates become the epoch', () => {
+  it('dump dates are read as text; NULL stays NULL, zero and impossible dates become the epoch', () => {
     const read = sql.dumpSelect('/d.sql', 't', [{ name: 'd', type: 'Nullable(DateTime)' }, { name: 'n', type: 'Int32' }], { loadId: 'L', loadedAt: '2025-01-01 00:00:00' });
-    expect(read.select).toContain("if(startsWith(`d`, '0000-00-00'), CAST(0 AS Nullable(DateTime)), CAST(`d` AS Nullable(DateTime))) AS `d`, `n`");
+    expect(read.select).toContain(
+      "if(isNull(`d`), NULL, if(match(`d`, '^0000|^\\\\d{4}-00|^\\\\d{4}-\\\\d{2}-00'), CAST(0 AS DateTime), ifNull(accurateCastOrNull(`d`, 'DateTime'), CAST(0 AS DateTime)))) AS `d`, `n`",
+    );
     expect(read.select).toContain("'`d` Nullable(String), `n` Int32'");
   });
 });
