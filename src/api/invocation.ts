@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compileProject, type CompiledProject } from '../compile/compile-project.js';
 import type { Manifest } from '../compile/manifest.js';
+import { openTemplateCache } from '../compile/template-cache-file.js';
 import { writeCompileArtifacts } from '../compile/write-artifacts.js';
 import { KilnError } from '../errors.js';
 import { selectNodes, type SelectableNode, type SelectionState } from '../graph/selector.js';
@@ -33,12 +34,14 @@ export function openInvocation(options: InvocationOptions): Invocation {
     ...(options.vars ? { vars: options.vars } : {}),
     ...(options.env ? { env: options.env } : {}),
   });
-  const compiled = compileProject(project, { invocationId, runStartedAt: startedAt });
-  for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
   const targetDir = join(project.root, project.config.targetPath);
+  const templateCache = openTemplateCache(targetDir);
+  const compiled = compileProject(project, { invocationId, runStartedAt: startedAt, templateCache });
+  for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
   // Read --state before writing our own artifacts, in case it points at target/.
   const state = readSelectionState(options, targetDir, compiled);
   writeCompileArtifacts(project.root, project.config.targetPath, compiled.manifest);
+  templateCache.save();
   const warnings: import('../errors.js').Warning[] = [];
   const selected = selectNodes(selectableNodes(compiled.manifest), compiled.dag, options.select, options.exclude, state, warnings);
   for (const warning of warnings) reporter.emit({ type: 'warning', warning });

@@ -10,6 +10,7 @@ import type { ModelNode, ParsedProject, SeedNode, SourceNode } from '../project/
 import { readProject } from '../project/read-project.js';
 import type { ColumnSpec, NodeConfig } from '../project/types.js';
 import { resolvePlaceholders } from '../template/placeholders.js';
+import type { CompiledTemplateCache } from '../template/template-cache.js';
 import { TemplateEngine, type RenderOutput } from '../template/template-engine.js';
 import { BUILTIN_TESTS_FILE } from './builtin-tests.js';
 import { injectCtes } from './ctes.js';
@@ -32,6 +33,8 @@ export type EphemeralStyle = 'cte' | 'subquery';
 export interface CompileOptions {
   readonly invocationId: string;
   readonly runStartedAt: Date;
+  /** nunjucks' generated code kept between runs (see template/template-cache.ts). */
+  readonly templateCache?: CompiledTemplateCache;
 }
 
 /** The result of compiling: the serializable manifest plus what execution needs to re-render. */
@@ -79,6 +82,7 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     sources: sourceRelations,
     // Built-ins first, so a project's own generic test of the same name overrides one.
     macros: [BUILTIN_TESTS_FILE, ...parsed.macros],
+    ...(opts.templateCache ? { templateCache: opts.templateCache } : {}),
   });
 
   const rendered = new Map<string, RenderedModel>();

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
 import { KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
@@ -6,6 +7,7 @@ import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '..
 import { installJinjaCompat } from './jinja-compat.js';
 import { refPlaceholder } from './placeholders.js';
 import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
+import { templateCacheKey, type CompiledTemplateCache } from './template-cache.js';
 
 /** What every template can see about the target. Never the URL or credentials. */
 export interface TemplateTarget {
@@ -24,6 +26,8 @@ export interface TemplateEngineOptions {
   /** source name → table name → fully quoted relation. */
   readonly sources: ReadonlyMap<string, ReadonlyMap<string, string>>;
   readonly macros: readonly MacroFile[];
+  /** nunjucks' generated code for templates, kept between runs (see template-cache.ts). */
+  readonly templateCache?: CompiledTemplateCache;
 }
 
 export interface RenderInput {
@@ -75,6 +79,24 @@ function globalsOf(env: nunjucks.Environment): Record<string, unknown> {
   return (env as unknown as { globals: Record<string, unknown> }).globals;
 }
 
+const ENV_OPTIONS = { autoescape: false, throwOnUndefined: false } as const;
+
+/** What nunjucks' generated code depends on besides the template: its version and our options. */
+export const TEMPLATE_CACHE_VERSION = `nunjucks ${(createRequire(import.meta.url)('nunjucks/package.json') as { version: string }).version} ${JSON.stringify(ENV_OPTIONS)} jinja-compat`;
+
+/** nunjucks' code generator; public, but missing from its typings. */
+const nunjucksCompiler = (nunjucks as unknown as {
+  compiler: { compile(src: string, asyncFilters: unknown, extensions: unknown, name: string, opts: unknown): string };
+}).compiler;
+
+/** nunjucks.Template also takes generated code (`{ type: 'code', obj }`); its typings omit it. */
+const TemplateFromCode = nunjucks.Template as unknown as new (
+  src: { type: 'code'; obj: object },
+  env: nunjucks.Environment,
+  path: string,
+  eagerCompile: boolean,
+) => nunjucks.Template;
+
 const SYNTAX_LINE = /\[Line (\d+)(?:, Column \d+)?\]/;
 
 /** Globals a simple template (see simple-template.ts) may call without nunjucks. */
@@ -97,7 +119,7 @@ export class TemplateEngine {
 
   constructor(private readonly opts: TemplateEngineOptions) {
     installJinjaCompat();
-    this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+    this.env = new nunjucks.Environment(null, { ...ENV_OPTIONS });
     this.installGlobals();
     this.macroNames = this.loadMacros(opts.macros);
   }
@@ -191,12 +213,40 @@ export class TemplateEngine {
     if (cached) return cached;
     let template: nunjucks.Template;
     try {
-      template = new nunjucks.Template(code, this.env, file, true);
+      template = this.nunjucksTemplate(code, file);
     } catch (err) {
       throw this.toKilnError(err, undefined, file, 0);
     }
     this.cache.set(code, template);
     return template;
+  }
+
+  /**
+   * `new nunjucks.Template(code, env, path, true)`, skipping nunjucks' compiler when the cache has
+   * its generated code. A template that does not compile is never cached: it goes through the
+   * plain constructor again so its error reads exactly as before.
+   */
+  private nunjucksTemplate(code: string, path: string): nunjucks.Template {
+    const cache = this.opts.templateCache;
+    if (!cache) return new nunjucks.Template(code, this.env, path, true);
+    const key = templateCacheKey(path, code);
+    const cached = cache.get(key);
+    if (cached !== undefined) {
+      try {
+        return new TemplateFromCode({ type: 'code', obj: new Function(cached)() as object }, this.env, path, true);
+      } catch {
+        // a corrupt entry: compile afresh below
+      }
+    }
+    const env = this.env as unknown as { asyncFilters: unknown; extensionsList: unknown; opts: unknown };
+    let source: string;
+    try {
+      source = nunjucksCompiler.compile(code, env.asyncFilters, env.extensionsList, path, env.opts);
+    } catch {
+      return new nunjucks.Template(code, this.env, path, true);
+    }
+    cache.set(key, source);
+    return new TemplateFromCode({ type: 'code', obj: new Function(source)() as object }, this.env, path, true);
   }
 
   private current(): RenderState {
@@ -301,7 +351,7 @@ export class TemplateEngine {
         .replace(/{%(-?)\s*endtest\s*(-?)%}/g, '{%$1 endmacro $2%}');
       let exported: Record<string, unknown> = {};
       try {
-        const template = new nunjucks.Template(code, this.env, file.path, true);
+        const template = this.nunjucksTemplate(code, file.path);
         (template as unknown as ExportingTemplate).getExported({}, null, (err, exp) => {
           if (err) throw err;
           exported = exp as Record<string, unknown>;
