@@ -27,14 +27,15 @@ export interface ListedNode {
   readonly depends_on: readonly string[];
 }
 
-/** `kiln ls`: the selected nodes in DAG order. */
+/** `kiln ls`: the selected nodes in DAG order, then their tests. */
 export function list(options: InvocationOptions & { resourceTypes?: readonly string[] }): ListedNode[] {
   const inv = openInvocation(options);
   const { manifest, dag } = inv.compiled;
   const byId = new Map(selectableNodes(manifest).map((n) => [n.uniqueId, n]));
-  return dag
-    .topologicalOrder()
-    .filter((id) => inv.selected.has(id))
+  // Graph nodes in DAG order, then the tests (they hang off the graph, outside it).
+  const inGraph = dag.topologicalOrder().filter((id) => inv.selected.has(id));
+  const tests = [...byId.keys()].filter((id) => inv.selected.has(id) && !dag.has(id)).sort();
+  return [...inGraph, ...tests]
     .map((id) => byId.get(id)!)
     .filter((n) => !options.resourceTypes?.length || options.resourceTypes.includes(n.resourceType))
     .map((n) => ({
@@ -44,7 +45,7 @@ export function list(options: InvocationOptions & { resourceTypes?: readonly str
       original_file_path: n.originalFilePath,
       ...(typeof n.config.materialized === 'string' ? { materialized: n.config.materialized } : {}),
       tags: n.tags,
-      depends_on: dag.parents(n.uniqueId).sort(),
+      depends_on: dag.has(n.uniqueId) ? dag.parents(n.uniqueId).sort() : [...(n.attachedTo ?? [])].sort(),
     }));
 }
 

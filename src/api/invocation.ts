@@ -86,6 +86,7 @@ export function selectableNodes(manifest: Manifest): SelectableNode[] {
       config: t.config,
       checksum: t.checksum.checksum,
       attachedTo: t.depends_on.nodes,
+      testType: t.resource_type === 'unit_test' ? 'unit' : t.test_metadata ? 'generic' : 'singular',
     });
   }
   return out;

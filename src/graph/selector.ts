@@ -14,6 +14,8 @@ export interface SelectableNode {
   readonly checksum?: string;
   /** For tests: the nodes they test (a test is selected with the model it is attached to). */
   readonly attachedTo?: readonly string[];
+  /** For tests: `generic` (declared in YAML), `singular` (a .sql file) or `unit`. */
+  readonly testType?: 'generic' | 'singular' | 'unit';
 }
 
 /** Previous artifacts for `state:` and `result:` selectors. */
@@ -99,7 +101,7 @@ function matchAtom(atom: Atom, node: SelectableNode, state: SelectionState): boo
     case 'fqn':
       return matches(v, node.fqn.join('.')) || node.fqn.includes(v);
     case 'test_type':
-      return node.resourceType === (v === 'unit' ? 'unit_test' : 'test') && (v !== 'singular' || !node.attachedTo?.length);
+      return node.testType === v || (v === 'data' && (node.testType === 'generic' || node.testType === 'singular'));
     case 'result': {
       const status = state.results?.get(node.uniqueId);
       return status !== undefined && (status === v || (v === 'fail' && status === 'fail'));

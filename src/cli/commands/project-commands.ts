@@ -29,7 +29,7 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
     .alias('list')
     .description('list the selected nodes')
     .option('--output <format>', 'name | path | json', 'name')
-    .option('--resource-type <types...>', 'model, seed, source')
+    .option('--resource-type <types...>', 'model, seed, source, test, unit_test')
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
