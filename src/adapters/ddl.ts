@@ -168,11 +168,6 @@ export function keyIn(keys: readonly string[], source: Relation): string {
   return `(${cols}) IN (SELECT ${cols} FROM ${rel(source)})`;
 }
 
-export function insertFromTable(target: Relation, source: Relation, columns: readonly string[]): string {
-  const cols = columns.map(quoteIdentifier).join(', ');
-  return `INSERT INTO ${rel(target)} (${cols}) SELECT ${cols} FROM ${rel(source)}`;
-}
-
 export function insertSelectColumns(target: Relation, select: string, columns: readonly string[]): string {
   const cols = columns.map(quoteIdentifier).join(', ');
   return `INSERT INTO ${rel(target)} (${cols})\nSELECT ${cols} FROM (\n${stripTrailingSemicolon(select)}\n)`;

@@ -91,8 +91,8 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
         await ctx.exec(ddl.deleteWhere(d, copy, ddl.keyIn(uniqueKey(ctx), fresh)));
         if (!d.capabilities.lightweightDelete) await waitForMutations(ctx, copy);
       }
-      const columns = (await ctx.adapter.columns(fresh)).map((c) => c.name);
-      await ctx.exec(ddl.insertFromTable(copy, fresh, columns));
+      // Same structure as the copy, so the new rows move over as parts (hard links), not rewritten.
+      for (const pid of await partitions(ctx, fresh)) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, fresh));
     });
     await ctx.exec(ddl.dropRelation(d, fresh));
     return { rowsAffected: rows, message: `${strategy === 'append' ? 'appended to' : 'merged into'} ${target.database}.${target.name}` };
