@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256, uniquePairs } from './checksums.js';
 import { readFileSync } from 'node:fs';
 import { qualifiedName, quoteIdentifier } from '../adapters/quoting.js';
 import { KilnError, throwAll, type Warning } from '../errors.js';
@@ -342,19 +342,7 @@ export function redactSecrets(value: unknown): unknown {
   return value;
 }
 
-function uniquePairs(pairs: ReadonlyArray<readonly [string, string]>): Array<readonly [string, string]> {
-  const seen = new Set<string>();
-  return pairs.filter(([a, b]) => {
-    const key = `${a}.${b}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
-function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** 1-based line of the first `fn('name'` call in a template, for error locations. */
 export function lineOfCall(code: string, fn: string, name: string): number | undefined {

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { sha256, uniquePairs } from './checksums.js';
 import { posix } from 'node:path';
 import { KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
@@ -422,18 +422,4 @@ function contractColumns(target: Target): string[] | undefined {
   if (target.kind !== 'model') return undefined;
   const contract = target.node.config.contract;
   return isPlainObject(contract) && contract.enforced === true ? target.node.columns.map((c) => c.name) : undefined;
-}
-
-function uniquePairs(pairs: ReadonlyArray<readonly [string, string]>): Array<readonly [string, string]> {
-  const seen = new Set<string>();
-  return pairs.filter(([a, b]) => {
-    const key = `${a}.${b}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
