@@ -172,3 +172,8 @@ export function insertSelectColumns(target: Relation, select: string, columns: r
   const cols = columns.map(quoteIdentifier).join(', ');
   return `INSERT INTO ${rel(target)} (${cols})\nSELECT ${cols} FROM (\n${stripTrailingSemicolon(select)}\n)`;
 }
+
+/** The first rows a query returns, for `kiln show`. */
+export function previewRows(select: string, limit: number): string {
+  return `SELECT * FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT ${Math.max(0, Math.floor(limit))}`;
+}

@@ -395,3 +395,13 @@ export function sourceTableIs(source: string, table: string): string {
 export function countWhere(table: Relation, where: string): string {
   return `SELECT count() AS n FROM ${rel(table)} WHERE ${where}`;
 }
+
+/** No rows, but fails like a real read would: checks a live MySQL table is reachable and exists. */
+export function mysqlProbe(conn: MySqlConnection, table: string): string {
+  return `SELECT * FROM ${mysqlTable(conn, table)} LIMIT 0`;
+}
+
+/** The highest incremental key already staged (as text, for a literal) and the row count. */
+export function maxKeyAndCount(target: Relation, key: string): string {
+  return `SELECT toString(max(${quoteIdentifier(key)})) AS m, count() AS n FROM ${rel(target)}`;
+}

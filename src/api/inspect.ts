@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { previewRows } from '../adapters/ddl.js';
 import { KilnError } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import { loadProject } from '../project/load-project.js';
@@ -61,7 +62,7 @@ export async function show(options: InvocationOptions & { model: string; limit: 
   const adapter = await connectWarehouse(inv);
   try {
     const sql = adapter.capabilities.ctes ? node.compiled_code : inv.compiled.renderModel(node.unique_id, { isIncremental: false, ephemerals: 'subquery' });
-    const r = await adapter.query<Record<string, unknown>>(`SELECT * FROM (\n${sql.replace(/;\s*$/, '')}\n) LIMIT ${Math.max(0, Math.floor(options.limit))}`);
+    const r = await adapter.query<Record<string, unknown>>(previewRows(sql, options.limit));
     const columns = r.rows[0] ? Object.keys(r.rows[0]) : [];
     return { columns, rows: r.rows };
   } catch (err) {

@@ -4,31 +4,48 @@ import { oldRelation, type MaterializeContext } from './materialization.js';
 
 const NOT_IMPLEMENTED = 48;
 
+/** What a swap needs: the ClickHouse DDL context and a way to run statements. */
+export interface SwapTarget {
+  readonly ddl: ddl.DdlContext;
+  exec(sql: string): Promise<unknown>;
+}
+
 /**
- * Puts a fully built `built` relation in place of `ctx.relation` so readers never see it
- * missing or half-built: EXCHANGE TABLES where the server can, otherwise one RENAME statement
- * that moves the old one aside and the new one in. The old relation is dropped afterwards.
+ * Puts a fully built `built` relation in place of `target` so readers never see it missing or
+ * half-built: EXCHANGE TABLES where the server can, otherwise one RENAME statement that moves
+ * the old one aside (to `old`) and the new one in. The old relation is dropped afterwards.
  */
-export async function swapIn(ctx: MaterializeContext, built: ddl.Relation): Promise<void> {
-  const d = ctx.adapter.ddl;
-  const target = ctx.relation;
-  if (!ctx.existing) {
-    await ctx.exec(ddl.renameTables(d, [[built, target]]));
+export async function swapRelations(
+  s: SwapTarget,
+  built: ddl.Relation,
+  target: ddl.Relation,
+  opts: { readonly targetExists: boolean; readonly old: ddl.Relation },
+): Promise<void> {
+  const d = s.ddl;
+  if (!opts.targetExists) {
+    await s.exec(ddl.renameTables(d, [[built, target]]));
     return;
   }
   if (d.capabilities.exchangeTables) {
     try {
-      await ctx.exec(ddl.exchangeTables(d, built, target));
-      await ctx.exec(ddl.dropRelation(d, built));
+      await s.exec(ddl.exchangeTables(d, built, target));
+      await s.exec(ddl.dropRelation(d, built));
       return;
     } catch (err) {
       // An Ordinary database cannot exchange; fall through to the rename pair.
       if (!(err instanceof SqlError && err.clickhouseCode === NOT_IMPLEMENTED)) throw err;
     }
   }
-  const old = oldRelation(target, ctx.runId);
-  await ctx.exec(ddl.renameTables(d, [[target, old], [built, target]]));
-  await ctx.exec(ddl.dropRelation(d, old));
+  await s.exec(ddl.renameTables(d, [[target, opts.old], [built, target]]));
+  await s.exec(ddl.dropRelation(d, opts.old));
+}
+
+/** swapRelations for a materialization: the node's relation, as it stood when the run started. */
+export function swapIn(ctx: MaterializeContext, built: ddl.Relation): Promise<void> {
+  return swapRelations({ ddl: ctx.adapter.ddl, exec: (sql) => ctx.exec(sql) }, built, ctx.relation, {
+    targetExists: ctx.existing !== undefined,
+    old: oldRelation(ctx.relation, ctx.runId),
+  });
 }
 
 /** Runs `build` against a temporary relation; on failure drops it so nothing is left behind. */

@@ -8,6 +8,7 @@ import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
 import * as sql from '../adapters/staging-sql.js';
 import { KilnError } from '../errors.js';
+import { swapRelations } from '../materialize/swap.js';
 import { closestName } from '../project/closest.js';
 import { fingerprintFile } from './fingerprint.js';
 import { readLedger, writeLedger } from './ledger.js';
@@ -28,7 +29,7 @@ export async function preflightMySql(adapter: Adapter, table: MySqlTable, dumps:
     const where = describeConnection(c);
     const ask = pullsLocally(adapter) ? adapter.queryLocal.bind(adapter) : adapter.query.bind(adapter);
     try {
-      await ask(`SELECT * FROM ${sql.mysqlTable(c, table.mysqlTable)} LIMIT 0`);
+      await ask(sql.mysqlProbe(c, table.mysqlTable));
     } catch (err) {
       const code = err instanceof SqlError ? err.clickhouseCode : undefined;
       const text = redact((err as Error).message, c.password);
@@ -90,7 +91,7 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
     const exists = (await adapter.columns(target)).length > 0;
     if (incrementalKey && exists) {
       const r = await adapter.query<{ m: string | number | null; n: string | number }>(
-        `SELECT toString(max(${'`'}${incrementalKey.replace(/`/g, '')}${'`'})) AS m, count() AS n FROM ${ddl.rel(target)}`,
+        sql.maxKeyAndCount(target, incrementalKey),
       );
       const after = Number(r.rows[0]?.n ?? 0) > 0 ? literalKey(String(r.rows[0]!.m)) : null;
       const before = await adapter.countRows(target);
@@ -131,16 +132,8 @@ async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: str
       await adapter.execute(ddl.insertSelect(temp, select), opts.settings ? { settings: opts.settings } : {});
     }
     const rows = await adapter.countRows(temp);
-    const exists = (await adapter.columns(target)).length > 0;
-    if (!exists) await adapter.execute(ddl.renameTables(adapter.ddl, [[temp, target]]));
-    else if (adapter.capabilities.exchangeTables) {
-      try {
-        await adapter.execute(ddl.exchangeTables(adapter.ddl, temp, target));
-      } catch (err) {
-        if (!(err instanceof SqlError && err.clickhouseCode === 48)) throw err;
-        await adapter.execute(ddl.renameTables(adapter.ddl, [[target, old], [temp, target]]));
-      }
-    } else await adapter.execute(ddl.renameTables(adapter.ddl, [[target, old], [temp, target]]));
+    const targetExists = (await adapter.columns(target)).length > 0;
+    await swapRelations({ ddl: adapter.ddl, exec: (q) => adapter.execute(q) }, temp, target, { targetExists, old });
     return rows;
   } finally {
     await dropQuietly(adapter, temp);
