@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import { compileProject, type CompiledProject } from '../compile/compile-project.js';
 import type { Manifest } from '../compile/manifest.js';
 import { openTemplateCache } from '../compile/template-cache-file.js';
-import { writeCompileArtifacts } from '../compile/write-artifacts.js';
-import { KilnError } from '../errors.js';
+import { recompileProject } from '../compile/recompile-project.js';
+import { writeChangedArtifacts, writeCompileArtifacts } from '../compile/write-artifacts.js';
+import { KilnError, type Warning } from '../errors.js';
 import { selectNodes, type SelectableNode, type SelectionState } from '../graph/selector.js';
 import { loadProject } from '../project/load-project.js';
 import { silentReporter, type Reporter } from '../report/events.js';
@@ -25,6 +26,50 @@ export interface Invocation {
 }
 
 export function openInvocation(options: InvocationOptions): Invocation {
+  return prepareInvocation(options).finish();
+}
+
+/** A compiled invocation before selection and artifacts: `finish` selects nodes and writes them. */
+export interface PreparedInvocation {
+  readonly compiled: CompiledProject;
+  /** True when only the changed model files were rendered again (see recompileProject). */
+  readonly incremental: boolean;
+  finish(): Invocation;
+}
+
+/**
+ * The next invocation of `kiln watch` after `changedFiles` (project-relative, `/`-separated) were
+ * saved. Edits of model files recompile incrementally from `previous`; any other change compiles
+ * the project afresh, as openInvocation does. Selection and artifacts are left to `finish`, so
+ * the caller can act on the in-memory manifest before the (large) manifest.json is written.
+ */
+export function reopenInvocation(previous: Invocation, changedFiles: readonly string[], options: InvocationOptions): PreparedInvocation {
+  const invocationId = randomUUID();
+  const startedAt = new Date();
+  const { project } = previous.compiled;
+  const targetDir = join(project.root, project.config.targetPath);
+  const compiled = recompileProject(previous.compiled, changedFiles, {
+    invocationId,
+    runStartedAt: startedAt,
+    // Read-only here: saving would keep only the few templates a recompile uses.
+    templateCache: openTemplateCache(targetDir),
+  });
+  if (!compiled) return prepareInvocation(options);
+  const reporter = options.reporter ?? silentReporter;
+  const before = previous.compiled.manifest;
+  return {
+    compiled,
+    incremental: true,
+    finish() {
+      for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
+      const selected = selectAndReport(options, targetDir, compiled, reporter);
+      writeChangedArtifacts(project.root, project.config.targetPath, compiled.manifest, before);
+      return { invocationId, startedAt, compiled, reporter, options, targetDir, selected };
+    },
+  };
+}
+
+function prepareInvocation(options: InvocationOptions): PreparedInvocation {
   const reporter = options.reporter ?? silentReporter;
   const invocationId = randomUUID();
   const startedAt = new Date();
@@ -37,15 +82,38 @@ export function openInvocation(options: InvocationOptions): Invocation {
   const targetDir = join(project.root, project.config.targetPath);
   const templateCache = openTemplateCache(targetDir);
   const compiled = compileProject(project, { invocationId, runStartedAt: startedAt, templateCache });
-  for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
-  // Read --state before writing our own artifacts, in case it points at target/.
-  const state = readSelectionState(options, targetDir, compiled);
-  writeCompileArtifacts(project.root, project.config.targetPath, compiled.manifest);
-  templateCache.save();
-  const warnings: import('../errors.js').Warning[] = [];
+  return {
+    compiled,
+    incremental: false,
+    finish() {
+      for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
+      // Read --state before writing our own artifacts, in case it points at target/.
+      const state = readSelectionState(options, targetDir, compiled);
+      writeCompileArtifacts(project.root, project.config.targetPath, compiled.manifest);
+      templateCache.save();
+      const selected = selectWith(options, compiled, state, reporter);
+      return { invocationId, startedAt, compiled, reporter, options, targetDir, selected };
+    },
+  };
+}
+
+function selectAndReport(options: InvocationOptions, targetDir: string, compiled: CompiledProject, reporter: Reporter): ReadonlySet<string> {
+  return selectWith(options, compiled, readSelectionState(options, targetDir, compiled), reporter);
+}
+
+function selectWith(options: InvocationOptions, compiled: CompiledProject, state: SelectionState, reporter: Reporter): ReadonlySet<string> {
+  if (!options.select?.length && !options.exclude?.length) return allNodeIds(compiled.manifest);
+  const warnings: Warning[] = [];
   const selected = selectNodes(selectableNodes(compiled.manifest), compiled.dag, options.select, options.exclude, state, warnings);
   for (const warning of warnings) reporter.emit({ type: 'warning', warning });
-  return { invocationId, startedAt, compiled, reporter, options, targetDir, selected };
+  return selected;
+}
+
+/** What selectNodes picks without --select/--exclude: every node, in selectableNodes' order. */
+function allNodeIds(manifest: Manifest): Set<string> {
+  const out = new Set<string>();
+  for (const group of [manifest.nodes, manifest.sources, manifest.tests, manifest.unit_tests]) for (const id in group) out.add(id);
+  return out;
 }
 
 export function selectableNodes(manifest: Manifest): SelectableNode[] {

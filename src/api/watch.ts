@@ -7,7 +7,7 @@ import type { Reporter } from '../report/events.js';
 import type { NodeResult } from '../report/run-results.js';
 import { classifyChange, dataGlobs, ignoredRoots, isUnder, watchRoots, type DataGlob } from '../watch/file-changes.js';
 import { rebuildSelection } from '../watch/rebuild-selection.js';
-import { compareWithManifest, openInvocation, selectableNodes, type Invocation } from './invocation.js';
+import { compareWithManifest, openInvocation, reopenInvocation, selectableNodes, type Invocation } from './invocation.js';
 import type { InvocationOptions } from './options.js';
 import { buildPhases, executeCommand } from './run.js';
 import { connectWarehouse } from './warehouse.js';
@@ -48,7 +48,8 @@ const quiet: Reporter = { emit: () => undefined };
 
 /**
  * `kiln watch`: builds once, then on each change of a model, macro, YAML, seed or source file
- * re-parses the project, rebuilds the changed nodes and everything downstream (state:modified+
+ * recompiles (only the edited model files when nothing else changed: see recompileProject),
+ * rebuilds the changed nodes and everything downstream (state:modified+
  * against the previous build's manifest, held in memory) and runs their tests; a new raw data
  * file of a source rebuilds that source and its dependants. One warehouse connection (and
  * lock, for the embedded engine) is held from start to close.
@@ -66,6 +67,7 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
     const ignored = ignoredRoots(root, inv.compiled.project.config, inv.compiled.project.target.path);
 
     const changes = new Map<string, number>(); // path → time of its first event
+    const unapplied = new Set<string>();
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<void> = Promise.resolve();
     let closed = false;
@@ -78,12 +80,23 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
       const t0 = Math.min(...batch.values());
       const paths = [...batch.keys()];
       const rel = paths.map((p) => relative(root, p).split(sep).join('/'));
+      let projectFiles: string[] = [];
+      let compiled = false;
       try {
         const kinds = paths.map((p) => classifyChange(p, root, inv.compiled.project.config, globs));
-        const projectChanged = kinds.some((k) => k.kind === 'project');
-        const next = projectChanged ? openInvocation({ ...options, reporter: forwardWarnings(options.reporter) }) : inv;
+        projectFiles = rel.filter((_, i) => kinds[i]!.kind === 'project');
+        const projectChanged = projectFiles.length > 0 || unapplied.size > 0;
+        // Files of a rebuild that failed to compile are not in `inv` yet: compile them again too.
+        const prepared = projectChanged
+          ? reopenInvocation(inv, [...new Set([...unapplied, ...projectFiles])], { ...options, reporter: forwardWarnings(options.reporter) })
+          : undefined;
         const compiledAt = performance.now();
         const compileMs = compiledAt - t0;
+        // Selected and written after the in-memory manifest is ready: serializing a large manifest takes longer than recompiling.
+        const next = prepared ? prepared.finish() : inv;
+        unapplied.clear();
+        compiled = true;
+        inv = next;
         const nodes = selectableNodes(next.compiled.manifest);
         const touched = new Set(nodes.filter((n) => rel.includes(n.originalFilePath)).map((n) => n.uniqueId));
         const sources = new Set(kinds.flatMap((k) => (k.kind === 'data' ? k.sourceIds : [])));
@@ -96,7 +109,6 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
           pending,
           scope: options.select?.length || options.exclude?.length ? next.selected : undefined,
         });
-        inv = next;
         previous = comparable(next.compiled.manifest);
         globs = dataGlobs(root, next.compiled.parsed);
         const outcome = await executeCommand('build', options, buildPhases(), {
@@ -112,6 +124,7 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
         options.onRebuild?.({ changed: rel, rebuilt, results: outcome.results, compileMs, compiledAt, elapsedMs: performance.now() - t0 });
       } catch (err) {
         if (!(err instanceof KilnError || err instanceof KilnErrors || err instanceof Error)) throw err;
+        if (!compiled) for (const file of projectFiles) unapplied.add(file);
         options.onError?.(err, rel);
       }
     };

@@ -53,27 +53,67 @@ export interface CompiledProject {
   readonly dataTests: Pick<CompiledDataTests, 'sql'>;
 }
 
-interface RenderedModel {
+/** One model file as compile rendered it; kept in the CompiledProject so a recompile can reuse it. */
+export interface RenderedModel {
   readonly node: ModelNode;
   readonly output: RenderOutput;
   readonly config: NodeConfig;
+  readonly enabled: boolean;
+  /** From normalizing its config() calls. */
+  readonly configWarnings: readonly Warning[];
+  /** From rendering it (exceptions.warn). */
+  readonly renderWarnings: readonly Warning[];
 }
+
+/**
+ * What a compile keeps besides its result, for `recompileProject`: every model's render (in file
+ * order, disabled ones included) and the warnings that did not come from a model.
+ */
+export interface CompileState {
+  readonly renders: readonly RenderedModel[];
+  /** The project's and the parser's warnings. */
+  readonly parseWarnings: readonly Warning[];
+  /** The template engine's own warnings (macros defined twice), before any model rendered. */
+  readonly macroWarnings: readonly Warning[];
+  readonly macroIndex: MacroIndex;
+  /** Indexes into `renders` of the models whose output read the time or the invocation id. */
+  readonly volatile: readonly number[];
+}
+
+/** A compile's state, for recompileProject; absent on a CompiledProject built some other way. */
+export const compileStateOf = new WeakMap<CompiledProject, CompileState>();
+
+const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
 
 /** Project files → rendered models → graph → manifest. Touches no database. */
 export function compileProject(project: Project, opts: CompileOptions): CompiledProject {
-  const warnings: Warning[] = [...project.warnings];
-  const parsed = readProject(project, warnings);
-  const { config: projectConfig, target } = project;
+  const parseWarnings: Warning[] = [...project.warnings];
+  const parsed = readProject(project, parseWarnings);
+  const engine = createTemplateEngine(project, parsed, opts);
+  const macroWarnings = [...engine.warnings];
   const errors: KilnError[] = [];
+  const renders: RenderedModel[] = [];
+  for (const node of parsed.models) {
+    try {
+      renders.push(renderModelFile(engine, node));
+    } catch (err) {
+      if (err instanceof KilnError) errors.push(err);
+      else throw err;
+    }
+  }
+  return linkProject({ project, parsed, engine, opts, parseWarnings, macroWarnings, renders, renderErrors: errors });
+}
 
+/** The template engine of one compile: kiln's context, the project's sources and macros. */
+export function createTemplateEngine(project: Project, parsed: ParsedProject, opts: CompileOptions): TemplateEngine {
+  const { config: projectConfig, target } = project;
   const sourceRelations = new Map<string, Map<string, string>>();
   for (const s of parsed.sources) {
     const db = typeof s.options.database === 'string' ? s.options.database : target.raw_database;
     if (!sourceRelations.has(s.sourceName)) sourceRelations.set(s.sourceName, new Map());
     sourceRelations.get(s.sourceName)!.set(s.tableName, qualifiedName(db, s.identifier));
   }
-
-  const engine = new TemplateEngine({
+  return new TemplateEngine({
     projectName: projectConfig.name,
     scope: project.scope,
     target: { name: target.name, engine: target.engine, database: target.database, raw_database: target.raw_database },
@@ -84,32 +124,76 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     macros: [BUILTIN_TESTS_FILE, ...parsed.macros],
     ...(opts.templateCache ? { templateCache: opts.templateCache } : {}),
   });
+}
+
+const scratchWarnings: Warning[] = [];
+
+/** Renders one model file and merges its config; throws the template's KilnError. */
+export function renderModelFile(engine: TemplateEngine, node: ModelNode): RenderedModel {
+  const before = engine.warnings.length;
+  const output = engine.render({ name: node.name, file: node.originalFilePath, code: node.rawCode });
+  scratchWarnings.length = 0;
+  const inline = normalizeConfig(output.config, { file: node.originalFilePath }, scratchWarnings);
+  const config = mergeConfigs({ materialized: 'view' }, node.config, inline);
+  return {
+    node,
+    output,
+    config,
+    enabled: config.enabled !== false,
+    configWarnings: scratchWarnings.length ? scratchWarnings.splice(0) : NO_WARNINGS,
+    renderWarnings: engine.warnings.length > before ? engine.warnings.slice(before) : NO_WARNINGS,
+  };
+}
+
+export interface LinkInput {
+  readonly project: Project;
+  readonly parsed: ParsedProject;
+  readonly engine: TemplateEngine;
+  readonly opts: CompileOptions;
+  readonly parseWarnings: readonly Warning[];
+  readonly macroWarnings: readonly Warning[];
+  /** Every model that rendered, in file order. */
+  readonly renders: readonly RenderedModel[];
+  readonly renderErrors: readonly KilnError[];
+  /** A recompile: the previous compile, whose manifest nodes outside `dirty` are kept as they are. */
+  readonly reuse?: {
+    readonly previous: CompiledProject;
+    readonly state: CompileState;
+    /** Names of the models rendered again (their refs are checked again). */
+    readonly changed: ReadonlySet<string>;
+    /** Names of the models whose manifest node is built again. */
+    readonly dirty: ReadonlySet<string>;
+    /** Models whose dependencies may differ from the previous compile's. */
+    readonly depsChanged: ReadonlySet<string>;
+  };
+}
+
+/** Rendered models → refs checked → graph → relations and ephemerals resolved → manifest. */
+export function linkProject(input: LinkInput): CompiledProject {
+  const { project, parsed, engine, opts, renders, reuse } = input;
+  const { config: projectConfig, target } = project;
+  const previousManifest = reuse?.previous.manifest;
+  const warnings: Warning[] = [...input.parseWarnings];
+  const errors: KilnError[] = [...input.renderErrors];
 
   const rendered = new Map<string, RenderedModel>();
   const disabled = new Set<string>();
-  for (const node of parsed.models) {
-    try {
-      const output = engine.render({ name: node.name, file: node.originalFilePath, code: node.rawCode });
-      const inline = normalizeConfig(output.config, { file: node.originalFilePath }, warnings);
-      const config = mergeConfigs({ materialized: 'view' }, node.config, inline);
-      if (config.enabled === false) {
-        disabled.add(node.name);
-        continue;
-      }
-      rendered.set(node.name, { node, output, config });
-    } catch (err) {
-      if (err instanceof KilnError) errors.push(err);
-      else throw err;
-    }
+  for (const r of renders) {
+    if (r.configWarnings.length) warnings.push(...r.configWarnings);
+    if (r.enabled) rendered.set(r.node.name, r);
+    else disabled.add(r.node.name);
   }
-  warnings.push(...engine.warnings);
+  warnings.push(...input.macroWarnings);
+  for (const r of renders) if (r.renderWarnings.length) warnings.push(...r.renderWarnings);
   const seeds = new Map(parsed.seeds.filter((s) => s.config.enabled !== false).map((s) => [s.name, s]));
-  const refable = [...rendered.keys(), ...seeds.keys()];
 
-  for (const { node, output } of rendered.values()) {
+  // A recompile that rendered everything it changed checks only those: the others' refs were valid and still are.
+  const checked = reuse && errors.length === 0 ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values();
+  for (const { node, output } of checked) {
     for (const ref of new Set(output.refs)) {
       if (rendered.has(ref) || seeds.has(ref)) continue;
       const line = lineOfCall(node.rawCode, 'ref', ref);
+      const refable = [...rendered.keys(), ...seeds.keys()];
       errors.push(
         new KilnError('UNKNOWN_REF', disabled.has(ref) ? `ref('${ref}') points to a disabled model` : `unknown ref '${ref}'`, {
           location: { file: node.originalFilePath, ...(line ? { line } : {}) },
@@ -122,21 +206,35 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
 
   const idOf = (name: string) => rendered.get(name)?.node.uniqueId ?? seeds.get(name)!.uniqueId;
   const sourceIds = new Map(parsed.sources.map((s) => [`${s.sourceName}.${s.tableName}`, s.uniqueId]));
-  const dependsOn = (r: RenderedModel) => [
-    ...new Set([
-      ...r.output.refs.filter((n) => n !== r.node.name || !rendered.has(n)).map(idOf),
-      ...r.output.sources.map(([s, t]) => sourceIds.get(`${s}.${t}`)!),
-    ]),
-  ];
-  const dag = new Dag([
-    ...[...rendered.values()].map((r) => ({ uniqueId: r.node.uniqueId, dependsOn: dependsOn(r) })),
-    ...[...seeds.values()].map((s) => ({ uniqueId: s.uniqueId, dependsOn: [] })),
-    ...parsed.sources.map((s) => ({ uniqueId: s.uniqueId, dependsOn: [] })),
-  ]);
-  const nameOf = new Map<string, string>([
-    ...[...rendered.values()].map((r) => [r.node.uniqueId, r.node.originalFilePath] as const),
-  ]);
-  dag.assertAcyclic((id) => nameOf.get(id) ?? id);
+  const dependsOn = (r: RenderedModel): string[] => {
+    const out = new Set<string>();
+    for (const n of r.output.refs) if (n !== r.node.name || !rendered.has(n)) out.add(idOf(n));
+    for (const [s, t] of r.output.sources) out.add(sourceIds.get(`${s}.${t}`)!);
+    return [...out];
+  };
+  // A model's dependencies, computed once: the graph and its manifest node share them.
+  const deps = new Map<string, readonly string[]>();
+  const depsOf = (r: RenderedModel): readonly string[] => {
+    let d = deps.get(r.node.name);
+    if (d === undefined) {
+      d = reuse && !reuse.depsChanged.has(r.node.name) ? previousManifest!.nodes[r.node.uniqueId]?.depends_on.nodes : undefined;
+      deps.set(r.node.name, (d ??= dependsOn(r)));
+    }
+    return d;
+  };
+  let dag: Dag;
+  if (reuse && reuse.depsChanged.size === 0) {
+    dag = reuse.previous.dag;
+  } else {
+    const graphNodes: Array<{ uniqueId: string; dependsOn: readonly string[] }> = [];
+    for (const r of rendered.values()) graphNodes.push({ uniqueId: r.node.uniqueId, dependsOn: depsOf(r) });
+    for (const s of seeds.values()) graphNodes.push({ uniqueId: s.uniqueId, dependsOn: [] });
+    for (const s of parsed.sources) graphNodes.push({ uniqueId: s.uniqueId, dependsOn: [] });
+    dag = new Dag(graphNodes);
+    const fileOf = new Map<string, string>();
+    for (const r of rendered.values()) fileOf.set(r.node.uniqueId, r.node.originalFilePath);
+    dag.assertAcyclic((id) => fileOf.get(id) ?? id);
+  }
 
   const relationOf = (name: string): { database: string; alias: string } => {
     const cfg = rendered.get(name)?.config ?? seeds.get(name)?.config ?? {};
@@ -176,15 +274,29 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     return injectCtes(body, ctes);
   };
 
-  const macroIdx = macroIndex(parsed, engine.macroNames);
+  const macroIdx = reuse?.state.macroIndex ?? macroIndex(parsed, engine.macroNames);
   const macroId = (name: string) => `macro.${projectConfig.name}.${name}`;
-  const nodes: Record<string, ManifestNode> = {};
-  for (const r of rendered.values()) {
+  const compiledDir = `${projectConfig.targetPath}/compiled/`;
+  // A recompile has the same nodes as before (else it is a full compile): copy, then replace the dirty ones.
+  const nodes: Record<string, ManifestNode> = reuse ? { ...previousManifest!.nodes } : {};
+  for (const r of reuse ? [...reuse.dirty].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
     const { node, config, output } = r;
     const rel = relationOf(node.name);
     const ephemeral = config.materialized === 'ephemeral';
+    // Field order is the manifest's key order on disk: keep it.
     const modelNode: ModelManifestNode = {
-      ...baseFields(node, projectConfig.name, config),
+      unique_id: node.uniqueId,
+      name: node.name,
+      package_name: projectConfig.name,
+      original_file_path: node.originalFilePath,
+      path: node.originalFilePath,
+      fqn: node.fqn,
+      description: node.description,
+      columns: columnsRecord(node.columns),
+      tags: (config.tags as string[] | undefined) ?? [],
+      meta: node.meta,
+      config,
+      patch_path: node.patch ? `${node.patch.file}` : null,
       resource_type: 'model',
       database: rel.database,
       schema: rel.database,
@@ -194,15 +306,15 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
       raw_code: node.rawCode,
       compiled: true,
       compiled_code: finishSql(output.sql, output.refs),
-      compiled_path: `${projectConfig.targetPath}/compiled/${node.originalFilePath}`,
+      compiled_path: compiledDir + node.originalFilePath,
       checksum: { name: 'sha256', checksum: sha256(node.rawCode) },
-      refs: [...new Set(output.refs)].map((name) => ({ name })),
+      refs: uniqueNames(output.refs),
       sources: uniquePairs(output.sources),
-      depends_on: { nodes: dependsOn(r), macros: macroIdx.depsOf(node.rawCode).map(macroId) },
+      depends_on: { nodes: depsOf(r), macros: macroIdx.depsOf(node.rawCode).map(macroId) },
     };
     nodes[node.uniqueId] = modelNode;
   }
-  for (const seed of seeds.values()) {
+  for (const seed of reuse ? [] : seeds.values()) {
     const rel = relationOf(seed.name);
     const seedNode: SeedManifestNode = {
       ...baseFields(seed, projectConfig.name, seed.config),
@@ -217,22 +329,50 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     };
     nodes[seed.uniqueId] = seedNode;
   }
-  const sources: Record<string, SourceManifestNode> = {};
-  for (const s of parsed.sources) sources[s.uniqueId] = sourceNode(s, projectConfig.name, target.raw_database);
+  let sources: Record<string, SourceManifestNode>;
+  if (previousManifest) sources = previousManifest.sources as Record<string, SourceManifestNode>;
+  else {
+    sources = {};
+    for (const s of parsed.sources) sources[s.uniqueId] = sourceNode(s, projectConfig.name, target.raw_database);
+  }
 
-  const testCtx = {
-    project, parsed, engine, warnings, disabled, resolveSql: finishSql,
-    refable: new Map([...rendered.values()].map((r) => [r.node.name, { uniqueId: r.node.uniqueId, config: r.config }] as const).concat([...seeds.values()].map((s) => [s.name, { uniqueId: s.uniqueId, config: s.config }] as const))),
-  };
+  const refable = new Map<string, { uniqueId: string; config: NodeConfig }>();
+  for (const r of rendered.values()) refable.set(r.node.name, { uniqueId: r.node.uniqueId, config: r.config });
+  for (const s of seeds.values()) refable.set(s.name, { uniqueId: s.uniqueId, config: s.config });
+  const testCtx = { project, parsed, engine, warnings, disabled, resolveSql: finishSql, refable };
   const dataTests = compileDataTests(testCtx);
   const unitTests = compileUnitTests(testCtx);
   throwAll([...dataTests.errors, ...unitTests.errors]);
 
-  const parentMap: Record<string, string[]> = {};
-  const childMap: Record<string, string[]> = {};
-  for (const id of dag.nodeIds.sort()) {
-    parentMap[id] = dag.parents(id).sort();
-    childMap[id] = dag.children(id).sort();
+  let parentMap: Record<string, readonly string[]>;
+  let childMap: Record<string, readonly string[]>;
+  if (reuse && dag === reuse.previous.dag) {
+    parentMap = reuse.previous.manifest.parent_map;
+    childMap = reuse.previous.manifest.child_map;
+  } else if (reuse) {
+    // Same nodes, so the same keys in the same order: only the changed models and their old and new parents move.
+    const pm: Record<string, readonly string[]> = { ...reuse.previous.manifest.parent_map };
+    const cm: Record<string, readonly string[]> = { ...reuse.previous.manifest.child_map };
+    const touched = new Set<string>();
+    for (const name of reuse.depsChanged) {
+      const id = rendered.get(name)!.node.uniqueId;
+      touched.add(id);
+      for (const p of reuse.previous.dag.parents(id)) touched.add(p);
+      for (const p of dag.parents(id)) touched.add(p);
+    }
+    for (const id of touched) {
+      pm[id] = dag.parents(id).sort();
+      cm[id] = dag.children(id).sort();
+    }
+    parentMap = pm;
+    childMap = cm;
+  } else {
+    parentMap = {};
+    childMap = {};
+    for (const id of dag.nodeIds.sort()) {
+      parentMap[id] = dag.parents(id).sort();
+      childMap[id] = dag.children(id).sort();
+    }
   }
   const manifest: Manifest = {
     metadata: {
@@ -248,17 +388,19 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     sources,
     tests: dataTests.nodes,
     unit_tests: unitTests.nodes,
-    macros: Object.fromEntries(
-      [...macroIdx.macros].map(([name, m]) => [
-        macroId(name),
-        { unique_id: macroId(name), name, original_file_path: m.path, checksum: sha256(m.body) },
-      ]),
-    ),
+    macros:
+      previousManifest?.macros ??
+      Object.fromEntries(
+        [...macroIdx.macros].map(([name, m]) => [
+          macroId(name),
+          { unique_id: macroId(name), name, original_file_path: m.path, checksum: sha256(m.body) },
+        ]),
+      ),
     parent_map: parentMap,
     child_map: childMap,
   };
 
-  return {
+  const compiled: CompiledProject = {
     project,
     parsed,
     manifest,
@@ -276,6 +418,16 @@ export function compileProject(project: Project, opts: CompileOptions): Compiled
     },
     dataTests,
   };
+  const volatile: number[] = [];
+  renders.forEach((r, i) => r.output.volatile && volatile.push(i));
+  compileStateOf.set(compiled, { renders, parseWarnings: input.parseWarnings, macroWarnings: input.macroWarnings, macroIndex: macroIdx, volatile });
+  return compiled;
+}
+
+/** `ref()` names of a model, each once, in first-call order. */
+function uniqueNames(refs: readonly string[]): Array<{ name: string }> {
+  if (refs.length === 1) return [{ name: refs[0]! }];
+  return [...new Set(refs)].map((name) => ({ name }));
 }
 
 function baseFields(node: ModelNode | SeedNode, packageName: string, config: NodeConfig) {
@@ -351,6 +503,8 @@ export function lineOfCall(code: string, fn: string, name: string): number | und
   if (!m) return undefined;
   return code.slice(0, m.index).split('\n').length;
 }
+
+export type MacroIndex = ReturnType<typeof macroIndex>;
 
 /** Macro bodies by name, and the macros a piece of code calls directly or through other macros. */
 function macroIndex(parsed: ParsedProject, macroNames: ReadonlySet<string>) {

@@ -6,13 +6,22 @@ import type { Manifest } from './manifest.js';
  */
 export function manifestArtifact(manifest: Manifest): Record<string, unknown> {
   const { tests, ...rest } = manifest;
-  const parentMap: Record<string, string[]> = Object.fromEntries(Object.entries(manifest.parent_map).map(([k, v]) => [k, [...v]]));
-  const childMap: Record<string, string[]> = Object.fromEntries(Object.entries(manifest.child_map).map(([k, v]) => [k, [...v]]));
-  for (const test of [...Object.values(tests), ...Object.values(manifest.unit_tests)]) {
+  const testNodes = [...Object.values(tests), ...Object.values(manifest.unit_tests)];
+  if (testNodes.length === 0) return rest;
+  // Only the lists a test joins are copied; the manifest's own lists are already sorted.
+  const parentMap: Record<string, readonly string[]> = { ...manifest.parent_map };
+  const childMap: Record<string, readonly string[]> = { ...manifest.child_map };
+  const grown = new Map<string, string[]>();
+  for (const test of testNodes) {
     parentMap[test.unique_id] = [...test.depends_on.nodes].sort();
     childMap[test.unique_id] = [];
-    for (const parent of test.depends_on.nodes) (childMap[parent] ??= []).push(test.unique_id);
+    for (const parent of test.depends_on.nodes) {
+      let list = grown.get(parent);
+      if (!list) grown.set(parent, (list = [...(childMap[parent] ?? [])]));
+      list.push(test.unique_id);
+      childMap[parent] = list;
+    }
   }
-  for (const list of Object.values(childMap)) list.sort();
+  for (const list of grown.values()) list.sort();
   return { ...rest, nodes: { ...manifest.nodes, ...tests }, parent_map: parentMap, child_map: childMap };
 }

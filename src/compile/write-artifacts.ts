@@ -1,29 +1,60 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Manifest } from './manifest.js';
 import { manifestArtifact } from './manifest-artifact.js';
+import { writeFilesWhile, type FileWrite } from './parallel-writes.js';
 
 /**
  * Writes `target/manifest.json` and `target/compiled/<model or test path>.sql`. A compiled file
  * that already holds the same SQL is left alone: reading it back costs less than truncating and
- * rewriting it, and its mtime keeps meaning "this SQL changed".
+ * rewriting it, and its mtime keeps meaning "this SQL changed". The compiled files are written
+ * while the manifest is serialized (see parallel-writes.ts).
  */
 export function writeCompileArtifacts(root: string, targetPath: string, manifest: Manifest): void {
-  const target = join(root, targetPath);
   const present = new Map<string, ReadonlySet<string>>();
-  for (const node of [...Object.values(manifest.nodes), ...Object.values(manifest.tests)]) {
-    if (node.resource_type === 'seed') continue;
-    const file = join(root, node.compiled_path);
-    const dir = dirname(file);
+  const files: FileWrite[] = [];
+  const add = (node: { readonly compiled_path: string; readonly compiled_code: string }) => {
+    const path = join(root, node.compiled_path);
+    const dir = dirname(path);
     let names = present.get(dir);
     if (!names) {
       names = listDir(dir);
       if (names.size === 0) mkdirSync(dir, { recursive: true });
       present.set(dir, names);
     }
-    if (names.has(basename(file)) && readFileSync(file, 'utf8') === node.compiled_code) continue;
-    writeFileSync(file, node.compiled_code);
+    files.push({ path, text: node.compiled_code, mayExist: names.has(basename(path)) });
+  };
+  for (const node of Object.values(manifest.nodes)) if (node.resource_type !== 'seed') add(node);
+  for (const node of Object.values(manifest.tests)) add(node);
+  writeFilesWhile(files, () => writeManifest(root, targetPath, manifest));
+}
+
+/**
+ * After a recompile: the compiled files whose SQL differs from `previous`, then the manifest.
+ * Nodes the recompile kept are the previous objects, so most are skipped without a comparison.
+ */
+export function writeChangedArtifacts(root: string, targetPath: string, manifest: Manifest, previous: Manifest): void {
+  const write = (node: { readonly compiled_path: string; readonly compiled_code: string }) => {
+    const path = join(root, node.compiled_path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, node.compiled_code);
+  };
+  for (const [id, node] of Object.entries(manifest.nodes)) {
+    const before = previous.nodes[id];
+    if (node === before || node.resource_type === 'seed') continue;
+    if (before?.resource_type === 'model' && before.compiled_code === node.compiled_code && before.compiled_path === node.compiled_path) continue;
+    write(node);
   }
+  for (const [id, node] of Object.entries(manifest.tests)) {
+    const before = previous.tests[id];
+    if (before && before.compiled_code === node.compiled_code && before.compiled_path === node.compiled_path) continue;
+    write(node);
+  }
+  writeManifest(root, targetPath, manifest);
+}
+
+function writeManifest(root: string, targetPath: string, manifest: Manifest): void {
+  const target = join(root, targetPath);
   mkdirSync(target, { recursive: true });
   writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifestArtifact(manifest)));
 }
