@@ -4,7 +4,8 @@
 //   rebuild        saved model file → model rebuilt and its test run (small project)
 //   event-file     new JSON-lines event file → staged and the incremental fact updated
 //   incremental    incremental run after 1% new rows vs a --full-refresh of the same model
-// Env: KILN_BENCH_INC_ROWS (default 2000000) rows for the incremental scenario.
+// Env: KILN_BENCH_INC_ROWS (default 2000000) rows for the incremental scenario, KILN_BENCH_INC_REPS
+// (default 5) repetitions of it.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ function write(dir, files) {
     writeFileSync(join(dir, rel), text);
   }
 }
+const REPS = Number(process.env.KILN_BENCH_INC_REPS ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const queryMs = (results) => results.reduce((s, r) => s + (r.adapter_response?.query_time_ms ?? 0), 0);
 
@@ -116,11 +118,22 @@ SELECT id, s, h, length(s) + h % 7 AS k FROM {{ ref('src') }}
       if (r.status !== 'success') throw new Error(r.message);
       return r.execution_time * 1000;
     };
+    // Interleaved repetitions, medians compared: on a shared machine one sample of each swings
+    // by 2-3x. Each repetition adds 1% rows to src (not measured), runs the model incrementally,
+    // then rebuilds it with --full-refresh at the new size.
     await time({ n }, {});
-    const full = await time({ n }, { fullRefresh: true, select: ['inc'] });
-    await time({ n: Math.round(n * 1.01) }, { select: ['src'] }, 'src');
-    const inc = await time({ n: Math.round(n * 1.01) }, { select: ['inc'] });
-    return { fullMs: full, ms: inc, ratio: inc / full, goalRatio: 0.1 };
+    const fulls = [];
+    const incs = [];
+    let size = n;
+    for (let i = 0; i < REPS; i++) {
+      size += Math.round(n * 0.01);
+      await time({ n: size }, { select: ['src'] }, 'src');
+      incs.push(await time({ n: size }, { select: ['inc'] }));
+      fulls.push(await time({ n: size }, { fullRefresh: true, select: ['inc'] }));
+    }
+    const full = median(fulls);
+    const inc = median(incs);
+    return { fullMs: full, ms: inc, ratio: inc / full, bestRatio: Math.min(...incs) / Math.min(...fulls), goalRatio: 0.1 };
   },
 };
 
@@ -172,7 +185,7 @@ if (process.argv[2] === '--scenario') {
   const table = [['scenario', 'measured', 'query time', 'goal', 'ok?']];
   for (const [name, r] of rows) {
     if (r.error) table.push([name, `error: ${r.error}`, '', '', 'no']);
-    else if (name === 'incremental') table.push([name, `${fmt(r.ms)} vs full ${fmt(r.fullMs)} (${(r.ratio * 100).toFixed(1)}%)`, '', '≤ 10% of full', r.ratio <= r.goalRatio ? 'yes' : 'no']);
+    else if (name === 'incremental') table.push([name, `${fmt(r.ms)} vs full ${fmt(r.fullMs)} (${(r.ratio * 100).toFixed(1)}%; medians of ${REPS}, fastest of each ${(r.bestRatio * 100).toFixed(1)}%)`, '', '≤ 10% of full', r.ratio <= r.goalRatio ? 'yes' : 'no']);
     else {
       const budget = r.goalMs + (r.queryMs ?? 0);
       table.push([name, fmt(r.ms), r.queryMs === undefined ? '' : fmt(r.queryMs), `≤ ${fmt(r.goalMs)}${r.queryMs === undefined ? '' : ' + query'}`, r.ms <= budget ? 'yes' : 'no']);

@@ -177,3 +177,18 @@ export function insertSelectColumns(target: Relation, select: string, columns: r
 export function previewRows(select: string, limit: number): string {
   return `SELECT * FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT ${Math.max(0, Math.floor(limit))}`;
 }
+
+/** The columns a query produces, without running it (scalar subqueries aside); 18.16 has it too. */
+export function describeSelect(select: string): string {
+  return `DESCRIBE (\n${stripTrailingSemicolon(select)}\n)`;
+}
+
+/** Rows and active parts per table and partition, for several tables in one query. */
+export function partitionRows(relations: readonly Relation[]): string {
+  const list = (values: readonly string[]) => [...new Set(values)].map(sqlLiteral).join(', ');
+  return (
+    `SELECT database, table, partition_id, sum(rows) AS rows, count() AS parts FROM system.parts ` +
+    `WHERE database IN (${list(relations.map((r) => r.database))}) AND table IN (${list(relations.map((r) => r.name))}) AND active ` +
+    `GROUP BY database, table, partition_id`
+  );
+}

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
+import { SqlError } from '../adapters/sql-error.js';
 import { KilnError } from '../errors.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type Materialization, type MaterializeContext, type MaterializeResult } from './materialization.js';
@@ -9,12 +10,18 @@ import { tableMaterialization } from './table-materialization.js';
 
 type Strategy = 'append' | 'insert_overwrite' | 'delete_insert';
 
+const UNKNOWN_IDENTIFIER = 47;
+
 /**
  * Incremental models. New rows are always computed into a scratch table first; how they reach
  * the target depends on the strategy, and every path is safe to kill and rerun:
  * - append / delete_insert: the target's parts are cloned by hard links into a copy (cheap, no
  *   data rewritten), the copy is changed, then swapped in like a table. A run killed before the
  *   swap leaves the target untouched; the next run cleans the scratch tables.
+ * - append whose new rows are one part in one partition (the usual small increment): that part
+ *   is attached to the target directly. ClickHouse adds an attached part with one rename of its
+ *   directory, so a kill leaves the target with none or all of the new rows, as the swap would,
+ *   without cloning every partition of the target first.
  * - insert_overwrite: each partition of the new rows replaces the target's partition with
  *   REPLACE PARTITION, atomic per partition and idempotent, so a rerun converges.
  * Insert deduplication tokens were not used: they only protect a retried identical block, while
@@ -66,33 +73,38 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
     for (const r of [fresh, copy]) await ctx.exec(ddl.dropRelation(d, r)).catch(() => undefined);
   };
   try {
-    const { insertColumns, added } = await reconcileSchema(ctx, sql);
-    await ctx.exec(ddl.createTableAsTable(d, fresh, target));
-    if (added.length) await ctx.exec(ddl.addColumns(d, fresh, added));
-    await ctx.exec(ddl.insertSelectColumns(fresh, sql, insertColumns));
-    const rows = await ctx.adapter.countRows(fresh);
+    const added = await insertNewRows(ctx, sql, fresh);
+    const parts = await partitionRows(ctx, [target, fresh]);
+    const rows = sumRows(parts.get(fresh.name));
     if (rows === 0 && added.length === 0) {
-      await cleanup();
+      await ctx.exec(ddl.dropRelation(d, fresh));
       return { rowsAffected: 0, message: `no new rows for ${target.database}.${target.name}` };
+    }
+    const freshPartitions = [...(parts.get(fresh.name)?.keys() ?? [])].sort();
+    const onePart = freshPartitions.length === 1 && parts.get(fresh.name)!.get(freshPartitions[0]!)!.parts === 1;
+    if (strategy === 'append' && added.length === 0 && onePart) {
+      await ctx.exec(ddl.attachPartitionFrom(d, target, freshPartitions[0]!, fresh));
+      await ctx.exec(ddl.dropRelation(d, fresh));
+      return { rowsAffected: rows, message: `appended to ${target.database}.${target.name}` };
     }
 
     if (strategy === 'insert_overwrite') {
       if (added.length) await ctx.exec(ddl.addColumns(d, target, added));
-      for (const pid of await partitions(ctx, fresh)) await ctx.exec(ddl.replacePartitionFrom(d, target, pid, fresh));
-      await cleanup();
+      for (const pid of freshPartitions) await ctx.exec(ddl.replacePartitionFrom(d, target, pid, fresh));
+      await ctx.exec(ddl.dropRelation(d, fresh));
       return { rowsAffected: rows, message: `replaced partitions of ${target.database}.${target.name}` };
     }
 
     await buildThenSwap(ctx, copy, async () => {
       await ctx.exec(ddl.createTableAsTable(d, copy, target));
-      for (const pid of await partitions(ctx, target)) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, target));
+      for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, target));
       if (added.length) await ctx.exec(ddl.addColumns(d, copy, added));
       if (strategy === 'delete_insert') {
         await ctx.exec(ddl.deleteWhere(d, copy, ddl.keyIn(uniqueKey(ctx), fresh)));
         if (!d.capabilities.lightweightDelete) await waitForMutations(ctx, copy);
       }
       // Same structure as the copy, so the new rows move over as parts (hard links), not rewritten.
-      for (const pid of await partitions(ctx, fresh)) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, fresh));
+      for (const pid of freshPartitions) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, fresh));
     });
     await ctx.exec(ddl.dropRelation(d, fresh));
     return { rowsAffected: rows, message: `${strategy === 'append' ? 'appended to' : 'merged into'} ${target.database}.${target.name}` };
@@ -102,22 +114,52 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
   }
 }
 
-/** Columns the new rows fill, and columns to add, per `on_schema_change`. */
-async function reconcileSchema(ctx: MaterializeContext, sql: string): Promise<{ insertColumns: string[]; added: ColumnInfo[] }> {
+/**
+ * Computes the new rows into `fresh` (an empty table shaped like the target) and returns the
+ * columns the target gains, per `on_schema_change`. With `ignore` (the default) a model that
+ * still returns every target column needs no look at its output: the target's columns are
+ * selected by name, and only when one is missing does the model's output get described.
+ */
+async function insertNewRows(ctx: MaterializeContext, sql: string, fresh: ddl.Relation): Promise<ColumnInfo[]> {
   const d = ctx.adapter.ddl;
-  const probe = tempRelation(ctx.relation, `${ctx.runId}_probe`);
-  let produced: ColumnInfo[];
-  try {
-    await ctx.exec(ddl.createProbe(probe, sql));
-    produced = await ctx.adapter.columns(probe);
-  } finally {
-    await ctx.exec(ddl.dropRelation(d, probe)).catch(() => undefined);
-  }
   const existing = await ctx.adapter.columns(ctx.relation);
+  const mode = (ctx.node.config.on_schema_change ?? 'ignore') as string;
+  if (mode === 'ignore') {
+    await ctx.exec(ddl.createTableAsTable(d, fresh, ctx.relation));
+    try {
+      await ctx.exec(ddl.insertSelectColumns(fresh, sql, existing.map((c) => c.name)));
+      return [];
+    } catch (err) {
+      if (!(err instanceof SqlError && err.clickhouseCode === UNKNOWN_IDENTIFIER)) throw err;
+    }
+    // A column is gone from the model: fill the ones it still returns into a fresh empty table.
+    const { insertColumns } = reconcileSchema(ctx, existing, await producedColumns(ctx, sql), mode);
+    await ctx.exec(ddl.dropRelation(d, fresh));
+    await ctx.exec(ddl.createTableAsTable(d, fresh, ctx.relation));
+    await ctx.exec(ddl.insertSelectColumns(fresh, sql, insertColumns));
+    return [];
+  }
+  const { insertColumns, added } = reconcileSchema(ctx, existing, await producedColumns(ctx, sql), mode);
+  await ctx.exec(ddl.createTableAsTable(d, fresh, ctx.relation));
+  if (added.length) await ctx.exec(ddl.addColumns(d, fresh, added));
+  await ctx.exec(ddl.insertSelectColumns(fresh, sql, insertColumns));
+  return added;
+}
+
+async function producedColumns(ctx: MaterializeContext, sql: string): Promise<ColumnInfo[]> {
+  return (await ctx.query<ColumnInfo>(ddl.describeSelect(sql))).map((c) => ({ name: c.name, type: c.type }));
+}
+
+/** Columns the new rows fill, and columns to add, per `on_schema_change`. */
+function reconcileSchema(
+  ctx: MaterializeContext,
+  existing: readonly ColumnInfo[],
+  produced: readonly ColumnInfo[],
+  mode: string,
+): { insertColumns: string[]; added: ColumnInfo[] } {
   const have = new Set(existing.map((c) => c.name));
   const newColumns = produced.filter((c) => !have.has(c.name));
   const missing = existing.filter((c) => !produced.some((p) => p.name === c.name));
-  const mode = (ctx.node.config.on_schema_change ?? 'ignore') as string;
   const common = produced.filter((c) => have.has(c.name)).map((c) => c.name);
   if (mode === 'fail' && (newColumns.length || missing.length)) {
     const parts = [
@@ -135,9 +177,27 @@ async function reconcileSchema(ctx: MaterializeContext, sql: string): Promise<{ 
   return { insertColumns: common, added: [] };
 }
 
-async function partitions(ctx: MaterializeContext, relation: ddl.Relation): Promise<string[]> {
-  const rows = await ctx.query<{ partition_id: string }>(ddl.activePartitions(relation));
-  return rows.map((r) => r.partition_id).sort();
+interface PartitionInfo {
+  readonly rows: number;
+  readonly parts: number;
+}
+
+/** Per relation name: its partitions, with the rows and active parts in each (one query for all). */
+async function partitionRows(ctx: MaterializeContext, relations: readonly ddl.Relation[]): Promise<Map<string, Map<string, PartitionInfo>>> {
+  type Row = { database: string; table: string; partition_id: string; rows: string | number; parts: string | number };
+  const out = new Map<string, Map<string, PartitionInfo>>();
+  for (const r of await ctx.query<Row>(ddl.partitionRows(relations))) {
+    if (!relations.some((x) => x.database === r.database && x.name === r.table)) continue;
+    if (!out.has(r.table)) out.set(r.table, new Map());
+    out.get(r.table)!.set(r.partition_id, { rows: Number(r.rows), parts: Number(r.parts) });
+  }
+  return out;
+}
+
+function sumRows(partitions: ReadonlyMap<string, PartitionInfo> | undefined): number {
+  let n = 0;
+  for (const p of partitions?.values() ?? []) n += p.rows;
+  return n;
 }
 
 /** Old servers run ALTER … DELETE asynchronously; the copy must be settled before it is swapped in. */
