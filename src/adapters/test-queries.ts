@@ -1,9 +1,10 @@
-import { rel, stripTrailingSemicolon, type Relation } from './ddl.js';
+import { describeSelect, rel, stripTrailingSemicolon, type Relation } from './ddl.js';
 import { quoteIdentifier } from './quoting.js';
 
 /**
  * SQL text for running tests. Pure, like ddl.ts: a data test is a query for failing rows, counted
- * here; a unit test loads fixture rows into scratch tables and reads the model's output back.
+ * here; a unit test loads fixture rows into scratch tables and compares the model's output with
+ * its expected rows in ClickHouse, reading rows back only to show a failure.
  */
 
 function limited(sql: string, limit: number | null): string {
@@ -35,9 +36,10 @@ export function createFixtureTable(target: Relation, columns: ReadonlyArray<{ re
   return `CREATE TABLE ${rel(target)} (${cols}) ENGINE = Memory`;
 }
 
-/** An empty in-memory table with the columns `select` produces. */
-export function createFixtureTableLike(target: Relation, select: string): string {
-  return `CREATE TABLE ${rel(target)} ENGINE = Memory AS SELECT * FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT 0`;
+/** An empty in-memory table with the columns `select` produces (all, or the named ones). */
+export function createFixtureTableLike(target: Relation, select: string, columns?: readonly string[]): string {
+  const list = columns ? columns.map(quoteIdentifier).join(', ') : '*';
+  return `CREATE TABLE ${rel(target)} ENGINE = Memory AS SELECT ${list} FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT 0`;
 }
 
 /**
@@ -51,7 +53,7 @@ export function insertRows(target: Relation, columns: readonly string[], format:
 
 /** Columns of a query's result, without running it. */
 export function describeQuery(select: string): string {
-  return `DESCRIBE (\n${stripTrailingSemicolon(select)}\n)`;
+  return describeSelect(select);
 }
 
 export function describeTable(target: Relation): string {
@@ -65,6 +67,26 @@ export function selectColumns(from: string, columns: readonly string[]): string 
 
 export function subquery(select: string): string {
   return `(\n${stripTrailingSemicolon(select)}\n)`;
+}
+
+/**
+ * One row, `same` = 1 when `select` returns exactly the rows of `expected` on `columns`, as
+ * multisets: both sides sorted into one array of tuples each (a tuple keeps NULLs that
+ * groupArray would skip). Works on 18.16, which has no EXCEPT.
+ */
+export function sameRows(select: string, expected: Relation, columns: readonly string[]): string {
+  const cols = columns.map(quoteIdentifier).join(', ');
+  const sorted = (from: string) => `(SELECT arraySort(groupArray(tuple(${cols}))) FROM ${from})`;
+  return `SELECT ${sorted(`(SELECT ${cols} FROM (\n${stripTrailingSemicolon(select)}\n))`)} = ${sorted(rel(expected))} AS same`;
+}
+
+/** The number of rows `select` returns. */
+export function countRowsOf(select: string): string {
+  return `SELECT count() AS n FROM (\n${stripTrailingSemicolon(select)}\n)`;
+}
+
+export function listDatabases(): string {
+  return 'SELECT name FROM system.databases';
 }
 
 export function createScratchDatabase(database: string): string {

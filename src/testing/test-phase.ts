@@ -6,6 +6,7 @@ import { YamlLocator } from '../compile/yaml-locator.js';
 import type { ExecStep } from '../execute/run-steps.js';
 import type { Dag } from '../graph/dag.js';
 import { runDataTest } from './data-test-step.js';
+import { UnitTestScratch } from './unit-test-scratch.js';
 import { runUnitTest } from './unit-test-step.js';
 
 /**
@@ -33,18 +34,17 @@ export const testPhase: Phase = {
     }
     const locator = new YamlLocator(inv.compiled.project.root);
     const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
-    let n = 0;
-    for (const node of Object.values(manifest.unit_tests)) {
-      if (!inv.selected.has(node.unique_id)) continue;
+    const unitTests = Object.values(manifest.unit_tests).filter((node) => inv.selected.has(node.unique_id));
+    const scratch = new UnitTestScratch(adapter, inv.compiled.project.target.database, runId, unitTests.length);
+    for (const [index, node] of unitTests.entries()) {
       const modelId = node.depends_on.nodes[0]!;
-      const scratchDatabase = `__kiln_unit_${runId}_${n++}`;
       steps.push({
         uniqueId: node.unique_id,
         deps: dag.parents(modelId),
         precedes: [modelId],
         label: `unit test ${node.model}::${node.name}`,
         originalFilePath: node.declared_at.file,
-        execute: () => runUnitTest({ inv, adapter, locator, scratchDatabase }, node),
+        execute: () => runUnitTest({ inv, adapter, locator, scratch, index }, node),
       });
     }
     return steps;

@@ -11,6 +11,7 @@ import type { StepOutput } from '../execute/run-steps.js';
 import { refPlaceholder, resolvePlaceholders } from '../template/placeholders.js';
 import type { Invocation } from '../api/invocation.js';
 import { diffRows, formatRowDiff, isEmptyDiff, type Row } from './row-diff.js';
+import type { UnitTestScratch } from './unit-test-scratch.js';
 
 /** One table the model reads, replaced by fixture rows in the scratch database. */
 interface Fixture {
@@ -32,17 +33,29 @@ export interface UnitTestContext {
   readonly inv: Invocation;
   readonly adapter: Adapter;
   readonly locator: YamlLocator;
-  /** A database name of this test's own, created and dropped by it. */
-  readonly scratchDatabase: string;
+  /** The run's scratch database, shared by its unit tests. */
+  readonly scratch: UnitTestScratch;
+  /** This test's number in the run; its scratch tables are named after it. */
+  readonly index: number;
 }
 
 /**
  * Runs a unit test: the model's SQL (rendered with the test's var and is_incremental overrides)
- * against fixture tables in a scratch database, its output compared with `expect` as a multiset.
- * Inputs the test does not give are empty tables. The scratch database is dropped afterwards.
+ * against fixture tables in the run's scratch database, its output compared with `expect` as a
+ * multiset inside ClickHouse. Rows come back to kiln only when they differ, for the diff.
+ * Inputs the test does not give are empty tables.
  */
 export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNode): Promise<StepOutput> {
-  const { inv, adapter, scratchDatabase } = ctx;
+  try {
+    await ctx.scratch.acquire();
+    return await runInScratch(ctx, node);
+  } finally {
+    await ctx.scratch.release();
+  }
+}
+
+async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): Promise<StepOutput> {
+  const { inv, adapter, scratch } = ctx;
   const model = inv.compiled.parsed.models.find((m) => m.name === node.model)!;
   const rendered = inv.compiled.engine.render({
     name: model.name,
@@ -51,7 +64,7 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
     isIncremental: node.overrides.is_incremental === true,
     vars: node.overrides.vars,
   });
-  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, scratchDatabase);
+  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
   let queryTimeMs = 0;
   const exec = async (sql: string) => (queryTimeMs += (await adapter.execute(sql)).elapsedMs);
   const query = async <T>(sql: string) => {
@@ -59,65 +72,94 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
     queryTimeMs += r.elapsedMs;
     return r.rows;
   };
-
-  await exec(q.createScratchDatabase(scratchDatabase));
-  try {
-    const types = await realColumns(adapter, fixtures.map((f) => f.real).filter((r): r is Relation => r !== undefined));
-    for (const f of fixtures) {
-      if (f.query === undefined) continue;
-      const described = await query<ColumnInfo>(q.describeQuery(f.query)).catch(() => []);
-      types.set(`ephemeral.${f.ref}`, described.map((c) => ({ name: c.name, type: c.type })));
-    }
-    for (const f of fixtures) {
-      const columns = columnsFor(f, types, node);
-      await exec(q.createFixtureTable(f.scratch, columns));
-      if (f.given) await loadRows(ctx, node, f.scratch, columns, f.given.rows, f.given.format, ['given', f.given.index, 'rows'], `${f.label}`, exec);
-    }
-    let sql = resolvePlaceholders(rendered.sql, (name) => {
-      const f = fixtures.find((x) => x.ref === name);
-      return f ? qualifiedName(f.scratch.database, f.scratch.name) : name;
-    });
-    for (const f of fixtures) if (f.sourceRelation) sql = sql.split(f.sourceRelation).join(qualifiedName(f.scratch.database, f.scratch.name));
-
-    let output: ColumnInfo[];
+  const asModelError = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
-      output = await query<ColumnInfo>(q.describeQuery(sql));
+      return await run();
     } catch (err) {
       throw modelError(node, model.originalFilePath, err);
     }
-    const expected = { database: scratchDatabase, name: '__expected' };
-    const expectColumns = fixtureColumns(node.expect.rows, node.expect.format);
-    const names = output.map((c) => c.name);
-    const unknown = expectColumns.find((c) => !names.includes(c));
-    if (unknown !== undefined) {
-      throw new KilnError('CONFIG_INVALID', `unit test '${node.name}': expect has column '${unknown}', which model '${node.model}' does not return`, {
-        location: rowLocation(ctx, node, ['expect']),
-        hint: `the model returns: ${names.join(', ')}`,
-      });
-    }
-    const compared = expectColumns.length ? expectColumns : names;
-    const outputTypes = output.map((c) => ({ name: c.name, type: c.type }));
-    await exec(q.createFixtureTable(expected, outputTypes));
-    await loadRows(ctx, node, expected, outputTypes, node.expect.rows, node.expect.format, ['expect', 'rows'], 'expect', exec);
-    let actualRows: Row[];
-    try {
-      actualRows = await query<Row>(q.selectColumns(q.subquery(sql), compared));
-    } catch (err) {
-      throw modelError(node, model.originalFilePath, err);
-    }
-    const expectedRows = await query<Row>(q.selectColumns(qualifiedName(expected.database, expected.name), compared));
-    const diff = diffRows(compared, expectedRows, actualRows);
-    if (isEmptyDiff(diff)) return { status: 'pass', failures: 0, queryTimeMs };
-    const at = rowLocation(ctx, node, []);
-    return {
-      status: 'fail',
-      failures: diff.missing.length + diff.unexpected.length,
-      queryTimeMs,
-      message: `${at.file}${at.line ? `:${at.line}` : ''}: unit test '${node.name}' of model '${node.model}': actual rows differ from expect\n${formatRowDiff(compared, diff, expectedRows.length, actualRows.length)}`,
-    };
-  } finally {
-    await adapter.execute(q.dropScratchDatabase(scratchDatabase)).catch(() => undefined);
+  };
+
+  const types = await realColumns(adapter, fixtures.map((f) => f.real).filter((r): r is Relation => r !== undefined));
+  for (const f of fixtures) {
+    if (f.query === undefined) continue;
+    const described = await query<ColumnInfo>(q.describeQuery(f.query)).catch(() => []);
+    types.set(`ephemeral.${f.ref}`, described.map((c) => ({ name: c.name, type: c.type })));
   }
+  for (const f of fixtures) {
+    const columns = columnsFor(f, types, node);
+    await exec(q.createFixtureTable(f.scratch, columns));
+    if (f.given) {
+      const typeList = async () => columns.map((c) => `${c.name} ${c.type}`).join(', ');
+      await loadRows(ctx, node, f.scratch, columns.map((c) => c.name), typeList, f.given.rows, f.given.format, ['given', f.given.index, 'rows'], f.label, exec);
+    }
+  }
+  let sql = resolvePlaceholders(rendered.sql, (name) => {
+    const f = fixtures.find((x) => x.ref === name);
+    return f ? qualifiedName(f.scratch.database, f.scratch.name) : name;
+  });
+  for (const f of fixtures) if (f.sourceRelation) sql = sql.split(f.sourceRelation).join(qualifiedName(f.scratch.database, f.scratch.name));
+
+  const expected = scratch.table(ctx.index, 'expected');
+  const expectColumns = fixtureColumns(node.expect.rows, node.expect.format);
+  let same: boolean;
+  if (expectColumns.length === 0) {
+    // No rows and no column named: the model must return nothing.
+    const [row] = await asModelError(() => query<{ n: string | number }>(q.countRowsOf(sql)));
+    same = Number(row?.n ?? 0) === 0;
+  } else {
+    // The expected rows get the model's column types: the table is created from its query.
+    try {
+      await exec(q.createFixtureTableLike(expected, sql, expectColumns));
+    } catch (err) {
+      throw await expectTableError(ctx, node, model.originalFilePath, sql, expectColumns, err, query);
+    }
+    const typeList = async () => (await query<ColumnInfo>(q.describeTable(expected))).map((c) => `${c.name} ${c.type}`).join(', ');
+    await loadRows(ctx, node, expected, expectColumns, typeList, node.expect.rows, node.expect.format, ['expect', 'rows'], 'expect', exec);
+    // A comparison ClickHouse cannot make (types without an order) falls through to the diff below.
+    const [row] = await query<{ same: string | number }>(q.sameRows(sql, expected, expectColumns)).catch(() => []);
+    same = Number(row?.same ?? 0) === 1;
+  }
+  if (same) return { status: 'pass', failures: 0, queryTimeMs };
+
+  // They differ: read both sides for a diff a person can read.
+  const compared = expectColumns.length ? expectColumns : (await asModelError(() => query<ColumnInfo>(q.describeQuery(sql)))).map((c) => c.name);
+  const actualRows = await asModelError(() => query<Row>(q.selectColumns(q.subquery(sql), compared)));
+  const expectedRows = expectColumns.length ? await query<Row>(q.selectColumns(qualifiedName(expected.database, expected.name), compared)) : [];
+  const diff = diffRows(compared, expectedRows, actualRows);
+  if (isEmptyDiff(diff)) return { status: 'pass', failures: 0, queryTimeMs };
+  const at = rowLocation(ctx, node, []);
+  return {
+    status: 'fail',
+    failures: diff.missing.length + diff.unexpected.length,
+    queryTimeMs,
+    message: `${at.file}${at.line ? `:${at.line}` : ''}: unit test '${node.name}' of model '${node.model}': actual rows differ from expect\n${formatRowDiff(compared, diff, expectedRows.length, actualRows.length)}`,
+  };
+}
+
+/** Why the expected table could not be made from the model's query: the model, or an expect column it lacks. */
+async function expectTableError(
+  ctx: UnitTestContext,
+  node: UnitTestManifestNode,
+  modelFile: string,
+  sql: string,
+  expectColumns: readonly string[],
+  err: unknown,
+  query: <T>(sql: string) => Promise<T[]>,
+): Promise<unknown> {
+  if (!(err instanceof KilnError)) return err;
+  let names: string[];
+  try {
+    names = (await query<ColumnInfo>(q.describeQuery(sql))).map((c) => c.name);
+  } catch (describeErr) {
+    return modelError(node, modelFile, describeErr);
+  }
+  const unknown = expectColumns.find((c) => !names.includes(c));
+  if (unknown === undefined) return modelError(node, modelFile, err);
+  return new KilnError('CONFIG_INVALID', `unit test '${node.name}': expect has column '${unknown}', which model '${node.model}' does not return`, {
+    location: rowLocation(ctx, node, ['expect']),
+    hint: `the model returns: ${names.join(', ')}`,
+  });
 }
 
 function planFixtures(
@@ -125,7 +167,7 @@ function planFixtures(
   node: UnitTestManifestNode,
   refs: readonly string[],
   sources: ReadonlyArray<readonly [string, string]>,
-  scratchDatabase: string,
+  scratchTable: (name: string) => Relation,
 ): Fixture[] {
   const { manifest, parsed } = inv.compiled;
   const givenFor = (match: (input: ReturnType<typeof parseUnitTestInput>) => boolean) => {
@@ -134,7 +176,7 @@ function planFixtures(
   };
   const out: Fixture[] = [];
   let n = 0;
-  const scratch = () => ({ database: scratchDatabase, name: `input_${n++}` });
+  const scratch = () => scratchTable(`input_${n++}`);
   for (const name of new Set(refs)) {
     const self = name === node.model;
     const target = Object.values(manifest.nodes).find((x) => x.name === name);
@@ -211,15 +253,14 @@ async function loadRows(
   ctx: UnitTestContext,
   node: UnitTestManifestNode,
   table: Relation,
-  columns: readonly ColumnInfo[],
+  names: readonly string[],
+  typeList: () => Promise<string>,
   rows: unknown,
   format: 'dict' | 'csv',
   path: Array<string | number>,
   label: string,
   exec: (sql: string) => Promise<unknown>,
 ): Promise<void> {
-  const names = columns.map((c) => c.name);
-  const typeList = columns.map((c) => `${c.name} ${c.type}`).join(', ');
   let lines: string[];
   let insertColumns: string[];
   let firstRowOffset: (i: number) => Array<string | number>;
@@ -258,13 +299,13 @@ async function loadRows(
         const csvLine = format === 'csv' && line.line ? { ...line, line: line.line + 2 + i } : line;
         throw new KilnError('SQL_ERROR', `unit test '${node.name}': row ${i + 1} of ${label} does not fit the column types: ${(rowErr as Error).message.split('\n')[0]}`, {
           location: csvLine,
-          hint: `column types: ${typeList}`,
+          hint: `column types: ${await typeList()}`,
         });
       }
     }
     throw new KilnError('SQL_ERROR', `unit test '${node.name}': the rows of ${label} do not fit the column types: ${err.message.split('\n')[0]}`, {
       location: rowLocation(ctx, node, path),
-      hint: `column types: ${typeList}`,
+      hint: `column types: ${await typeList()}`,
     });
   }
 }
