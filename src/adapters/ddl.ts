@@ -125,15 +125,6 @@ export function createTableAsTable(ctx: DdlContext, target: Relation, source: Re
   return `CREATE TABLE ${rel(target)}${onCluster(ctx)} AS ${rel(source)}`;
 }
 
-/** Scratch table holding nothing, to learn the columns a query produces (works on every version). */
-export function createProbe(target: Relation, select: string): string {
-  return `CREATE TABLE ${rel(target)} ENGINE = Memory AS SELECT * FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT 0`;
-}
-
-export function activePartitions(target: Relation): string {
-  return `SELECT DISTINCT partition_id FROM system.parts WHERE database = ${sqlLiteral(target.database)} AND table = ${sqlLiteral(target.name)} AND active`;
-}
-
 /** Copies a partition's parts from `source` by hard links: cheap, and atomic per partition. */
 export function attachPartitionFrom(ctx: DdlContext, target: Relation, partitionId: string, source: Relation): string {
   return `ALTER TABLE ${rel(target)}${onCluster(ctx)} ATTACH PARTITION ID ${sqlLiteral(partitionId)} FROM ${rel(source)}`;
