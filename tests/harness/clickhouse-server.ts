@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { hasExited, killChild, killOnTestExit, stopChild } from './child-process.js';
 import { freePorts } from './free-port.js';
 
 /** A throwaway ClickHouse server started from the Debian package, listening on 127.0.0.1 only. */
@@ -61,15 +62,11 @@ async function startOnce(binary: string): Promise<ClickHouseServer> {
     return spawned;
   };
   let child = launch();
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('exit', killOnExit);
+  const guard = killOnTestExit(() => child, dir);
 
   const stop = async (): Promise<void> => {
     await stopChild(child, stopTimeoutMs);
-    process.off('exit', killOnExit);
+    guard.release();
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -78,10 +75,8 @@ async function startOnce(binary: string): Promise<ClickHouseServer> {
     await waitForPing(url, child);
     const version = await queryText(url, username, password, 'SELECT version()');
     const restart = async (opts: { crash?: boolean } = {}): Promise<void> => {
-      if (opts.crash && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGKILL');
-        await exited;
+      if (opts.crash) {
+        await killChild(child);
       } else {
         await stopChild(child, stopTimeoutMs);
       }
@@ -150,7 +145,7 @@ async function waitForPing(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + startTimeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (hasExited(child)) {
       throw new Error(`server exited (code ${child.exitCode ?? child.signalCode}) before answering /ping`);
     }
     try {
@@ -196,16 +191,6 @@ function logTail(dir: string): string {
     .filter((path) => existsSync(path))
     .map((path) => readFileSync(path, 'utf8').split('\n').slice(-30).join('\n'))
     .join('\n');
-}
-
-/** SIGTERM, then SIGKILL if the process has not exited after `timeoutMs`. */
-async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { hasExited, killOnTestExit, stopChild } from './child-process.js';
 import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
@@ -92,15 +93,11 @@ async function startOnce(): Promise<MariaDbServer> {
     { cwd: dir, stdio: ['ignore', output, output] },
   );
   closeSync(output);
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('exit', killOnExit);
+  const guard = killOnTestExit(() => child, dir);
 
   const stop = async (): Promise<void> => {
     await stopChild(child, stopTimeoutMs);
-    process.off('exit', killOnExit);
+    guard.release();
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -146,7 +143,7 @@ async function waitForSocket(query: (sql: string) => Promise<string>, child: Chi
   const deadline = Date.now() + startTimeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (hasExited(child)) {
       throw new Error(`server exited (code ${child.exitCode ?? child.signalCode}) before accepting connections`);
     }
     try {
@@ -158,16 +155,6 @@ async function waitForSocket(query: (sql: string) => Promise<string>, child: Chi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no connection within ${startTimeoutMs / 1000}s (last: ${lastError})`);
-}
-
-/** SIGTERM (a clean shutdown for mariadbd), then SIGKILL if it has not exited after `timeoutMs`. */
-async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**

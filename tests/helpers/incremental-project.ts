@@ -1,3 +1,5 @@
+import { projectYml } from './kiln-cli.js';
+
 /**
  * The inline project of the incremental suites (embedded and server): a source table `src` of
  * `n` rows (ids 0…n-1, ten per day, stamped with `ver`) and one incremental model per strategy.
@@ -13,11 +15,9 @@ export const MODEL_OF: Readonly<Record<Strategy, string>> = {
   delete_insert: 'inc_delete',
 };
 
-export const PROJECT_YML = `name: inc
-target: dev
-targets:
-  dev: { engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw }
-  srv:
+export const PROJECT_YML = projectYml(
+  'inc',
+  `  srv:
     engine: clickhouse
     url: "{{ env_var('KILN_TEST_CH_URL', 'http://127.0.0.1:1') }}"
     username: "{{ env_var('KILN_TEST_CH_USER', 'default') }}"
@@ -25,7 +25,8 @@ targets:
     database: "{{ env_var('KILN_TEST_DB', 'analytics') }}"
     raw_database: raw
     threads: 2
-`;
+`,
+);
 
 const SRC = `{{ config(materialized='table', order_by='id') }}
 SELECT toUInt64(number) AS id, toDate('2024-01-01') + intDiv(number, 10) AS day, toUInt32({{ var('ver', 1) }}) AS ver

@@ -13,18 +13,19 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const KILN_BIN = join(REPO_ROOT, 'bin/kiln.js');
 
 export type ProjectFiles = Readonly<Record<string, string>>;
+type FileContents = Readonly<Record<string, string | Buffer>>;
 
 const made: string[] = [];
 
 /** A fresh temp folder holding `files` (paths relative to it). Removed by `removeProjects()`. */
-export function writeProject(files: ProjectFiles, prefix = 'kiln-test-'): string {
+export function writeProject(files: FileContents, prefix = 'kiln-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   writeFiles(dir, files);
   return dir;
 }
 
-export function writeFiles(dir: string, files: ProjectFiles): void {
+export function writeFiles(dir: string, files: FileContents): void {
   for (const [rel, text] of Object.entries(files)) {
     const file = join(dir, rel);
     mkdirSync(dirname(file), { recursive: true });
@@ -32,6 +33,7 @@ export function writeFiles(dir: string, files: ProjectFiles): void {
   }
 }
 
+/** Removes every folder `writeProject` made in this process (call it in `afterAll`). */
 export function removeProjects(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
@@ -52,32 +54,81 @@ export interface KilnResult {
   readonly stderr: string;
 }
 
-export interface RunOptions {
-  /** Extra environment variables (merged over a clean copy of this process's environment). */
+export interface KilnOptions {
+  /** Extra environment variables, over a copy of this process's environment without KILN_TARGET and GITHUB_ACTIONS. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Defaults to the project folder (or the repository when there is none). */
   readonly cwd?: string;
-  /** Called once the process has started, e.g. to kill it mid-run. */
-  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
-/** Runs `kiln <args>` with `--project-dir dir` (unless dir is null) and collects its output. */
-export function runKiln(dir: string | null, args: readonly string[], opts: RunOptions = {}): Promise<KilnResult> {
+/** A kiln process still running: its output so far, a way to wait for a line, its result. */
+export interface RunningKiln {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** stdout and stderr interleaved as they arrived. */
+  readonly output: () => string;
+  /**
+   * Resolves with the text after `from` once `pattern` matches it; rejects when the process
+   * exits first or after `timeoutMs`.
+   */
+  waitFor(pattern: RegExp, opts?: { readonly stream?: 'stdout' | 'stderr' | 'output'; readonly from?: number; readonly timeoutMs?: number }): Promise<string>;
+  readonly done: Promise<KilnResult>;
+}
+
+/** Starts `kiln <args>` with `--project-dir dir` (unless dir is null). */
+export function startKiln(dir: string | null, args: readonly string[], opts: KilnOptions = {}): RunningKiln {
   if (!existsSync(join(REPO_ROOT, 'dist/cli/main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does it in pretest)');
   }
   const argv = [KILN_BIN, ...args, ...(dir === null ? [] : ['--project-dir', dir])];
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: undefined, KILN_TARGET: undefined };
   for (const [k, v] of Object.entries(opts.env ?? {})) env[k] = v;
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? dir ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? dir ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+
+  const text = { stdout: '', stderr: '', output: '' };
+  const listeners = new Set<() => void>();
+  const append = (stream: 'stdout' | 'stderr') => (s: string) => {
+    text[stream] += s;
+    text.output += s;
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout!.setEncoding('utf8').on('data', append('stdout'));
+  child.stderr!.setEncoding('utf8').on('data', append('stderr'));
+  const done = new Promise<KilnResult>((resolvePromise, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-    opts.onSpawn?.(child);
+    child.on('close', (code, signal) => {
+      resolvePromise({ code, signal, stdout: text.stdout, stderr: text.stderr });
+      for (const listener of [...listeners]) listener();
+    });
   });
+
+  const waitFor: RunningKiln['waitFor'] = (pattern, { stream = 'stdout', from = 0, timeoutMs = 30_000 } = {}) =>
+    new Promise((resolvePromise, reject) => {
+      const finish = (error: Error | null, value = ''): void => {
+        listeners.delete(check);
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolvePromise(value);
+      };
+      const check = (): void => {
+        const seen = text[stream].slice(from);
+        if (pattern.test(seen)) finish(null, seen);
+        else if (child.exitCode !== null || child.signalCode !== null) {
+          finish(new Error(`kiln ${args.join(' ')} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${text.output}`));
+        }
+      };
+      const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${timeoutMs / 1000}s from kiln ${args.join(' ')}:\n${text.output}`)), timeoutMs);
+      listeners.add(check);
+      check();
+    });
+
+  return { child, stdout: () => text.stdout, stderr: () => text.stderr, output: () => text.output, waitFor, done };
+}
+
+/** Runs `kiln <args>` to the end and collects its output. */
+export function runKiln(dir: string | null, args: readonly string[], opts: KilnOptions = {}): Promise<KilnResult> {
+  return startKiln(dir, args, opts).done;
 }
 
 /** stdout and stderr together, for "appears nowhere" assertions. */
@@ -100,38 +151,6 @@ export interface RunResultEntry {
 export function runResults(dir: string): Map<string, RunResultEntry> {
   const doc = readJson<{ results: RunResultEntry[] }>(dir, 'target/run_results.json');
   return new Map(doc.results.map((r) => [r.unique_id, r]));
-}
-
-/**
- * Queries an embedded warehouse folder once the CLI has exited. chdb binds one data folder per
- * process, so each query runs in a short-lived node process of its own (it also never holds the
- * folder while kiln runs).
- */
-export function queryWarehouse<T = Record<string, unknown>>(path: string, sql: string): Promise<T[]> {
-  const code = `
-    import { Session } from 'chdb';
-    const [path, sql] = process.argv.slice(1);
-    const s = new Session(path);
-    try { process.stdout.write(s.query(sql, 'JSONEachRow').toString()); } finally { s.close(); }
-  `;
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code, path, sql], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    child.on('error', reject);
-    child.on('close', (exit) => {
-      if (exit !== 0) reject(new Error(`query failed (${sql}): ${err}`));
-      else resolvePromise(out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as T));
-    });
-  });
-}
-
-/** Names of the tables and views in `database` of an embedded warehouse, sorted. */
-export async function relationNames(path: string, database: string): Promise<string[]> {
-  const rows = await queryWarehouse<{ name: string }>(path, `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
-  return rows.map((r) => r.name);
 }
 
 /** Lines that look like a JavaScript stack frame: never shown without --debug. */

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectYml, queryWarehouse, readJson, removeProjects, runKiln, runResults, writeProject } from '../helpers/kiln-cli.js';
+import { projectYml, readJson, removeProjects, runKiln, runResults, writeProject } from '../helpers/kiln-cli.js';
+import { queryWarehouse } from '../helpers/warehouse.js';
 
 /** init, compile, ls, show, clean, --select warnings and --json on the real CLI (embedded engine). */
 afterAll(removeProjects);
@@ -169,7 +169,7 @@ describe('kiln ls, show, clean', () => {
   });
 
   it('a missing project is an invalid invocation (exit 2) with a hint', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kiln-empty-'));
+    const dir = writeProject({}, 'kiln-empty-');
     const r = await runKiln(dir, ['run']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`error: no project.yml in ${dir}\n  hint: run kiln from a project folder, pass --project-dir, or create one with \`kiln init\`\n`);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectYml, queryWarehouse, readJson, removeProjects, runKiln, runResults, writeProject, type KilnResult } from '../helpers/kiln-cli.js';
+import { projectYml, readJson, removeProjects, runKiln, runResults, writeProject, type KilnResult } from '../helpers/kiln-cli.js';
+import { queryWarehouse } from '../helpers/warehouse.js';
 
 /** `kiln run`/`build` on the embedded engine with every materialization and model config of DESIGN. */
 afterAll(removeProjects);

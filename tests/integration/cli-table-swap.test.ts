@@ -2,16 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  allOutput,
   projectYml,
-  queryWarehouse,
-  relationNames,
   removeProjects,
   runKiln,
   runResults,
   STACK_FRAME,
+  startKiln,
   writeFiles,
   writeProject,
 } from '../helpers/kiln-cli.js';
+import { queryWarehouse, relationNames } from '../helpers/warehouse.js';
 
 /** Atomic table rebuilds on the embedded engine: swap, failed rebuilds, leftovers of killed runs. */
 afterAll(removeProjects);
@@ -63,7 +64,7 @@ describe('table rebuilds', () => {
     expect(r.stdout).toMatch(/SKIP +view model analytics\.reader/);
     expect(r.stdout).toMatch(/SKIP +view model analytics\.after_reader/);
     expect(r.stdout).toMatch(/Finished 3 nodes in \d+\.\d\ds: 1 errored, 2 skipped$/m);
-    expect(allText(r)).not.toMatch(STACK_FRAME);
+    expect(allOutput(r)).not.toMatch(STACK_FRAME);
 
     const results = runResults(dir);
     expect(results.get('model.swap.t')).toMatchObject({ status: 'error' });
@@ -100,16 +101,12 @@ describe('table rebuilds', () => {
         "{{ config(materialized='table') }}SELECT number AS id, sleepEachRow({{ var('nap', 0) }}) AS s FROM numbers(12)\nWHERE (SELECT count() FROM {{ ref('reader') }}) > 0 SETTINGS max_block_size = 1",
     });
     const wh = join(dir, '.kiln/dev');
-    const killed = await runKiln(dir, ['run', '--threads', '1', '--vars', '{nap: 0.4}'], {
-      onSpawn: (child) => {
-        let out = '';
-        child.stdout!.on('data', (s: string) => {
-          out += s;
-          // t and reader are done: z_slow is building now
-          if (/2 of 3 OK/.test(out)) setTimeout(() => child.kill('SIGKILL'), 1500);
-        });
-      },
-    });
+    const slow = startKiln(dir, ['run', '--threads', '1', '--vars', '{nap: 0.4}']);
+    // t and reader are done: z_slow is building now
+    await slow.waitFor(/2 of 3 OK/);
+    await new Promise((r) => setTimeout(r, 1500));
+    slow.child.kill('SIGKILL');
+    const killed = await slow.done;
     expect(killed.signal).toBe('SIGKILL');
     expect(existsSync(join(wh, 'kiln.lock'))).toBe(true);
 
@@ -168,7 +165,3 @@ describe('--fail-fast and --threads', () => {
     expect(r.stderr).toBe("error: --threads must be a positive integer, got 'zero'\n");
   });
 });
-
-function allText(r: { stdout: string; stderr: string }): string {
-  return `${r.stdout}\n${r.stderr}`;
-}

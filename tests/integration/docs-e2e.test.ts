@@ -1,28 +1,25 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, removeProjects, runKiln, writeFiles, writeProject } from '../helpers/kiln-cli.js';
 
 /**
  * `kiln docs generate` end to end: the real CLI on a small inline project on the embedded engine,
  * the generated file opened in a real headless Chromium (Debian's `chromium` package).
  */
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
-const shots = join(repo, 'target', 'docs-e2e');
+const shots = join(REPO_ROOT, 'target', 'docs-e2e');
 
-function kiln(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(repo, 'bin', 'kiln.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, out: r.stdout + r.stderr };
+/** Runs kiln from the project folder (no --project-dir), as a user would. */
+async function kiln(cwd: string, ...args: string[]) {
+  const r = await runKiln(null, args, { cwd });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
-function writeProject(dir: string): void {
-  const files: Record<string, string> = {
-    'project.yml': `name: shop
+const SHOP = {
+  'project.yml': `name: shop
 version: 1
 models:
   staging: { materialized: view, tags: [daily] }
@@ -32,11 +29,11 @@ targets:
   dev: { engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw }
   down: { engine: clickhouse, url: "http://127.0.0.1:9", database: analytics, raw_database: raw }
 `,
-    'seeds/orders.csv': 'id,customer,amount,day\n1,alice,10.5,2025-01-01\n2,bob,20,2025-01-01\n3,alice,7,2025-01-02\n4,carol,30,2025-01-03\n5,bob,12,2025-01-03\n6,alice,9,2025-01-04\n',
-    'models/staging/stg_orders.sql': "SELECT toUInt32(id) AS order_id, trim(customer) AS customer, toFloat64(amount) AS amount, toDate(day) AS day FROM {{ ref('orders') }}\n",
-    'models/marts/fct_revenue_daily.sql': "SELECT day, sum(amount) AS revenue, count() AS orders FROM {{ ref('stg_orders') }} GROUP BY day\n",
-    'models/marts/dim_customers.sql': "SELECT customer, sum(amount) AS total, count() AS orders FROM {{ ref('stg_orders') }} GROUP BY customer\n",
-    'models/marts/schema.yml': `models:
+  'seeds/orders.csv': 'id,customer,amount,day\n1,alice,10.5,2025-01-01\n2,bob,20,2025-01-01\n3,alice,7,2025-01-02\n4,carol,30,2025-01-03\n5,bob,12,2025-01-03\n6,alice,9,2025-01-04\n',
+  'models/staging/stg_orders.sql': "SELECT toUInt32(id) AS order_id, trim(customer) AS customer, toFloat64(amount) AS amount, toDate(day) AS day FROM {{ ref('orders') }}\n",
+  'models/marts/fct_revenue_daily.sql': "SELECT day, sum(amount) AS revenue, count() AS orders FROM {{ ref('stg_orders') }} GROUP BY day\n",
+  'models/marts/dim_customers.sql': "SELECT customer, sum(amount) AS total, count() AS orders FROM {{ ref('stg_orders') }} GROUP BY customer\n",
+  'models/marts/schema.yml': `models:
   - name: dim_customers
     description: One row per customer.
     columns:
@@ -45,15 +42,10 @@ targets:
       - name: total
         description: Money spent.
 `,
-    'models/dashboards/revenue_trend.sql': "SELECT day, revenue, orders FROM {{ ref('fct_revenue_daily') }} ORDER BY day\n",
-    'models/dashboards/top_customers.sql': "SELECT customer, total FROM {{ ref('dim_customers') }} ORDER BY total DESC\n",
-    'models/dashboards/broken_board.sql': "SELECT day, throwIf(revenue > 0, 'dashboard exploded') AS boom FROM {{ ref('fct_revenue_daily') }}\n",
-  };
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  }
-}
+  'models/dashboards/revenue_trend.sql': "SELECT day, revenue, orders FROM {{ ref('fct_revenue_daily') }} ORDER BY day\n",
+  'models/dashboards/top_customers.sql': "SELECT customer, total FROM {{ ref('dim_customers') }} ORDER BY total DESC\n",
+  'models/dashboards/broken_board.sql': "SELECT day, throwIf(revenue > 0, 'dashboard exploded') AS boom FROM {{ ref('fct_revenue_daily') }}\n",
+};
 
 const MODELS = ['orders', 'stg_orders', 'fct_revenue_daily', 'dim_customers', 'revenue_trend', 'top_customers', 'broken_board'];
 
@@ -63,14 +55,14 @@ if (!existsSync(CHROMIUM)) {
   });
 } else {
   describe('kiln docs in Chromium', () => {
-    const root = mkdtempSync(join(tmpdir(), 'kiln-docs-e2e-'));
+    const root = writeProject({}, 'kiln-docs-e2e-');
     const project = join(root, 'shop');
     let context: BrowserContext;
     let page: Page;
     const errors: string[] = [];
 
     beforeAll(async () => {
-      writeProject(project);
+      writeFiles(project, SHOP);
       mkdirSync(shots, { recursive: true });
       context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
         executablePath: CHROMIUM,
@@ -87,7 +79,7 @@ if (!existsSync(CHROMIUM)) {
     });
     afterAll(async () => {
       await context?.close();
-      rmSync(root, { recursive: true, force: true });
+      removeProjects();
     });
 
     const open = async (file: string, hash = '#/lineage') => {
@@ -97,7 +89,7 @@ if (!existsSync(CHROMIUM)) {
     };
 
     it('before any run: the site is generated and says "not run yet"', async () => {
-      const r = kiln(project, 'docs', 'generate');
+      const r = await kiln(project, 'docs', 'generate');
       expect(r.out).toContain('target/docs/index.html');
       expect(r.code).toBe(0);
       await open(join(project, 'target', 'docs', 'index.html'));
@@ -109,9 +101,9 @@ if (!existsSync(CHROMIUM)) {
     });
 
     it('after a build: lineage shows every node, a click shows columns and highlights upstream and downstream', async () => {
-      const build = kiln(project, 'build');
+      const build = await kiln(project, 'build');
       expect(build.code, build.out).toBe(0);
-      const r = kiln(project, 'docs', 'generate');
+      const r = await kiln(project, 'docs', 'generate');
       expect(r.code, r.out).toBe(0);
       const catalog = JSON.parse(readFileSync(join(project, 'target', 'catalog.json'), 'utf8'));
       expect(catalog.nodes['model.shop.dim_customers'].columns.total.type).toBe('Float64');
@@ -193,7 +185,7 @@ if (!existsSync(CHROMIUM)) {
     it('an unreachable warehouse: catalog skipped with a warning, site still generated', async () => {
       const other = join(root, 'offline');
       cpSync(project, other, { recursive: true, filter: (src) => !src.includes(`${project}/target`) && !src.includes('.kiln') });
-      const r = kiln(other, '--target', 'down', 'docs', 'generate');
+      const r = await kiln(other, '--target', 'down', 'docs', 'generate');
       expect(r.code, r.out).toBe(0);
       expect(r.out).toMatch(/warning.*catalog skipped/i);
       expect(existsSync(join(other, 'target', 'catalog.json'))).toBe(false);

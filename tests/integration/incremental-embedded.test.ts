@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { queryEmbedded, removeProjects, runKiln, runResults, writeProject } from '../helpers/kiln-subprocess.js';
+import { removeProjects, runKiln, runResults, startKiln, writeProject } from '../helpers/kiln-cli.js';
+import { queryWarehouse } from '../helpers/warehouse.js';
 import {
   asMap,
   expectedAfter,
@@ -21,17 +22,18 @@ async function ok(p: ReturnType<typeof runKiln>): Promise<void> {
   expect(r.code, r.stdout + r.stderr).toBe(0);
 }
 async function count(dir: string, sql: string): Promise<number> {
-  const [row] = await queryEmbedded<{ n: string | number }>(warehouse(dir), sql);
+  const [row] = await queryWarehouse<{ n: string | number }>(warehouse(dir), sql);
   return Number(row?.n);
 }
 const vars = (v: Record<string, unknown>) => ['--vars', JSON.stringify(v)];
 
 async function contents(dir: string, model: string): Promise<{ ids: Map<number, number>; rows: number }> {
-  const rows = await queryEmbedded<{ id: string; ver: number }>(warehouse(dir), `SELECT id, ver FROM analytics.${model} ORDER BY id`);
+  const rows = await queryWarehouse<{ id: string; ver: number }>(warehouse(dir), `SELECT id, ver FROM analytics.${model} ORDER BY id`);
   return { ids: asMap(rows), rows: rows.length };
 }
 
-describe('incremental models on the embedded engine', () => {
+// Every test here starts several kiln and query processes, each loading the engine: minutes under load.
+describe('incremental models on the embedded engine', { timeout: 120_000 }, () => {
   it('append, insert_overwrite and delete_insert: is_incremental(), {{ this }}, rows_affected, --full-refresh', async () => {
     const dir = writeProject(incrementalProject());
     const first = await runKiln(dir, ['run']);
@@ -72,7 +74,7 @@ describe('incremental models on the embedded engine', () => {
       expect(runResults(dir).get(`model.inc.${MODEL_OF[s]}`)!.rows_affected).toBe(25);
     }
     // Nothing left behind by any run.
-    const leftovers = await queryEmbedded(warehouse(dir), "SELECT name FROM system.tables WHERE database = 'analytics' AND name LIKE '\\_\\_kiln%'");
+    const leftovers = await queryWarehouse(warehouse(dir), "SELECT name FROM system.tables WHERE database = 'analytics' AND name LIKE '\\_\\_kiln%'");
     expect(leftovers).toEqual([]);
   });
 
@@ -89,13 +91,13 @@ describe('incremental models on the embedded engine', () => {
     expect(results.get('model.inc.osc_ignore')!.rows_affected).toBe(10);
 
     const columns = async (t: string) =>
-      (await queryEmbedded<{ name: string }>(warehouse(dir), `SELECT name FROM system.columns WHERE database = 'analytics' AND table = '${t}'`)).map((c) => c.name);
+      (await queryWarehouse<{ name: string }>(warehouse(dir), `SELECT name FROM system.columns WHERE database = 'analytics' AND table = '${t}'`)).map((c) => c.name);
     expect(await columns('osc_fail')).toEqual(['id']);
     expect(await count(dir, 'SELECT count() AS n FROM analytics.osc_fail')).toBe(20);
     expect(await columns('osc_append')).toEqual(['id', 'extra']);
     expect(await columns('osc_ignore')).toEqual(['id']);
     // Old rows get the column's default, new rows its value.
-    const extra = await queryEmbedded<{ id: string; extra: string }>(warehouse(dir), 'SELECT id, extra FROM analytics.osc_append WHERE id IN (19, 20, 29) ORDER BY id');
+    const extra = await queryWarehouse<{ id: string; extra: string }>(warehouse(dir), 'SELECT id, extra FROM analytics.osc_append WHERE id IN (19, 20, 29) ORDER BY id');
     expect(extra.map((e) => [Number(e.id), Number(e.extra)])).toEqual([[19, 0], [20, 40], [29, 58]]);
     expect(await count(dir, 'SELECT count() AS n FROM analytics.osc_ignore')).toBe(30);
     expect(await count(dir, 'SELECT uniqExact(id) AS n FROM analytics.osc_ignore')).toBe(30);
@@ -113,22 +115,22 @@ describe('incremental models on the embedded engine', () => {
     expect(runResults(dir).get('model.inc.bad')!.message).toMatch(/models\/bad\.sql.*needs a unique_key/);
   });
 
-  // SIGKILL the kiln process while it works on the new rows (the model sleeps per row), at a few
-  // points, then run again: never a duplicate, and after the finishing run never a missing row.
+  // SIGKILL the kiln process while it works on the new rows, at a few points, then run again: never
+  // a duplicate, and after the finishing run never a missing row. Once src is reported built, the
+  // incremental model runs, and it cannot finish before its rows have slept (at least 20 × 0.05 s
+  // = 1 s), so every kill point below lands inside it however loaded the machine is.
   it.each(STRATEGIES)('%s: killed mid-run and run again, no duplicate and no missing row', async (strategy) => {
     const dir = writeProject(incrementalProject([strategy]));
     const model = MODEL_OF[strategy];
     await ok(runKiln(dir, ['run']));
     const before = initial(20, 1);
-    for (const delayMs of [150, 900]) {
-      let timer: NodeJS.Timeout | undefined;
-      const killed = await runKiln(dir, ['run', ...vars({ n: 40, ver: 2, slow: 0.05 })], {
-        onOutput: (out, child) => {
-          // The phase header is printed once planning is done, right before the models run.
-          if (!timer && /run: \d+ nodes?/.test(out)) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        },
-      });
-      expect(killed.signal, `killed while running (after ${delayMs} ms)`).toBe('SIGKILL');
+    for (const delayMs of [150, 800]) {
+      const run = startKiln(dir, ['run', ...vars({ n: 40, ver: 2, slow: 0.05 })]);
+      await run.waitFor(/OK +table model analytics\.src\b/, { timeoutMs: 60_000 });
+      await new Promise((r) => setTimeout(r, delayMs));
+      run.child.kill('SIGKILL');
+      const killed = await run.done;
+      expect(killed.signal, `killed while running (${delayMs} ms into the model)`).toBe('SIGKILL');
       const mid = await contents(dir, model);
       expect(mid.rows, 'no duplicate after a kill').toBe(mid.ids.size);
     }
@@ -139,7 +141,7 @@ describe('incremental models on the embedded engine', () => {
     expect([...got.ids.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     // Ids the finishing run recomputed carry its version (for append: exactly the new ones).
     if (strategy === 'append') expect(got.ids).toEqual(expectedAfter('append', before, 40, 2));
-    const leftovers = await queryEmbedded(warehouse(dir), "SELECT name FROM system.tables WHERE database = 'analytics' AND name LIKE '\\_\\_kiln%'");
+    const leftovers = await queryWarehouse(warehouse(dir), "SELECT name FROM system.tables WHERE database = 'analytics' AND name LIKE '\\_\\_kiln%'");
     expect(leftovers).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithClickHouse, type ClickHouseServer } from '../harness/clickhouse-server.js';
-import { removeProjects, runKiln, runResults, writeProject, type KilnResult } from '../helpers/kiln-subprocess.js';
+import { removeProjects, runKiln, runResults, startKiln, writeProject, type KilnResult, type RunningKiln } from '../helpers/kiln-cli.js';
 import {
   asMap,
   expectedAfter,
@@ -19,6 +19,13 @@ import {
  * lightweight DELETE, no EXCHANGE TABLES), including a kill of kiln and a crash of the server
  * in the middle of a run.
  */
+/**
+ * Source rows of the interrupted runs, and the seconds each sleeps in the model's INSERT: 2.8 s in
+ * all, just under the server's limit of 3 s of sleepEachRow per block.
+ */
+const N = 40;
+const SLOW = 0.07;
+
 describeWithClickHouse('incremental models on a ClickHouse server', (getServer) => {
   let client: ClickHouseClient;
   let server: ClickHouseServer;
@@ -34,12 +41,8 @@ describeWithClickHouse('incremental models on a ClickHouse server', (getServer) 
 
   /** Each test gets its own database on the shared server. */
   const newDb = () => `inc_${process.pid}_${++dbCounter}`;
-  type OnOutput = (stdout: string, child: import('node:child_process').ChildProcess) => void;
-  const kiln = (dir: string, db: string, args: string[], onOutput?: OnOutput): Promise<KilnResult> =>
-    runKiln(dir, [...args, '--target', 'srv'], {
-      env: { KILN_TEST_CH_URL: server.url, KILN_TEST_CH_USER: server.username, KILN_TEST_CH_PASSWORD: server.password, KILN_TEST_DB: db },
-      ...(onOutput ? { onOutput } : {}),
-    });
+  const srvEnv = (db: string) => ({ KILN_TEST_CH_URL: server.url, KILN_TEST_CH_USER: server.username, KILN_TEST_CH_PASSWORD: server.password, KILN_TEST_DB: db });
+  const kiln = (dir: string, db: string, args: string[]): Promise<KilnResult> => runKiln(dir, [...args, '--target', 'srv'], { env: srvEnv(db) });
   const ok = (r: KilnResult) => expect(r.code, r.stdout + r.stderr).toBe(0);
   const vars = (v: Record<string, unknown>) => ['--vars', JSON.stringify(v)];
   const query = async <T>(sql: string): Promise<T[]> => (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
@@ -91,49 +94,73 @@ describeWithClickHouse('incremental models on a ClickHouse server', (getServer) 
     expect(extra.map((e) => [Number(e.id), Number(e.extra)])).toEqual([[19, 0], [20, 40], [29, 58]]);
   });
 
-  /** Starts a slow incremental run and calls `interrupt` a while after the models start. */
-  async function interrupted(dir: string, db: string, delayMs: number, interrupt: (child: import('node:child_process').ChildProcess) => void): Promise<KilnResult> {
-    let timer: NodeJS.Timeout | undefined;
-    return kiln(dir, db, ['run', ...vars({ n: 40, ver: 2, slow: 0.05 })], (out, child) => {
-      if (!timer && /run: \d+ nodes?/.test(out)) timer = setTimeout(() => interrupt(child), delayMs);
+  const insertsRunning = async (db: string): Promise<number> => {
+    const [row] = await query<{ n: string }>(
+      `SELECT toString(count()) AS n FROM system.processes WHERE query LIKE 'INSERT INTO%' AND position(query, 'sleepEachRow') > 0 AND position(query, '${db}') > 0`,
+    );
+    return Number(row?.n ?? 0);
+  };
+  const waitUntil = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`${what}: not within 60 s`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  /**
+   * Starts a slow incremental run (every source row sleeps `SLOW` s in the model's INSERT … SELECT)
+   * and resolves once the server lists that INSERT in system.processes: from then on the run is
+   * busy for at least the rows' sleep, so an interruption lands in the middle of the insert.
+   */
+  async function slowInsertRunning(dir: string, db: string): Promise<RunningKiln> {
+    // A killed kiln's INSERT goes on on the server: let it end, so the one seen next is this run's.
+    await waitUntil('the INSERT of an earlier run ended', async () => (await insertsRunning(db)) === 0);
+    const run = startKiln(dir, ['run', ...vars({ n: N, ver: 2, slow: SLOW }), '--target', 'srv'], { env: srvEnv(db) });
+    await waitUntil(`the run's INSERT in system.processes`, async () => {
+      if (run.child.exitCode !== null || run.child.signalCode !== null) throw new Error(`the run ended before its INSERT was seen:\n${run.output()}`);
+      return (await insertsRunning(db)) > 0;
     });
+    return run;
   }
 
   async function assertConverged(dir: string, db: string, strategy: Strategy): Promise<void> {
-    ok(await kiln(dir, db, ['run', ...vars({ n: 40, ver: 2 })]));
+    ok(await kiln(dir, db, ['run', ...vars({ n: N, ver: 2 })]));
     const got = await contents(db, MODEL_OF[strategy]);
     expect(got.rows, 'no duplicate').toBe(got.ids.size);
-    expect([...got.ids.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
-    if (strategy === 'append') expect(got.ids).toEqual(expectedAfter('append', initial(20, 1), 40, 2));
+    expect([...got.ids.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i));
+    if (strategy === 'append') expect(got.ids).toEqual(expectedAfter('append', initial(20, 1), N, 2));
     expect(await leftovers(db)).toEqual([]);
   }
 
+  // Kill points inside the slow INSERT: as soon as the server lists it, and well into it.
   it.each(STRATEGIES)('%s: kiln killed mid-run, then run again', async (strategy) => {
     const db = newDb();
     const dir = writeProject(incrementalProject([strategy]));
     ok(await kiln(dir, db, ['run']));
-    for (const delayMs of [150, 900]) {
-      const r = await interrupted(dir, db, delayMs, (child) => child.kill('SIGKILL'));
-      expect(r.signal, `killed while running (after ${delayMs} ms)`).toBe('SIGKILL');
+    for (const delayMs of [0, 1_000]) {
+      const run = await slowInsertRunning(dir, db);
+      await new Promise((r) => setTimeout(r, delayMs));
+      run.child.kill('SIGKILL');
+      const r = await run.done;
+      expect(r.signal, `killed while running (${delayMs} ms into the insert):\n${run.output()}`).toBe('SIGKILL');
       const mid = await contents(db, MODEL_OF[strategy]);
       expect(mid.rows, 'no duplicate after a kill').toBe(mid.ids.size);
     }
     await assertConverged(dir, db, strategy);
-  });
+  }, 120_000);
 
   it.each(STRATEGIES)('%s: clickhouse-server crashed mid-insert, restarted, then run again', async (strategy) => {
     const db = newDb();
     const dir = writeProject(incrementalProject([strategy]));
     ok(await kiln(dir, db, ['run']));
-    let restarted: Promise<void> | undefined;
-    const r = await interrupted(dir, db, 400, () => {
-      restarted = server.restart({ crash: true });
-    });
-    await restarted;
-    expect(r.code, 'the run fails when the server goes away').toBe(1);
+    const run = await slowInsertRunning(dir, db);
+    await server.restart({ crash: true });
+    const r = await run.done;
+    expect(r.code, `the run fails when the server goes away:\n${r.stdout}${r.stderr}`).toBe(1);
     expect(r.stdout).toMatch(/ERROR/);
     const mid = await contents(db, MODEL_OF[strategy]);
     expect(mid.rows, 'no duplicate after the crash').toBe(mid.ids.size);
     await assertConverged(dir, db, strategy);
-  });
+  }, 120_000);
 });

@@ -1,16 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/kiln-subprocess.js';
-import { removeStageProjects, rows, runStage, stageProject, withWarehouse, writeFiles } from '../helpers/stage-project.js';
+import { allOutput, removeProjects, runKiln, writeFiles } from '../helpers/kiln-cli.js';
+import { runStage, stageProject } from '../helpers/stage-project.js';
+import { queryTarget, withTarget } from '../helpers/warehouse.js';
 
-afterAll(removeStageProjects);
-
-function kiln(dir: string, args: string[]) {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/kiln.js'), ...args, '--project-dir', dir], { env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+afterAll(removeProjects);
 
 const jsonl = (extra = '') => `sources:
   - name: ev
@@ -28,9 +23,9 @@ describe('staging bad input', () => {
     expect(results[0]!.status).toBe('success');
     expect(warnings.some((w) => /ev\.t: .*logs\/\*\.jsonl matches no file/.test(w))).toBe(true);
     const strict = stageProject(jsonl().replace('path: "logs/*.jsonl"', 'path: "logs/*.jsonl"\n        required: true'));
-    const r = kiln(strict, ['stage']);
+    const r = await runKiln(strict, ['stage']);
     expect(r.code).toBe(1);
-    expect(r.out + r.err).toMatch(/sources\.yml:5: source ev\.t: .*matches no file/);
+    expect(allOutput(r)).toMatch(/sources\.yml:5: source ev\.t: .*matches no file/);
   });
 
   it('an empty file loads nothing and warns; an unreadable one fails its table', async () => {
@@ -50,9 +45,9 @@ describe('staging bad input', () => {
   it('rejects over max_rejected fail the table (exit 1); under it they only warn', async () => {
     const bad = '{"id":1,"s":"a"}\n{"id":"x"}\n{broken\n';
     const over = stageProject(jsonl().replace('path:', 'max_rejected: 1\n        path:'), { 'logs/a.jsonl': bad });
-    const r = kiln(over, ['stage']);
+    const r = await runKiln(over, ['stage']);
     expect(r.code).toBe(1);
-    expect(r.out + r.err).toContain('2 rejected record(s) exceed max_rejected 1');
+    expect(allOutput(r)).toContain('2 rejected record(s) exceed max_rejected 1');
     const fraction = stageProject(jsonl().replace('path:', 'max_rejected: 0.7\n        path:'), { 'logs/a.jsonl': bad });
     const ok = await runStage(fraction);
     expect(ok.results[0]!.status).toBe('success');
@@ -64,7 +59,7 @@ describe('staging bad input', () => {
     const dir = stageProject(jsonl(), { 'logs/big.jsonl': `{"id":1,"s":"${big}"}\n{"id":2,"s":"small"}\n` });
     const { results } = await runStage(dir);
     expect(results[0]!.status).toBe('success');
-    expect(await rows(dir, 'SELECT id, toUInt32(length(s)) AS n FROM raw.ev__t ORDER BY id')).toEqual([
+    expect(await queryTarget(dir, 'SELECT id, toUInt32(length(s)) AS n FROM raw.ev__t ORDER BY id')).toEqual([
       { id: 1, n: 64 * 1024 * 1024 },
       { id: 2, n: 5 },
     ]);
@@ -74,17 +69,17 @@ describe('staging bad input', () => {
     const dir = stageProject(jsonl(), { 'logs/a.jsonl': '{"id":1,"s":"a"}\n{"id":2,"s":"b"}\n' });
     await runStage(dir);
     // Leave the warehouse as a run killed after attaching the rows but before marking the file loaded.
-    await withWarehouse(dir, async (a) => {
+    await withTarget(dir, async (a) => {
       await a.execute(`INSERT INTO raw.ev__t SELECT * FROM raw.ev__t`);
       await a.execute(`INSERT INTO raw._kiln_ledger SELECT source_name, table_name, file, size, fingerprint, 0, 0, 'started', 'killed', now(), seq + 1 FROM raw._kiln_ledger`);
     });
-    expect(await rows(dir, 'SELECT toString(count()) AS n FROM raw.ev__t')).toEqual([{ n: '4' }]);
+    expect(await queryTarget(dir, 'SELECT toString(count()) AS n FROM raw.ev__t')).toEqual([{ n: '4' }]);
     const { infos } = await runStage(dir);
     expect(infos).toEqual(['ev.t: 1 file(s) (0 unchanged), 2 row(s) loaded, 0 rejected']);
-    expect(await rows(dir, 'SELECT id FROM raw.ev__t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await queryTarget(dir, 'SELECT id FROM raw.ev__t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
-  it('two sources colliding after <source>__<table> naming is exit 2', () => {
+  it('two sources colliding after <source>__<table> naming is exit 2', async () => {
     const dir = stageProject(`sources:
   - name: a__b
     loader: csv
@@ -93,8 +88,8 @@ describe('staging bad input', () => {
     loader: csv
     tables: [{ name: b__c, path: y.csv }]
 `);
-    const r = kiln(dir, ['stage']);
+    const r = await runKiln(dir, ['stage']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/sources\.yml:\d+: source tables a__b\.c and a\.b__c would both load into raw\.a__b__c/);
+    expect(r.stderr).toMatch(/sources\.yml:\d+: source tables a__b\.c and a\.b__c would both load into raw\.a__b__c/);
   });
 });

@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeStageProjects, rows, runStage, stageProject, writeFiles } from '../helpers/stage-project.js';
+import { removeProjects, writeFiles } from '../helpers/kiln-cli.js';
+import { runStage, stageProject } from '../helpers/stage-project.js';
+import { queryTarget } from '../helpers/warehouse.js';
 
-afterAll(removeStageProjects);
+afterAll(removeProjects);
 
 const SOURCES = `sources:
   - name: events
@@ -51,47 +53,47 @@ describe('kiln stage on the embedded engine', () => {
       ['source.staged.exports.titles', 'success'],
     ]);
     expect(infos).toContain('events.typed: 2 file(s) (0 unchanged), 3 row(s) loaded, 4 rejected');
-    const typed = await rows(dir, `SELECT toString(ts) AS ts, event, user_id, meta, toString(_kiln_line) AS line, replaceRegexpOne(_kiln_file, '.*/logs/', '') AS file FROM raw.events__typed ORDER BY file, _kiln_line`);
+    const typed = await queryTarget(dir, `SELECT toString(ts) AS ts, event, user_id, meta, toString(_kiln_line) AS line, replaceRegexpOne(_kiln_file, '.*/logs/', '') AS file FROM raw.events__typed ORDER BY file, _kiln_line`);
     expect(typed).toEqual([
       { ts: '2025-11-04 12:34:56', event: 'review_created', user_id: 42, meta: '{"k":[1,2]}', line: '1', file: '2025/11/04/a.jsonl' },
       { ts: '2025-11-04 12:00:00', event: 'carousel_impression', user_id: null, meta: '', line: '3', file: '2025/11/04/a.jsonl' },
       { ts: '2025-11-05 00:00:00', event: 'e"q', user_id: 7, meta: '', line: '1', file: '2025/11/05/b.jsonl' },
     ]);
-    const rejected = await rows(dir, `SELECT table_name, replaceRegexpOne(file, '.*/logs/', '') AS f, toString(line) AS line, raw, reason FROM raw._kiln_quarantine WHERE table_name = 'typed' ORDER BY f, _kiln_quarantine.line`);
+    const rejected = await queryTarget(dir, `SELECT table_name, replaceRegexpOne(file, '.*/logs/', '') AS f, toString(line) AS line, raw, reason FROM raw._kiln_quarantine WHERE table_name = 'typed' ORDER BY f, _kiln_quarantine.line`);
     expect(rejected).toEqual([
       { table_name: 'typed', f: '2025/11/04/a.jsonl', line: '4', raw: 'not json at all', reason: 'malformed JSON' },
       { table_name: 'typed', f: '2025/11/04/a.jsonl', line: '5', raw: '{"ts":"2025-11-04T12:00:00Z","event":"x","user_id":"abc"}', reason: 'unparseable value for user_id (Nullable(UInt32))' },
       { table_name: 'typed', f: '2025/11/04/a.jsonl', line: '6', raw: '[1,2,3]', reason: 'not a JSON object' },
       { table_name: 'typed', f: '2025/11/05/b.jsonl', line: '2', raw: '{"event":"\uFFFD"}', reason: 'invalid UTF-8' },
     ]);
-    const lines = await rows<{ n: string }>(dir, 'SELECT toString(count()) AS n FROM raw.events__lines');
+    const lines = await queryTarget<{ n: string }>(dir, 'SELECT toString(count()) AS n FROM raw.events__lines');
     expect(lines[0]!.n).toBe('4');
-    const csv = await rows(dir, 'SELECT tconst, title, year, toString(_kiln_line) AS line FROM raw.exports__titles ORDER BY _kiln_line');
+    const csv = await queryTarget(dir, 'SELECT tconst, title, year, toString(_kiln_line) AS line FROM raw.exports__titles ORDER BY _kiln_line');
     expect(csv).toEqual([
       { tconst: 'tt1', title: 'Comma, Inc.', year: '1999', line: '2' },
       { tconst: 'tt2', title: 'Multi\r\nline "quoted"', year: '2001', line: '3' },
       { tconst: 'tt4', title: 'ok', year: '2020', line: '6' },
     ]);
-    const csvRejects = await rows(dir, `SELECT toString(line) AS line, raw, reason FROM raw._kiln_quarantine WHERE table_name = 'titles'`);
+    const csvRejects = await queryTarget(dir, `SELECT toString(line) AS line, raw, reason FROM raw._kiln_quarantine WHERE table_name = 'titles'`);
     expect(csvRejects).toEqual([{ line: '5', raw: 'tt3,short', reason: 'wrong column count (expected 3)' }]);
   });
 
   it('loads an unchanged file once, and a changed file replaces its rows', async () => {
     const again = await runStage(dir);
     expect(again.infos).toContain('events.typed: 2 file(s) (2 unchanged), 0 row(s) loaded, 0 rejected');
-    expect(await rows(dir, 'SELECT toString(count()) AS n FROM raw.events__typed')).toEqual([{ n: '3' }]);
+    expect(await queryTarget(dir, 'SELECT toString(count()) AS n FROM raw.events__typed')).toEqual([{ n: '3' }]);
     writeFiles(dir, { 'logs/2025/11/05/b.jsonl': '{"ts":"2025-11-06T00:00:00Z","event":"new","user_id":8}\n{"ts":"2025-11-06T00:00:01Z","event":"new2"}\n' });
     const changed = await runStage(dir, { select: ['source:events.typed'] });
     expect(changed.infos).toEqual(['events.typed: 2 file(s) (1 unchanged), 2 row(s) loaded, 0 rejected']);
-    expect(await rows(dir, `SELECT event FROM raw.events__typed ORDER BY event`)).toEqual([{ event: 'carousel_impression' }, { event: 'new' }, { event: 'new2' }, { event: 'review_created' }]);
+    expect(await queryTarget(dir, `SELECT event FROM raw.events__typed ORDER BY event`)).toEqual([{ event: 'carousel_impression' }, { event: 'new' }, { event: 'new2' }, { event: 'review_created' }]);
     // The old version's reject went with it.
-    expect(await rows(dir, `SELECT toString(count()) AS n FROM raw._kiln_quarantine WHERE table_name = 'typed'`)).toEqual([{ n: '3' }]);
+    expect(await queryTarget(dir, `SELECT toString(count()) AS n FROM raw._kiln_quarantine WHERE table_name = 'typed'`)).toEqual([{ n: '3' }]);
   });
 
   it('--full-refresh reloads everything', async () => {
     const { infos } = await runStage(dir, { fullRefresh: true, select: ['source:events.typed'] });
     expect(infos).toEqual(['events.typed: 2 file(s) (0 unchanged), 4 row(s) loaded, 3 rejected']);
-    expect(await rows(dir, 'SELECT toString(count()) AS n FROM raw.events__typed')).toEqual([{ n: '4' }]);
-    expect(await rows(dir, `SELECT toString(count()) AS n FROM raw._kiln_quarantine WHERE table_name = 'typed'`)).toEqual([{ n: '3' }]);
+    expect(await queryTarget(dir, 'SELECT toString(count()) AS n FROM raw.events__typed')).toEqual([{ n: '4' }]);
+    expect(await queryTarget(dir, `SELECT toString(count()) AS n FROM raw._kiln_quarantine WHERE table_name = 'typed'`)).toEqual([{ n: '3' }]);
   });
 });

@@ -1,17 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/kiln-subprocess.js';
-import { removeStageProjects, stageProject } from '../helpers/stage-project.js';
+import { allOutput, readJson, removeProjects, runKiln } from '../helpers/kiln-cli.js';
+import { stageProject } from '../helpers/stage-project.js';
 
-afterAll(removeStageProjects);
+afterAll(removeProjects);
 
-function kiln(dir: string, args: string[]) {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/kiln.js'), ...args, '--project-dir', dir], { env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
-  return { code: r.status, text: r.stdout + r.stderr };
-}
-
-it('kiln freshness: pass, warn (exit 0) and error (exit 1) from loaded_at_field or the last load', () => {
+it('kiln freshness: pass, warn (exit 0) and error (exit 1) from loaded_at_field or the last load', async () => {
   const recent = new Date(Date.now() - 2 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const dir = stageProject(
     `sources:
@@ -35,15 +28,15 @@ it('kiln freshness: pass, warn (exit 0) and error (exit 1) from loaded_at_field 
 `,
     { 'old.jsonl': '{"ts":"2020-01-01T00:00:00Z"}\n', 'warm.jsonl': `{"ts":"${recent}"}\n` },
   );
-  expect(kiln(dir, ['stage']).code).toBe(0);
-  const warnOnly = kiln(dir, ['freshness', '--select', 'source:ev.warm source:ev.fresh']);
+  expect((await runKiln(dir, ['stage'])).code).toBe(0);
+  const warnOnly = await runKiln(dir, ['freshness', '--select', 'source:ev.warm source:ev.fresh']);
   expect(warnOnly.code).toBe(0);
-  expect(warnOnly.text).toMatch(/ev\.warm: newest data is 2\.0 hours old, more than warn_after 1 hour/);
-  const all = kiln(dir, ['freshness']);
+  expect(allOutput(warnOnly)).toMatch(/ev\.warm: newest data is 2\.0 hours old, more than warn_after 1 hour/);
+  const all = await runKiln(dir, ['freshness']);
   expect(all.code).toBe(1);
-  expect(all.text).toMatch(/ev\.old: newest data 2020-01-01T00:00:00\.000Z is [\d.]+ days old, more than error_after 30 days/);
+  expect(allOutput(all)).toMatch(/ev\.old: newest data 2020-01-01T00:00:00\.000Z is [\d.]+ days old, more than error_after 30 days/);
   // run_results: dbt's statuses for freshness.
-  const results = JSON.parse(spawnSync('cat', [join(dir, 'target/run_results.json')], { encoding: 'utf8' }).stdout) as { results: Array<{ unique_id: string; status: string }> };
+  const results = readJson<{ results: Array<{ unique_id: string; status: string }> }>(dir, 'target/run_results.json');
   expect(Object.fromEntries(results.results.map((r) => [r.unique_id, r.status]))).toEqual({
     'source.staged.ev.old': 'error',
     'source.staged.ev.warm': 'warn',

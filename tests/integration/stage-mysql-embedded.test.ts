@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithMariaDb } from '../harness/mariadb.js';
-import { REPO_ROOT } from '../helpers/kiln-subprocess.js';
-import { removeStageProjects, rows, runStage, stageProject } from '../helpers/stage-project.js';
+import { allOutput, REPO_ROOT, removeProjects, runKiln } from '../helpers/kiln-cli.js';
+import { runStage, stageProject } from '../helpers/stage-project.js';
+import { queryTarget } from '../helpers/warehouse.js';
 
-afterAll(removeStageProjects);
+afterAll(removeProjects);
 
 const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'tests/fixtures/stage', name), 'utf8');
 
@@ -29,14 +29,6 @@ const dumpSources = (file: string) => `sources:
     loader: mysql
     dump: ${file}
 ${TABLES}`;
-
-function kiln(dir: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/kiln.js'), ...args, '--project-dir', dir], {
-    env: { ...process.env, NO_COLOR: '1', ...env },
-    encoding: 'utf8',
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 const CONTENT = `SELECT id, title, genre, toString(created_at) AS created_at, cast, toString(hype_index) AS hype FROM raw.app__content ORDER BY id`;
 const EXPECTED_CONTENT = [
@@ -65,8 +57,8 @@ describeWithMariaDb('staging MySQL into the embedded engine', (getServer) => {
       const { results, infos } = await runStage(dir);
       expect(results.map((r) => r.status)).toEqual(['success', 'success', 'success']);
       expect(infos).toContain('app.reviews: 1 file(s) (0 unchanged), 3 row(s) loaded, 0 rejected');
-      expect(await rows(dir, CONTENT)).toEqual(EXPECTED_CONTENT);
-      expect(await rows(dir, `SELECT toString(registration_date) AS d, toString(last_login) AS l FROM raw.app__users ORDER BY id`)).toEqual([
+      expect(await queryTarget(dir, CONTENT)).toEqual(EXPECTED_CONTENT);
+      expect(await queryTarget(dir, `SELECT toString(registration_date) AS d, toString(last_login) AS l FROM raw.app__users ORDER BY id`)).toEqual([
         { d: '2024-01-01 00:00:00', l: null },
         // a zero date and an impossible one (2024-02-30, kept by MySQL's ALLOW_INVALID_DATES) become the epoch
         { d: '1970-01-01 00:00:00', l: '1970-01-01 00:00:00' },
@@ -76,49 +68,48 @@ describeWithMariaDb('staging MySQL into the embedded engine', (getServer) => {
     }
   });
 
-  it('a table missing from the dump is exit 2 naming the tables there', () => {
+  it('a table missing from the dump is exit 2 naming the tables there', async () => {
     const dir = stageProject(dumpSources(join(dumpDir, 'dump/app.sql')).replace('- name: users', '- name: userz'));
-    const r = kiln(dir, ['stage']);
+    const r = await runKiln(dir, ['stage']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/sources\.yml:\d+: source app: table 'userz' is not in the dump/);
-    expect(r.err).toContain("did you mean 'users'? tables there: content, reviews, users");
-    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.stderr).toMatch(/sources\.yml:\d+: source app: table 'userz' is not in the dump/);
+    expect(r.stderr).toContain("did you mean 'users'? tables there: content, reviews, users");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('loads a live database with mysql(), incrementally past the highest key', async () => {
     const dir = stageProject(liveSources);
     const first = await runStage(dir, { env: env() });
     expect(first.results.map((r) => r.status)).toEqual(['success', 'success', 'success']);
-    expect(await rows(dir, CONTENT)).toEqual(EXPECTED_CONTENT);
+    expect(await queryTarget(dir, CONTENT)).toEqual(EXPECTED_CONTENT);
     const s = getServer();
     await s.query(`INSERT INTO reviews VALUES (4, 3, 2, 5.00, '2024-04-01 00:00:00')`, s.database);
     const second = await runStage(dir, { env: env() });
     expect(second.infos).toContain('app.reviews: 1 row(s) loaded, 0 rejected');
-    expect(await rows(dir, `SELECT groupArray(id) AS ids FROM (SELECT id FROM raw.app__reviews ORDER BY id)`)).toEqual([{ ids: [1, 2, 3, 4] }]);
+    expect(await queryTarget(dir, `SELECT groupArray(id) AS ids FROM (SELECT id FROM raw.app__reviews ORDER BY id)`)).toEqual([{ ids: [1, 2, 3, 4] }]);
   });
 
-  it('a wrong password or an unreachable server is exit 2 naming host and user, never the password', () => {
+  it('a wrong password or an unreachable server is exit 2 naming host and user, never the password', async () => {
     const dir = stageProject(liveSources);
-    if (!existsSync(join(REPO_ROOT, 'dist/cli/main.js'))) throw new Error('run npm run build first');
-    const wrong = kiln(dir, ['stage'], { ...env(), MYSQL_PASSWORD: 'not-the-Secret-42' });
+    const wrong = await runKiln(dir, ['stage'], { env: { ...env(), MYSQL_PASSWORD: 'not-the-Secret-42' } });
     expect(wrong.code).toBe(2);
-    expect(wrong.err).toContain(`cannot read MySQL at 127.0.0.1:${getServer().port} as user 'kiln'`);
-    expect(wrong.err).toContain('Access denied');
-    expect(wrong.out + wrong.err).not.toContain('not-the-Secret-42');
-    const down = kiln(dir, ['stage'], { ...env(), MYSQL_PORT: '1', MYSQL_PASSWORD: 'not-the-Secret-42' });
+    expect(wrong.stderr).toContain(`cannot read MySQL at 127.0.0.1:${getServer().port} as user 'kiln'`);
+    expect(wrong.stderr).toContain('Access denied');
+    expect(allOutput(wrong)).not.toContain('not-the-Secret-42');
+    const down = await runKiln(dir, ['stage'], { env: { ...env(), MYSQL_PORT: '1', MYSQL_PASSWORD: 'not-the-Secret-42' } });
     expect(down.code).toBe(2);
-    expect(down.err).toContain("cannot read MySQL at 127.0.0.1:1 as user 'kiln'");
-    expect(down.out + down.err).not.toContain('not-the-Secret-42');
+    expect(down.stderr).toContain("cannot read MySQL at 127.0.0.1:1 as user 'kiln'");
+    expect(allOutput(down)).not.toContain('not-the-Secret-42');
     for (const file of ['target/manifest.json', 'target/run_results.json']) {
       if (existsSync(join(dir, file))) expect(readFileSync(join(dir, file), 'utf8')).not.toContain('not-the-Secret-42');
     }
   });
 
-  it('a table missing from the live database is exit 2 naming the tables there', () => {
+  it('a table missing from the live database is exit 2 naming the tables there', async () => {
     const dir = stageProject(liveSources.replace('- name: users', '- name: usrs'));
-    const r = kiln(dir, ['stage'], env());
+    const r = await runKiln(dir, ['stage'], { env: env() });
     expect(r.code).toBe(2);
-    expect(r.err).toContain("table 'usrs' is not in the MySQL database mysql://kiln@127.0.0.1");
-    expect(r.err).toContain('tables there: content, reviews, users');
+    expect(r.stderr).toContain("table 'usrs' is not in the MySQL database mysql://kiln@127.0.0.1");
+    expect(r.stderr).toContain('tables there: content, reviews, users');
   });
 });

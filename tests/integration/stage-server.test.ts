@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithClickHouse } from '../harness/clickhouse-server.js';
 import { describeWithMariaDb } from '../harness/mariadb.js';
-import { REPO_ROOT } from '../helpers/kiln-subprocess.js';
-import { removeStageProjects, rows, runStage, stageProject, writeFiles } from '../helpers/stage-project.js';
+import { REPO_ROOT, removeProjects, writeFiles } from '../helpers/kiln-cli.js';
+import { runStage, stageProject } from '../helpers/stage-project.js';
+import { queryTarget } from '../helpers/warehouse.js';
 
-afterAll(removeStageProjects);
+afterAll(removeProjects);
 
 const TARGET = `dev: { engine: clickhouse, url: "{{ env_var('CH_URL') }}", username: "{{ env_var('CH_USER') }}", password: "{{ env_var('CH_PASSWORD') }}", database: analytics, raw_database: "{{ env_var('RAW_DB') }}" }`;
 const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'tests/fixtures/stage', name), 'utf8');
@@ -45,12 +46,12 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
     const first = await runStage(dir, { env });
     expect(first.results.map((r) => r.status)).toEqual(['success', 'success']);
     expect(first.infos.sort()).toEqual(['events.typed: 2 file(s) (0 unchanged), 3 row(s) loaded, 1 rejected', 'exports.titles: 1 file(s) (0 unchanged), 1 row(s) loaded, 1 rejected']);
-    expect(await rows(dir, `SELECT toString(ts) AS ts, event, user_id, toString(_kiln_line) AS line FROM raw1.events__typed ORDER BY ts`, { env })).toEqual([
+    expect(await queryTarget(dir, `SELECT toString(ts) AS ts, event, user_id, toString(_kiln_line) AS line FROM raw1.events__typed ORDER BY ts`, { env })).toEqual([
       { ts: '2025-11-04 12:34:56', event: 'a\tb', user_id: 42, line: '1' },
       { ts: '2025-11-04 13:00:00', event: 'b', user_id: null, line: '2' },
       { ts: '2025-11-05 00:00:00', event: 'c\nd', user_id: 7, line: '1' },
     ]);
-    expect(await rows(dir, `SELECT table_name, toString(line) AS line, raw, reason FROM raw1._kiln_quarantine ORDER BY table_name`, { env })).toEqual([
+    expect(await queryTarget(dir, `SELECT table_name, toString(line) AS line, raw, reason FROM raw1._kiln_quarantine ORDER BY table_name`, { env })).toEqual([
       { table_name: 'titles', line: '3', raw: '2;x;extra', reason: 'wrong column count (expected 2)' },
       { table_name: 'typed', line: '3', raw: '{oops', reason: 'malformed JSON' },
     ]);
@@ -60,8 +61,8 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
     const changed = await runStage(dir, { env, select: ['source:events'] });
     expect(changed.infos).toEqual(['events.typed: 2 file(s) (1 unchanged), 1 row(s) loaded, 0 rejected']);
     // The old version's rows and its reject are gone (an ALTER … DELETE mutation on 18.16).
-    expect(await rows(dir, `SELECT event FROM raw1.events__typed ORDER BY event`, { env })).toEqual([{ event: 'c\nd' }, { event: 'replaced' }]);
-    expect(await rows(dir, `SELECT count() AS n FROM raw1._kiln_quarantine WHERE table_name = 'typed'`, { env })).toEqual([{ n: '0' }]);
+    expect(await queryTarget(dir, `SELECT event FROM raw1.events__typed ORDER BY event`, { env })).toEqual([{ event: 'c\nd' }, { event: 'replaced' }]);
+    expect(await queryTarget(dir, `SELECT count() AS n FROM raw1._kiln_quarantine WHERE table_name = 'typed'`, { env })).toEqual([{ n: '0' }]);
   });
 
   describeWithMariaDb('with MariaDB', (getMariaDb) => {
@@ -92,12 +93,12 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
         ['source.staged.app.users', 'success'],
         ['source.staged.live.reviews', 'success'],
       ]);
-      expect(await rows(dir, `SELECT id, title, if(toUInt32(created_at) = 0, 'epoch', toString(created_at)) AS created_at, cast FROM raw2.app__content ORDER BY id`, { env })).toEqual([
+      expect(await queryTarget(dir, `SELECT id, title, if(toUInt32(created_at) = 0, 'epoch', toString(created_at)) AS created_at, cast FROM raw2.app__content ORDER BY id`, { env })).toEqual([
         { id: 1, title: 'The "Quoted" Title', created_at: '2024-01-02 03:04:05', cast: '["Ann O\'Neil", "Bob \\"B\\" Smith"]' },
         { id: 2, title: "It's a back\\slash; and, comma", created_at: 'epoch', cast: null },
         { id: 3, title: 'Multi\nline title', created_at: '2023-12-31 23:59:59', cast: '[]' },
       ]);
-      expect(await rows(dir, `SELECT id, toString(rating) AS rating FROM raw2.live__reviews ORDER BY id`, { env })).toEqual([
+      expect(await queryTarget(dir, `SELECT id, toString(rating) AS rating FROM raw2.live__reviews ORDER BY id`, { env })).toEqual([
         // MySQL's DECIMAL(5,2) kept, and its NULL (18.16's own mysql() would have made it '').
         { id: 1, rating: '8.50' },
         { id: 2, rating: null },
@@ -107,7 +108,7 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
       const second = await runStage(dir, { env });
       expect(second.infos).toContain('live.reviews: 1 row(s) loaded, 0 rejected');
       expect(second.infos).toContain('app.content: 1 file(s) (1 unchanged), 0 row(s) loaded, 0 rejected');
-      expect(await rows(dir, `SELECT count() AS n FROM raw2.live__reviews`, { env })).toEqual([{ n: '4' }]);
+      expect(await queryTarget(dir, `SELECT count() AS n FROM raw2.live__reviews`, { env })).toEqual([{ n: '4' }]);
     });
   });
 });

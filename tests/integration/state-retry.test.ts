@@ -1,16 +1,12 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeProjects, runKiln, runResults, writeFiles, writeProject } from '../helpers/kiln-subprocess.js';
+import { projectYml, removeProjects, runKiln, runResults, writeFiles, writeProject } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
 
 const PROJECT = {
-  'project.yml': `name: st
-target: dev
-targets:
-  dev: { engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw }
-`,
+  'project.yml': projectYml('st'),
   'macros/money.sql': '{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n',
   'seeds/rates.csv': 'code,rate\nEUR,1\n',
   'models/a.sql': "{{ config(materialized='table') }}\nSELECT 1 AS x\n",

@@ -4,7 +4,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   allOutput,
   projectYml,
-  queryWarehouse,
   readJson,
   removeProjects,
   runKiln,
@@ -14,6 +13,7 @@ import {
   writeProject,
   type ProjectFiles,
 } from '../helpers/kiln-cli.js';
+import { queryWarehouse } from '../helpers/warehouse.js';
 
 afterAll(removeProjects);
 

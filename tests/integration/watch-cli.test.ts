@@ -1,46 +1,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collect, queryEmbedded, removeProjects, runKiln, runResults, spawnKiln, writeFiles, writeProject } from '../helpers/kiln-subprocess.js';
+import { projectYml, removeProjects, runKiln, runResults, startKiln, writeFiles, writeProject } from '../helpers/kiln-cli.js';
+import { queryWarehouse } from '../helpers/warehouse.js';
 
 afterAll(removeProjects);
 
 const PROJECT = {
-  'project.yml': `name: wt
-target: dev
-targets:
-  dev: { engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw }
-`,
+  'project.yml': projectYml('wt'),
   'models/a.sql': "{{ config(materialized='table') }}\nSELECT 1 AS x\n",
   'models/b.sql': "{{ config(materialized='table') }}\nSELECT x * 10 AS x FROM {{ ref('a') }}\n",
   'models/c.sql': "{{ config(materialized='table') }}\nSELECT 3 AS y\n",
   'models/schema.yml': 'models:\n  - name: b\n    columns:\n      - name: x\n        data_tests: [not_null]\n',
 };
 
-/** Resolves with the stdout so far once `pattern` appears in it after `from` characters. */
-function waitFor(output: () => string, pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const text = output().slice(from);
-      if (pattern.test(text)) return resolve(text);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`no ${pattern} in:\n${output()}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
-
 describe('kiln watch', () => {
   it('builds, rebuilds a changed model and its dependants with their tests, survives an error, holds the lock, exits cleanly on SIGINT', async () => {
     const dir = writeProject(PROJECT);
     const lock = join(dir, '.kiln/dev/kiln.lock');
-    const child = spawnKiln(dir, ['watch', '--debounce', '50']);
-    let stdout = '';
-    child.stdout!.on('data', (s: Buffer) => (stdout += s.toString()));
-    const done = collect(child);
-    await waitFor(() => stdout, /Watching for changes/);
-    expect(stdout).toMatch(/OK\s+table model analytics\.c/);
+    // The debounce window is ten times the gap between the two quick saves below.
+    const watch = startKiln(dir, ['watch', '--debounce', '500']);
+    const child = watch.child;
+    await watch.waitFor(/Watching for changes/);
+    expect(watch.stdout()).toMatch(/OK\s+table model analytics\.c/);
 
     // A second process on the same embedded warehouse: a clear error, exit 2.
     expect(readFileSync(lock, 'utf8')).toBe(String(child.pid));
@@ -48,28 +30,28 @@ describe('kiln watch', () => {
     expect(second.code).toBe(2);
     expect(second.stderr).toContain(`in use by pid ${child.pid}`);
 
-    let mark = stdout.length;
+    let mark = watch.stdout().length;
     writeFiles(dir, { 'models/a.sql': "{{ config(materialized='table') }}\nSELECT 2 AS x\n" });
-    const line = await waitFor(() => stdout, /\[watch\].*\n/, mark);
+    const line = await watch.waitFor(/\[watch\].*\n/, { from: mark });
     expect(line).toMatch(/models\/a\.sql changed → rebuilt a, b · tests 1 passed, 0 failed/);
     expect(line).not.toMatch(/\bc\b.*·/);
     expect([...runResults(dir).keys()].sort()).toEqual(['model.wt.a', 'model.wt.b', 'test.wt.not_null_b_x']);
 
     // Two saves inside one debounce window (the first one broken) give one rebuild of the last.
-    mark = stdout.length;
+    mark = watch.stdout().length;
     writeFiles(dir, { 'models/c.sql': "SELECT y FROM {{ ref('nope') }}\n" });
     await new Promise((r) => setTimeout(r, 50));
     writeFiles(dir, { 'models/c.sql': "{{ config(materialized='table') }}\nSELECT 4 AS y\n" });
-    const fixed = await waitFor(() => stdout, /\[watch\].*rebuilt c\b/, mark);
+    const fixed = await watch.waitFor(/\[watch\].*rebuilt c\b/, { from: mark });
     expect(fixed).toMatch(/models\/c\.sql changed → rebuilt c · no tests/);
 
     child.kill('SIGINT');
-    const exit = await done;
+    const exit = await watch.done;
     expect(exit.code, exit.stderr).toBe(0);
     expect(exit.stdout).toMatch(/Stopped watching; warehouse closed/);
     expect(existsSync(lock)).toBe(false);
 
-    const rows = await queryEmbedded<{ a: number; b: number; c: number }>(
+    const rows = await queryWarehouse<{ a: number; b: number; c: number }>(
       join(dir, '.kiln/dev'),
       'SELECT (SELECT any(x) FROM analytics.a) AS a, (SELECT any(x) FROM analytics.b) AS b, (SELECT any(y) FROM analytics.c) AS c',
     );
@@ -78,21 +60,16 @@ describe('kiln watch', () => {
 
   it('prints an error for a broken change and keeps watching', async () => {
     const dir = writeProject(PROJECT);
-    const child = spawnKiln(dir, ['watch', '--debounce', '50']);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (s: Buffer) => (stdout += s.toString()));
-    child.stderr!.on('data', (s: Buffer) => (stderr += s.toString()));
-    const done = collect(child);
-    await waitFor(() => stdout, /Watching for changes/);
+    const watch = startKiln(dir, ['watch', '--debounce', '50']);
+    await watch.waitFor(/Watching for changes/);
     writeFiles(dir, { 'models/b.sql': "SELECT x FROM {{ ref('nope') }}\n" });
-    await waitFor(() => stderr, /models\/b\.sql: not rebuilt[\s\S]*unknown ref 'nope'/);
-    const mark = stdout.length;
+    await watch.waitFor(/models\/b\.sql: not rebuilt[\s\S]*unknown ref 'nope'/, { stream: 'stderr' });
+    const mark = watch.stdout().length;
     writeFiles(dir, { 'models/b.sql': "{{ config(materialized='table') }}\nSELECT x + 5 AS x FROM {{ ref('a') }}\n" });
-    await waitFor(() => stdout, /\[watch\] models\/b\.sql changed → rebuilt b · tests 1 passed/, mark);
-    child.kill('SIGINT');
-    expect((await done).code).toBe(0);
-    const rows = await queryEmbedded<{ x: number }>(join(dir, '.kiln/dev'), 'SELECT x FROM analytics.b');
+    await watch.waitFor(/\[watch\] models\/b\.sql changed → rebuilt b · tests 1 passed/, { from: mark });
+    watch.child.kill('SIGINT');
+    expect((await watch.done).code).toBe(0);
+    const rows = await queryWarehouse<{ x: number }>(join(dir, '.kiln/dev'), 'SELECT x FROM analytics.b');
     expect(rows.map((r) => Number(r.x))).toEqual([6]);
   });
 });
