@@ -3,6 +3,7 @@
 //
 //   node bench/stage-bench.js            (after npm run build)
 //   STAGE_BENCH_LINES=200000 node bench/stage-bench.js   a quicker, smaller run
+//   STAGE_BENCH_ONLY=server node bench/stage-bench.js     only some rows (embedded, server, mysql)
 //
 // Rows: JSONL (2M lines, ~190 MB, and the same doubled) on the embedded engine and on a local
 // clickhouse-server; a 1M-row MySQL table live (mysql()) and from a mariadb-dump file. Servers are
@@ -20,6 +21,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KILN = join(repo, 'bin/kiln.js');
 const LINES = Number(process.env.STAGE_BENCH_LINES ?? 2_000_000);
 const MYSQL_ROWS = Number(process.env.STAGE_BENCH_MYSQL_ROWS ?? 1_000_000);
+const ONLY = new Set((process.env.STAGE_BENCH_ONLY ?? 'embedded,server,mysql').split(',').map((s) => s.trim()));
 const work = mkdtempSync(join(tmpdir(), 'kiln-stage-bench-'));
 const COLUMNS = "ts String, event String, user_id Int64, content_id Int64, rating Float64";
 const results = [];
@@ -87,9 +89,13 @@ s.close();
 `,
 );
 
-async function embeddedJsonl(lines) {
+async function jsonlFile(lines) {
   const file = join(work, `events-${lines}.jsonl`);
   await generateJsonl(file, lines);
+  return file;
+}
+
+async function embeddedJsonl(file, lines) {
   const size = statSync(file).size;
   const db = join(work, `native-${lines}`);
   const native = measure('native embedded', process.execPath, [
@@ -103,7 +109,6 @@ async function embeddedJsonl(lines) {
   row(`JSONL ${(lines / 1e6).toFixed(1)}M lines, ${(size / 1e6).toFixed(0)} MB`, 'embedded', native, kiln);
   rmSync(db, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
-  return file;
 }
 
 // --- servers ---------------------------------------------------------------------------------
@@ -257,14 +262,15 @@ let ch = null;
 let my = null;
 try {
   if (!existsSync(join(repo, 'dist/cli/main.js'))) throw new Error('run npm run build first');
-  const files = [[LINES, await embeddedJsonl(LINES)], [LINES * 2, await embeddedJsonl(LINES * 2)]];
-  ch = await startClickHouse();
+  const files = ONLY.has('embedded') || ONLY.has('server') ? [[LINES, await jsonlFile(LINES)], [LINES * 2, await jsonlFile(LINES * 2)]] : [];
+  if (ONLY.has('embedded')) for (const [lines, file] of files) await embeddedJsonl(file, lines);
+  ch = ONLY.has('server') ? await startClickHouse() : null;
   if (ch) for (const [lines, file] of files) await serverJsonl(ch, file, lines);
-  else console.log('clickhouse-server not installed: server rows skipped');
+  else if (ONLY.has('server')) console.log('clickhouse-server not installed: server rows skipped');
   for (const [, file] of files) rmSync(file, { force: true });
-  my = await startMariaDb();
+  my = ONLY.has('mysql') ? await startMariaDb() : null;
   if (my) await mysqlRows(my);
-  else console.log('mariadb-server not installed: MySQL rows skipped');
+  else if (ONLY.has('mysql')) console.log('mariadb-server not installed: MySQL rows skipped');
   print();
 } finally {
   ch?.stop();

@@ -26,6 +26,12 @@ export interface Capabilities {
    * defaults and DECIMAL into String, so staging pulls MySQL through the local engine instead.
    */
   readonly mysqlTableNulls: boolean;
+  /**
+   * What staging's JSON-lines checks use: `JSONExtract`, `JSONType`, `isValidJSON`,
+   * `isValidUTF8`, `accurateCastOrNull`, `cast_string_to_date_time_mode`. Without them a server
+   * checks streamed lines with `visitParam*` functions and a regular expression.
+   */
+  readonly jsonFunctions: boolean;
 }
 
 export function parseVersion(version: string): [number, number] {
@@ -50,5 +56,6 @@ export function capabilitiesFor(version: string): Capabilities {
     insertDeduplicationToken: atLeast(version, 22, 2),
     bool: atLeast(version, 21, 12),
     mysqlTableNulls: atLeast(version, 20, 4),
+    jsonFunctions: atLeast(version, 23, 3),
   };
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { KilnError } from '../errors.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
-import { LocalEngine } from './local-engine.js';
+import type { LocalEngine } from './local-engine.js';
 import { quoteString } from './quoting.js';
 import { CH_ERRORS, clickHouseCodeOf, SqlError } from './sql-error.js';
 
@@ -30,7 +30,7 @@ export class HttpDriver implements Driver {
   readonly kind = 'clickhouse' as const;
   private readonly client: ClickHouseClient;
   private readonly retries: number;
-  private local: LocalEngine | null = null;
+  private local: Promise<LocalEngine> | null = null;
 
   constructor(private readonly opts: HttpDriverOptions) {
     this.retries = opts.retries ?? 3;
@@ -83,6 +83,7 @@ export class HttpDriver implements Driver {
     });
   }
 
+  /** The body is bytes in `format`, streamed as they come: ClickHouse parses them. */
   async insertStream(
     table: string,
     body: Readable,
@@ -90,18 +91,22 @@ export class HttpDriver implements Driver {
     opts: ExecOptions & { readonly columns?: readonly string[] } = {},
   ): Promise<ExecResult> {
     const queryId = opts.queryId ?? randomUUID();
+    const query = `INSERT INTO ${table}${opts.columns ? ` (${opts.columns.join(', ')})` : ''} FORMAT ${format}`;
     try {
-      const r = await this.client.insert({
-        table,
+      // exec, not insert: insert wants objects for JSON formats, and a byte stream is what we have.
+      const r = await this.client.exec({
+        query,
         values: body,
-        format: format as never,
         query_id: queryId,
-        ...(opts.columns ? { columns: opts.columns as [string, ...string[]] } : {}),
         ...(opts.settings ? { clickhouse_settings: opts.settings as Record<string, never> } : {}),
+      });
+      r.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        r.stream.once('end', resolve).once('close', resolve).once('error', reject);
       });
       return { elapsedMs: elapsedFromSummary(r.summary), queryId };
     } catch (err) {
-      throw this.toError(err, `INSERT INTO ${table} FORMAT ${format}`);
+      throw this.toError(err, query);
     }
   }
 
@@ -114,20 +119,20 @@ export class HttpDriver implements Driver {
    * engine reads it (this process has no embedded session when its target is a server).
    */
   async describeFile(path: string, format: string, opts: ExecOptions = {}): Promise<Array<{ name: string; type: string }>> {
-    const rows = await this.localEngine().query<{ name: string; type: string }>(`DESCRIBE file(${quoteString(path)}, ${quoteString(format)})`, opts.settings);
+    const rows = await (await this.localEngine()).query<{ name: string; type: string }>(`DESCRIBE file(${quoteString(path)}, ${quoteString(format)})`, opts.settings);
     return rows.map(({ name, type }) => ({ name, type }));
   }
 
   /** The local engine parses (files this server may have no format for) and streams TabSeparated rows. */
   async insertLocalSelect(table: string, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const body = this.localEngine().stream(select, 'TabSeparated', opts.settings);
+    const body = (await this.localEngine()).stream(select, 'TabSeparated', opts.settings);
     const { settings: _local, ...rest } = opts;
     return this.insertStream(table, body, 'TabSeparated', { ...rest, columns });
   }
 
   async queryLocal<T = Record<string, unknown>>(sql: string, opts: ExecOptions = {}): Promise<QueryResult<T>> {
     const t0 = performance.now();
-    const rows = await this.localEngine().query<T>(sql, opts.settings);
+    const rows = await (await this.localEngine()).query<T>(sql, opts.settings);
     return { rows, elapsedMs: performance.now() - t0, queryId: opts.queryId ?? randomUUID() };
   }
 
@@ -135,14 +140,16 @@ export class HttpDriver implements Driver {
    * Old servers cannot infer a file's schema or read every format, and the file is local anyway:
    * ClickHouse in this process reads it (a server-target process has no embedded session).
    */
-  private localEngine(): LocalEngine {
-    this.local ??= LocalEngine.acquire();
+  private localEngine(): Promise<LocalEngine> {
+    // Loaded on first use: chdb's native library costs about 250 MB of memory.
+    this.local ??= import('./local-engine.js').then((m) => m.LocalEngine.acquire());
     return this.local;
   }
 
   async close(): Promise<void> {
-    this.local?.release();
+    const local = this.local;
     this.local = null;
+    (await local?.catch(() => null))?.release();
     await this.client.close();
   }
 

@@ -6,7 +6,8 @@ import { quoteIdentifier, quoteString } from './quoting.js';
  * ClickHouse SQL text for staging: the raw, ledger and quarantine tables, and the SELECTs that
  * read a file or a MySQL table and split its records into loadable rows and rejects. Pure text,
  * so every statement can be checked without a database. The same SELECT runs in the embedded
- * engine (INSERT … SELECT) and, for a server target, in the local engine streaming to the server.
+ * engine (INSERT … SELECT) and, for a server target, in the local engine streaming to the server;
+ * JSON lines go to a server as bytes instead and the server checks them (`jsonlLinesRead`).
  */
 
 export interface StagedColumn {
@@ -147,15 +148,31 @@ const CAST_SETTINGS = {
  * per line; without them the whole line is the `raw` column. Blank lines are not records.
  */
 export function jsonlRead(path: string, columns: readonly StagedColumn[] | null): FileRead {
+  return jsonLinesSelect(
+    { from: `file(${quoteString(path)}, 'LineAsString') WHERE notEmpty(trimBoth(line))`, inner: 'line, _row_number', badUtf8: 'NOT isValidUTF8(line)', lineNo: '_row_number + 1' },
+    columns,
+    CAST_SETTINGS,
+  );
+}
+
+/** Where the lines come from: a FROM clause yielding `line`, the columns to keep, two expressions over them. */
+interface LineSource {
+  readonly from: string;
+  readonly inner: string;
+  readonly badUtf8: string;
+  readonly lineNo: string;
+}
+
+function jsonLinesSelect(source: LineSource, columns: readonly StagedColumn[] | null, settings: FileRead['settings']): FileRead {
   const line = 'line';
   const checks: Array<readonly [string, string]> = [
-    [`NOT isValidUTF8(${line})`, "'invalid UTF-8'"],
+    [source.badUtf8, "'invalid UTF-8'"],
     // One parse for good lines: JSONType is 'Null' for malformed text too; multiIf short-circuits,
     // so only rejects pay for telling the two apart.
     [`JSONType(${line}) != 'Object'`, `if(isValidJSON(${line}), 'not a JSON object', 'malformed JSON')`],
   ];
   let values: string[];
-  let inner = `${line}, _row_number`;
+  let inner = source.inner;
   if (columns) {
     const tuple = `Tuple(${columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ')})`;
     inner += `, JSONExtract(${line}, ${quoteString(tuple)}) AS __v`;
@@ -167,10 +184,206 @@ export function jsonlRead(path: string, columns: readonly StagedColumn[] | null)
   } else {
     values = [`${line} AS raw`];
   }
-  const select = `SELECT ${[...values, `${reasonOf(checks)} AS __reason`, '_row_number + 1 AS __line', `${line} AS __raw`].join(', ')}
-FROM (SELECT ${inner} FROM file(${quoteString(path)}, 'LineAsString') WHERE notEmpty(trimBoth(${line})))`;
-  return { select, settings: { ...CAST_SETTINGS } };
+  const select = `SELECT ${[...values, `${reasonOf(checks)} AS __reason`, `${source.lineNo} AS __line`, `${line} AS __raw`].join(', ')}
+FROM (SELECT ${inner} FROM ${source.from})`;
+  return { select, settings: { ...settings } };
 }
+
+/**
+ * Lines of a JSON-lines file streamed to a server as TabSeparated `(line number, text, bad UTF-8
+ * flag)` (see stage/line-rows.ts): the server parses them, not this process.
+ */
+export const LINE_COLUMNS: readonly StagedColumn[] = [
+  { name: '_kiln_line', type: 'UInt64' },
+  { name: 'raw', type: 'String' },
+  { name: '_kiln_bad_utf8', type: 'UInt8' },
+];
+
+/** Declared types the server-side reader without JSON functions can cast (the rest go through the local engine). */
+const LITE_CAST: ReadonlyArray<readonly [RegExp, (s: string) => string]> = [
+  [STRINGY, (s) => s],
+  [/^U?Int(8|16|32|64)$/, (s) => s],
+  [/^Float(32|64)$/, (s) => s],
+  [/^Date$/, (s) => `toDateOrNull(${s})`],
+  [/^DateTime(\('[^']*'\))?$/, (s) => `parseDateTimeBestEffortOrNull(${s})`],
+];
+const baseType = (type: string) => type.replace(/^Nullable\((.*)\)$/, '$1');
+
+/** Whether `jsonlLinesRead` can read these columns on a server without JSON functions. */
+export function liteJsonlColumns(columns: readonly StagedColumn[] | null): boolean {
+  return (columns ?? []).every((c) => STRINGY.test(c.type) || LITE_CAST.some(([re]) => re.test(baseType(c.type))));
+}
+
+// A JSON object, its structure checked exactly to three levels of nesting (deeper values only for
+// balanced quoting): the closest an RE2 regular expression gets to isValidJSON.
+const J_WS = '[ \\t\\r]*';
+const J_STR = '"(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*"';
+const J_SCALAR = `${J_STR}|-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null`;
+const jObject = (v: string) => `\\{${J_WS}(?:${J_STR}${J_WS}:${J_WS}${v}${J_WS}(?:,${J_WS}${J_STR}${J_WS}:${J_WS}${v}${J_WS})*)?\\}`;
+const jArray = (v: string) => `\\[${J_WS}(?:${v}${J_WS}(?:,${J_WS}${v}${J_WS})*)?\\]`;
+function jValue(depth: number): string {
+  if (depth === 0) return `(?:${J_SCALAR}|[\\[{](?:${J_STR}|[^"])*[\\]}])`;
+  const v = jValue(depth - 1);
+  return `(?:${J_SCALAR}|${jObject(v)}|${jArray(v)})`;
+}
+const JSON_OBJECT_RE = `^${J_WS}${jObject(jValue(2))}${J_WS}$`;
+const JSON_NON_OBJECT_RE = `^${J_WS}(?:${J_SCALAR}|${jArray(jValue(1))})${J_WS}$`;
+
+/** The SELECTs of the two views that check streamed lines (LINE_COLUMNS) into rows and rejects. */
+export interface LinesRead {
+  rows(stamp: LoadStamp, file: string): string;
+  rejects(stamp: LoadStamp, file: string, source: string, table: string): string;
+  readonly settings: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * Aliases defined where first used within one statement: 18.16 runs a view's SELECT straight on
+ * the inserted block, so a view can have no subquery and no column the target lacks.
+ * `{__name}` in a definition or template refers to another alias.
+ */
+class InlineAliases {
+  private readonly defined = new Set<string>();
+
+  constructor(private readonly defs: ReadonlyMap<string, string>) {}
+
+  expand(template: string): string {
+    return template.replace(/\{(__\w+)\}/g, (_m, name: string) => {
+      if (this.defined.has(name)) return name;
+      this.defined.add(name);
+      return `(${this.expand(this.defs.get(name)!)} AS ${name})`;
+    });
+  }
+}
+
+/**
+ * A JSON-lines file's lines, streamed into `lines`, checked as `jsonlRead` checks a file. With
+ * JSON functions the checks are the same; without them (18.16) the server checks: the line is a
+ * JSON object (exact to three levels of nesting), each declared key's value (`visitParamExtractRaw`:
+ * the first `"key":` at any depth, so a nested key of the same name earlier in the line wins, and
+ * `"key" :` with a space before the colon reads as absent) casts to its type with `to<Type>OrNull`,
+ * and integers round-trip (no silent wrap-around).
+ */
+export function jsonlLinesRead(lines: Relation, columns: readonly StagedColumn[] | null, jsonFunctions: boolean): LinesRead {
+  const staged = columns ?? [{ name: 'raw', type: 'String' }];
+  const cols = staged.map((c) => quoteIdentifier(c.name));
+  if (jsonFunctions) {
+    const { storage_file_read_method: _file, ...settings } = CAST_SETTINGS;
+    const from = `(SELECT raw AS line, _kiln_line, _kiln_bad_utf8 FROM ${rel(lines)})`;
+    const read = jsonLinesSelect({ from, inner: 'line, _kiln_line, _kiln_bad_utf8', badUtf8: '_kiln_bad_utf8 = 1', lineNo: '_kiln_line' }, columns, settings);
+    return {
+      settings: read.settings,
+      rows: (stamp, file) => `SELECT ${[...cols, ...stampColumns(stamp, file), '__line AS _kiln_line'].join(', ')}\nFROM (${read.select}) WHERE __reason = ''`,
+      rejects: (stamp, file, source, table) =>
+        `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, __line AS line, __raw AS raw, __reason AS reason, ${stampColumns(stamp, file).slice(0, 2).join(', ')}\nFROM (${read.select}) WHERE __reason != ''`,
+    };
+  }
+  const defs = new Map<string, string>();
+  const checks: Array<readonly [string, string]> = [
+    ['_kiln_bad_utf8 = 1', "'invalid UTF-8'"],
+    [`NOT match(raw, ${quoteString(JSON_OBJECT_RE)})`, `if(match(raw, ${quoteString(JSON_NON_OBJECT_RE)}), 'not a JSON object', 'malformed JSON')`],
+  ];
+  const values = staged.map((c, i) => {
+    if (!columns) return 'raw';
+    const [r, t, p] = [`__r${i}`, `__t${i}`, `__p${i}`];
+    // The value's text: NULL when absent or null, a string unescaped, anything else as JSON text.
+    defs.set(r, `replaceRegexpAll(visitParamExtractRaw(raw, ${quoteString(c.name)}), '^[ \\\\t\\\\r]+|[ \\\\t\\\\r]+$', '')`);
+    defs.set(t, `multiIf({${r}} = '' OR {${r}} = 'null', CAST(NULL AS Nullable(String)), startsWith({${r}}, '"'), visitParamExtractString(concat('{"v":', {${r}}, '}'), 'v'), {${r}})`);
+    const out = quoteIdentifier(c.name);
+    if (STRINGY.test(c.type)) return `${isNullable(c.type) ? `{${t}}` : `ifNull({${t}}, '')`} AS ${out}`;
+    const base = baseType(c.type);
+    const int = /Int/.test(base);
+    defs.set(p, int || /^Float/.test(base) ? `to${base}OrNull({${t}})` : LITE_CAST.find(([re]) => re.test(base))![1](`{${t}}`));
+    const bad = int ? `({${t}} IS NOT NULL AND ({${p}} IS NULL OR toString({${p}}) != {${t}}))` : `({${t}} IS NOT NULL AND {${p}} IS NULL)`;
+    checks.push([bad, quoteString(`unparseable value for ${c.name} (${c.type})`)]);
+    return `${isNullable(c.type) ? `CAST({${p}} AS ${c.type})` : `CAST(ifNull({${p}}, CAST(0 AS ${base})) AS ${base})`} AS ${out}`;
+  });
+  const reason = reasonOf(checks);
+  return {
+    settings: {},
+    rows(stamp, file) {
+      const scope = new InlineAliases(defs);
+      const list = [...values, ...stampColumns(stamp, file), '_kiln_line'].map((v) => scope.expand(v));
+      return `SELECT ${list.join(', ')}\nFROM ${rel(lines)} WHERE ${scope.expand(reason)} = ''`;
+    },
+    rejects(stamp, file, source, table) {
+      const scope = new InlineAliases(defs);
+      return `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, _kiln_line AS line, raw, ${scope.expand(reason)} AS reason, ${stampColumns(stamp, file).slice(0, 2).join(', ')}\nFROM ${rel(lines)} WHERE reason != ''`;
+    },
+  };
+}
+
+/**
+ * Pass one of a JSON-lines file on a server: its lines, tagged with their line numbers, read by the
+ * server's JSONEachRow into an intake table (Null engine) whose views stamp and route them. A
+ * record the reader rejects is skipped (the allowed errors), found missing afterwards, and read
+ * again by `jsonlLinesRead`. Narrow integers arrive as Int64 so a value out of range is missing
+ * too, not wrapped around.
+ */
+export const TAGGED_JSON_SETTINGS = {
+  input_format_allow_errors_num: 1_000_000_000_000,
+  input_format_allow_errors_ratio: 1,
+  input_format_skip_unknown_fields: 1,
+  date_time_input_format: 'best_effort',
+} as const;
+
+const INT_RANGE: Readonly<Record<string, readonly [string, string]>> = {
+  Int8: ['-128', '127'],
+  Int16: ['-32768', '32767'],
+  Int32: ['-2147483648', '2147483647'],
+  UInt8: ['0', '255'],
+  UInt16: ['0', '65535'],
+  UInt32: ['0', '4294967295'],
+};
+
+export function taggedIntakeColumns(columns: readonly StagedColumn[]): StagedColumn[] {
+  const wide = columns.map((c) => (INT_RANGE[baseType(c.type)] ? { name: c.name, type: isNullable(c.type) ? 'Nullable(Int64)' : 'Int64' } : c));
+  return [...wide, { name: '_kiln_line', type: 'UInt64' }];
+}
+
+/** Tagged records that parsed, with the load's metadata, into the rows table. */
+export function routeTaggedRows(ctx: DdlContext, view: Relation, intake: Relation, to: Relation, columns: readonly StagedColumn[], stamp: LoadStamp, file: string): string {
+  const inRange = columns.flatMap((c) => {
+    const range = INT_RANGE[baseType(c.type)];
+    const q = quoteIdentifier(c.name);
+    return range ? [`(${q} IS NULL OR (${q} >= ${range[0]} AND ${q} <= ${range[1]}))`] : [];
+  });
+  const values = columns.map((c) => (INT_RANGE[baseType(c.type)] ? `CAST(${quoteIdentifier(c.name)} AS ${c.type}) AS ${quoteIdentifier(c.name)}` : quoteIdentifier(c.name)));
+  // Strays (line 0, whatever their values) land here too, for lineCounts to see.
+  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}
+AS SELECT ${[...values, ...stampColumns(stamp, file), '_kiln_line'].join(', ')}
+FROM ${rel(intake)}${inRange.length > 0 ? ` WHERE _kiln_line = 0 OR (${inRange.join(' AND ')})` : ''}`;
+}
+
+/**
+ * Rows, distinct line numbers and strays of pass one. A line holding two objects (`{…}{…}`) reads as
+ * two records, the second without a line number (a stray); a line repeating the `_kiln_line` key
+ * could claim another's number. Either way pass one cannot tell lines apart: the file is read again whole.
+ */
+export function lineCounts(rows: Relation): string {
+  return `SELECT count() AS n, uniqExact(_kiln_line) AS lines, countIf(_kiln_line = 0) AS strays FROM ${rel(rows)}`;
+}
+
+/** Lines 1…lastLine missing from `rows`, as gaps `[after, before]` (see stage/line-rows.ts). */
+export function lineGaps(rows: Relation, lastLine: number): string {
+  const end = `toUInt64(${Math.trunc(lastLine) + 1})`;
+  return `SELECT arrayFilter(g -> g.2 - g.1 > 1, arrayMap((a, b) -> (a, b), arrayPushFront(l, toUInt64(0)), arrayPushBack(l, ${end}))) AS gaps
+FROM (SELECT arraySort(groupArray(_kiln_line)) AS l FROM ${rel(rows)})`;
+}
+
+/** Pass two: views that check streamed lines into rows and rejects. */
+export function routeLineRows(ctx: DdlContext, view: Relation, to: Relation, read: LinesRead, stamp: LoadStamp, file: string): string {
+  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}\nAS ${read.rows(stamp, file)}`;
+}
+
+export function routeLineRejects(ctx: DdlContext, view: Relation, to: Relation, read: LinesRead, stamp: LoadStamp, file: string, source: string, table: string): string {
+  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}\nAS ${read.rejects(stamp, file, source, table)}`;
+}
+
+const stampColumns = (stamp: LoadStamp, file: string) => [
+  `${quoteString(stamp.loadId)} AS _kiln_load_id`,
+  `toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at`,
+  `${quoteString(file)} AS _kiln_file`,
+];
 
 export interface CsvShape {
   /** Header names in file order. */

@@ -5,6 +5,7 @@ import * as ddl from '../adapters/ddl.js';
 import * as sql from '../adapters/staging-sql.js';
 import { KilnError } from '../errors.js';
 import { fingerprintFile } from './fingerprint.js';
+import { JsonlStream } from './jsonl-stream.js';
 import { quarantineOf, readLedger, writeLedger } from './ledger.js';
 import type { FileTable } from './source-options.js';
 import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from './stage-context.js';
@@ -14,7 +15,8 @@ import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from 
  * fingerprint). A file's records go through ClickHouse in one pass into an intake table whose
  * views route good rows and rejects apart; the file's rows then replace its earlier rows in the
  * raw table in one step, and the ledger marks it loaded. A run killed in between leaves the file
- * `started`, so the next run replaces whatever it had written.
+ * `started`, so the next run replaces whatever it had written. JSON lines bound for a server skip
+ * the local engine: their bytes stream to the server, which parses them (jsonl-stream.ts).
  */
 export async function loadFileTable(ctx: StageContext, table: FileTable): Promise<TableLoad> {
   const { adapter } = ctx;
@@ -47,14 +49,19 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   const intake = scratchRelation(table.relation, ctx.runId, 'intake');
   const routeRows = scratchRelation(table.relation, ctx.runId, 'mvrows');
   const routeRejects = scratchRelation(table.relation, ctx.runId, 'mvrejects');
-  const scratch = [routeRows, routeRejects, intake, rows, rejects];
+  // A server gets JSON lines as bytes and parses them itself; the rest is parsed by the local engine.
+  const stream = JsonlStream.fits(ctx, table) ? new JsonlStream(ctx, table, rows, rejects) : null;
+  const scratch = [...(stream ? stream.scratch : [routeRows, routeRejects, intake]), rows, rejects];
   const d = adapter.ddl;
   try {
     await adapter.execute(sql.createStagingTable(d, rows, rawColumns, false));
     await adapter.execute(sql.createStagingTable(d, rejects, sql.QUARANTINE_COLUMNS, false));
-    await adapter.execute(sql.createNullTable(d, intake, [...rawColumns, ...sql.INTAKE_EXTRA]));
-    await adapter.execute(sql.routeRows(d, routeRows, intake, rows, rawColumns));
-    await adapter.execute(sql.routeRejects(d, routeRejects, intake, rejects, table.sourceName, table.tableName));
+    if (stream) await stream.create();
+    else {
+      await adapter.execute(sql.createNullTable(d, intake, [...rawColumns, ...sql.INTAKE_EXTRA]));
+      await adapter.execute(sql.routeRows(d, routeRows, intake, rows, rawColumns));
+      await adapter.execute(sql.routeRejects(d, routeRejects, intake, rejects, table.sourceName, table.tableName));
+    }
     for (const file of todo) {
       const { size, fingerprint } = fingerprintOf(file, table);
       const prior = ledger.get(file);
@@ -62,6 +69,8 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
       const header = table.loader === 'csv' ? csvHeader(file, table) : [];
       if (size === 0 || header === null) {
         ctx.warn({ message: `source ${table.sourceName}.${table.tableName}: ${file} is empty`, location: table.location });
+      } else if (stream) {
+        await stream.load(file);
       } else {
         const read = table.loader === 'jsonl' ? sql.jsonlRead(file, table.columns) : await csvReadOf(adapter, file, table, columns, header);
         const intakeColumns = [...rawColumns, ...sql.INTAKE_EXTRA].map((c) => c.name);
