@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import type { Adapter } from '../adapters/adapter.js';
@@ -68,6 +69,7 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
 
     const changes = new Map<string, number>(); // path → time of its first event
     const unapplied = new Set<string>();
+    const seen = new Map<string, number | undefined>(); // path → mtime when a rebuild last read it
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<void> = Promise.resolve();
     let closed = false;
@@ -79,6 +81,18 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
       if (batch.size === 0 || closed) return;
       const t0 = Math.min(...batch.values());
       const paths = [...batch.keys()];
+      for (const p of paths) seen.set(p, mtimeOf(p));
+      // chokidar drops a change that lands just after one it reported; look again once this rebuild is done.
+      const recheck = () => {
+        const timer = setTimeout(() => {
+          if (closed) return;
+          // Compared with the newest version any rebuild read, so a save already rebuilt is not rebuilt twice.
+          const missed = paths.filter((p) => mtimeOf(p) !== seen.get(p));
+          for (const p of missed) if (!changes.has(p)) changes.set(p, performance.now());
+          if (missed.length) schedule();
+        }, RECHECK_MS);
+        timer.unref();
+      };
       const rel = paths.map((p) => relative(root, p).split(sep).join('/'));
       let projectFiles: string[] = [];
       let compiled = false;
@@ -126,6 +140,8 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
         if (!(err instanceof KilnError || err instanceof KilnErrors || err instanceof Error)) throw err;
         if (!compiled) for (const file of projectFiles) unapplied.add(file);
         options.onError?.(err, rel);
+      } finally {
+        recheck();
       }
     };
 
@@ -184,4 +200,15 @@ function forwardWarnings(reporter: Reporter | undefined): Reporter {
 function comparable(manifest: Manifest): Parameters<typeof compareWithManifest>[0] {
   const extra = manifest as unknown as { tests?: Record<string, never>; unit_tests?: Record<string, never> };
   return { nodes: { ...manifest.nodes, ...(extra.tests ?? {}), ...(extra.unit_tests ?? {}) }, sources: manifest.sources, macros: manifest.macros };
+}
+
+/** How long after a rebuild kiln looks again for saves the watcher did not report. */
+const RECHECK_MS = 150;
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined; // deleted: the watcher reports unlinks
+  }
 }
