@@ -1,4 +1,5 @@
 import type { Adapter } from './adapter.js';
+import { describeSelect, previewRows } from './ddl.js';
 import { qualifiedName, quoteString } from './quoting.js';
 
 /**
@@ -92,13 +93,13 @@ export async function quarantineCounts(adapter: Adapter, database: string, table
 
 /** Types of a query's result columns, without running it (`DESCRIBE TABLE (SELECT …)`). */
 export async function describeQuery(adapter: Adapter, sql: string): Promise<Array<{ name: string; type: string }>> {
-  const r = await adapter.query<{ name: string; type: string }>(`DESCRIBE TABLE (\n${sql.replace(/;\s*$/, '')}\n)`);
+  const r = await adapter.query<{ name: string; type: string }>(describeSelect(sql));
   return r.rows.map((row) => ({ name: row.name, type: row.type }));
 }
 
 /** The first rows of a query (numbers as JSON numbers where they fit, for charting). */
 export async function queryRows(adapter: Adapter, sql: string, limit: number): Promise<Record<string, unknown>[]> {
-  const r = await adapter.query<Record<string, unknown>>(`SELECT * FROM (\n${sql.replace(/;\s*$/, '')}\n) LIMIT ${Math.max(0, Math.floor(limit))}`, {
+  const r = await adapter.query<Record<string, unknown>>(previewRows(sql, limit), {
     settings: { output_format_json_quote_64bit_integers: 0 },
   });
   return r.rows;

@@ -1,5 +1,5 @@
-import { describeSelect, rel, stripTrailingSemicolon, type Relation } from './ddl.js';
-import { quoteIdentifier } from './quoting.js';
+import { rel, stripTrailingSemicolon, type Relation } from './ddl.js';
+import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
  * SQL text for running tests. Pure, like ddl.ts: a data test is a query for failing rows, counted
@@ -51,9 +51,10 @@ export function insertRows(target: Relation, columns: readonly string[], format:
   return `INSERT INTO ${rel(target)}${cols} FORMAT ${format}\n${body}`;
 }
 
-/** Columns of a query's result, without running it. */
-export function describeQuery(select: string): string {
-  return describeSelect(select);
+/** Columns of several tables in one query (system.columns keeps table order). */
+export function columnsOfTables(relations: readonly Relation[]): string {
+  const list = (values: readonly string[]) => [...new Set(values)].map(quoteString).join(', ');
+  return `SELECT database, table, name, type FROM system.columns WHERE database IN (${list(relations.map((r) => r.database))}) AND table IN (${list(relations.map((r) => r.name))})`;
 }
 
 export function describeTable(target: Relation): string {

@@ -124,7 +124,7 @@ async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: str
   await dropQuietly(adapter, temp);
   try {
     if (opts.local) {
-      const types = await adapter.queryLocal<{ name: string; type: string }>(`DESCRIBE (${select})`, opts.settings ? { settings: opts.settings } : {});
+      const types = await adapter.queryLocal<{ name: string; type: string }>(ddl.describeSelect(select), opts.settings ? { settings: opts.settings } : {});
       await adapter.execute(sql.createStagingTable(adapter.ddl, temp, types.rows.map((c) => ({ name: c.name, type: adapter.portableType(c.type) })), false));
       await adapter.insertLocalSelect(temp, types.rows.map((c) => c.name), select, opts.settings ? { settings: opts.settings } : {});
     } else {

@@ -1,6 +1,6 @@
 import type { Adapter, ColumnInfo } from '../adapters/adapter.js';
-import type { Relation } from '../adapters/ddl.js';
-import { qualifiedName, quoteString } from '../adapters/quoting.js';
+import { describeSelect, type Relation } from '../adapters/ddl.js';
+import { qualifiedName } from '../adapters/quoting.js';
 import * as q from '../adapters/test-queries.js';
 import { splitCsvLine } from '../compile/csv-line.js';
 import type { UnitTestManifestNode } from '../compile/manifest.js';
@@ -83,7 +83,7 @@ async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): P
   const types = await realColumns(adapter, fixtures.map((f) => f.real).filter((r): r is Relation => r !== undefined));
   for (const f of fixtures) {
     if (f.query === undefined) continue;
-    const described = await query<ColumnInfo>(q.describeQuery(f.query)).catch(() => []);
+    const described = await query<ColumnInfo>(describeSelect(f.query)).catch(() => []);
     types.set(`ephemeral.${f.ref}`, described.map((c) => ({ name: c.name, type: c.type })));
   }
   for (const f of fixtures) {
@@ -123,7 +123,7 @@ async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): P
   if (same) return { status: 'pass', failures: 0, queryTimeMs };
 
   // They differ: read both sides for a diff a person can read.
-  const compared = expectColumns.length ? expectColumns : (await asModelError(() => query<ColumnInfo>(q.describeQuery(sql)))).map((c) => c.name);
+  const compared = expectColumns.length ? expectColumns : (await asModelError(() => query<ColumnInfo>(describeSelect(sql)))).map((c) => c.name);
   const actualRows = await asModelError(() => query<Row>(q.selectColumns(q.subquery(sql), compared)));
   const expectedRows = expectColumns.length ? await query<Row>(q.selectColumns(qualifiedName(expected.database, expected.name), compared)) : [];
   const diff = diffRows(compared, expectedRows, actualRows);
@@ -150,7 +150,7 @@ async function expectTableError(
   if (!(err instanceof KilnError)) return err;
   let names: string[];
   try {
-    names = (await query<ColumnInfo>(q.describeQuery(sql))).map((c) => c.name);
+    names = (await query<ColumnInfo>(describeSelect(sql))).map((c) => c.name);
   } catch (describeErr) {
     return modelError(node, modelFile, describeErr);
   }
@@ -214,11 +214,7 @@ function planFixtures(
 async function realColumns(adapter: Adapter, relations: readonly Relation[]): Promise<Map<string, ColumnInfo[]>> {
   const out = new Map<string, ColumnInfo[]>();
   if (relations.length === 0) return out;
-  const dbs = [...new Set(relations.map((r) => r.database))].map(quoteString).join(', ');
-  const tables = [...new Set(relations.map((r) => r.name))].map(quoteString).join(', ');
-  const r = await adapter.query<{ database: string; table: string; name: string; type: string }>(
-    `SELECT database, table, name, type FROM system.columns WHERE database IN (${dbs}) AND table IN (${tables})`,
-  );
+  const r = await adapter.query<{ database: string; table: string; name: string; type: string }>(q.columnsOfTables(relations));
   for (const row of r.rows) {
     const key = `${row.database}.${row.table}`;
     if (!out.has(key)) out.set(key, []);
