@@ -605,10 +605,6 @@ export function sourceTableIs(source: string, table: string): string {
   return `source_name = ${quoteString(source)} AND table_name = ${quoteString(table)}`;
 }
 
-export function countWhere(table: Relation, where: string): string {
-  return `SELECT count() AS n FROM ${rel(table)} WHERE ${where}`;
-}
-
 /** No rows, but fails like a real read would: checks a live MySQL table is reachable and exists. */
 export function mysqlProbe(conn: MySqlConnection, table: string): string {
   return `SELECT * FROM ${mysqlTable(conn, table)} LIMIT 0`;
