@@ -2,7 +2,7 @@ import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import type { LoadStamp } from '../adapters/staging-sql.js';
 import type { Warning } from '../errors.js';
-import { TEMP_PREFIX } from '../materialize/materialization.js';
+import { tempRelation } from '../materialize/materialization.js';
 
 /** What a loader gets for one source table. */
 export interface StageContext {
@@ -27,7 +27,7 @@ export interface TableLoad {
  * next run's warehouse preparation drops it if this run was killed.
  */
 export function scratchRelation(target: ddl.Relation, runId: string, role: string): ddl.Relation {
-  return { database: target.database, name: `${TEMP_PREFIX}${target.name}__${runId}_${role}` };
+  return tempRelation(target, `${runId}_${role}`);
 }
 
 export async function dropQuietly(adapter: Adapter, relation: ddl.Relation): Promise<void> {
