@@ -3,6 +3,7 @@ import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities } from './capabilities.js';
 import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { MeteredDriver } from './metered-driver.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 import * as stagingSql from './staging-sql.js';
 import type { Readable } from 'node:stream';
@@ -25,6 +26,8 @@ export interface ColumnInfo {
  */
 export class Adapter {
   readonly ddl: ddl.DdlContext;
+  /** Settings every statement to the warehouse carries (none on current servers). */
+  private readonly always: Readonly<Record<string, number>>;
 
   private constructor(
     readonly driver: Driver,
@@ -33,6 +36,18 @@ export class Adapter {
     readonly capabilities: Capabilities,
   ) {
     this.ddl = { capabilities, ...(target.cluster ? { cluster: target.cluster } : {}) };
+    this.always = capabilities.stableLowCardinality ? {} : { allow_experimental_low_cardinality_type: 1 };
+  }
+
+  /** This adapter over a driver that adds up the time ClickHouse spends on its statements. */
+  metered(): { adapter: Adapter; elapsedMs(): number } {
+    const driver = new MeteredDriver(this.driver);
+    return { adapter: new Adapter(driver, this.target, this.version, this.capabilities), elapsedMs: () => driver.elapsedMs };
+  }
+
+  private withSettings<O extends ExecOptions>(opts: O | undefined): O | undefined {
+    if (Object.keys(this.always).length === 0) return opts;
+    return { ...opts, settings: { ...this.always, ...opts?.settings } } as O;
   }
 
   /** Opens the target's warehouse and reads its version once. Unreachable → exit-2 error. */
@@ -67,19 +82,21 @@ export class Adapter {
   }
 
   execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.driver.execute(sql, opts);
+    return this.driver.execute(sql, this.withSettings(opts));
   }
 
   query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
-    return this.driver.query<T>(sql, opts);
+    return this.driver.query<T>(sql, this.withSettings(opts));
   }
 
-  insertStream(table: ddl.Relation, body: Readable, format: string, opts?: ExecOptions & { columns?: readonly string[] }): Promise<ExecResult> {
-    return this.driver.insertStream(ddl.rel(table), body, format, opts);
+  /** `columns`: the names the body's rows give, in order; the table's other columns get their defaults. */
+  insertStream(table: ddl.Relation, body: Readable, format: string, opts: ExecOptions & { columns?: readonly string[] } = {}): Promise<ExecResult> {
+    const { columns, ...rest } = opts;
+    return this.driver.insertStream(ddl.rel(table), body, format, this.withSettings({ ...rest, ...(columns ? { columns: columns.map(quoteIdentifier) } : {}) }));
   }
 
   insertFile(table: ddl.Relation, path: string, format: string, opts?: ExecOptions & { structure?: string }): Promise<ExecResult> {
-    return this.driver.insertFile(ddl.rel(table), path, format, opts);
+    return this.driver.insertFile(ddl.rel(table), path, format, this.withSettings(opts));
   }
 
   /** Rows of a SELECT over local files, inserted by ClickHouse (see Driver.insertLocalSelect). */

@@ -32,6 +32,11 @@ export interface Capabilities {
    * checks streamed lines with `visitParam*` functions and a regular expression.
    */
   readonly jsonFunctions: boolean;
+  /**
+   * `LowCardinality` is a stable type (19.3+). Before, creating a table or view with one needs
+   * `allow_experimental_low_cardinality_type`, which the adapter then sends with every statement.
+   */
+  readonly stableLowCardinality: boolean;
 }
 
 export function parseVersion(version: string): [number, number] {
@@ -57,5 +62,6 @@ export function capabilitiesFor(version: string): Capabilities {
     bool: atLeast(version, 21, 12),
     mysqlTableNulls: atLeast(version, 20, 4),
     jsonFunctions: atLeast(version, 23, 3),
+    stableLowCardinality: atLeast(version, 19, 3),
   };
 }

@@ -3,16 +3,22 @@ import { rel } from './ddl.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
- * ClickHouse SQL text for staging: the raw, ledger and quarantine tables, and the SELECTs that
- * read a file or a MySQL table and split its records into loadable rows and rejects. Pure text,
- * so every statement can be checked without a database. The same SELECT runs in the embedded
- * engine (INSERT … SELECT) and, for a server target, in the local engine streaming to the server;
- * JSON lines go to a server as bytes instead and the server checks them (`jsonlLinesRead`).
+ * ClickHouse SQL text for staging: the raw, ledger and quarantine tables, the load's stamp, and
+ * reading MySQL (live and dumps). Reading CSV and JSON-lines files is file-read-sql.ts. Pure
+ * text, so every statement can be checked without a database.
  */
 
 export interface StagedColumn {
   readonly name: string;
   readonly type: string;
+  /** A DEFAULT expression. */
+  readonly default?: string;
+}
+
+/** A SELECT over local files and the settings it reads them with. */
+export interface FileRead {
+  readonly select: string;
+  readonly settings: Readonly<Record<string, string | number>>;
 }
 
 /** Values stamped on every row of one load. */
@@ -26,9 +32,14 @@ export const META_COLUMNS: readonly StagedColumn[] = [
   { name: '_kiln_load_id', type: 'String' },
   { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
 ];
+/**
+ * A file table's stamp: the load id and the file are one value for millions of rows, so they are
+ * dictionary-encoded (LowCardinality), which halves the cost of writing them.
+ */
 export const FILE_META_COLUMNS: readonly StagedColumn[] = [
-  ...META_COLUMNS,
-  { name: '_kiln_file', type: 'String' },
+  { name: '_kiln_load_id', type: 'LowCardinality(String)' },
+  { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
+  { name: '_kiln_file', type: 'LowCardinality(String)' },
   { name: '_kiln_line', type: 'UInt64' },
 ];
 
@@ -62,8 +73,9 @@ export const LEDGER_COLUMNS: readonly StagedColumn[] = [
   { name: 'seq', type: 'UInt64' },
 ];
 
-const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
-const columnList = (cols: readonly StagedColumn[]) => cols.map((c) => `  ${quoteIdentifier(c.name)} ${c.type}`).join(',\n');
+export const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
+const columnList = (cols: readonly StagedColumn[]) => cols.map((c) => `  ${quoteIdentifier(c.name)} ${c.type}${c.default ? ` DEFAULT ${c.default}` : ''}`).join(',\n');
+export const isNullable = (type: string) => /^Nullable\(/.test(type) || /^LowCardinality\(Nullable\(/.test(type);
 
 export function createStagingTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[], ifNotExists = true): string {
   return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = MergeTree()\nORDER BY tuple()`;
@@ -74,6 +86,60 @@ export function deleteRows(ctx: DdlContext, table: Relation, where: string): str
   return ctx.capabilities.lightweightDelete
     ? `DELETE FROM ${rel(table)}${onCluster(ctx)} WHERE ${where}`
     : `ALTER TABLE ${rel(table)}${onCluster(ctx)} DELETE WHERE ${where}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load's stamp. A file's rows and rejects are written to scratch tables whose columns default
+// to the stamp, so every writer sends only what the file holds: a server gets JSON lines as they
+// are (plus a line number), and ClickHouse fills the stamp in.
+
+function stampValue(column: string, stamp: LoadStamp, file: string): string | undefined {
+  switch (column) {
+    case '_kiln_load_id':
+      return quoteString(stamp.loadId);
+    case '_kiln_loaded_at':
+      return `toDateTime(${quoteString(stamp.loadedAt)}, 'UTC')`;
+    case '_kiln_file':
+      return quoteString(file);
+    default:
+      return undefined;
+  }
+}
+
+/** A raw table's columns (as the server has them) for a file's rows table: the stamp as defaults. */
+export function withStampDefaults(columns: readonly StagedColumn[], stamp: LoadStamp, file: string): StagedColumn[] {
+  return columns.map((c) => {
+    const v = stampValue(c.name, stamp, file);
+    return v ? { ...c, default: `CAST(${v} AS ${c.type})` } : c;
+  });
+}
+
+/**
+ * The stamp as a view's output columns, typed as the target has them: 18.16 neither fills a
+ * view's missing columns with defaults nor converts types on the way into its target.
+ */
+export function stampSelect(target: readonly StagedColumn[], stamp: LoadStamp, file: string): string[] {
+  return target.flatMap((c) => {
+    const v = stampValue(c.name, stamp, file);
+    return v ? [`CAST(${v} AS ${c.type}) AS ${quoteIdentifier(c.name)}`] : [];
+  });
+}
+
+/** Quarantine columns for one table's rejects table: all but line, raw and reason default to the load. */
+export function rejectsColumns(source: string, table: string, stamp: LoadStamp, file: string): StagedColumn[] {
+  const values: Record<string, string | undefined> = {
+    source_name: quoteString(source),
+    table_name: quoteString(table),
+    file: quoteString(file),
+    _kiln_load_id: stampValue('_kiln_load_id', stamp, file),
+    _kiln_loaded_at: stampValue('_kiln_loaded_at', stamp, file),
+  };
+  return QUARANTINE_COLUMNS.map((c) => (values[c.name] ? { ...c, default: values[c.name] } : c));
+}
+
+/** Points a column's default at the next file (a metadata change: the scratch table is empty then). */
+export function setDefault(ctx: DdlContext, table: Relation, column: StagedColumn, text: string): string {
+  return `ALTER TABLE ${rel(table)}${onCluster(ctx)} MODIFY COLUMN ${quoteIdentifier(column.name)} ${column.type} DEFAULT CAST(${quoteString(text)} AS ${column.type})`;
 }
 
 export function pendingMutations(table: Relation): string {
@@ -102,386 +168,9 @@ export function maxOf(table: Relation, expr: string): string {
   return `SELECT toUnixTimestamp(max(${expr})) AS t, count() AS n FROM ${rel(table)}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reading files. Every reader yields the same shape: the table's columns, then a `__reason`
-// ('' for a good record), `__line` (1-based line where the record starts) and `__raw` (the
-// record's text for the quarantine). `loadRows`/`rejectRows` wrap it for the two destinations.
-
-export interface FileRead {
-  /** SELECT producing columns…, __reason, __line, __raw. */
-  readonly select: string;
-  readonly settings: Readonly<Record<string, string | number>>;
-}
-
-const STRINGY = /^(Nullable\()?(String|FixedString\(\d+\)|LowCardinality\((Nullable\()?String\)?\))\)?$/;
-const isNullable = (type: string) => /^Nullable\(/.test(type) || /^LowCardinality\(Nullable\(/.test(type);
-
-/**
- * A declared column from text `v` (NULL when the key or field is absent): Strings keep the text
- * (a nested JSON value stays JSON text), other types are cast and a failed cast is a reject.
- */
-function typedValue(v: string, type: string, emptyIsNull: boolean): { value: string; bad: string } {
-  if (STRINGY.test(type)) {
-    return { value: isNullable(type) ? v : `ifNull(${v}, '')`, bad: '0' };
-  }
-  const present = emptyIsNull ? `(${v} IS NOT NULL AND ${v} != '')` : `${v} IS NOT NULL`;
-  const cast = `accurateCastOrNull(${v}, ${quoteString(type.replace(/^Nullable\((.*)\)$/, '$1'))})`;
-  const value = isNullable(type) ? `if(${present}, ${cast}, NULL)` : `if(${present}, assumeNotNull(${cast}), defaultValueOfTypeName(${quoteString(type)}))`;
-  return { value, bad: `(${present} AND ${cast} IS NULL)` };
-}
-
-function reasonOf(checks: ReadonlyArray<readonly [string, string]>): string {
-  if (checks.length === 0) return "''";
-  return `multiIf(${checks.map(([cond, reason]) => `${cond}, ${reason}`).join(', ')}, '')`;
-}
-
-const CAST_SETTINGS = {
-  // ISO-8601 with any offset into DateTime, as the reference project's events carry.
-  cast_string_to_date_time_mode: 'best_effort',
-  date_time_input_format: 'best_effort',
-  // Read with pread, not mmap: a mapped file counts in the process's memory.
-  storage_file_read_method: 'pread',
-} as const;
-
-/**
- * A JSON-lines file: each line is a record. Declared columns are extracted with one JSON parse
- * per line; without them the whole line is the `raw` column. Blank lines are not records.
- */
-export function jsonlRead(path: string, columns: readonly StagedColumn[] | null): FileRead {
-  return jsonLinesSelect(
-    { from: `file(${quoteString(path)}, 'LineAsString') WHERE notEmpty(trimBoth(line))`, inner: 'line, _row_number', badUtf8: 'NOT isValidUTF8(line)', lineNo: '_row_number + 1' },
-    columns,
-    CAST_SETTINGS,
-  );
-}
-
-/** Where the lines come from: a FROM clause yielding `line`, the columns to keep, two expressions over them. */
-interface LineSource {
-  readonly from: string;
-  readonly inner: string;
-  readonly badUtf8: string;
-  readonly lineNo: string;
-}
-
-function jsonLinesSelect(source: LineSource, columns: readonly StagedColumn[] | null, settings: FileRead['settings']): FileRead {
-  const line = 'line';
-  const checks: Array<readonly [string, string]> = [
-    [source.badUtf8, "'invalid UTF-8'"],
-    // One parse for good lines: JSONType is 'Null' for malformed text too; multiIf short-circuits,
-    // so only rejects pay for telling the two apart.
-    [`JSONType(${line}) != 'Object'`, `if(isValidJSON(${line}), 'not a JSON object', 'malformed JSON')`],
-  ];
-  let values: string[];
-  let inner = source.inner;
-  if (columns) {
-    const tuple = `Tuple(${columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ')})`;
-    inner += `, JSONExtract(${line}, ${quoteString(tuple)}) AS __v`;
-    values = columns.map((c, i) => {
-      const t = typedValue(`tupleElement(__v, ${i + 1})`, c.type, false);
-      if (t.bad !== '0') checks.push([t.bad, quoteString(`unparseable value for ${c.name} (${c.type})`)]);
-      return `${t.value} AS ${quoteIdentifier(c.name)}`;
-    });
-  } else {
-    values = [`${line} AS raw`];
-  }
-  const select = `SELECT ${[...values, `${reasonOf(checks)} AS __reason`, `${source.lineNo} AS __line`, `${line} AS __raw`].join(', ')}
-FROM (SELECT ${inner} FROM ${source.from})`;
-  return { select, settings: { ...settings } };
-}
-
-/**
- * Lines of a JSON-lines file streamed to a server as TabSeparated `(line number, text, bad UTF-8
- * flag)` (see stage/line-rows.ts): the server parses them, not this process.
- */
-export const LINE_COLUMNS: readonly StagedColumn[] = [
-  { name: '_kiln_line', type: 'UInt64' },
-  { name: 'raw', type: 'String' },
-  { name: '_kiln_bad_utf8', type: 'UInt8' },
-];
-
-/** Declared types the server-side reader without JSON functions can cast (the rest go through the local engine). */
-const LITE_CAST: ReadonlyArray<readonly [RegExp, (s: string) => string]> = [
-  [STRINGY, (s) => s],
-  [/^U?Int(8|16|32|64)$/, (s) => s],
-  [/^Float(32|64)$/, (s) => s],
-  [/^Date$/, (s) => `toDateOrNull(${s})`],
-  [/^DateTime(\('[^']*'\))?$/, (s) => `parseDateTimeBestEffortOrNull(${s})`],
-];
-const baseType = (type: string) => type.replace(/^Nullable\((.*)\)$/, '$1');
-
-/** Whether `jsonlLinesRead` can read these columns on a server without JSON functions. */
-export function liteJsonlColumns(columns: readonly StagedColumn[] | null): boolean {
-  return (columns ?? []).every((c) => STRINGY.test(c.type) || LITE_CAST.some(([re]) => re.test(baseType(c.type))));
-}
-
-// A JSON object, its structure checked exactly to three levels of nesting (deeper values only for
-// balanced quoting): the closest an RE2 regular expression gets to isValidJSON.
-const J_WS = '[ \\t\\r]*';
-const J_STR = '"(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*"';
-const J_SCALAR = `${J_STR}|-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null`;
-const jObject = (v: string) => `\\{${J_WS}(?:${J_STR}${J_WS}:${J_WS}${v}${J_WS}(?:,${J_WS}${J_STR}${J_WS}:${J_WS}${v}${J_WS})*)?\\}`;
-const jArray = (v: string) => `\\[${J_WS}(?:${v}${J_WS}(?:,${J_WS}${v}${J_WS})*)?\\]`;
-function jValue(depth: number): string {
-  if (depth === 0) return `(?:${J_SCALAR}|[\\[{](?:${J_STR}|[^"])*[\\]}])`;
-  const v = jValue(depth - 1);
-  return `(?:${J_SCALAR}|${jObject(v)}|${jArray(v)})`;
-}
-const JSON_OBJECT_RE = `^${J_WS}${jObject(jValue(2))}${J_WS}$`;
-const JSON_NON_OBJECT_RE = `^${J_WS}(?:${J_SCALAR}|${jArray(jValue(1))})${J_WS}$`;
-
-/** The SELECTs of the two views that check streamed lines (LINE_COLUMNS) into rows and rejects. */
-export interface LinesRead {
-  rows(stamp: LoadStamp, file: string): string;
-  rejects(stamp: LoadStamp, file: string, source: string, table: string): string;
-  readonly settings: Readonly<Record<string, string | number>>;
-}
-
-/**
- * Aliases defined where first used within one statement: 18.16 runs a view's SELECT straight on
- * the inserted block, so a view can have no subquery and no column the target lacks.
- * `{__name}` in a definition or template refers to another alias.
- */
-class InlineAliases {
-  private readonly defined = new Set<string>();
-
-  constructor(private readonly defs: ReadonlyMap<string, string>) {}
-
-  expand(template: string): string {
-    return template.replace(/\{(__\w+)\}/g, (_m, name: string) => {
-      if (this.defined.has(name)) return name;
-      this.defined.add(name);
-      return `(${this.expand(this.defs.get(name)!)} AS ${name})`;
-    });
-  }
-}
-
-/**
- * A JSON-lines file's lines, streamed into `lines`, checked as `jsonlRead` checks a file. With
- * JSON functions the checks are the same; without them (18.16) the server checks: the line is a
- * JSON object (exact to three levels of nesting), each declared key's value (`visitParamExtractRaw`:
- * the first `"key":` at any depth, so a nested key of the same name earlier in the line wins, and
- * `"key" :` with a space before the colon reads as absent) casts to its type with `to<Type>OrNull`,
- * and integers round-trip (no silent wrap-around).
- */
-export function jsonlLinesRead(lines: Relation, columns: readonly StagedColumn[] | null, jsonFunctions: boolean): LinesRead {
-  const staged = columns ?? [{ name: 'raw', type: 'String' }];
-  const cols = staged.map((c) => quoteIdentifier(c.name));
-  if (jsonFunctions) {
-    const { storage_file_read_method: _file, ...settings } = CAST_SETTINGS;
-    const from = `(SELECT raw AS line, _kiln_line, _kiln_bad_utf8 FROM ${rel(lines)})`;
-    const read = jsonLinesSelect({ from, inner: 'line, _kiln_line, _kiln_bad_utf8', badUtf8: '_kiln_bad_utf8 = 1', lineNo: '_kiln_line' }, columns, settings);
-    return {
-      settings: read.settings,
-      rows: (stamp, file) => `SELECT ${[...cols, ...stampColumns(stamp, file), '__line AS _kiln_line'].join(', ')}\nFROM (${read.select}) WHERE __reason = ''`,
-      rejects: (stamp, file, source, table) =>
-        `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, __line AS line, __raw AS raw, __reason AS reason, ${stampColumns(stamp, file).slice(0, 2).join(', ')}\nFROM (${read.select}) WHERE __reason != ''`,
-    };
-  }
-  const defs = new Map<string, string>();
-  const checks: Array<readonly [string, string]> = [
-    ['_kiln_bad_utf8 = 1', "'invalid UTF-8'"],
-    [`NOT match(raw, ${quoteString(JSON_OBJECT_RE)})`, `if(match(raw, ${quoteString(JSON_NON_OBJECT_RE)}), 'not a JSON object', 'malformed JSON')`],
-  ];
-  const values = staged.map((c, i) => {
-    if (!columns) return 'raw';
-    const [r, t, p] = [`__r${i}`, `__t${i}`, `__p${i}`];
-    // The value's text: NULL when absent or null, a string unescaped, anything else as JSON text.
-    defs.set(r, `replaceRegexpAll(visitParamExtractRaw(raw, ${quoteString(c.name)}), '^[ \\\\t\\\\r]+|[ \\\\t\\\\r]+$', '')`);
-    defs.set(t, `multiIf({${r}} = '' OR {${r}} = 'null', CAST(NULL AS Nullable(String)), startsWith({${r}}, '"'), visitParamExtractString(concat('{"v":', {${r}}, '}'), 'v'), {${r}})`);
-    const out = quoteIdentifier(c.name);
-    if (STRINGY.test(c.type)) return `${isNullable(c.type) ? `{${t}}` : `ifNull({${t}}, '')`} AS ${out}`;
-    const base = baseType(c.type);
-    const int = /Int/.test(base);
-    defs.set(p, int || /^Float/.test(base) ? `to${base}OrNull({${t}})` : LITE_CAST.find(([re]) => re.test(base))![1](`{${t}}`));
-    const bad = int ? `({${t}} IS NOT NULL AND ({${p}} IS NULL OR toString({${p}}) != {${t}}))` : `({${t}} IS NOT NULL AND {${p}} IS NULL)`;
-    checks.push([bad, quoteString(`unparseable value for ${c.name} (${c.type})`)]);
-    return `${isNullable(c.type) ? `CAST({${p}} AS ${c.type})` : `CAST(ifNull({${p}}, CAST(0 AS ${base})) AS ${base})`} AS ${out}`;
-  });
-  const reason = reasonOf(checks);
-  return {
-    settings: {},
-    rows(stamp, file) {
-      const scope = new InlineAliases(defs);
-      const list = [...values, ...stampColumns(stamp, file), '_kiln_line'].map((v) => scope.expand(v));
-      return `SELECT ${list.join(', ')}\nFROM ${rel(lines)} WHERE ${scope.expand(reason)} = ''`;
-    },
-    rejects(stamp, file, source, table) {
-      const scope = new InlineAliases(defs);
-      return `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, _kiln_line AS line, raw, ${scope.expand(reason)} AS reason, ${stampColumns(stamp, file).slice(0, 2).join(', ')}\nFROM ${rel(lines)} WHERE reason != ''`;
-    },
-  };
-}
-
-/**
- * Pass one of a JSON-lines file on a server: its lines, tagged with their line numbers, read by the
- * server's JSONEachRow into an intake table (Null engine) whose views stamp and route them. A
- * record the reader rejects is skipped (the allowed errors), found missing afterwards, and read
- * again by `jsonlLinesRead`. Narrow integers arrive as Int64 so a value out of range is missing
- * too, not wrapped around.
- */
-export const TAGGED_JSON_SETTINGS = {
-  input_format_allow_errors_num: 1_000_000_000_000,
-  input_format_allow_errors_ratio: 1,
-  input_format_skip_unknown_fields: 1,
-  date_time_input_format: 'best_effort',
-} as const;
-
-const INT_RANGE: Readonly<Record<string, readonly [string, string]>> = {
-  Int8: ['-128', '127'],
-  Int16: ['-32768', '32767'],
-  Int32: ['-2147483648', '2147483647'],
-  UInt8: ['0', '255'],
-  UInt16: ['0', '65535'],
-  UInt32: ['0', '4294967295'],
-};
-
-export function taggedIntakeColumns(columns: readonly StagedColumn[]): StagedColumn[] {
-  const wide = columns.map((c) => (INT_RANGE[baseType(c.type)] ? { name: c.name, type: isNullable(c.type) ? 'Nullable(Int64)' : 'Int64' } : c));
-  return [...wide, { name: '_kiln_line', type: 'UInt64' }];
-}
-
-/** Tagged records that parsed, with the load's metadata, into the rows table. */
-export function routeTaggedRows(ctx: DdlContext, view: Relation, intake: Relation, to: Relation, columns: readonly StagedColumn[], stamp: LoadStamp, file: string): string {
-  const inRange = columns.flatMap((c) => {
-    const range = INT_RANGE[baseType(c.type)];
-    const q = quoteIdentifier(c.name);
-    return range ? [`(${q} IS NULL OR (${q} >= ${range[0]} AND ${q} <= ${range[1]}))`] : [];
-  });
-  const values = columns.map((c) => (INT_RANGE[baseType(c.type)] ? `CAST(${quoteIdentifier(c.name)} AS ${c.type}) AS ${quoteIdentifier(c.name)}` : quoteIdentifier(c.name)));
-  // Strays (line 0, whatever their values) land here too, for lineCounts to see.
-  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}
-AS SELECT ${[...values, ...stampColumns(stamp, file), '_kiln_line'].join(', ')}
-FROM ${rel(intake)}${inRange.length > 0 ? ` WHERE _kiln_line = 0 OR (${inRange.join(' AND ')})` : ''}`;
-}
-
-/**
- * Rows, distinct line numbers and strays of pass one. A line holding two objects (`{…}{…}`) reads as
- * two records, the second without a line number (a stray); a line repeating the `_kiln_line` key
- * could claim another's number. Either way pass one cannot tell lines apart: the file is read again whole.
- */
-export function lineCounts(rows: Relation): string {
-  return `SELECT count() AS n, uniqExact(_kiln_line) AS lines, countIf(_kiln_line = 0) AS strays FROM ${rel(rows)}`;
-}
-
-/** Lines 1…lastLine missing from `rows`, as gaps `[after, before]` (see stage/line-rows.ts). */
-export function lineGaps(rows: Relation, lastLine: number): string {
-  const end = `toUInt64(${Math.trunc(lastLine) + 1})`;
-  return `SELECT arrayFilter(g -> g.2 - g.1 > 1, arrayMap((a, b) -> (a, b), arrayPushFront(l, toUInt64(0)), arrayPushBack(l, ${end}))) AS gaps
-FROM (SELECT arraySort(groupArray(_kiln_line)) AS l FROM ${rel(rows)})`;
-}
-
-/** Pass two: views that check streamed lines into rows and rejects. */
-export function routeLineRows(ctx: DdlContext, view: Relation, to: Relation, read: LinesRead, stamp: LoadStamp, file: string): string {
-  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}\nAS ${read.rows(stamp, file)}`;
-}
-
-export function routeLineRejects(ctx: DdlContext, view: Relation, to: Relation, read: LinesRead, stamp: LoadStamp, file: string, source: string, table: string): string {
-  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}\nAS ${read.rejects(stamp, file, source, table)}`;
-}
-
-const stampColumns = (stamp: LoadStamp, file: string) => [
-  `${quoteString(stamp.loadId)} AS _kiln_load_id`,
-  `toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at`,
-  `${quoteString(file)} AS _kiln_file`,
-];
-
-export interface CsvShape {
-  /** Header names in file order. */
-  readonly header: readonly string[];
-  readonly delimiter: string;
-  /** The table's columns; header names missing here are an error before reading. */
-  readonly columns: readonly StagedColumn[];
-  /**
-   * Records spanning several lines, `[row index, extra newlines]` sorted by row, so each record's
-   * starting line can be computed. Empty in the common case.
-   */
-  readonly multiline: ReadonlyArray<readonly [number, number]>;
-}
-
-/** A marker no CSV export contains, so `\N` and empty fields stay text and only missing fields are NULL. */
-const CSV_NULL = '\u0001kiln-missing\u0001';
-
-function csvFields(n: number): string {
-  return Array.from({ length: n + 1 }, (_, i) => `f${i + 1} Nullable(String)`).join(', ');
-}
-
-function csvSettings(delimiter: string): Record<string, string | number> {
-  return {
-    ...CAST_SETTINGS,
-    input_format_csv_allow_variable_number_of_columns: 1,
-    input_format_csv_empty_as_default: 0,
-    input_format_csv_skip_first_lines: 1,
-    format_csv_null_representation: CSV_NULL,
-    format_csv_delimiter: delimiter,
-  };
-}
-
-const csvSource = (path: string, n: number) => `file(${quoteString(path)}, 'CSV', ${quoteString(csvFields(n))})`;
-const csvAll = (n: number) => Array.from({ length: n + 1 }, (_, i) => `f${i + 1}`);
-
-/** Records whose fields hold newlines (their line count shifts every later record's line). */
-export function csvMultiline(path: string, n: number, delimiter: string): FileRead {
-  const nl = `countSubstrings(arrayStringConcat(arrayFilter(x -> x IS NOT NULL, [${csvAll(n).join(', ')}])), '\\n')`;
-  return {
-    select: `SELECT _row_number AS r, ${nl} AS nl FROM ${csvSource(path, n)} WHERE nl > 0 ORDER BY r`,
-    settings: csvSettings(delimiter),
-  };
-}
-
-/** A CSV file read as text fields, one more than the header so extra fields are seen. */
-export function csvRead(path: string, shape: CsvShape): FileRead {
-  const n = shape.header.length;
-  const all = csvAll(n);
-  const checks: Array<readonly [string, string]> = [
-    [`f${n} IS NULL OR f${n + 1} IS NOT NULL`, `'wrong column count (expected ${n})'`],
-    [`NOT isValidUTF8(__raw)`, "'invalid UTF-8'"],
-  ];
-  const values = shape.columns.map((c) => {
-    const i = shape.header.indexOf(c.name);
-    if (i < 0) return `defaultValueOfTypeName(${quoteString(c.type)}) AS ${quoteIdentifier(c.name)}`;
-    const t = typedValue(`f${i + 1}`, c.type, true);
-    if (t.bad !== '0') checks.push([t.bad, quoteString(`unparseable value for ${c.name} (${c.type})`)]);
-    return `${t.value} AS ${quoteIdentifier(c.name)}`;
-  });
-  const rows = shape.multiline.map(([r]) => r);
-  const before = shape.multiline.reduce<number[]>((acc, [, nl]) => [...acc, (acc[acc.length - 1] ?? 0) + nl], []);
-  // Line = header + 1-based record index + newlines inside the records before it.
-  const shift = rows.length === 0 ? '0' : `arrayElement([0, ${before.join(', ')}], arrayCount(x -> x < _row_number, [${rows.join(', ')}]) + 1)`;
-  const raw = `arrayStringConcat(arrayFilter(x -> x IS NOT NULL, [${all.join(', ')}]), ${quoteString(shape.delimiter)})`;
-  const select = `SELECT ${[...values, `${reasonOf(checks)} AS __reason`, `_row_number + 2 + ${shift} AS __line`, '__raw'].join(', ')}
-FROM (SELECT *, _row_number, ${raw} AS __raw FROM ${csvSource(path, n)})`;
-  return { select, settings: csvSettings(shape.delimiter) };
-}
-
-/**
- * One load's records streamed into an intake table (Null engine) in a single pass; two
- * materialized views route them: good records to the rows table, rejects to the rejects table.
- */
-export const INTAKE_EXTRA: readonly StagedColumn[] = [
-  { name: '__reason', type: 'String' },
-  { name: '__raw', type: 'String' },
-];
-
-export function intakeSelect(read: FileRead, columns: readonly StagedColumn[], stamp: LoadStamp, file: string): string {
-  const cols = columns.map((c) => quoteIdentifier(c.name)).join(', ');
-  // Rejects carry their text; good records carry none, so a server receives each line once.
-  return `SELECT ${cols}, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at, ${quoteString(file)} AS _kiln_file, __line AS _kiln_line, __reason, if(__reason = '', '', toValidUTF8(__raw)) AS __raw
-FROM (${read.select})`;
-}
 
 export function createNullTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[]): string {
   return `CREATE TABLE ${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = Null`;
-}
-
-export function routeRows(ctx: DdlContext, view: Relation, intake: Relation, to: Relation, columns: readonly StagedColumn[]): string {
-  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}
-AS SELECT ${columns.map((c) => quoteIdentifier(c.name)).join(', ')} FROM ${rel(intake)} WHERE __reason = ''`;
-}
-
-export function routeRejects(ctx: DdlContext, view: Relation, intake: Relation, to: Relation, source: string, table: string): string {
-  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(to)}
-AS SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, _kiln_file AS file, _kiln_line AS line, __raw AS raw, __reason AS reason, _kiln_load_id, _kiln_loaded_at
-FROM ${rel(intake)} WHERE __reason != ''`;
 }
 
 /** Moves a fully loaded file's rows into the raw table in one step (parts are linked, not copied). */

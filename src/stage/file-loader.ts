@@ -2,6 +2,8 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
+import type { Relation } from '../adapters/ddl.js';
+import * as fileSql from '../adapters/file-read-sql.js';
 import * as sql from '../adapters/staging-sql.js';
 import { KilnError } from '../errors.js';
 import { fingerprintFile } from './fingerprint.js';
@@ -12,8 +14,9 @@ import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from 
 
 /**
  * CSV and JSON-lines tables: every matching file is loaded once (the ledger remembers its
- * fingerprint). A file's records go through ClickHouse in one pass into an intake table whose
- * views route good rows and rejects apart; the file's rows then replace its earlier rows in the
+ * fingerprint). A file's good records go into a scratch rows table (ClickHouse reads the file and
+ * checks each record); only when they fall short of the file's records is it read again for the
+ * rejects, so a clean file is read once. The file's rows then replace its earlier rows in the
  * raw table in one step, and the ledger marks it loaded. A run killed in between leaves the file
  * `started`, so the next run replaces whatever it had written. JSON lines bound for a server skip
  * the local engine: their bytes stream to the server, which parses them (jsonl-stream.ts).
@@ -33,8 +36,7 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
     return { files: 0, skipped: 0, rows: 0, rejected: 0 };
   }
   const columns = table.columns ?? (table.loader === 'jsonl' ? [{ name: 'raw', type: 'String' }] : headerColumns(firstHeader(files, table)));
-  const rawColumns = [...columns, ...sql.FILE_META_COLUMNS];
-  await ensureRawTable(adapter, table, rawColumns);
+  const rawColumns = await ensureRawTable(adapter, table, [...columns, ...sql.FILE_META_COLUMNS]);
 
   const ledger = await readLedger(adapter, table);
   const todo = files.filter((f) => {
@@ -46,35 +48,33 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
 
   const rows = scratchRelation(table.relation, ctx.runId, 'rows');
   const rejects = scratchRelation(table.relation, ctx.runId, 'rejects');
-  const intake = scratchRelation(table.relation, ctx.runId, 'intake');
-  const routeRows = scratchRelation(table.relation, ctx.runId, 'mvrows');
-  const routeRejects = scratchRelation(table.relation, ctx.runId, 'mvrejects');
-  // A server gets JSON lines as bytes and parses them itself; the rest is parsed by the local engine.
-  const stream = JsonlStream.fits(ctx, table) ? new JsonlStream(ctx, table, rows, rejects) : null;
-  const scratch = [...(stream ? stream.scratch : [routeRows, routeRejects, intake]), rows, rejects];
+  // A server gets JSON lines as bytes and parses them itself; the rest is read by the local engine.
+  const stream = JsonlStream.fits(ctx, table) ? new JsonlStream(ctx, table, rows, rejects, rawColumns) : null;
+  const scratch = [...(stream ? stream.scratch : []), rows, rejects];
   const d = adapter.ddl;
+  // The scratch tables' defaults stamp every row; between files only the file's name changes.
+  const rowsFile = rawColumns.find((c) => c.name === '_kiln_file')!;
+  const rejectsFile = sql.QUARANTINE_COLUMNS.find((c) => c.name === 'file')!;
   try {
-    await adapter.execute(sql.createStagingTable(d, rows, rawColumns, false));
-    await adapter.execute(sql.createStagingTable(d, rejects, sql.QUARANTINE_COLUMNS, false));
+    await adapter.execute(sql.createStagingTable(d, rows, sql.withStampDefaults(rawColumns, ctx.stamp, todo[0]!), false));
+    await adapter.execute(sql.createStagingTable(d, rejects, sql.rejectsColumns(table.sourceName, table.tableName, ctx.stamp, todo[0]!), false));
     if (stream) await stream.create();
-    else {
-      await adapter.execute(sql.createNullTable(d, intake, [...rawColumns, ...sql.INTAKE_EXTRA]));
-      await adapter.execute(sql.routeRows(d, routeRows, intake, rows, rawColumns));
-      await adapter.execute(sql.routeRejects(d, routeRejects, intake, rejects, table.sourceName, table.tableName));
-    }
-    for (const file of todo) {
+    for (const [i, file] of todo.entries()) {
       const { size, fingerprint } = fingerprintOf(file, table);
       const prior = ledger.get(file);
       await writeLedger(adapter, table, { file, size, fingerprint, rows: 0, rejected: 0, status: 'started' }, ctx.stamp);
+      if (i > 0) {
+        await adapter.execute(sql.setDefault(d, rows, rowsFile, file));
+        await adapter.execute(sql.setDefault(d, rejects, rejectsFile, file));
+      }
       const header = table.loader === 'csv' ? csvHeader(file, table) : [];
       if (size === 0 || header === null) {
         ctx.warn({ message: `source ${table.sourceName}.${table.tableName}: ${file} is empty`, location: table.location });
       } else if (stream) {
         await stream.load(file);
       } else {
-        const read = table.loader === 'jsonl' ? sql.jsonlRead(file, table.columns) : await csvReadOf(adapter, file, table, columns, header);
-        const intakeColumns = [...rawColumns, ...sql.INTAKE_EXTRA].map((c) => c.name);
-        await adapter.insertLocalSelect(intake, intakeColumns, sql.intakeSelect(read, columns, ctx.stamp, file), { settings: read.settings });
+        const read = table.loader === 'jsonl' ? fileSql.jsonlRead(file, table.columns) : await csvReadOf(adapter, file, table, columns, header);
+        await readRecords(adapter, read, columns, rows, rejects);
       }
       const loaded = await adapter.countRows(rows);
       const rejected = await adapter.countRows(rejects);
@@ -97,17 +97,31 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   return load;
 }
 
+/**
+ * One file through ClickHouse on this machine: good records into `rows`; then, only if they are
+ * fewer than the file's records (an upper bound ClickHouse counts without parsing), the file is
+ * read again for its rejects.
+ */
+async function readRecords(adapter: Adapter, read: fileSql.RecordsRead, columns: readonly sql.StagedColumn[], rows: Relation, rejects: Relation): Promise<void> {
+  const opts = { settings: read.settings };
+  await adapter.insertLocalSelect(rows, [...columns.map((c) => c.name), '_kiln_line'], fileSql.goodRows(read, columns), opts);
+  const loaded = await adapter.countRows(rows);
+  const records = Number((await adapter.queryLocal<{ n: number | string }>(read.count, opts)).rows[0]?.n ?? 0);
+  if (loaded < records) await adapter.insertLocalSelect(rejects, fileSql.REJECT_COLUMNS, fileSql.rejectedRows(read), opts);
+}
+
 async function listFiles(pattern: string): Promise<string[]> {
   if (!isDynamicPattern(pattern)) return existsSync(pattern) && statSync(pattern).isFile() ? [pattern] : [];
   const found = await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false });
   return found.sort();
 }
 
-async function ensureRawTable(adapter: Adapter, table: FileTable, columns: readonly sql.StagedColumn[]): Promise<void> {
+/** The raw table's columns as the warehouse has them, the table created first if missing. */
+async function ensureRawTable(adapter: Adapter, table: FileTable, columns: readonly sql.StagedColumn[]): Promise<sql.StagedColumn[]> {
   const existing = await adapter.columns(table.relation);
   if (existing.length === 0) {
     await adapter.execute(sql.createStagingTable(adapter.ddl, table.relation, columns.map((c) => ({ name: c.name, type: adapter.portableType(c.type) }))));
-    return;
+    return adapter.columns(table.relation);
   }
   const want = columns.map((c) => c.name).join(', ');
   const have = existing.map((c) => c.name).join(', ');
@@ -117,9 +131,10 @@ async function ensureRawTable(adapter: Adapter, table: FileTable, columns: reado
       hint: 'run kiln stage --full-refresh to rebuild the raw table from every file',
     });
   }
+  return existing;
 }
 
-async function csvReadOf(adapter: Adapter, file: string, table: FileTable, columns: readonly sql.StagedColumn[], header: readonly string[]): Promise<sql.FileRead> {
+async function csvReadOf(adapter: Adapter, file: string, table: FileTable, columns: readonly sql.StagedColumn[], header: readonly string[]): Promise<fileSql.RecordsRead> {
   const unknown = header.filter((h) => !columns.some((c) => c.name === h));
   if (unknown.length > 0) {
     throw new KilnError('STAGE_FAILED', `${file}:1: header has column(s) ${unknown.join(', ')} that ${table.sourceName}.${table.tableName} does not have`, {
@@ -127,9 +142,9 @@ async function csvReadOf(adapter: Adapter, file: string, table: FileTable, colum
       hint: 'declare them under columns:, or run kiln stage --full-refresh if the export changed shape',
     });
   }
-  const probe = sql.csvMultiline(file, header.length, table.delimiter);
+  const probe = fileSql.csvMultiline(file, header.length, table.delimiter);
   const multi = await adapter.queryLocal<{ r: number | string; nl: number | string }>(probe.select, { settings: probe.settings });
-  return sql.csvRead(file, { header, delimiter: table.delimiter, columns, multiline: multi.rows.map((m) => [Number(m.r), Number(m.nl)] as const) });
+  return fileSql.csvRead(file, { header, delimiter: table.delimiter, columns, multiline: multi.rows.map((m) => [Number(m.r), Number(m.nl)] as const) });
 }
 
 /** Reads what the ledger needs of a file; a file that cannot be read fails its table. */

@@ -14,6 +14,7 @@ const TAB = 9;
 const BACKSLASH = 92;
 const OPEN = 123; // {
 const CLOSE = 125; // }
+const KEY = Buffer.from('_kiln_line');
 const TAG = Buffer.from('{"_kiln_line":');
 
 const isSpace = (b: number | undefined) => b === SP || b === TAB || b === CR;
@@ -141,16 +142,22 @@ abstract class LineTransform extends Transform {
  * Pass one: every line that looks like one JSON object (valid UTF-8, `{` … `}`) gets its line
  * number as a first key, `{"_kiln_line":7,…}`, for the server's JSONEachRow reader. The other
  * lines are withheld; like lines the server could not read, they are missing from the rows and
- * go to the second pass.
+ * go to the second pass. So are lines that hold `_kiln_line` themselves: such a line could claim
+ * another line's number, and withheld, every number the server reads is one this pass wrote.
  */
 export class TagJsonLines extends LineTransform {
   /** Lines sent to the server. */
   sent = 0;
+  private scanned: Buffer | null = null;
+  private keyInBuffer = false;
 
   protected line(out: Output, buf: Buffer, _start: number, end: number, first: number, n: number, utf8: boolean): void {
     let last = end - 1;
     while (isSpace(buf[last])) last--;
     if (!utf8 || buf[first] !== OPEN || buf[last] !== CLOSE) return;
+    // One search per chunk; only a chunk that has the key looks line by line.
+    if (buf !== this.scanned) (this.scanned = buf), (this.keyInBuffer = buf.includes(KEY));
+    if (this.keyInBuffer && buf.subarray(first, end).includes(KEY)) return;
     this.sent++;
     out.bytes(TAG, 0, TAG.length);
     out.uint(n);

@@ -41,22 +41,24 @@ export const stagePhase: Phase = {
       originalFilePath: table.location.file,
       async execute(): Promise<StepOutput> {
         const loadedAt = new Date();
+        // The step's query time, as models report theirs: what ClickHouse spent on its statements.
+        const metered = adapter.metered();
         const ctx: StageContext = {
-          adapter,
+          adapter: metered.adapter,
           stamp: { loadId: `${inv.invocationId}`, loadedAt: clickhouseTime(loadedAt) },
           runId,
           fullRefresh,
           warn: (warning) => inv.reporter.emit({ type: 'warning', warning }),
         };
         try {
-          if (fullRefresh) await forgetTable(adapter, table);
+          if (fullRefresh) await forgetTable(ctx.adapter, table);
           const load =
             table.loader === 'mysql'
               ? table.source.kind === 'live'
                 ? await loadLiveTable(ctx, table)
                 : await loadDumpTable(ctx, table, dumps)
               : await loadFileTable(ctx, table);
-          return outcome(inv, table, load);
+          return { ...outcome(inv, table, load), queryTimeMs: metered.elapsedMs() };
         } finally {
           if (--pending === 0) dumps.dispose();
         }

@@ -65,6 +65,40 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
     expect(await queryTarget(dir, `SELECT count() AS n FROM raw1._kiln_quarantine WHERE table_name = 'typed'`, { env })).toEqual([{ n: '0' }]);
   });
 
+  it('JSON lines without narrow integers go straight to the rows table, each row stamped with its file; a line naming _kiln_line or holding two objects is read again', async () => {
+    n++;
+    const env = chEnv();
+    const dir = stageProject(
+      `sources:
+  - name: ev
+    loader: jsonl
+    tables:
+      - name: wide
+        path: "logs/*.jsonl"
+        columns: [{ name: user_id, type: Int64 }, { name: meta, type: String }]
+`,
+      {
+        'logs/a.jsonl': '{"user_id":1,"meta":"x"}\n{"user_id":2,"meta":{"_kiln_line":1}}\n{"user_id":3}{"user_id":4}\n',
+        'logs/b.jsonl': '{"user_id":5,"_kiln_line":99}\n\n{"user_id":"six"}\n{"user_id":7}\n',
+      },
+      TARGET,
+    );
+    const { results, infos } = await runStage(dir, { env });
+    expect(results.map((r) => r.status)).toEqual(['success']);
+    expect(infos).toEqual(['ev.wide: 2 file(s) (0 unchanged), 4 row(s) loaded, 2 rejected']);
+    const db = `raw${n}`;
+    expect(await queryTarget(dir, `SELECT user_id, meta, replaceRegexpOne(_kiln_file, '.*/', '') AS file, toString(_kiln_line) AS line FROM ${db}.ev__wide ORDER BY user_id`, { env })).toEqual([
+      { user_id: '1', meta: 'x', file: 'a.jsonl', line: '1' },
+      { user_id: '2', meta: '{"_kiln_line":1}', file: 'a.jsonl', line: '2' },
+      { user_id: '5', meta: '', file: 'b.jsonl', line: '1' },
+      { user_id: '7', meta: '', file: 'b.jsonl', line: '4' },
+    ]);
+    expect(await queryTarget(dir, `SELECT replaceRegexpOne(file, '.*/', '') AS file, toString(line) AS line, reason FROM ${db}._kiln_quarantine ORDER BY file`, { env })).toEqual([
+      { file: 'a.jsonl', line: '3', reason: 'malformed JSON' },
+      { file: 'b.jsonl', line: '3', reason: 'unparseable value for user_id (Int64)' },
+    ]);
+  });
+
   describeWithMariaDb('with MariaDB', (getMariaDb) => {
     it("loads a dump read by the local engine (no MySQLDump on 18.16) and a live table (pulled by the local engine: 18.16's mysql() drops NULLs)", async () => {
       n++;
@@ -93,12 +127,12 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
         ['source.staged.app.users', 'success'],
         ['source.staged.live.reviews', 'success'],
       ]);
-      expect(await queryTarget(dir, `SELECT id, title, if(toUInt32(created_at) = 0, 'epoch', toString(created_at)) AS created_at, cast FROM raw2.app__content ORDER BY id`, { env })).toEqual([
+      expect(await queryTarget(dir, `SELECT id, title, if(toUInt32(created_at) = 0, 'epoch', toString(created_at)) AS created_at, cast FROM raw${n}.app__content ORDER BY id`, { env })).toEqual([
         { id: 1, title: 'The "Quoted" Title', created_at: '2024-01-02 03:04:05', cast: '["Ann O\'Neil", "Bob \\"B\\" Smith"]' },
         { id: 2, title: "It's a back\\slash; and, comma", created_at: 'epoch', cast: null },
         { id: 3, title: 'Multi\nline title', created_at: '2023-12-31 23:59:59', cast: '[]' },
       ]);
-      expect(await queryTarget(dir, `SELECT id, toString(rating) AS rating FROM raw2.live__reviews ORDER BY id`, { env })).toEqual([
+      expect(await queryTarget(dir, `SELECT id, toString(rating) AS rating FROM raw${n}.live__reviews ORDER BY id`, { env })).toEqual([
         // MySQL's DECIMAL(5,2) kept, and its NULL (18.16's own mysql() would have made it '').
         { id: 1, rating: '8.50' },
         { id: 2, rating: null },
@@ -108,7 +142,7 @@ describeWithClickHouse('staging into a ClickHouse 18.16 server', (getClickHouse)
       const second = await runStage(dir, { env });
       expect(second.infos).toContain('live.reviews: 1 row(s) loaded, 0 rejected');
       expect(second.infos).toContain('app.content: 1 file(s) (1 unchanged), 0 row(s) loaded, 0 rejected');
-      expect(await queryTarget(dir, `SELECT count() AS n FROM raw2.live__reviews`, { env })).toEqual([{ n: '4' }]);
+      expect(await queryTarget(dir, `SELECT count() AS n FROM raw${n}.live__reviews`, { env })).toEqual([{ n: '4' }]);
     });
   });
 });

@@ -36,6 +36,16 @@ describe('JSON lines to a server, byte by byte', () => {
     expect(all).toContain('7\t{"b":"x\\\\ty\\tz"}  \t0\n');
   });
 
+  it('withholds a line that names _kiln_line itself, so it cannot claim another line\'s number', async () => {
+    const tag = new TagJsonLines();
+    const input = Buffer.from('{"a":1}\n{"a":2,"_kiln_line":1}\n{"m":{"_kiln_line":9}}\n{"a":4}\n');
+    for (const size of [5, 1000]) {
+      expect(await through(new TagJsonLines(), input, size)).toBe('{"_kiln_line":1,"a":1}\n{"_kiln_line":4,"a":4}\n');
+    }
+    await through(tag, input);
+    expect([tag.records, tag.sent]).toEqual([4, 2]);
+  });
+
   it('keeps a line longer than many chunks whole', async () => {
     const long = `{"s":"${'x'.repeat(100_000)}"}`;
     const out = await through(new TagJsonLines(), Buffer.from(`${long}\n{"n":2}\n`), 1000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capabilitiesFor } from '../../src/adapters/capabilities.js';
+import * as fileSql from '../../src/adapters/file-read-sql.js';
 import * as sql from '../../src/adapters/staging-sql.js';
 import type { SourceNode } from '../../src/project/nodes.js';
 import { overRejectLimit, stageTableOf } from '../../src/stage/source-options.js';
@@ -68,7 +69,7 @@ describe('staging SQL', () => {
   });
 
   it('CSV lines account for records spanning lines before them', () => {
-    const read = sql.csvRead('/f.csv', { header: ['a'], delimiter: ',', columns: [{ name: 'a', type: 'String' }], multiline: [[3, 2], [9, 1]] });
+    const read = fileSql.csvRead('/f.csv', { header: ['a'], delimiter: ',', columns: [{ name: 'a', type: 'String' }], multiline: [[3, 2], [9, 1]] });
     expect(read.select).toContain('_row_number + 2 + arrayElement([0, 2, 3], arrayCount(x -> x < _row_number, [3, 9]) + 1) AS __line');
   });
 

@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+
+/**
+ * A driver that adds up the time ClickHouse reports for each statement, so a step that runs many
+ * (staging a table) can report its query time like a model does. It shares the inner driver's
+ * connection and does not close it.
+ */
+export class MeteredDriver implements Driver {
+  elapsedMs = 0;
+
+  constructor(private readonly inner: Driver) {}
+
+  get kind(): Driver['kind'] {
+    return this.inner.kind;
+  }
+
+  private async count<R extends ExecResult>(run: Promise<R>): Promise<R> {
+    const r = await run;
+    this.elapsedMs += r.elapsedMs;
+    return r;
+  }
+
+  execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
+    return this.count(this.inner.execute(sql, opts));
+  }
+
+  query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
+    return this.count(this.inner.query<T>(sql, opts));
+  }
+
+  insertStream(table: string, body: Readable, format: string, opts?: ExecOptions & { readonly columns?: readonly string[] }): Promise<ExecResult> {
+    return this.count(this.inner.insertStream(table, body, format, opts));
+  }
+
+  insertFile(table: string, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult> {
+    return this.count(this.inner.insertFile(table, path, format, opts));
+  }
+
+  describeFile(path: string, format: string, opts?: ExecOptions): Promise<Array<{ name: string; type: string }>> {
+    return this.inner.describeFile(path, format, opts);
+  }
+
+  insertLocalSelect(table: string, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
+    return this.count(this.inner.insertLocalSelect(table, columns, select, opts));
+  }
+
+  queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
+    return this.count(this.inner.queryLocal<T>(sql, opts));
+  }
+
+  /** The inner driver belongs to whoever made it. */
+  async close(): Promise<void> {}
+}
