@@ -6,7 +6,7 @@ import { Dag } from '../graph/dag.js';
 import { didYouMean } from '../project/closest.js';
 import type { Project } from '../project/load-project.js';
 import { mergeConfigs, normalizeConfig } from '../project/node-config.js';
-import type { ModelNode, ParsedProject, SeedNode, SourceNode } from '../project/nodes.js';
+import { uniqueIds, wholeDatabaseTable, type ModelNode, type ParsedProject, type SeedNode, type SourceNode, type WholeDatabaseSource } from '../project/nodes.js';
 import { readProject } from '../project/read-project.js';
 import type { ColumnSpec, NodeConfig } from '../project/types.js';
 import { resolvePlaceholders } from '../template/placeholders.js';
@@ -113,6 +113,7 @@ export function createTemplateEngine(project: Project, parsed: ParsedProject, op
     if (!sourceRelations.has(s.sourceName)) sourceRelations.set(s.sourceName, new Map());
     sourceRelations.get(s.sourceName)!.set(s.tableName, qualifiedName(db, s.identifier));
   }
+  for (const w of parsed.wholeDatabaseSources) sourceRelations.set(w.sourceName, new WholeDatabaseTables(projectConfig.name, w, target.raw_database));
   return new TemplateEngine({
     projectName: projectConfig.name,
     scope: project.scope,
@@ -124,6 +125,57 @@ export function createTemplateEngine(project: Project, parsed: ParsedProject, op
     macros: [BUILTIN_TESTS_FILE, ...parsed.macros],
     ...(opts.templateCache ? { templateCache: opts.templateCache } : {}),
   });
+}
+
+/**
+ * The relations of a whole-database source for `source()`: every table name is one, since only the
+ * database knows its tables (staging says so when one is missing). Keys list none, so hints show
+ * the declared tables only.
+ */
+class WholeDatabaseTables extends Map<string, string> {
+  constructor(
+    private readonly projectName: string,
+    private readonly source: WholeDatabaseSource,
+    private readonly rawDatabase: string,
+  ) {
+    super();
+  }
+
+  override get(table: string): string {
+    const node = wholeDatabaseTable(this.projectName, this.source, table);
+    return qualifiedName(typeof node.options.database === 'string' ? node.options.database : this.rawDatabase, node.identifier);
+  }
+
+  override has(): boolean {
+    return true;
+  }
+}
+
+/**
+ * The project's source nodes: the declared tables, plus one node for each table of a
+ * whole-database source that a model or test reads (sorted, so manifests are reproducible).
+ */
+function sourceNodesRead(parsed: ParsedProject, projectName: string, rawDatabase: string, read: Iterable<readonly [string, string]>): SourceNode[] {
+  const whole = new Map(parsed.wholeDatabaseSources.map((w) => [w.sourceName, w]));
+  // A recompile's parsed project already holds the previous compile's nodes: start from the declared ones.
+  const declared = parsed.sources.filter((s) => !whole.has(s.sourceName));
+  const rawName = (s: SourceNode) => `${typeof s.options.database === 'string' ? s.options.database : rawDatabase}.${s.identifier}`;
+  const loadsInto = new Map(declared.map((s) => [rawName(s), `${s.sourceName}.${s.tableName}`]));
+  const tables = new Map<string, SourceNode>();
+  for (const [s, t] of read) {
+    const w = whole.get(s);
+    if (!w || tables.has(`${s}.${t}`)) continue;
+    const node = wholeDatabaseTable(projectName, w, t);
+    const prior = loadsInto.get(rawName(node));
+    if (prior) {
+      throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${s}.${t} would both load into ${rawName(node)}`, {
+        location: w.patch,
+        hint: 'rename a source or a table, or set identifier: on the declared one',
+      });
+    }
+    tables.set(`${s}.${t}`, node);
+  }
+  return [...declared, ...[...tables.values()].sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0))];
 }
 
 const scratchWarnings: Warning[] = [];
@@ -204,38 +256,6 @@ export function linkProject(input: LinkInput): CompiledProject {
   }
   throwAll(errors);
 
-  const idOf = (name: string) => rendered.get(name)?.node.uniqueId ?? seeds.get(name)!.uniqueId;
-  const sourceIds = new Map(parsed.sources.map((s) => [`${s.sourceName}.${s.tableName}`, s.uniqueId]));
-  const dependsOn = (r: RenderedModel): string[] => {
-    const out = new Set<string>();
-    for (const n of r.output.refs) if (n !== r.node.name || !rendered.has(n)) out.add(idOf(n));
-    for (const [s, t] of r.output.sources) out.add(sourceIds.get(`${s}.${t}`)!);
-    return [...out];
-  };
-  // A model's dependencies, computed once: the graph and its manifest node share them.
-  const deps = new Map<string, readonly string[]>();
-  const depsOf = (r: RenderedModel): readonly string[] => {
-    let d = deps.get(r.node.name);
-    if (d === undefined) {
-      d = reuse && !reuse.depsChanged.has(r.node.name) ? previousManifest!.nodes[r.node.uniqueId]?.depends_on.nodes : undefined;
-      deps.set(r.node.name, (d ??= dependsOn(r)));
-    }
-    return d;
-  };
-  let dag: Dag;
-  if (reuse && reuse.depsChanged.size === 0) {
-    dag = reuse.previous.dag;
-  } else {
-    const graphNodes: Array<{ uniqueId: string; dependsOn: readonly string[] }> = [];
-    for (const r of rendered.values()) graphNodes.push({ uniqueId: r.node.uniqueId, dependsOn: depsOf(r) });
-    for (const s of seeds.values()) graphNodes.push({ uniqueId: s.uniqueId, dependsOn: [] });
-    for (const s of parsed.sources) graphNodes.push({ uniqueId: s.uniqueId, dependsOn: [] });
-    dag = new Dag(graphNodes);
-    const fileOf = new Map<string, string>();
-    for (const r of rendered.values()) fileOf.set(r.node.uniqueId, r.node.originalFilePath);
-    dag.assertAcyclic((id) => fileOf.get(id) ?? id);
-  }
-
   const relationOf = (name: string): { database: string; alias: string } => {
     const cfg = rendered.get(name)?.config ?? seeds.get(name)?.config ?? {};
     const database = (cfg.database as string | undefined) ?? (cfg.schema as string | undefined) ?? target.database;
@@ -273,6 +293,50 @@ export function linkProject(input: LinkInput): CompiledProject {
     }));
     return injectCtes(body, ctes);
   };
+
+  // Tests compile before the graph: a table of a whole-database source that only a test reads is a node too.
+  const refable = new Map<string, { uniqueId: string; config: NodeConfig }>();
+  for (const r of rendered.values()) refable.set(r.node.name, { uniqueId: r.node.uniqueId, config: r.config });
+  for (const s of seeds.values()) refable.set(s.name, { uniqueId: s.uniqueId, config: s.config });
+  const testCtx = { project, parsed, engine, warnings, disabled, resolveSql: finishSql, refable };
+  const dataTests = compileDataTests(testCtx);
+  const unitTests = compileUnitTests(testCtx);
+  throwAll([...dataTests.errors, ...unitTests.errors]);
+  const sources = parsed.wholeDatabaseSources.length ? sourceNodesRead(parsed, projectConfig.name, target.raw_database, [
+    ...[...rendered.values()].flatMap((r) => r.output.sources),
+    ...Object.values(dataTests.nodes).flatMap((t) => t.sources),
+  ]) : parsed.sources;
+
+  const idOf = (name: string) => rendered.get(name)?.node.uniqueId ?? seeds.get(name)!.uniqueId;
+  const dependsOn = (r: RenderedModel): string[] => {
+    const out = new Set<string>();
+    for (const n of r.output.refs) if (n !== r.node.name || !rendered.has(n)) out.add(idOf(n));
+    for (const [s, t] of r.output.sources) out.add(uniqueIds.source(projectConfig.name, s, t));
+    return [...out];
+  };
+  // A model's dependencies, computed once: the graph and its manifest node share them.
+  const deps = new Map<string, readonly string[]>();
+  const depsOf = (r: RenderedModel): readonly string[] => {
+    let d = deps.get(r.node.name);
+    if (d === undefined) {
+      d = reuse && !reuse.depsChanged.has(r.node.name) ? previousManifest!.nodes[r.node.uniqueId]?.depends_on.nodes : undefined;
+      deps.set(r.node.name, (d ??= dependsOn(r)));
+    }
+    return d;
+  };
+  let dag: Dag;
+  if (reuse && reuse.depsChanged.size === 0) {
+    dag = reuse.previous.dag;
+  } else {
+    const graphNodes: Array<{ uniqueId: string; dependsOn: readonly string[] }> = [];
+    for (const r of rendered.values()) graphNodes.push({ uniqueId: r.node.uniqueId, dependsOn: depsOf(r) });
+    for (const s of seeds.values()) graphNodes.push({ uniqueId: s.uniqueId, dependsOn: [] });
+    for (const s of sources) graphNodes.push({ uniqueId: s.uniqueId, dependsOn: [] });
+    dag = new Dag(graphNodes);
+    const fileOf = new Map<string, string>();
+    for (const r of rendered.values()) fileOf.set(r.node.uniqueId, r.node.originalFilePath);
+    dag.assertAcyclic((id) => fileOf.get(id) ?? id);
+  }
 
   const macroIdx = reuse?.state.macroIndex ?? macroIndex(parsed, engine.macroNames);
   const macroId = (name: string) => `macro.${projectConfig.name}.${name}`;
@@ -329,20 +393,13 @@ export function linkProject(input: LinkInput): CompiledProject {
     };
     nodes[seed.uniqueId] = seedNode;
   }
-  let sources: Record<string, SourceManifestNode>;
-  if (previousManifest) sources = previousManifest.sources as Record<string, SourceManifestNode>;
+  let sourceNodes: Record<string, SourceManifestNode>;
+  if (previousManifest) sourceNodes = previousManifest.sources as Record<string, SourceManifestNode>;
   else {
-    sources = {};
-    for (const s of parsed.sources) sources[s.uniqueId] = sourceNode(s, projectConfig.name, target.raw_database);
+    sourceNodes = {};
+    for (const s of sources) sourceNodes[s.uniqueId] = sourceNode(s, projectConfig.name, target.raw_database);
   }
 
-  const refable = new Map<string, { uniqueId: string; config: NodeConfig }>();
-  for (const r of rendered.values()) refable.set(r.node.name, { uniqueId: r.node.uniqueId, config: r.config });
-  for (const s of seeds.values()) refable.set(s.name, { uniqueId: s.uniqueId, config: s.config });
-  const testCtx = { project, parsed, engine, warnings, disabled, resolveSql: finishSql, refable };
-  const dataTests = compileDataTests(testCtx);
-  const unitTests = compileUnitTests(testCtx);
-  throwAll([...dataTests.errors, ...unitTests.errors]);
 
   let parentMap: Record<string, readonly string[]>;
   let childMap: Record<string, readonly string[]>;
@@ -385,7 +442,7 @@ export function linkProject(input: LinkInput): CompiledProject {
       adapter_type: target.engine === 'embedded' ? 'chdb' : 'clickhouse',
     },
     nodes,
-    sources,
+    sources: sourceNodes,
     tests: dataTests.nodes,
     unit_tests: unitTests.nodes,
     macros:
@@ -402,7 +459,7 @@ export function linkProject(input: LinkInput): CompiledProject {
 
   const compiled: CompiledProject = {
     project,
-    parsed,
+    parsed: sources === parsed.sources ? parsed : { ...parsed, sources },
     manifest,
     dag,
     engine,

@@ -58,7 +58,6 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
   const errors: KilnError[] = [];
   const nodes: Record<string, TestManifestNode> = {};
   const rendered = new Map<string, Rendered>();
-  const sourceIds = new Map(parsed.sources.map((s) => [`${s.sourceName}.${s.tableName}`, s.uniqueId]));
   const testNames = new Set([...engine.macroNames].filter((n) => n.startsWith('test_')).map((n) => n.slice(5)));
 
   const add = (node: TestManifestNode, out: Rendered) => {
@@ -90,7 +89,8 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
         hint: ctx.disabled.has(ref) ? `enable '${ref}' or remove the test` : didYouMean(ref, ctx.refable.keys()) ?? 'no model or seed has that name',
       });
     }
-    for (const [s, t] of sources) ids.push(sourceIds.get(`${s}.${t}`)!);
+    // Declared or not (a table of a whole-database source), a source table's id follows from its name.
+    for (const [s, t] of sources) ids.push(uniqueIds.source(projectName, s, t));
     return [...new Set(ids)];
   };
 

@@ -68,6 +68,10 @@ export function recompileProject(previous: CompiledProject, changedFiles: readon
     }
   }
   if (changed.some((c) => c.before.enabled !== c.after.enabled)) return undefined;
+  // Tables of whole-database sources are nodes only while something reads them: a change there changes the node list.
+  const whole = new Set(parsed.wholeDatabaseSources.map((w) => w.sourceName));
+  const readsWhole = (r: RenderedModel) => r.output.sources.some(([s]) => whole.has(s));
+  if (changed.some((c) => (readsWhole(c.before) || readsWhole(c.after)) && !samePairs(c.before.output.sources, c.after.output.sources))) return undefined;
 
   const dirty = new Set<string>();
   const depsChanged = new Set<string>();

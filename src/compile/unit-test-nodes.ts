@@ -30,9 +30,11 @@ export function compileUnitTests(ctx: TestCompileContext): { nodes: Record<strin
   const projectName = ctx.project.config.name;
   const models = [...ctx.refable].filter(([, v]) => v.uniqueId.startsWith('model.')).map(([name]) => name);
   const sources = new Set(ctx.parsed.sources.map((s) => `${s.sourceName}.${s.tableName}`));
+  // Any table of a whole-database source may be given (only the database knows which exist).
+  const wholeDatabase = new Set(ctx.parsed.wholeDatabaseSources.map((w) => w.sourceName));
   for (const spec of ctx.parsed.unitTests) {
     try {
-      const node = unitTestNode(ctx, spec, projectName, models, sources);
+      const node = unitTestNode(ctx, spec, projectName, models, sources, wholeDatabase);
       if (!node) continue;
       if (nodes[node.unique_id]) {
         throw new KilnError('DUPLICATE_NODE', `two unit tests of model '${spec.model}' are named '${spec.name}'`, { location: spec.location });
@@ -52,6 +54,7 @@ function unitTestNode(
   projectName: string,
   models: readonly string[],
   sources: ReadonlySet<string>,
+  wholeDatabase: ReadonlySet<string>,
 ): UnitTestManifestNode | undefined {
   const where = spec.location;
   const raw = spec.raw;
@@ -84,7 +87,7 @@ function unitTestNode(
         hint: didYouMean(input.name, ctx.refable.keys()) ?? 'no model or seed has that name',
       });
     }
-    if (input.kind === 'source' && !sources.has(`${input.source}.${input.table}`)) {
+    if (input.kind === 'source' && !sources.has(`${input.source}.${input.table}`) && !wholeDatabase.has(input.source)) {
       throw new KilnError('UNKNOWN_SOURCE', `${label}: unknown source '${input.source}.${input.table}' in given`, {
         location: where,
         hint: didYouMean(`${input.source}.${input.table}`, sources) ?? 'declare it in sources.yml',

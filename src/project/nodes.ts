@@ -45,6 +45,45 @@ export interface SourceNode extends BaseNode {
 
 export type ParsedNode = ModelNode | SeedNode | SourceNode;
 
+/**
+ * A `loader: mysql` source declared without `tables:`: every table of its database (or dump).
+ * Which tables exist is only known with the database, so compile makes a SourceNode for each
+ * table a model or test reads (`wholeDatabaseTable`), and staging lists the others.
+ */
+export interface WholeDatabaseSource {
+  readonly sourceName: string;
+  /** The source's YAML options, rendered (loader, connection or dump, max_rejected, …). */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly originalFilePath: string;
+  /** Where the source is declared. */
+  readonly patch: SourceLocation;
+  readonly description: string;
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly config: NodeConfig;
+}
+
+/** The node of one table of a whole-database source: named and loaded like a declared table. */
+export function wholeDatabaseTable(projectName: string, source: WholeDatabaseSource, table: string): SourceNode {
+  return {
+    resourceType: 'source',
+    uniqueId: uniqueIds.source(projectName, source.sourceName, table),
+    name: table,
+    sourceName: source.sourceName,
+    tableName: table,
+    identifier: `${source.sourceName}__${table}`,
+    loader: 'mysql',
+    options: source.options,
+    originalFilePath: source.originalFilePath,
+    fqn: [projectName, source.sourceName, table],
+    description: source.description,
+    columns: [],
+    dataTests: [],
+    meta: source.meta,
+    config: source.config,
+    patch: source.patch,
+  };
+}
+
 export interface MacroFile {
   readonly path: string;
   readonly source: string;
@@ -69,7 +108,9 @@ export interface UnitTestSpec {
 export interface ParsedProject {
   readonly models: readonly ModelNode[];
   readonly seeds: readonly SeedNode[];
+  /** Declared source tables; after compile also the tables read from whole-database sources. */
   readonly sources: readonly SourceNode[];
+  readonly wholeDatabaseSources: readonly WholeDatabaseSource[];
   readonly macros: readonly MacroFile[];
   readonly singularTests: readonly SingularTestFile[];
   readonly unitTests: readonly UnitTestSpec[];

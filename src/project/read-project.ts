@@ -13,6 +13,7 @@ import {
   type SingularTestFile,
   type SourceNode,
   type UnitTestSpec,
+  type WholeDatabaseSource,
 } from './nodes.js';
 import type { ColumnSpec, NodeConfig } from './types.js';
 import { readYamlFile, type YamlFile } from './yaml-file.js';
@@ -123,7 +124,7 @@ export function readProject(project: Project, warnings: Warning[]): ParsedProjec
     }
   }
 
-  const sources = readSources(project, sourceEntries, errors, warnings);
+  const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, errors, warnings);
   const macros: MacroFile[] = listFiles(root, [...config.macroPaths, ...config.testPaths], ['.sql'])
     .filter(({ abs, base }) => config.macroPaths.some((p) => join(root, p) === base) || isTestMacroFile(abs))
     .map(({ abs }) => ({ path: rel(abs), source: readFileSync(abs, 'utf8') }));
@@ -137,7 +138,7 @@ export function readProject(project: Project, warnings: Warning[]): ParsedProjec
     }));
 
   throwAll(errors);
-  return { models, seeds, sources, macros, singularTests, unitTests };
+  return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests };
 }
 
 /** Test-path files that only define generic tests or macros are macro files, not singular tests. */
@@ -279,18 +280,46 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
 
 const SOURCE_NODE_KEYS = new Set(['name', 'tables', 'description', 'columns', 'data_tests', 'tests', 'meta', 'config', 'tags']);
 
-function readSources(project: Project, entries: readonly PropertyEntry[], errors: KilnError[], warnings: Warning[]): SourceNode[] {
+function readSources(
+  project: Project,
+  entries: readonly PropertyEntry[],
+  errors: KilnError[],
+  warnings: Warning[],
+): { sources: SourceNode[]; wholeDatabaseSources: WholeDatabaseSource[] } {
   const out: SourceNode[] = [];
+  const whole: WholeDatabaseSource[] = [];
   const byIdentifier = new Map<string, string>();
+  const declaredAt = new Map<string, SourceLocation>();
   for (const { raw, yaml, path } of entries) {
     const sourceName = raw.name as string;
     const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
     const tables = raw.tables;
-    if (!Array.isArray(tables)) {
-      errors.push(new KilnError('CONFIG_INVALID', `source '${sourceName}' needs a 'tables' list`, { location: where }));
+    const sourceOptions = Object.fromEntries(Object.entries(raw).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
+    // A whole-database source owns its name: tables of another entry of that name would be ambiguous.
+    const prior = declaredAt.get(sourceName);
+    declaredAt.set(sourceName, where);
+    if (prior && (tables === undefined || whole.some((w) => w.sourceName === sourceName))) {
+      errors.push(
+        new KilnError('DUPLICATE_NODE', `source '${sourceName}' is declared twice (also at ${prior.file}:${prior.line ?? 1})`, {
+          location: where,
+          hint: 'a source without tables: loads every table of its database: declare it once, or rename one',
+        }),
+      );
       continue;
     }
-    const sourceOptions = Object.fromEntries(Object.entries(raw).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
+    if (tables === undefined) {
+      try {
+        whole.push(wholeDatabaseSource(project, sourceName, sourceOptions, { raw, yaml, path }, errors, warnings));
+      } catch (err) {
+        if (err instanceof KilnError) errors.push(err);
+        else throw err;
+      }
+      continue;
+    }
+    if (!Array.isArray(tables)) {
+      errors.push(new KilnError('CONFIG_INVALID', `source '${sourceName}' needs a 'tables' list`, { location: where, hint: TABLES_HINT }));
+      continue;
+    }
     tables.forEach((t: unknown, i: number) => {
       const tpath = [...path, 'tables', i];
       const twhere: SourceLocation = { file: yaml.file, line: yaml.lineOf(tpath) };
@@ -332,5 +361,39 @@ function readSources(project: Project, entries: readonly PropertyEntry[], errors
       }
     });
   }
-  return out;
+  return { sources: out, wholeDatabaseSources: whole };
+}
+
+const TABLES_HINT = 'list its tables (tables: [{ name: ... }]); only a loader: mysql source may leave tables: out, to load every table of its database';
+
+/** A source without `tables:`: valid for MySQL only, whose database says which tables there are. */
+function wholeDatabaseSource(
+  project: Project,
+  sourceName: string,
+  sourceOptions: Record<string, unknown>,
+  entry: PropertyEntry,
+  errors: KilnError[],
+  warnings: Warning[],
+): WholeDatabaseSource {
+  const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
+  const options = renderYamlValue(sourceOptions, project.scope, where) as Record<string, unknown>;
+  if (options.loader !== 'mysql') {
+    throw new KilnError('CONFIG_INVALID', `source '${sourceName}' needs a 'tables' list`, { location: where, hint: TABLES_HINT });
+  }
+  if (options.mysql_table !== undefined || options.identifier !== undefined) {
+    throw new KilnError('CONFIG_INVALID', `source '${sourceName}': mysql_table and identifier name one table, and this source has no tables: list`, {
+      location: where,
+      hint: 'every table of the database loads into <source>__<table>; list the table under tables: to rename it',
+    });
+  }
+  const props = nodeProperties(entry, errors, warnings);
+  return {
+    sourceName,
+    options,
+    originalFilePath: entry.yaml.file,
+    patch: where,
+    description: props.description,
+    meta: props.meta,
+    config: props.config,
+  };
 }

@@ -1,12 +1,15 @@
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
+import * as mysqlSql from '../adapters/mysql-staging-sql.js';
 import * as sql from '../adapters/staging-sql.js';
+import type { MySqlConnection } from '../adapters/staging-sql.js';
 import { KilnError } from '../errors.js';
 import { swapRelations } from '../materialize/swap.js';
 import { closestName } from '../project/closest.js';
@@ -27,7 +30,7 @@ export async function preflightMySql(adapter: Adapter, table: MySqlTable, dumps:
   if (src.kind === 'live') {
     const c = src.connection;
     const where = describeConnection(c);
-    const ask = pullsLocally(adapter) ? adapter.queryLocal.bind(adapter) : adapter.query.bind(adapter);
+    const ask = askMySql(adapter);
     try {
       await ask(sql.mysqlProbe(c, table.mysqlTable));
     } catch (err) {
@@ -37,21 +40,52 @@ export async function preflightMySql(adapter: Adapter, table: MySqlTable, dumps:
         const names = await ask<{ name: string }>(sql.mysqlTableNames(c)).then((r) => r.rows.map((x) => x.name)).catch(() => []);
         throw missingTable(table, `MySQL database ${where}`, names);
       }
-      throw new KilnError('SOURCE_UNREACHABLE', `source ${table.sourceName}: cannot read MySQL at ${c.host}:${c.port} as user '${c.user}': ${mysqlReason(text)}`, {
-        location: table.location,
-        hint: 'check MYSQL_HOST/MYSQL_PORT/MYSQL_USER/MYSQL_PASSWORD (the connection: of the source) and that the server is up',
-      });
+      throw unreachable(table, c, text);
     }
     return;
   }
-  if (!existsSync(src.dump) || !statSync(src.dump).isFile()) {
-    throw new KilnError('SOURCE_MISSING', `source ${table.sourceName}: dump file ${src.dump} does not exist`, {
+  assertDumpExists(table, src.dump);
+  const names = await dumps.tables(adapter, src.dump);
+  if (!names.includes(table.mysqlTable)) throw missingTable(table, `dump ${src.dump}`, names);
+}
+
+/**
+ * The tables of the database a source reads, live or in its dump, for a source without `tables:`
+ * (`table` is any table of it). Unreachable MySQL or a missing dump is exit 2, as in the preflight.
+ */
+export async function listMySqlTables(adapter: Adapter, table: MySqlTable, dumps: DumpFiles): Promise<string[]> {
+  const src = table.source;
+  if (src.kind === 'dump') {
+    assertDumpExists(table, src.dump);
+    return dumps.tables(adapter, src.dump);
+  }
+  try {
+    const r = await askMySql(adapter)<{ name: string }>(mysqlSql.mysqlBaseTableNames(src.connection));
+    return r.rows.map((x) => x.name);
+  } catch (err) {
+    throw unreachable(table, src.connection, redact((err as Error).message, src.connection.password));
+  }
+}
+
+function assertDumpExists(table: MySqlTable, dump: string): void {
+  if (!existsSync(dump) || !statSync(dump).isFile()) {
+    throw new KilnError('SOURCE_MISSING', `source ${table.sourceName}: dump file ${dump} does not exist`, {
       location: table.location,
       hint: 'check dump: (and --vars data_root), or set MYSQL_HOST to read the live database',
     });
   }
-  const names = await dumps.tables(adapter, src.dump);
-  if (!names.includes(table.mysqlTable)) throw missingTable(table, `dump ${src.dump}`, names);
+}
+
+function unreachable(table: MySqlTable, c: MySqlConnection, redactedText: string): KilnError {
+  return new KilnError('SOURCE_UNREACHABLE', `source ${table.sourceName}: cannot read MySQL at ${c.host}:${c.port} as user '${c.user}': ${mysqlReason(redactedText)}`, {
+    location: table.location,
+    hint: 'check MYSQL_HOST/MYSQL_PORT/MYSQL_USER/MYSQL_PASSWORD (the connection: of the source) and that the server is up',
+  });
+}
+
+/** Queries that read live MySQL, asked where the rows are pulled (see pullsLocally). */
+function askMySql(adapter: Adapter): Adapter['query'] {
+  return pullsLocally(adapter) ? adapter.queryLocal.bind(adapter) : adapter.query.bind(adapter);
 }
 
 /** Where the server's own mysql() would lose NULLs, ClickHouse in this process pulls the rows. */
@@ -153,11 +187,18 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
   const prior = (await readLedger(adapter, table)).get(dump);
   const exists = (await adapter.columns(table.relation)).length > 0;
   if (exists && prior?.status === 'loaded' && prior.fingerprint === fingerprint) return { files: 1, skipped: 1, rows: 0, rejected: 0 };
-  const readable = await dumps.readable(dump);
   const settings = sql.dumpSettings(table.mysqlTable);
-  const described = await adapter.queryLocal<{ name: string; type: string }>(sql.describeDumpTable(readable), { settings });
-  const read = sql.dumpSelect(readable, table.mysqlTable, described.rows, ctx.stamp);
-  const rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, settings: read.settings });
+  let rows: number;
+  if (await dumps.isEmpty(adapter, dump, table.mysqlTable)) {
+    // ClickHouse does not describe a table without INSERTs: its CREATE TABLE alone gives the columns.
+    const described = await adapter.queryLocal<{ name: string; type: string }>(sql.describeDumpTable(await dumps.emptyTable(dump, table.mysqlTable)), { settings });
+    rows = await buildAndSwap(ctx, table.relation, mysqlSql.emptyTableSelect(described.rows, ctx.stamp), { local: true });
+  } else {
+    const readable = await dumps.readable(dump);
+    const described = await adapter.queryLocal<{ name: string; type: string }>(sql.describeDumpTable(readable), { settings });
+    const read = sql.dumpSelect(readable, table.mysqlTable, described.rows, ctx.stamp);
+    rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, settings: read.settings });
+  }
   await writeLedger(adapter, table, { file: dump, size, fingerprint, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
   return { files: 1, skipped: 0, rows, rejected: 0 };
 }
@@ -170,14 +211,29 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
  */
 export class DumpFiles {
   private readonly normalized = new Map<string, Promise<string>>();
-  private readonly names = new Map<string, Promise<string[]>>();
+  /** Per dump: table name → whether an INSERT fills it. */
+  private readonly contents = new Map<string, Promise<Map<string, boolean>>>();
+  private readonly empties = new Map<string, Promise<string>>();
   private dir: string | null = null;
+  private files = 0;
 
-  tables(adapter: Adapter, dump: string): Promise<string[]> {
-    let p = this.names.get(dump);
+  /** The tables the dump creates, sorted by name. */
+  async tables(adapter: Adapter, dump: string): Promise<string[]> {
+    return [...(await this.contentsOf(adapter, dump)).keys()];
+  }
+
+  /** True for a table the dump creates but holds no rows of. */
+  async isEmpty(adapter: Adapter, dump: string, table: string): Promise<boolean> {
+    return (await this.contentsOf(adapter, dump)).get(table) === false;
+  }
+
+  private contentsOf(adapter: Adapter, dump: string): Promise<Map<string, boolean>> {
+    let p = this.contents.get(dump);
     if (!p) {
-      p = adapter.queryLocal<{ name: string }>(sql.dumpTableNames(dump)).then((r) => r.rows.map((x) => x.name));
-      this.names.set(dump, p);
+      p = adapter
+        .queryLocal<{ name: string; has_rows: number | string }>(mysqlSql.dumpTables(dump))
+        .then((r) => new Map(r.rows.map((x) => [x.name, Number(x.has_rows) > 0])));
+      this.contents.set(dump, p);
     }
     return p;
   }
@@ -185,19 +241,61 @@ export class DumpFiles {
   readable(dump: string): Promise<string> {
     let p = this.normalized.get(dump);
     if (!p) {
-      this.dir ??= mkdtempSync(join(tmpdir(), 'kiln-dump-'));
-      const out = join(this.dir, `${this.normalized.size}.sql`);
+      const out = this.tempFile();
       p = pipeline(createReadStream(dump), new JoinRowLines(), createWriteStream(out)).then(() => out);
       this.normalized.set(dump, p);
     }
     return p;
   }
 
+  /** A one-table dump of an empty table (see emptyTableDump), to describe its columns. */
+  emptyTable(dump: string, table: string): Promise<string> {
+    const key = `${dump}\u0000${table}`;
+    let p = this.empties.get(key);
+    if (!p) {
+      const out = this.tempFile();
+      p = createTableOf(dump, table).then((create) => {
+        writeFileSync(out, Buffer.from(mysqlSql.emptyTableDump(table, create), 'latin1'));
+        return out;
+      });
+      this.empties.set(key, p);
+    }
+    return p;
+  }
+
+  private tempFile(): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), 'kiln-dump-'));
+    return join(this.dir, `${this.files++}.sql`);
+  }
+
   dispose(): void {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = null;
     this.normalized.clear();
+    this.empties.clear();
   }
+}
+
+/**
+ * A table's CREATE TABLE statement in a dump: schema text, read line by line up to its end (lines
+ * before it are skipped, never parsed). Read as latin1, which maps bytes 1:1, so the statement is
+ * written back byte for byte.
+ */
+async function createTableOf(dump: string, table: string): Promise<string> {
+  const start = Buffer.from(`CREATE TABLE \`${table.replace(/`/g, '``')}\` (`, 'utf8').toString('latin1');
+  const input = createReadStream(dump, { encoding: 'latin1' });
+  const lines: string[] = [];
+  try {
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      if (lines.length === 0 && !line.startsWith(start)) continue;
+      lines.push(line);
+      // Column lines end with a comma; the last one, `) ENGINE=…;`, with the statement's semicolon.
+      if (line.endsWith(';')) break;
+    }
+  } finally {
+    input.destroy();
+  }
+  return lines.join('\n');
 }
 
 /** Drops the newline in `VALUES\n(` and `),\n(`, byte for byte otherwise, across chunk boundaries. */

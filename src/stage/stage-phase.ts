@@ -8,6 +8,7 @@ import { ensureStagingTables, forgetTable } from './ledger.js';
 import { DumpFiles, loadDumpTable, loadLiveTable, preflightMySql } from './mysql-loader.js';
 import { overRejectLimit, stageTableOf, type StageTable } from './source-options.js';
 import { clickhouseTime, type StageContext, type TableLoad } from './stage-context.js';
+import { unreadWholeDatabaseTables } from './whole-database.js';
 
 /** The selected source tables with a loader, typed (bad options are exit-2 errors here). */
 export function selectedStageTables(inv: Invocation): StageTable[] {
@@ -18,18 +19,20 @@ export function selectedStageTables(inv: Invocation): StageTable[] {
 }
 
 /**
- * Staging: one step per selected source table, loading it into `<raw_database>.<source>__<table>`.
+ * Staging: one step per selected source table, loading it into `<raw_database>.<source>__<table>`;
+ * for a whole-database source, also one per table that nothing reads (listed in the database).
  * Models that read a source wait for its step (linkSteps follows the graph's edges).
  */
 export const stagePhase: Phase = {
   name: 'stage',
   relations: (inv) => selectedStageTables(inv).map((t) => t.relation),
   async steps(inv: Invocation, adapter: Adapter): Promise<ExecStep[]> {
-    const tables = selectedStageTables(inv);
-    if (tables.length === 0) return [];
+    const selected = selectedStageTables(inv);
     const dumps = new DumpFiles();
     // Unreachable MySQL or a missing table is an invalid invocation: found before anything runs.
-    for (const t of tables) if (t.loader === 'mysql') await preflightMySql(adapter, t, dumps);
+    for (const t of selected) if (t.loader === 'mysql') await preflightMySql(adapter, t, dumps);
+    const tables = [...selected, ...(await unreadWholeDatabaseTables(inv, adapter, dumps))];
+    if (tables.length === 0) return [];
     for (const db of new Set(tables.map((t) => t.relation.database))) await ensureStagingTables(adapter, db);
     const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
     const fullRefresh = inv.options.fullRefresh === true;
