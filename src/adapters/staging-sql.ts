@@ -186,82 +186,6 @@ export function copyAll(target: Relation, from: Relation): string {
   return `INSERT INTO ${rel(target)} SELECT * FROM ${rel(from)}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// MySQL.
-
-export interface MySqlConnection {
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly user: string;
-  readonly password: string;
-}
-
-export function mysqlTable(conn: MySqlConnection, table: string): string {
-  return `mysql(${quoteString(`${conn.host}:${conn.port}`)}, ${quoteString(conn.database)}, ${quoteString(table)}, ${quoteString(conn.user)}, ${quoteString(conn.password)})`;
-}
-
-export function mysqlTableNames(conn: MySqlConnection): string {
-  const info = mysqlTable({ ...conn, database: 'information_schema' }, 'TABLES');
-  return `SELECT TABLE_NAME AS name FROM ${info} WHERE TABLE_SCHEMA = ${quoteString(conn.database)} ORDER BY name`;
-}
-
-/** Rows of a live MySQL table with the load's metadata; `after` keeps only keys past a value. */
-export function mysqlSelect(conn: MySqlConnection, table: string, stamp: LoadStamp, incremental?: { key: string; after: string | null }): string {
-  const where = incremental?.after != null ? `\nWHERE ${quoteIdentifier(incremental.key)} > ${incremental.after}` : '';
-  // Key order, so a load cut short leaves a prefix and the next run continues after its maximum.
-  const order = incremental ? `\nORDER BY ${quoteIdentifier(incremental.key)}` : '';
-  return `SELECT *, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at
-FROM ${mysqlTable(conn, table)}${where}${order}`;
-}
-
-const DATE_TYPE = /^(Nullable\()?(Date|Date32|DateTime|DateTime64\(\d+\)|DateTime\('[^']*'\))\)?$/;
-
-/**
- * Structure for reading one table of a dump. Dates are read as text: ClickHouse would turn a MySQL
- * zero date into a real-looking one, so `dumpSelect` maps zero and impossible dates to the epoch as `mysql()` does.
- */
-export function dumpStructure(columns: readonly StagedColumn[]): string {
-  return columns.map((c) => `${quoteIdentifier(c.name)} ${DATE_TYPE.test(c.type) ? (isNullable(c.type) ? 'Nullable(String)' : 'String') : c.type}`).join(', ');
-}
-
-export function dumpSelect(path: string, table: string, columns: readonly StagedColumn[], stamp: LoadStamp): FileRead {
-  const values = columns.map((c) => {
-    const q = quoteIdentifier(c.name);
-    if (!DATE_TYPE.test(c.type)) return q;
-    // Zero dates and dates MySQL keeps under ALLOW_INVALID_DATES (2024-02-30) have no ClickHouse
-    // value: they become the epoch, as mysql() makes them; NULL stays NULL.
-    const base = c.type.replace(/^Nullable\((.*)\)$/, '$1');
-    // Checked first: ClickHouse reads 0000-00-00 as a real-looking date, and MySQL allows zero parts.
-    const zero = `match(${q}, '^0000|^\\\\d{4}-00|^\\\\d{4}-\\\\d{2}-00')`;
-    const parsed = `if(${zero}, CAST(0 AS ${base}), ifNull(accurateCastOrNull(${q}, ${quoteString(base)}), CAST(0 AS ${base})))`;
-    return isNullable(c.type) ? `if(isNull(${q}), NULL, ${parsed}) AS ${q}` : `${parsed} AS ${q}`;
-  });
-  return {
-    select: `SELECT ${values.join(', ')}, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at
-FROM file(${quoteString(path)}, 'MySQLDump', ${quoteString(dumpStructure(columns))})`,
-    settings: dumpSettings(table),
-  };
-}
-
-export function dumpSettings(table: string): Record<string, string | number> {
-  return {
-    input_format_mysql_dump_table_name: table,
-    input_format_mysql_dump_map_column_names: 1,
-    storage_file_read_method: 'pread',
-  };
-}
-
-/** Names of the tables a dump creates (for "not in the dump" errors). */
-export function dumpTableNames(path: string): string {
-  return `SELECT DISTINCT extract(line, '^CREATE TABLE \`([^\`]+)\`') AS name FROM file(${quoteString(path)}, 'LineAsString')
-WHERE startsWith(line, 'CREATE TABLE') ORDER BY name SETTINGS storage_file_read_method = 'pread'`;
-}
-
-export function describeDumpTable(path: string): string {
-  return `DESCRIBE file(${quoteString(path)}, 'MySQLDump')`;
-}
-
 export interface LedgerRow {
   readonly source_name: string;
   readonly table_name: string;
@@ -292,14 +216,4 @@ export function insertLedger(ledger: Relation, row: LedgerRow, stamp: LoadStamp,
 
 export function sourceTableIs(source: string, table: string): string {
   return `source_name = ${quoteString(source)} AND table_name = ${quoteString(table)}`;
-}
-
-/** No rows, but fails like a real read would: checks a live MySQL table is reachable and exists. */
-export function mysqlProbe(conn: MySqlConnection, table: string): string {
-  return `SELECT * FROM ${mysqlTable(conn, table)} LIMIT 0`;
-}
-
-/** The highest incremental key already staged (as text, for a literal) and the row count. */
-export function maxKeyAndCount(target: Relation, key: string): string {
-  return `SELECT toString(max(${quoteIdentifier(key)})) AS m, count() AS n FROM ${rel(target)}`;
 }

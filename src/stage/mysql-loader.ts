@@ -9,7 +9,7 @@ import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
 import * as mysqlSql from '../adapters/mysql-staging-sql.js';
 import * as sql from '../adapters/staging-sql.js';
-import type { MySqlConnection } from '../adapters/staging-sql.js';
+import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
 import { KilnError } from '../errors.js';
 import { swapRelations } from '../materialize/swap.js';
 import { closestName } from '../project/closest.js';
@@ -32,12 +32,12 @@ export async function preflightMySql(adapter: Adapter, table: MySqlTable, dumps:
     const where = describeConnection(c);
     const ask = askMySql(adapter);
     try {
-      await ask(sql.mysqlProbe(c, table.mysqlTable));
+      await ask(mysqlSql.mysqlProbe(c, table.mysqlTable));
     } catch (err) {
       const code = err instanceof SqlError ? err.clickhouseCode : undefined;
       const text = redact((err as Error).message, c.password);
       if (code === UNKNOWN_TABLE || /doesn't exist/.test(text)) {
-        const names = await ask<{ name: string }>(sql.mysqlTableNames(c)).then((r) => r.rows.map((x) => x.name)).catch(() => []);
+        const names = await ask<{ name: string }>(mysqlSql.mysqlTableNames(c)).then((r) => r.rows.map((x) => x.name)).catch(() => []);
         throw missingTable(table, `MySQL database ${where}`, names);
       }
       throw unreachable(table, c, text);
@@ -125,18 +125,18 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
     const exists = (await adapter.columns(target)).length > 0;
     if (incrementalKey && exists) {
       const r = await adapter.query<{ m: string | number | null; n: string | number }>(
-        sql.maxKeyAndCount(target, incrementalKey),
+        mysqlSql.maxKeyAndCount(target, incrementalKey),
       );
       const after = Number(r.rows[0]?.n ?? 0) > 0 ? literalKey(String(r.rows[0]!.m)) : null;
       const before = await adapter.countRows(target);
-      const select = sql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after });
+      const select = mysqlSql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after });
       if (pullsLocally(adapter)) await adapter.insertLocalSelect(target, (await adapter.columns(target)).map((col) => col.name), select);
       else await adapter.execute(ddl.insertSelect(target, select));
       const rows = (await adapter.countRows(target)) - before;
       await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
       return { files: 0, skipped: 0, rows, rejected: 0 };
     }
-    const select = sql.mysqlSelect(c, table.mysqlTable, ctx.stamp, incrementalKey ? { key: incrementalKey, after: null } : undefined);
+    const select = mysqlSql.mysqlSelect(c, table.mysqlTable, ctx.stamp, incrementalKey ? { key: incrementalKey, after: null } : undefined);
     const rows = await buildAndSwap(ctx, target, select, { local: pullsLocally(adapter) });
     await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
     return { files: 0, skipped: 0, rows, rejected: 0 };
@@ -187,16 +187,16 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
   const prior = (await readLedger(adapter, table)).get(dump);
   const exists = (await adapter.columns(table.relation)).length > 0;
   if (exists && prior?.status === 'loaded' && prior.fingerprint === fingerprint) return { files: 1, skipped: 1, rows: 0, rejected: 0 };
-  const settings = sql.dumpSettings(table.mysqlTable);
+  const settings = mysqlSql.dumpSettings(table.mysqlTable);
   let rows: number;
   if (await dumps.isEmpty(adapter, dump, table.mysqlTable)) {
     // ClickHouse does not describe a table without INSERTs: its CREATE TABLE alone gives the columns.
-    const described = await adapter.queryLocal<{ name: string; type: string }>(sql.describeDumpTable(await dumps.emptyTable(dump, table.mysqlTable)), { settings });
+    const described = await adapter.queryLocal<{ name: string; type: string }>(mysqlSql.describeDumpTable(await dumps.emptyTable(dump, table.mysqlTable)), { settings });
     rows = await buildAndSwap(ctx, table.relation, mysqlSql.emptyTableSelect(described.rows, ctx.stamp), { local: true });
   } else {
     const readable = await dumps.readable(dump);
-    const described = await adapter.queryLocal<{ name: string; type: string }>(sql.describeDumpTable(readable), { settings });
-    const read = sql.dumpSelect(readable, table.mysqlTable, described.rows, ctx.stamp);
+    const described = await adapter.queryLocal<{ name: string; type: string }>(mysqlSql.describeDumpTable(readable), { settings });
+    const read = mysqlSql.dumpSelect(readable, table.mysqlTable, described.rows, ctx.stamp);
     rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, settings: read.settings });
   }
   await writeLedger(adapter, table, { file: dump, size, fingerprint, rows, rejected: 0, status: 'loaded' }, ctx.stamp);

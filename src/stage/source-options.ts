@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Relation } from '../adapters/ddl.js';
-import type { MySqlConnection, StagedColumn } from '../adapters/staging-sql.js';
+import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
+import type { StagedColumn } from '../adapters/staging-sql.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { SourceNode } from '../project/nodes.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capabilitiesFor } from '../../src/adapters/capabilities.js';
 import * as fileSql from '../../src/adapters/file-read-sql.js';
+import * as mysqlSql from '../../src/adapters/mysql-staging-sql.js';
 import * as sql from '../../src/adapters/staging-sql.js';
 import type { SourceNode } from '../../src/project/nodes.js';
 import { overRejectLimit, stageTableOf } from '../../src/stage/source-options.js';
@@ -74,7 +75,7 @@ describe('staging SQL', () => {
   });
 
   it('dump dates are read as text; NULL stays NULL, zero and impossible dates become the epoch', () => {
-    const read = sql.dumpSelect('/d.sql', 't', [{ name: 'd', type: 'Nullable(DateTime)' }, { name: 'n', type: 'Int32' }], { loadId: 'L', loadedAt: '2025-01-01 00:00:00' });
+    const read = mysqlSql.dumpSelect('/d.sql', 't', [{ name: 'd', type: 'Nullable(DateTime)' }, { name: 'n', type: 'Int32' }], { loadId: 'L', loadedAt: '2025-01-01 00:00:00' });
     expect(read.select).toContain(
       "if(isNull(`d`), NULL, if(match(`d`, '^0000|^\\\\d{4}-00|^\\\\d{4}-\\\\d{2}-00'), CAST(0 AS DateTime), ifNull(accurateCastOrNull(`d`, 'DateTime'), CAST(0 AS DateTime)))) AS `d`, `n`",
     );
