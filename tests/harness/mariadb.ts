@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,11 +59,16 @@ async function startOnce(): Promise<MariaDbServer> {
   const errorLog = join(dir, 'error.log');
   // mariadbd refuses to run as root unless told to; as another user --user is ignored anyway.
   const asUser = process.getuid?.() === 0 ? ['--user=root'] : [];
+  // Its own tmpdir: a mariadbd starting up deletes the `#sql*` temp tables it finds there, which
+  // broke another worker's mariadb-install-db running at the same time in the shared /tmp.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
 
   try {
     await run(binaries.installDb, [
       '--no-defaults',
       `--datadir=${datadir}`,
+      `--tmpdir=${tmp}`,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
       ...asUser,
@@ -80,6 +85,7 @@ async function startOnce(): Promise<MariaDbServer> {
     [
       '--no-defaults',
       `--datadir=${datadir}`,
+      `--tmpdir=${tmp}`,
       `--socket=${socket}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
