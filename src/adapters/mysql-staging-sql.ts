@@ -96,11 +96,13 @@ export function mysqlBaseTableNames(conn: MySqlConnection): string {
 }
 
 /**
- * Each table a dump creates, and whether any INSERT fills it: an empty table has a CREATE TABLE and
- * no INSERT. A dumped value never holds a raw newline (it is written `\n`), so statements start lines.
+ * Each table a dump creates, whether any INSERT fills it, and whether its rows sit on lines of
+ * their own (mariadb-dump's `INSERT … VALUES` ending its line). A dumped value never holds a raw
+ * newline (it is written `\n`), so statements start lines.
  */
 export function dumpTables(path: string): string {
-  return `SELECT extract(line, '^(?:CREATE TABLE|INSERT INTO) \`([^\`]+)\`') AS name, max(startsWith(line, 'INSERT INTO')) AS has_rows
+  return `SELECT extract(line, '^(?:CREATE TABLE|INSERT INTO) \`([^\`]+)\`') AS name, max(startsWith(line, 'INSERT INTO')) AS has_rows,
+  max(startsWith(line, 'INSERT INTO') AND endsWith(line, ' VALUES')) AS rows_on_lines
 FROM file(${quoteString(path)}, 'LineAsString')
 WHERE startsWith(line, 'CREATE TABLE') OR startsWith(line, 'INSERT INTO')
 GROUP BY name HAVING max(startsWith(line, 'CREATE TABLE')) = 1 ORDER BY name SETTINGS storage_file_read_method = 'pread'`;

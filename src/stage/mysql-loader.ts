@@ -194,7 +194,7 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
     const described = await adapter.queryLocal<{ name: string; type: string }>(mysqlSql.describeDumpTable(await dumps.emptyTable(dump, table.mysqlTable)), { settings });
     rows = await buildAndSwap(ctx, table.relation, mysqlSql.emptyTableSelect(described.rows, ctx.stamp), { local: true });
   } else {
-    const readable = await dumps.readable(dump);
+    const readable = await dumps.readable(adapter, dump, table.mysqlTable);
     const described = await adapter.queryLocal<{ name: string; type: string }>(mysqlSql.describeDumpTable(readable), { settings });
     const read = mysqlSql.dumpSelect(readable, table.mysqlTable, described.rows, ctx.stamp);
     rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, settings: read.settings });
@@ -204,15 +204,16 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
 }
 
 /**
- * Dump files shared by the tables of one invocation. ClickHouse's MySQLDump reader stumbles over
- * mariadb-dump's one-row-per-line INSERTs (a row starting a line after `VALUES` or `),`), so such
- * dumps are rewritten once into a temp file with those rows joined; a newline never occurs inside
- * a dumped value (it is written `\n`), so joining at these line breaks is safe.
+ * Dump files shared by the tables of one invocation. ClickHouse's MySQLDump reader reads its own
+ * table's one-row-per-line INSERTs (mariadb-dump's: a row starting a line after `VALUES` or `),`)
+ * but stumbles over another table's, which it passes on its way through the file. A dump where
+ * another table has them is rewritten once into a temp file with those rows joined; a newline
+ * never occurs inside a dumped value (it is written `\n`), so joining at these line breaks is safe.
  */
 export class DumpFiles {
   private readonly normalized = new Map<string, Promise<string>>();
-  /** Per dump: table name → whether an INSERT fills it. */
-  private readonly contents = new Map<string, Promise<Map<string, boolean>>>();
+  /** Per dump: table name → whether an INSERT fills it, and whether its rows sit on lines of their own. */
+  private readonly contents = new Map<string, Promise<Map<string, { hasRows: boolean; rowsOnLines: boolean }>>>();
   private readonly empties = new Map<string, Promise<string>>();
   private dir: string | null = null;
   private files = 0;
@@ -224,25 +225,28 @@ export class DumpFiles {
 
   /** True for a table the dump creates but holds no rows of. */
   async isEmpty(adapter: Adapter, dump: string, table: string): Promise<boolean> {
-    return (await this.contentsOf(adapter, dump)).get(table) === false;
+    return (await this.contentsOf(adapter, dump)).get(table)?.hasRows === false;
   }
 
-  private contentsOf(adapter: Adapter, dump: string): Promise<Map<string, boolean>> {
+  private contentsOf(adapter: Adapter, dump: string): Promise<Map<string, { hasRows: boolean; rowsOnLines: boolean }>> {
     let p = this.contents.get(dump);
     if (!p) {
       p = adapter
-        .queryLocal<{ name: string; has_rows: number | string }>(mysqlSql.dumpTables(dump))
-        .then((r) => new Map(r.rows.map((x) => [x.name, Number(x.has_rows) > 0])));
+        .queryLocal<{ name: string; has_rows: number | string; rows_on_lines: number | string }>(mysqlSql.dumpTables(dump))
+        .then((r) => new Map(r.rows.map((x) => [x.name, { hasRows: Number(x.has_rows) > 0, rowsOnLines: Number(x.rows_on_lines) > 0 }])));
       this.contents.set(dump, p);
     }
     return p;
   }
 
-  readable(dump: string): Promise<string> {
+  /** The file ClickHouse reads `table` from: the dump itself, or its rewrite with rows joined. */
+  async readable(adapter: Adapter, dump: string, table: string): Promise<string> {
+    const others = [...(await this.contentsOf(adapter, dump))].filter(([name]) => name !== table);
+    if (!others.some(([, t]) => t.rowsOnLines)) return dump;
     let p = this.normalized.get(dump);
     if (!p) {
       const out = this.tempFile();
-      p = pipeline(createReadStream(dump), new JoinRowLines(), createWriteStream(out)).then(() => out);
+      p = pipeline(createReadStream(dump, { highWaterMark: 1 << 20 }), new JoinRowLines(), createWriteStream(out)).then(() => out);
       this.normalized.set(dump, p);
     }
     return p;
@@ -298,23 +302,58 @@ async function createTableOf(dump: string, table: string): Promise<string> {
   return lines.join('\n');
 }
 
-/** Drops the newline in `VALUES\n(` and `),\n(`, byte for byte otherwise, across chunk boundaries. */
-class JoinRowLines extends Transform {
-  private tail = '';
+/**
+ * Turns the newline of `VALUES\n(` and `),\n(` into a space, byte for byte otherwise: the bytes
+ * keep their length, so each chunk is rewritten in place (no copy, no text decoding). A newline
+ * that ends a chunk waits for the next chunk's first byte.
+ */
+export class JoinRowLines extends Transform {
+  /** The last bytes passed on (a few): what precedes a newline at the start of a chunk. */
+  private tail = Buffer.alloc(0);
+  private heldNewline = false;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    // latin1 maps bytes 1:1, so multi-byte UTF-8 passes through untouched. The joins are
-    // idempotent, so the held-back tail (where a pattern may be cut) is safely looked at again.
-    const text = joinRows(this.tail + chunk.toString('latin1'));
-    const hold = Math.min(text.length, HOLD);
-    this.tail = text.slice(text.length - hold);
-    done(null, Buffer.from(text.slice(0, text.length - hold), 'latin1'));
+    if (chunk.length === 0) return done();
+    if (this.heldNewline) {
+      this.heldNewline = false;
+      this.pass(Buffer.from([chunk[0] === OPEN && breaksRow(this.tail, this.tail.length) ? SPACE : NEWLINE]));
+    }
+    for (let i = chunk.indexOf(NEWLINE), end = chunk.length - 1; i >= 0 && i < end; i = chunk.indexOf(NEWLINE, i + 1)) {
+      if (chunk[i + 1] !== OPEN) continue;
+      const rowBreak = i >= CONTEXT ? breaksRow(chunk, i) : breaksRow(Buffer.concat([this.tail, chunk.subarray(0, i)]), this.tail.length + i);
+      if (rowBreak) chunk[i] = SPACE;
+    }
+    if (chunk[chunk.length - 1] === NEWLINE) {
+      this.heldNewline = true;
+      chunk = chunk.subarray(0, chunk.length - 1);
+    }
+    this.pass(chunk);
+    done();
   }
 
   override _flush(done: TransformCallback): void {
-    done(null, Buffer.from(joinRows(this.tail), 'latin1'));
+    if (this.heldNewline) this.push(Buffer.from([NEWLINE]));
+    done();
+  }
+
+  private pass(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.push(bytes);
+    const last = bytes.length >= CONTEXT ? bytes.subarray(bytes.length - CONTEXT) : Buffer.concat([this.tail, bytes]).subarray(-CONTEXT);
+    this.tail = Buffer.from(last);
   }
 }
 
-const HOLD = ' VALUES\n('.length;
-const joinRows = (text: string) => text.replace(/ VALUES\n\(/g, ' VALUES (').replace(/\),\n\(/g, '),(');
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const COMMA = 0x2c;
+const OPEN = 0x28;
+const CLOSE = 0x29;
+const VALUES = Buffer.from(' VALUES');
+const CONTEXT = VALUES.length;
+
+/** Whether the newline at `nl` (before a `(`) follows `),` or ` VALUES`. */
+function breaksRow(buf: Buffer, nl: number): boolean {
+  if (buf[nl - 1] === COMMA) return buf[nl - 2] === CLOSE;
+  return nl >= VALUES.length && buf.compare(VALUES, 0, VALUES.length, nl - VALUES.length, nl) === 0;
+}
