@@ -4,6 +4,7 @@
 //   node bench/stage-bench.js            (after npm run build)
 //   STAGE_BENCH_LINES=200000 node bench/stage-bench.js   a quicker, smaller run
 //   STAGE_BENCH_ONLY=server node bench/stage-bench.js     only some rows (embedded, server, mysql)
+//   STAGE_BENCH_REPS=5 node bench/stage-bench.js          runs per side (median; default 3)
 //
 // Rows: JSONL (2M lines, ~190 MB, and the same doubled) on the embedded engine and on a local
 // clickhouse-server; a 1M-row MySQL table live (mysql()) and from a mariadb-dump file. Servers are
@@ -21,6 +22,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KILN = join(repo, 'bin/kiln.js');
 const LINES = Number(process.env.STAGE_BENCH_LINES ?? 2_000_000);
 const MYSQL_ROWS = Number(process.env.STAGE_BENCH_MYSQL_ROWS ?? 1_000_000);
+const REPS = Math.max(1, Number(process.env.STAGE_BENCH_REPS ?? 3));
 const ONLY = new Set((process.env.STAGE_BENCH_ONLY ?? 'embedded,server,mysql').split(',').map((s) => s.trim()));
 const work = mkdtempSync(join(tmpdir(), 'kiln-stage-bench-'));
 const COLUMNS = "ts String, event String, user_id Int64, content_id Int64, rating Float64";
@@ -33,6 +35,23 @@ function measure(label, cmd, args, opts = {}) {
   if (r.status !== 0) throw new Error(`${label} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   const [wall, kb] = readFileSync(out, 'utf8').trim().split('\n').pop().split(/\s+/).map(Number);
   return { wall, rssMb: kb / 1024 };
+}
+
+/**
+ * Native and kiln, each `REPS` times in turn from the same state (`reset` before each run):
+ * the median wall time and peak RSS of each, so one slow run on a busy machine does not decide.
+ */
+async function compare(native, kiln) {
+  const runs = { native: [], kiln: [] };
+  for (let i = 0; i < REPS; i++) {
+    for (const [name, side] of Object.entries({ native, kiln })) {
+      await side.reset();
+      runs[name].push(side.run());
+    }
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const summary = (rs) => ({ wall: med(rs.map((r) => r.wall)), rssMb: med(rs.map((r) => r.rssMb)) });
+  return [summary(runs.native), summary(runs.kiln)];
 }
 
 /** A child node script, so each measurement is its own process. */
@@ -98,14 +117,20 @@ async function jsonlFile(lines) {
 async function embeddedJsonl(file, lines) {
   const size = statSync(file).size;
   const db = join(work, `native-${lines}`);
-  const native = measure('native embedded', process.execPath, [
-    nativeEmbedded,
-    db,
-    `CREATE DATABASE raw;;CREATE TABLE raw.events (${COLUMNS}) ENGINE = MergeTree ORDER BY tuple();;INSERT INTO raw.events SELECT * FROM file('${file}', 'JSONEachRow', '${COLUMNS}') SETTINGS input_format_skip_unknown_fields = 1`,
-  ]);
   const dir = join(work, `kiln-embedded-${lines}`);
   project(dir, jsonlSources(file), '{ engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw }');
-  const kiln = measure('kiln embedded', process.execPath, [KILN, 'stage', '--project-dir', dir]);
+  const [native, kiln] = await compare(
+    {
+      reset: () => rmSync(db, { recursive: true, force: true }),
+      run: () =>
+        measure('native embedded', process.execPath, [
+          nativeEmbedded,
+          db,
+          `CREATE DATABASE raw;;CREATE TABLE raw.events (${COLUMNS}) ENGINE = MergeTree ORDER BY tuple();;INSERT INTO raw.events SELECT * FROM file('${file}', 'JSONEachRow', '${COLUMNS}') SETTINGS input_format_skip_unknown_fields = 1`,
+        ]),
+    },
+    { reset: () => rmSync(join(dir, '.kiln'), { recursive: true, force: true }), run: () => measure('kiln embedded', process.execPath, [KILN, 'stage', '--project-dir', dir]) },
+  );
   row(`JSONL ${(lines / 1e6).toFixed(1)}M lines, ${(size / 1e6).toFixed(0)} MB`, 'embedded', native, kiln);
   rmSync(db, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
@@ -180,6 +205,7 @@ async function serverJsonl(ch, file, lines) {
   await ch.sql(`CREATE DATABASE IF NOT EXISTS native`);
   await ch.sql(`DROP TABLE IF EXISTS native.events`);
   await ch.sql(`CREATE TABLE native.events (${COLUMNS}) ENGINE = MergeTree ORDER BY tuple()`);
+  const raw = `raw${lines}`;
   const poster = nodeScript(
     'native-post.mjs',
     `import { request } from 'node:http'; import { createReadStream } from 'node:fs';
@@ -188,10 +214,15 @@ const q = encodeURIComponent('INSERT INTO native.events FORMAT JSONEachRow');
 await new Promise((res, rej) => { const req = request(url + '/?query=' + q, { method: 'POST', headers: { 'X-ClickHouse-User': user, 'X-ClickHouse-Key': key } }, (r) => { r.resume(); r.on('end', () => r.statusCode === 200 ? res() : rej(new Error('HTTP ' + r.statusCode))); }); req.on('error', rej); createReadStream(file).pipe(req); });
 `,
   );
-  const native = measure('native server POST', process.execPath, [poster, ch.url, 'kiln', ch.password, file]);
   const dir = join(work, `kiln-server-${lines}`);
-  project(dir, jsonlSources(file), `{ engine: clickhouse, url: "${ch.url}", username: kiln, password: "{{ env_var('CH_PASSWORD') }}", database: analytics, raw_database: raw${lines} }`);
-  const kiln = measure('kiln server', process.execPath, [KILN, 'stage', '--project-dir', dir], { env: { ...process.env, CH_PASSWORD: ch.password } });
+  project(dir, jsonlSources(file), `{ engine: clickhouse, url: "${ch.url}", username: kiln, password: "{{ env_var('CH_PASSWORD') }}", database: analytics, raw_database: ${raw} }`);
+  const [native, kiln] = await compare(
+    { reset: () => ch.sql('TRUNCATE TABLE native.events'), run: () => measure('native server POST', process.execPath, [poster, ch.url, 'kiln', ch.password, file]) },
+    {
+      reset: () => ch.sql(`DROP DATABASE IF EXISTS ${raw}`),
+      run: () => measure('kiln server', process.execPath, [KILN, 'stage', '--project-dir', dir], { env: { ...process.env, CH_PASSWORD: ch.password } }),
+    },
+  );
   row(`JSONL ${(lines / 1e6).toFixed(1)}M lines, ${(size / 1e6).toFixed(0)} MB`, 'server 18.16', native, kiln);
 }
 
@@ -222,27 +253,35 @@ async function mysqlRows(my) {
   const env = { ...process.env, MYSQL_PASSWORD: my.password };
   const mysqlFn = `mysql('127.0.0.1:${my.port}', 'app', 'reviews', 'kiln', '${my.password}')`;
   const db = join(work, 'native-mysql');
-  const native = measure('native mysql()', process.execPath, [nativeEmbedded, db, `CREATE TABLE r ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM ${mysqlFn}`]);
   const dir = join(work, 'kiln-mysql');
   project(
     dir,
     `sources:\n  - name: app\n    loader: mysql\n    connection: { host: 127.0.0.1, port: ${my.port}, database: app, user: kiln, password: "{{ env_var('MYSQL_PASSWORD') }}" }\n    tables: [{ name: reviews }]\n`,
     '{ engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw }',
   );
-  const kiln = measure('kiln mysql live', process.execPath, [KILN, 'stage', '--project-dir', dir], { env });
+  const [native, kiln] = await compare(
+    { reset: () => rmSync(db, { recursive: true, force: true }), run: () => measure('native mysql()', process.execPath, [nativeEmbedded, db, `CREATE TABLE r ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM ${mysqlFn}`]) },
+    { reset: () => rmSync(join(dir, '.kiln'), { recursive: true, force: true }), run: () => measure('kiln mysql live', process.execPath, [KILN, 'stage', '--project-dir', dir], { env }) },
+  );
   row(`MySQL table, ${(n / 1e6).toFixed(1)}M rows, live`, 'embedded', native, kiln);
 
   const dumpFile = join(work, 'app.sql');
   my.dump(dumpFile);
   const db2 = join(work, 'native-dump');
-  const nativeDump = measure('native MySQLDump', process.execPath, [
-    nativeEmbedded,
-    db2,
-    `CREATE TABLE r ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM file('${dumpFile}', 'MySQLDump') SETTINGS input_format_mysql_dump_table_name = 'reviews'`,
-  ]);
   const dir2 = join(work, 'kiln-dump');
   project(dir2, `sources:\n  - name: app\n    loader: mysql\n    dump: ${JSON.stringify(dumpFile)}\n    tables: [{ name: reviews }]\n`, '{ engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw }');
-  const kilnDump = measure('kiln mysql dump', process.execPath, [KILN, 'stage', '--project-dir', dir2]);
+  const [nativeDump, kilnDump] = await compare(
+    {
+      reset: () => rmSync(db2, { recursive: true, force: true }),
+      run: () =>
+        measure('native MySQLDump', process.execPath, [
+          nativeEmbedded,
+          db2,
+          `CREATE TABLE r ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM file('${dumpFile}', 'MySQLDump') SETTINGS input_format_mysql_dump_table_name = 'reviews'`,
+        ]),
+    },
+    { reset: () => rmSync(join(dir2, '.kiln'), { recursive: true, force: true }), run: () => measure('kiln mysql dump', process.execPath, [KILN, 'stage', '--project-dir', dir2]) },
+  );
   row(`mariadb-dump, ${(n / 1e6).toFixed(1)}M rows, ${(statSync(dumpFile).size / 1e6).toFixed(0)} MB`, 'embedded', nativeDump, kilnDump);
 }
 
@@ -254,7 +293,7 @@ function print() {
       `| ${input} | ${engine} | ${native.wall.toFixed(2)} | ${kiln.wall.toFixed(2)} | ${(kiln.wall / native.wall).toFixed(2)} | ${native.rssMb.toFixed(0)} | ${kiln.rssMb.toFixed(0)} | ${(kiln.rssMb / native.rssMb).toFixed(2)} |`,
     ),
   ];
-  console.log('\nkiln stage vs ClickHouse\'s own ingestion (goals: time ≤ 1.5×; RSS ≤ 1.5× embedded, ≤ 200 MB server path, flat when the file doubles)\n');
+  console.log(`\nkiln stage vs ClickHouse's own ingestion, medians of ${REPS} runs each (goals: time ≤ 1.5×; RSS ≤ 1.5× embedded, ≤ 200 MB server path, flat when the file doubles)\n`);
   console.log(lines.join('\n'));
 }
 
