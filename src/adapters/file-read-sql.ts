@@ -121,11 +121,14 @@ FROM (SELECT ${inner} FROM ${source.from})`;
  * Lines of a JSON-lines file streamed to a server as TabSeparated `(line number, text, bad UTF-8
  * flag)` (see stage/line-rows.ts): the server parses them, not this process.
  */
-export const LINE_COLUMNS: readonly StagedColumn[] = [
-  { name: '_kiln_line', type: 'UInt64' },
-  { name: 'raw', type: 'String' },
-  { name: '_kiln_bad_utf8', type: 'UInt8' },
-];
+export function lineColumns(lineType: string): StagedColumn[] {
+  return [
+    // Typed as the rows table has it: 18.16 converts no types on the way into a view's target.
+    { name: '_kiln_line', type: lineType },
+    { name: 'raw', type: 'String' },
+    { name: '_kiln_bad_utf8', type: 'UInt8' },
+  ];
+}
 
 /** Declared types the server-side reader without JSON functions can cast (the rest go through the local engine). */
 const LITE_CAST: ReadonlyArray<readonly [RegExp, (s: string) => string]> = [
@@ -157,7 +160,7 @@ function jValue(depth: number): string {
 const JSON_OBJECT_RE = `^${J_WS}${jObject(jValue(2))}${J_WS}$`;
 const JSON_NON_OBJECT_RE = `^${J_WS}(?:${J_SCALAR}|${jArray(jValue(1))})${J_WS}$`;
 
-/** The SELECTs of the two views that check streamed lines (LINE_COLUMNS) into rows and rejects. */
+/** The SELECTs of the two views that check streamed lines (`lineColumns`) into rows and rejects. */
 export interface LinesRead {
   /** Good lines as `target`'s columns (the rows table; a view must give every column, typed as there). */
   rows(target: readonly StagedColumn[], stamp: LoadStamp, file: string): string;
@@ -203,7 +206,7 @@ export function jsonlLinesRead(lines: Relation, columns: readonly StagedColumn[]
       settings: read.settings,
       rows: (target, stamp, file) => `SELECT ${[...cols, ...stampSelect(target, stamp, file), '__line AS _kiln_line'].join(', ')}\nFROM (${read.select}) WHERE __reason = ''`,
       rejects: (stamp, file, source, table) =>
-        `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, __line AS line, __raw AS raw, __reason AS reason, ${rejectStamp(stamp)}\nFROM (${read.select}) WHERE __reason != ''`,
+        `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, toUInt64(__line) AS line, __raw AS raw, __reason AS reason, ${rejectStamp(stamp)}\nFROM (${read.select}) WHERE __reason != ''`,
     };
   }
   const defs = new Map<string, string>();
@@ -236,7 +239,7 @@ export function jsonlLinesRead(lines: Relation, columns: readonly StagedColumn[]
     },
     rejects(stamp, file, source, table) {
       const scope = new InlineAliases(defs);
-      return `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, _kiln_line AS line, raw, ${scope.expand(reason)} AS reason, ${rejectStamp(stamp)}\nFROM ${rel(lines)} WHERE reason != ''`;
+      return `SELECT ${quoteString(source)} AS source_name, ${quoteString(table)} AS table_name, ${quoteString(file)} AS file, toUInt64(_kiln_line) AS line, raw, ${scope.expand(reason)} AS reason, ${rejectStamp(stamp)}\nFROM ${rel(lines)} WHERE reason != ''`;
     },
   };
 }
@@ -272,9 +275,9 @@ export function hasNarrowInts(columns: readonly StagedColumn[]): boolean {
   return columns.some((c) => INT_RANGE[baseType(c.type)] !== undefined);
 }
 
-export function taggedIntakeColumns(columns: readonly StagedColumn[]): StagedColumn[] {
+export function taggedIntakeColumns(columns: readonly StagedColumn[], lineType: string): StagedColumn[] {
   const wide = columns.map((c) => (INT_RANGE[baseType(c.type)] ? { name: c.name, type: isNullable(c.type) ? 'Nullable(Int64)' : 'Int64' } : c));
-  return [...wide, { name: '_kiln_line', type: 'UInt64' }];
+  return [...wide, { name: '_kiln_line', type: lineType }];
 }
 
 /** Tagged records that parsed and are in range, with the load's metadata, into the rows table (`target`: its columns). */

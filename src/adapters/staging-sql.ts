@@ -32,16 +32,22 @@ export const META_COLUMNS: readonly StagedColumn[] = [
   { name: '_kiln_load_id', type: 'String' },
   { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
 ];
+/** From this size on a file may hold more lines than a UInt32 counts (every line takes a byte at least). */
+export const LARGE_FILE_BYTES = 2 ** 32;
+
 /**
  * A file table's stamp: the load id and the file are one value for millions of rows, so they are
- * dictionary-encoded (LowCardinality), which halves the cost of writing them.
+ * dictionary-encoded (LowCardinality), which halves the cost of writing them. Line numbers are
+ * UInt32, half the bytes of UInt64 for the server to write, unless a file is large enough to need more.
  */
-export const FILE_META_COLUMNS: readonly StagedColumn[] = [
-  { name: '_kiln_load_id', type: 'LowCardinality(String)' },
-  { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
-  { name: '_kiln_file', type: 'LowCardinality(String)' },
-  { name: '_kiln_line', type: 'UInt64' },
-];
+export function fileMetaColumns(largeFiles: boolean): StagedColumn[] {
+  return [
+    { name: '_kiln_load_id', type: 'LowCardinality(String)' },
+    { name: '_kiln_loaded_at', type: "DateTime('UTC')" },
+    { name: '_kiln_file', type: 'LowCardinality(String)' },
+    { name: '_kiln_line', type: largeFiles ? 'UInt64' : 'UInt32' },
+  ];
+}
 
 export const QUARANTINE_TABLE = '_kiln_quarantine';
 export const LEDGER_TABLE = '_kiln_ledger';

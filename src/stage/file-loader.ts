@@ -36,7 +36,9 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
     return { files: 0, skipped: 0, rows: 0, rejected: 0 };
   }
   const columns = table.columns ?? (table.loader === 'jsonl' ? [{ name: 'raw', type: 'String' }] : headerColumns(firstHeader(files, table)));
-  const rawColumns = await ensureRawTable(adapter, table, [...columns, ...sql.FILE_META_COLUMNS]);
+  const large = (f: string) => (statSync(f, { throwIfNoEntry: false })?.size ?? 0) >= sql.LARGE_FILE_BYTES;
+  const rawColumns = await ensureRawTable(adapter, table, [...columns, ...sql.fileMetaColumns(files.some(large))]);
+  const narrowLines = rawColumns.find((c) => c.name === '_kiln_line')?.type === 'UInt32';
 
   const ledger = await readLedger(adapter, table);
   const todo = files.filter((f) => {
@@ -61,6 +63,12 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
     if (stream) await stream.create();
     for (const [i, file] of todo.entries()) {
       const { size, fingerprint } = fingerprintOf(file, table);
+      if (narrowLines && size >= sql.LARGE_FILE_BYTES) {
+        throw new KilnError('STAGE_FAILED', `${file}: 4 GiB or more, it may hold more lines than ${ddl.rel(table.relation)} numbers (UInt32 _kiln_line)`, {
+          location: table.location,
+          hint: 'run kiln stage --full-refresh: the raw table is rebuilt with UInt64 line numbers',
+        });
+      }
       const prior = ledger.get(file);
       await writeLedger(adapter, table, { file, size, fingerprint, rows: 0, rejected: 0, status: 'started' }, ctx.stamp);
       if (i > 0) {

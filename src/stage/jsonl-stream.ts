@@ -47,8 +47,9 @@ export class JsonlStream {
   async create(): Promise<void> {
     const { adapter } = this.ctx;
     const d = adapter.ddl;
-    if (this.tagged) await adapter.execute(sql.createNullTable(d, this.tagged, fileSql.taggedIntakeColumns(this.table.columns!)));
-    await adapter.execute(sql.createNullTable(d, this.lines, fileSql.LINE_COLUMNS));
+    const lineType = this.target.find((c) => c.name === '_kiln_line')!.type;
+    if (this.tagged) await adapter.execute(sql.createNullTable(d, this.tagged, fileSql.taggedIntakeColumns(this.table.columns!, lineType)));
+    await adapter.execute(sql.createNullTable(d, this.lines, fileSql.lineColumns(lineType)));
   }
 
   /** Loads one file into the rows and rejects tables (empty before). */

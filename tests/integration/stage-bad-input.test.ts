@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allOutput, removeProjects, runKiln, writeFiles } from '../helpers/kiln-cli.js';
@@ -52,6 +52,18 @@ describe('staging bad input', () => {
     const ok = await runStage(fraction);
     expect(ok.results[0]!.status).toBe('success');
     expect(ok.warnings).toContain('ev.t: 2 record(s) rejected');
+  });
+
+  it('a file of 4 GiB or more into a raw table numbering lines as UInt32 fails, naming --full-refresh', async () => {
+    const dir = stageProject(jsonl(), { 'logs/a.jsonl': '{"id":1,"s":"a"}\n' });
+    expect((await runStage(dir)).results[0]!.status).toBe('success');
+    // Sparse: the size is what counts (more lines than a UInt32 numbers need at least 4 GiB), no disk used.
+    truncateSync(join(dir, 'logs/a.jsonl'), 2 ** 32);
+    const r = await runKiln(dir, ['stage']);
+    expect(r.code).toBe(1);
+    expect(allOutput(r)).toMatch(/a\.jsonl: 4 GiB or more, it may hold more lines than `raw`\.`ev__t` numbers \(UInt32 _kiln_line\)/);
+    expect(allOutput(r)).toContain('hint: run kiln stage --full-refresh');
+    expect(await queryTarget(dir, `SELECT toTypeName(_kiln_line) AS type, count() AS n FROM raw.ev__t GROUP BY type`)).toEqual([{ type: 'UInt32', n: '1' }]);
   });
 
   it('a 64 MiB line loads whole', async () => {
