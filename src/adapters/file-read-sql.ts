@@ -296,7 +296,7 @@ FROM ${rel(intake)}${inRange.length > 0 ? ` WHERE _kiln_line = 0 OR (${inRange.j
 
 /**
  * Rows and strays of pass one. A line holding two objects (`{…}{…}`) reads as two records, the
- * second without a line number (a stray): pass one cannot tell lines apart, the file is read again
+ * first without a line number (a stray; the tag goes last): pass one cannot tell lines apart, the file is read again
  * whole. A line cannot claim another's number: lines naming `_kiln_line` themselves are never
  * tagged (stage/line-rows.ts), so each tag is read at most once.
  */
