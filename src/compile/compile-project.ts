@@ -349,18 +349,7 @@ export function linkProject(input: LinkInput): CompiledProject {
     const ephemeral = config.materialized === 'ephemeral';
     // Field order is the manifest's key order on disk: keep it.
     const modelNode: ModelManifestNode = {
-      unique_id: node.uniqueId,
-      name: node.name,
-      package_name: projectConfig.name,
-      original_file_path: node.originalFilePath,
-      path: node.originalFilePath,
-      fqn: node.fqn,
-      description: node.description,
-      columns: columnsRecord(node.columns),
-      tags: (config.tags as string[] | undefined) ?? [],
-      meta: node.meta,
-      config,
-      patch_path: node.patch ? `${node.patch.file}` : null,
+      ...baseFields(node, projectConfig.name, config),
       resource_type: 'model',
       database: rel.database,
       schema: rel.database,

@@ -28,13 +28,8 @@ interface ManifestNodeBase {
   readonly patch_path: string | null;
 }
 
-export interface ModelManifestNode extends ManifestNodeBase {
-  readonly resource_type: 'model';
-  readonly database: string;
-  readonly schema: string;
-  readonly alias: string;
-  /** `` `db`.`name` ``; null for ephemeral models. */
-  readonly relation_name: string | null;
+/** What a node compiled from SQL carries: models and data tests. */
+interface CompiledSqlFields {
   readonly language: 'sql';
   readonly raw_code: string;
   readonly compiled: true;
@@ -43,6 +38,15 @@ export interface ModelManifestNode extends ManifestNodeBase {
   readonly checksum: { readonly name: 'sha256'; readonly checksum: string };
   readonly refs: ReadonlyArray<{ readonly name: string }>;
   readonly sources: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface ModelManifestNode extends ManifestNodeBase, CompiledSqlFields {
+  readonly resource_type: 'model';
+  readonly database: string;
+  readonly schema: string;
+  readonly alias: string;
+  /** `` `db`.`name` ``; null for ephemeral models. */
+  readonly relation_name: string | null;
 }
 
 export interface SeedManifestNode extends ManifestNodeBase {
@@ -72,22 +76,15 @@ export interface SourceManifestNode extends Omit<ManifestNodeBase, 'depends_on'>
 export type ManifestNode = ModelManifestNode | SeedManifestNode;
 
 /** A data test (generic or singular), dbt's `test` node. Held in `Manifest.tests`; written into `nodes`. */
-export interface TestManifestNode extends ManifestNodeBase {
+export interface TestManifestNode extends ManifestNodeBase, CompiledSqlFields {
   readonly resource_type: 'test';
   /** Where failing rows go with store_failures: `<database>_test_failures`. */
   readonly database: string;
   readonly schema: string;
   /** The short (hashed when long) name: compiled file and store_failures table. */
   readonly alias: string;
-  readonly language: 'sql';
-  readonly raw_code: string;
-  readonly compiled: true;
   /** A query returning the failing rows (`where` applied, `limit` not). */
   readonly compiled_code: string;
-  readonly compiled_path: string;
-  readonly checksum: { readonly name: 'sha256'; readonly checksum: string };
-  readonly refs: ReadonlyArray<{ readonly name: string }>;
-  readonly sources: ReadonlyArray<readonly [string, string]>;
   readonly column_name: string | null;
   /** The model, seed or source the test is declared on; null for singular tests. */
   readonly attached_node: string | null;
