@@ -6,12 +6,12 @@ import { Dag } from '../graph/dag.js';
 import { didYouMean } from '../project/closest.js';
 import type { Project } from '../project/load-project.js';
 import { mergeConfigs, normalizeConfig } from '../project/node-config.js';
-import { uniqueIds, wholeDatabaseTable, type ModelNode, type ParsedProject, type SeedNode, type SourceNode, type WholeDatabaseSource } from '../project/nodes.js';
+import { sourceDatabase, uniqueIds, wholeDatabaseTable, type ModelNode, type ParsedProject, type SeedNode, type SourceNode, type WholeDatabaseSource } from '../project/nodes.js';
 import { readProject } from '../project/read-project.js';
 import type { ColumnSpec, NodeConfig } from '../project/types.js';
 import { resolvePlaceholders } from '../template/placeholders.js';
 import type { CompiledTemplateCache } from '../template/template-cache.js';
-import { TemplateEngine, type RenderOutput } from '../template/template-engine.js';
+import { sourceRelationsOf, TemplateEngine, type RenderOutput } from '../template/template-engine.js';
 import { BUILTIN_TESTS_FILE } from './builtin-tests.js';
 import { injectCtes } from './ctes.js';
 import { compileDataTests, type CompiledDataTests } from './data-test-nodes.js';
@@ -109,46 +109,28 @@ export function createTemplateEngine(project: Project, parsed: ParsedProject, op
   const { config: projectConfig, target } = project;
   const sourceRelations = new Map<string, Map<string, string>>();
   for (const s of parsed.sources) {
-    const db = typeof s.options.database === 'string' ? s.options.database : target.raw_database;
     if (!sourceRelations.has(s.sourceName)) sourceRelations.set(s.sourceName, new Map());
-    sourceRelations.get(s.sourceName)!.set(s.tableName, qualifiedName(db, s.identifier));
+    sourceRelations.get(s.sourceName)!.set(s.tableName, qualifiedName(sourceDatabase(s, target.raw_database), s.identifier));
   }
-  for (const w of parsed.wholeDatabaseSources) sourceRelations.set(w.sourceName, new WholeDatabaseTables(projectConfig.name, w, target.raw_database));
+  // A whole-database source has every table its database has: only staging knows which those are.
+  const whole = new Map(parsed.wholeDatabaseSources.map((w) => [w.sourceName, w]));
+  const wholeTable = (source: string, table: string) => {
+    const w = whole.get(source);
+    if (!w) return undefined;
+    const node = wholeDatabaseTable(projectConfig.name, w, table);
+    return qualifiedName(sourceDatabase(node, target.raw_database), node.identifier);
+  };
   return new TemplateEngine({
     projectName: projectConfig.name,
     scope: project.scope,
     target: { name: target.name, engine: target.engine, database: target.database, raw_database: target.raw_database },
     runStartedAt: opts.runStartedAt,
     invocationId: opts.invocationId,
-    sources: sourceRelations,
+    sources: sourceRelationsOf(sourceRelations, wholeTable),
     // Built-ins first, so a project's own generic test of the same name overrides one.
     macros: [BUILTIN_TESTS_FILE, ...parsed.macros],
     ...(opts.templateCache ? { templateCache: opts.templateCache } : {}),
   });
-}
-
-/**
- * The relations of a whole-database source for `source()`: every table name is one, since only the
- * database knows its tables (staging says so when one is missing). Keys list none, so hints show
- * the declared tables only.
- */
-class WholeDatabaseTables extends Map<string, string> {
-  constructor(
-    private readonly projectName: string,
-    private readonly source: WholeDatabaseSource,
-    private readonly rawDatabase: string,
-  ) {
-    super();
-  }
-
-  override get(table: string): string {
-    const node = wholeDatabaseTable(this.projectName, this.source, table);
-    return qualifiedName(typeof node.options.database === 'string' ? node.options.database : this.rawDatabase, node.identifier);
-  }
-
-  override has(): boolean {
-    return true;
-  }
 }
 
 /**
@@ -159,7 +141,7 @@ function sourceNodesRead(parsed: ParsedProject, projectName: string, rawDatabase
   const whole = new Map(parsed.wholeDatabaseSources.map((w) => [w.sourceName, w]));
   // A recompile's parsed project already holds the previous compile's nodes: start from the declared ones.
   const declared = parsed.sources.filter((s) => !whole.has(s.sourceName));
-  const rawName = (s: SourceNode) => `${typeof s.options.database === 'string' ? s.options.database : rawDatabase}.${s.identifier}`;
+  const rawName = (s: SourceNode) => `${sourceDatabase(s, rawDatabase)}.${s.identifier}`;
   const loadsInto = new Map(declared.map((s) => [rawName(s), `${s.sourceName}.${s.tableName}`]));
   const tables = new Map<string, SourceNode>();
   for (const [s, t] of read) {
@@ -494,7 +476,7 @@ function baseFields(node: ModelNode | SeedNode, packageName: string, config: Nod
 }
 
 function sourceNode(s: SourceNode, packageName: string, rawDatabase: string): SourceManifestNode {
-  const database = typeof s.options.database === 'string' ? s.options.database : rawDatabase;
+  const database = sourceDatabase(s, rawDatabase);
   return {
     unique_id: s.uniqueId,
     resource_type: 'source',

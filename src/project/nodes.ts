@@ -62,6 +62,11 @@ export interface WholeDatabaseSource {
   readonly config: NodeConfig;
 }
 
+/** The database a source table loads into: its `database:` option, else the target's raw database. */
+export function sourceDatabase(node: SourceNode, rawDatabase: string): string {
+  return typeof node.options.database === 'string' ? node.options.database : rawDatabase;
+}
+
 /** The node of one table of a whole-database source: named and loaded like a declared table. */
 export function wholeDatabaseTable(projectName: string, source: WholeDatabaseSource, table: string): SourceNode {
   return {

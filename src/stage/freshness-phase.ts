@@ -5,6 +5,7 @@ import type { Invocation } from '../api/invocation.js';
 import type { Phase } from '../api/run.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { ExecStep, StepOutput } from '../execute/run-steps.js';
+import { sourceDatabase } from '../project/nodes.js';
 import { ledgerOf } from './ledger.js';
 
 const PERIOD_SECONDS: Readonly<Record<string, number>> = { minute: 60, hour: 3600, day: 86400 };
@@ -43,7 +44,7 @@ export const freshnessPhase: Phase = {
       const warnAfter = thresholdOf(rule.warn_after, 'warn_after', location);
       const errorAfter = thresholdOf(rule.error_after, 'error_after', location);
       if (!warnAfter && !errorAfter) continue;
-      const database = typeof s.options.database === 'string' ? s.options.database : project.target.raw_database;
+      const database = sourceDatabase(s, project.target.raw_database);
       const field = typeof s.options.loaded_at_field === 'string' ? s.options.loaded_at_field : null;
       out.push({
         uniqueId: s.uniqueId,

@@ -3,7 +3,7 @@ import type { Relation } from '../adapters/ddl.js';
 import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
 import type { StagedColumn } from '../adapters/staging-sql.js';
 import { KilnError, type SourceLocation } from '../errors.js';
-import type { SourceNode } from '../project/nodes.js';
+import { sourceDatabase, type SourceNode } from '../project/nodes.js';
 
 /**
  * A source table's loader options, typed and validated. Built from the parsed SourceNode (its
@@ -53,7 +53,7 @@ export function stageTableOf(node: SourceNode, root: string, rawDatabase: string
     uniqueId: node.uniqueId,
     sourceName: node.sourceName,
     tableName: node.tableName,
-    relation: { database: typeof o.database === 'string' ? o.database : rawDatabase, name: node.identifier },
+    relation: { database: sourceDatabase(node, rawDatabase), name: node.identifier },
     location,
     maxRejected: maxRejectedOf(o.max_rejected, invalid),
   };

@@ -17,14 +17,35 @@ export interface TemplateTarget {
   readonly raw_database: string;
 }
 
+/** What `source()` resolves against. */
+export interface SourceRelations {
+  /** The fully quoted relation of `source(source, table)`; undefined when the project has no such table. */
+  relation(source: string, table: string): string | undefined;
+  /** The declared `source.table` names, for "did you mean" hints. */
+  readonly declared: readonly string[];
+}
+
+/**
+ * Source relations from declared tables (source → table → relation); `other` answers for tables
+ * not declared (a whole-database source has any table its database has).
+ */
+export function sourceRelationsOf(
+  tables: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  other: (source: string, table: string) => string | undefined = () => undefined,
+): SourceRelations {
+  return {
+    relation: (source, table) => tables.get(source)?.get(table) ?? other(source, table),
+    declared: [...tables].flatMap(([source, ts]) => [...ts.keys()].map((table) => `${source}.${table}`)),
+  };
+}
+
 export interface TemplateEngineOptions {
   readonly projectName: string;
   readonly scope: VarScope;
   readonly target: TemplateTarget;
   readonly runStartedAt: Date;
   readonly invocationId: string;
-  /** source name → table name → fully quoted relation. */
-  readonly sources: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  readonly sources: SourceRelations;
   readonly macros: readonly MacroFile[];
   /** nunjucks' generated code for templates, kept between runs (see template-cache.ts). */
   readonly templateCache?: CompiledTemplateCache;
@@ -274,10 +295,9 @@ export class TemplateEngine {
     env.addGlobal('source', (sourceName: unknown, tableName: unknown) => {
       const s = String(sourceName);
       const t = String(tableName);
-      const tables = opts.sources.get(s);
-      const relation = tables?.get(t);
+      const relation = opts.sources.relation(s, t);
       if (relation === undefined) {
-        const all = [...opts.sources].flatMap(([sn, ts]) => [...ts.keys()].map((tn) => `${sn}.${tn}`));
+        const all = opts.sources.declared;
         const hint = didYouMean(`${s}.${t}`, all);
         this.fail(
           new KilnError('UNKNOWN_SOURCE', `unknown source '${s}.${t}'`, {

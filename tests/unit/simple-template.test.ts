@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../src/errors.js';
 import type { MacroFile } from '../../src/project/nodes.js';
 import { parseSimpleTemplate } from '../../src/template/simple-template.js';
-import { TemplateEngine } from '../../src/template/template-engine.js';
+import { sourceRelationsOf, TemplateEngine } from '../../src/template/template-engine.js';
 
 const CALLS = new Set(['ref', 'source', 'config', 'var', 'env_var']);
 
@@ -13,7 +13,7 @@ function engine(macros: MacroFile[] = []): TemplateEngine {
     target: { name: 'dev', engine: 'embedded', database: 'analytics', raw_database: 'raw' },
     runStartedAt: new Date('2025-11-04T12:34:56.789Z'),
     invocationId: 'inv-123',
-    sources: new Map([['app', new Map([['users', '`raw`.`app__users`']])]]),
+    sources: sourceRelationsOf(new Map([['app', new Map([['users', '`raw`.`app__users`']])]])),
     macros,
   });
 }

@@ -6,7 +6,7 @@ import { TemplateCacheFile } from '../../src/compile/template-cache-file.js';
 import { KilnError } from '../../src/errors.js';
 import type { MacroFile } from '../../src/project/nodes.js';
 import type { CompiledTemplateCache } from '../../src/template/template-cache.js';
-import { TemplateEngine } from '../../src/template/template-engine.js';
+import { sourceRelationsOf, TemplateEngine } from '../../src/template/template-engine.js';
 
 const MACROS: MacroFile[] = [{ path: 'macros/m.sql', source: "{% macro cents(col) %}round({{ col }} * 100){% endmacro %}" }];
 const MODEL = "{% set cols = ['a', 'b'] %}SELECT {% for c in cols %}{{ cents(c) }}{% if not loop.last %}, {% endif %}{% endfor %} FROM {{ ref('x') }}";
@@ -31,7 +31,7 @@ function engine(templateCache?: CompiledTemplateCache): TemplateEngine {
     target: { name: 'dev', engine: 'embedded', database: 'analytics', raw_database: 'raw' },
     runStartedAt: new Date('2025-01-01T00:00:00Z'),
     invocationId: 'inv',
-    sources: new Map(),
+    sources: sourceRelationsOf(new Map()),
     macros: MACROS,
     ...(templateCache ? { templateCache } : {}),
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../src/errors.js';
 import type { MacroFile } from '../../src/project/nodes.js';
 import { resolvePlaceholders } from '../../src/template/placeholders.js';
-import { TemplateEngine, type TemplateEngineOptions } from '../../src/template/template-engine.js';
+import { sourceRelationsOf, TemplateEngine, type TemplateEngineOptions } from '../../src/template/template-engine.js';
 
 const STARTED = new Date('2025-11-04T12:34:56.789Z');
 
@@ -13,7 +13,7 @@ function engine(overrides: Partial<TemplateEngineOptions> = {}): TemplateEngine 
     target: { name: 'dev', engine: 'embedded', database: 'analytics', raw_database: 'raw' },
     runStartedAt: STARTED,
     invocationId: 'inv-123',
-    sources: new Map([['app', new Map([['users', '`raw`.`app__users`'], ['reviews', '`raw`.`app__reviews`']])]]),
+    sources: sourceRelationsOf(new Map([['app', new Map([['users', '`raw`.`app__users`'], ['reviews', '`raw`.`app__reviews`']])]])),
     macros: [],
     ...overrides,
   });
