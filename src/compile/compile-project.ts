@@ -15,6 +15,7 @@ import { sourceRelationsOf, TemplateEngine, type RenderOutput } from '../templat
 import { BUILTIN_TESTS_FILE } from './builtin-tests.js';
 import { injectCtes } from './ctes.js';
 import { compileDataTests, type CompiledDataTests } from './data-test-nodes.js';
+import type { EphemeralStyle } from './ephemeral-style.js';
 import { compileUnitTests } from './unit-test-nodes.js';
 import type {
   Manifest,
@@ -26,9 +27,6 @@ import type {
 } from './manifest.js';
 
 export const KILN_VERSION = '0.1.0';
-
-/** How ephemeral models are inlined: CTEs (the manifest's form) or subqueries (servers without CTEs). */
-export type EphemeralStyle = 'cte' | 'subquery';
 
 export interface CompileOptions {
   readonly invocationId: string;

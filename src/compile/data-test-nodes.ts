@@ -11,7 +11,7 @@ import type { NodeConfig } from '../project/types.js';
 import { refPlaceholder } from '../template/placeholders.js';
 import type { RenderOutput, TemplateEngine } from '../template/template-engine.js';
 import { BUILTIN_TEST_NAMES } from './builtin-tests.js';
-import type { EphemeralStyle } from './compile-project.js';
+import type { EphemeralStyle } from './ephemeral-style.js';
 import type { TestManifestNode } from './manifest.js';
 import { TEST_CONFIG_KEYS, testConfig } from './test-config.js';
 import { synthesizeTestNames } from './test-names.js';
