@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { KilnError } from '../errors.js';
 
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
 
@@ -37,4 +38,18 @@ export interface RunResults {
 export function writeJson(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * The run_results.json an earlier command wrote, or null when there is none. The one reader of
+ * the file: `result:` selection and `kiln retry` both go through it. `shownAs` names the file in
+ * the error a corrupt one raises.
+ */
+export function readRunResults(file: string, shownAs: string = file): RunResults | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+  } catch (err) {
+    throw new KilnError('STATE_INVALID', `${shownAs} is not valid JSON: ${(err as Error).message}`);
+  }
 }

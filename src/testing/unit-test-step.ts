@@ -3,13 +3,13 @@ import { describeSelect, type Relation } from '../adapters/ddl.js';
 import { qualifiedName } from '../adapters/quoting.js';
 import * as q from '../adapters/test-queries.js';
 import { splitCsvLine } from '../compile/csv-line.js';
+import type { CompiledProject } from '../compile/compile-project.js';
 import type { UnitTestManifestNode } from '../compile/manifest.js';
 import { parseUnitTestInput } from '../compile/unit-test-nodes.js';
 import { YamlLocator } from '../compile/yaml-locator.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
 import { refPlaceholder, resolvePlaceholders } from '../template/placeholders.js';
-import type { Invocation } from '../api/invocation.js';
 import { diffRows, formatRowDiff, isEmptyDiff, type Row } from './row-diff.js';
 import type { UnitTestScratch } from './unit-test-scratch.js';
 
@@ -30,7 +30,7 @@ interface Fixture {
 }
 
 export interface UnitTestContext {
-  readonly inv: Invocation;
+  readonly compiled: CompiledProject;
   readonly adapter: Adapter;
   readonly locator: YamlLocator;
   /** The run's scratch database, shared by its unit tests. */
@@ -55,16 +55,16 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
 }
 
 async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): Promise<StepOutput> {
-  const { inv, adapter, scratch } = ctx;
-  const model = inv.compiled.parsed.models.find((m) => m.name === node.model)!;
-  const rendered = inv.compiled.engine.render({
+  const { compiled, adapter, scratch } = ctx;
+  const model = compiled.parsed.models.find((m) => m.name === node.model)!;
+  const rendered = compiled.engine.render({
     name: model.name,
     file: model.originalFilePath,
     code: model.rawCode,
     isIncremental: node.overrides.is_incremental === true,
     vars: node.overrides.vars,
   });
-  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
+  const fixtures = planFixtures(compiled, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
   let queryTimeMs = 0;
   const exec = async (sql: string) => (queryTimeMs += (await adapter.execute(sql)).elapsedMs);
   const query = async <T>(sql: string) => {
@@ -163,13 +163,13 @@ async function expectTableError(
 }
 
 function planFixtures(
-  inv: Invocation,
+  compiled: CompiledProject,
   node: UnitTestManifestNode,
   refs: readonly string[],
   sources: ReadonlyArray<readonly [string, string]>,
   scratchTable: (name: string) => Relation,
 ): Fixture[] {
-  const { manifest, parsed } = inv.compiled;
+  const { manifest, parsed } = compiled;
   const givenFor = (match: (input: ReturnType<typeof parseUnitTestInput>) => boolean) => {
     const index = node.given.findIndex((g) => match(parseUnitTestInput(g.input)));
     return index < 0 ? undefined : { rows: node.given[index]!.rows, format: node.given[index]!.format, index };
@@ -187,7 +187,7 @@ function planFixtures(
       label: self ? 'this' : `ref('${name}')`,
       ref: name,
       real: target && !ephemeral ? { database: target.database, name: target.alias } : undefined,
-      ...(ephemeral ? { query: inv.compiled.resolveSql(refPlaceholder(name), [name], 'subquery') } : {}),
+      ...(ephemeral ? { query: compiled.resolveSql(refPlaceholder(name), [name], 'subquery') } : {}),
       declared: parsedNode?.columns ?? [],
       scratch: scratch(),
       ...(given ? { given } : {}),
