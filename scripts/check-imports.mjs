@@ -10,8 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // without regexes that comments or template strings could fool; it is already a devDependency.
 import ts from 'typescript';
 
-/** Folders of src/ that sit below the programmatic API and so must not import from src/api. */
-export const LOWER_LAYERS = ['stage', 'testing', 'materialize', 'compile', 'graph', 'execute', 'plan', 'adapters', 'project', 'template', 'report', 'docs', 'watch'];
+/** Folders (and top-level files) of src/ below the programmatic API: they must not import from src/api. */
+export const LOWER_LAYERS = ['stage', 'testing', 'materialize', 'compile', 'graph', 'execute', 'plan', 'adapters', 'project', 'template', 'report', 'docs', 'watch', 'errors.ts'];
 
 /** Every `.ts` file under `dir`, as paths relative to it with `/` separators. */
 function sourceFiles(dir, prefix = '') {
