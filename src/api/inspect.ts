@@ -19,6 +19,7 @@ export function compile(options: InvocationOptions): { invocation: Invocation; c
   return { invocation, counts };
 }
 
+/** One node as `kiln ls --output json` prints it, one JSON line each. */
 export interface ListedNode {
   readonly unique_id: string;
   readonly name: string;

@@ -5,6 +5,7 @@ import { readRunResults } from '../report/run-results.js';
 import type { InvocationOptions } from './options.js';
 import { build, run, seed, type CommandOutcome } from './run.js';
 
+/** A command retry can repeat: `run`, `seed` or `build`. */
 export type CommandRunner = (options: InvocationOptions) => Promise<CommandOutcome>;
 
 /** Commands `retry` can repeat, by `args.which` of run_results.json. */
@@ -13,6 +14,7 @@ export const RETRYABLE: Readonly<Record<string, CommandRunner>> = { run, seed, b
 /** What errored, failed or was skipped: exactly the nodes `result:` selects. */
 export const RETRY_SELECTORS: readonly string[] = ['result:error', 'result:fail', 'result:skipped'];
 
+/** What `retry` repeated, and the repeated command's outcome. */
 export interface RetryOutcome {
   /** The command repeated (`args.which` of the last run). */
   readonly command: string;

@@ -16,6 +16,7 @@ import { stagePhase } from '../stage/stage-phase.js';
 import type { InvocationOptions } from './options.js';
 import { connectWarehouse, threadsOf } from './warehouse.js';
 
+/** What a command that runs nodes returns: each node's result, as written to run_results.json. */
 export interface CommandOutcome {
   readonly results: readonly NodeResult[];
   readonly elapsedSeconds: number;

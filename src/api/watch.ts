@@ -28,6 +28,7 @@ export interface RebuildReport {
   readonly elapsedMs: number;
 }
 
+/** Options of `watch`: the shared flags plus how rebuilds are reported. */
 export interface WatchOptions extends InvocationOptions {
   /** Quiet time after the last file event before a rebuild starts (default 150 ms); it also folds an editor's several writes of one save into one rebuild. */
   readonly debounceMs?: number;
@@ -37,6 +38,7 @@ export interface WatchOptions extends InvocationOptions {
   readonly onError?: (error: KilnError | KilnErrors | Error, changed: readonly string[]) => void;
 }
 
+/** A running `kiln watch`. */
 export interface WatchSession {
   /** The first build's results. */
   readonly initial: readonly NodeResult[];

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KilnError } from '../errors.js';
 
+/** `success` for what was built or loaded, `pass`/`warn`/`fail` for checks, `error` when a node could not run, `skipped` when something upstream failed. */
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
 
 /** One entry of `target/run_results.json`, dbt's field names. */
@@ -23,6 +24,7 @@ export interface NodeResult {
   readonly original_file_path?: string;
 }
 
+/** `target/run_results.json`: dbt's run-results v6 shape. */
 export interface RunResults {
   readonly metadata: {
     readonly dbt_schema_version: string;
