@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, extname, join, relative, sep } from 'node:path';
-import { KilnError, throwAll, type SourceLocation, type Warning } from '../errors.js';
+import { basename, join } from 'node:path';
+import type { Diagnostics } from '../diagnostics.js';
+import { KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
 import type { Project } from './load-project.js';
 import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig } from './node-config.js';
@@ -16,8 +16,11 @@ import {
   type WholeDatabaseSource,
 } from './nodes.js';
 import type { ColumnSpec, NodeConfig } from './types.js';
-import { readYamlFile, type YamlFile } from './yaml-file.js';
+import type { ProjectFiles } from './project-files.js';
+import { parseYaml, type YamlFile } from './yaml-file.js';
 import { renderYamlValue } from './yaml-strings.js';
+import { sha256 } from './checksums.js';
+import { splitCsvLine } from './csv-line.js';
 
 export const SOURCES_FILE = 'sources.yml';
 
@@ -27,29 +30,31 @@ interface PropertyEntry {
   readonly path: Array<string | number>;
 }
 
-/** Reads every model, seed, macro, properties and test file of a project. */
-export function readProject(project: Project, warnings: Warning[]): ParsedProject {
-  const errors: KilnError[] = [];
-  const { root, config } = project;
-  const rel = (abs: string) => relative(root, abs).split(sep).join('/');
+/**
+ * Reads every model, seed, macro, properties and test file of a project through `files`. Problems
+ * go to `diagnostics` and reading goes on, so one compile reports all of them; what could not be
+ * read is left out of the result.
+ */
+export function readProject(project: Project, files: ProjectFiles, diagnostics: Diagnostics): ParsedProject {
+  const errors = diagnostics.errors;
+  const warnings = diagnostics.warnings;
+  const { config } = project;
 
-  const modelFiles = listFiles(root, config.modelPaths, ['.sql']);
-  const yamlFiles = listFiles(root, [...config.modelPaths, ...config.seedPaths], ['.yml', '.yaml']);
+  const modelFiles = files.list(config.modelPaths, ['.sql']);
+  const yamlFiles = files.list([...config.modelPaths, ...config.seedPaths], ['.yml', '.yaml']);
   const modelProps = new Map<string, PropertyEntry>();
   const seedProps = new Map<string, PropertyEntry>();
   const sourceEntries: PropertyEntry[] = [];
   const unitTests: UnitTestSpec[] = [];
+  const propertyFiles = new Map<string, YamlFile>();
 
-  const sourcesFile = join(root, SOURCES_FILE);
-  if (existsSync(sourcesFile)) yamlFiles.unshift({ abs: sourcesFile, base: root });
-  for (const { abs } of yamlFiles) {
-    try {
-      const yaml = readYamlFile(abs, rel(abs));
+  if (files.exists(SOURCES_FILE)) yamlFiles.unshift({ path: SOURCES_FILE, base: '' });
+  for (const { path } of yamlFiles) {
+    diagnostics.capture(() => {
+      const yaml = readYaml(files, path);
+      propertyFiles.set(path, yaml);
       collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, warnings, errors);
-    } catch (err) {
-      if (err instanceof KilnError) errors.push(err);
-      else throw err;
-    }
+    });
   }
 
   const models: ModelNode[] = [];
@@ -69,11 +74,10 @@ export function readProject(project: Project, warnings: Warning[]): ParsedProjec
     return true;
   };
 
-  for (const { abs, base } of modelFiles) {
-    const path = rel(abs);
-    const name = basename(abs, '.sql');
+  for (const { path, base } of modelFiles) {
+    const name = basename(path, '.sql');
     if (!claim(name, path, 'model')) continue;
-    const segments = relative(base, abs).split(sep).slice(0, -1);
+    const segments = foldersBelow(base, path);
     const props = modelProps.get(name);
     modelProps.delete(name);
     const common = nodeProperties(props, errors, warnings);
@@ -83,30 +87,33 @@ export function readProject(project: Project, warnings: Warning[]): ParsedProjec
       name,
       originalFilePath: path,
       fqn: [config.name, ...segments, name],
-      rawCode: readFileSync(abs, 'utf8'),
+      rawCode: files.read(path),
       ...common,
       config: mergeConfigs(folderConfigFor(config.models, segments, config.name), common.config),
     });
   }
 
   const seeds: SeedNode[] = [];
-  for (const { abs, base } of listFiles(root, config.seedPaths, ['.csv'])) {
-    const path = rel(abs);
-    const name = basename(abs, '.csv');
+  for (const { path, base } of files.list(config.seedPaths, ['.csv'])) {
+    const name = basename(path, '.csv');
     if (!claim(name, path, 'seed')) continue;
-    const segments = relative(base, abs).split(sep).slice(0, -1);
+    const segments = foldersBelow(base, path);
     const props = seedProps.get(name);
     seedProps.delete(name);
     const common = nodeProperties(props, errors, warnings);
+    const seedConfig = mergeConfigs(folderConfigFor(config.seeds, segments, config.name), common.config, { materialized: 'seed' });
+    const bytes = files.readBytes(path);
     seeds.push({
       resourceType: 'seed',
       uniqueId: uniqueIds.seed(config.name, name),
       name,
       originalFilePath: path,
       fqn: [config.name, ...segments, name],
-      absPath: abs,
+      absPath: join(files.root, path),
+      checksum: sha256(bytes),
+      header: csvHeader(bytes, typeof seedConfig.delimiter === 'string' ? seedConfig.delimiter : ','),
       ...common,
-      config: mergeConfigs(folderConfigFor(config.seeds, segments, config.name), common.config, { materialized: 'seed' }),
+      config: seedConfig,
     });
   }
 
@@ -125,41 +132,46 @@ export function readProject(project: Project, warnings: Warning[]): ParsedProjec
   }
 
   const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, errors, warnings);
-  const macros: MacroFile[] = listFiles(root, [...config.macroPaths, ...config.testPaths], ['.sql'])
-    .filter(({ abs, base }) => config.macroPaths.some((p) => join(root, p) === base) || isTestMacroFile(abs))
-    .map(({ abs }) => ({ path: rel(abs), source: readFileSync(abs, 'utf8') }));
-  const singularTests: SingularTestFile[] = listFiles(root, config.testPaths, ['.sql'])
-    .filter(({ abs }) => !isTestMacroFile(abs))
-    .map(({ abs, base }) => ({
-      name: basename(abs, '.sql'),
-      path: rel(abs),
-      rawCode: readFileSync(abs, 'utf8'),
-      fqn: [config.name, ...relative(base, abs).split(sep).slice(0, -1), basename(abs, '.sql')],
-    }));
+  const macroBases = new Set(config.macroPaths.map((p) => p.replace(/\/+$/, '')));
+  const macros: MacroFile[] = [];
+  const singularTests: SingularTestFile[] = [];
+  for (const { path, base } of files.list([...config.macroPaths, ...config.testPaths], ['.sql'])) {
+    const text = files.read(path);
+    if (macroBases.has(base) || isTestMacroFile(text)) macros.push({ path, source: text });
+    else singularTests.push({ name: basename(path, '.sql'), path, rawCode: text, fqn: [config.name, ...foldersBelow(base, path), basename(path, '.sql')] });
+  }
 
-  throwAll(errors);
-  return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests };
+  return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests, propertyFiles };
 }
 
 /** Test-path files that only define generic tests or macros are macro files, not singular tests. */
-function isTestMacroFile(abs: string): boolean {
-  const text = readFileSync(abs, 'utf8');
+function isTestMacroFile(text: string): boolean {
   return /{%-?\s*(test|macro)\s+\w+\s*\(/.test(text) && !/^\s*(select|with)\b/im.test(text.replace(/{%[\s\S]*?%}/g, ''));
 }
 
-function listFiles(root: string, dirs: readonly string[], exts: readonly string[]): Array<{ abs: string; base: string }> {
-  const out: Array<{ abs: string; base: string }> = [];
-  for (const dir of dirs) {
-    const base = join(root, dir);
-    if (!existsSync(base)) continue;
-    const entries = readdirSync(base, { recursive: true, withFileTypes: true });
-    for (const entry of entries) {
-      if (!entry.isFile() || !exts.includes(extname(entry.name))) continue;
-      out.push({ abs: join(entry.parentPath, entry.name), base });
-    }
+/** A file's folders below the resource folder it was found in: where its folder configs come from. */
+function foldersBelow(base: string, path: string): string[] {
+  const inside = base === '' ? path : path.slice(base.length + 1);
+  return inside.split('/').slice(0, -1);
+}
+
+function readYaml(files: ProjectFiles, path: string): YamlFile {
+  let text: string;
+  try {
+    text = files.read(path);
+  } catch (err) {
+    throw new KilnError('PROJECT_NOT_FOUND', `cannot read ${path}: ${(err as Error).message}`, { location: { file: path } });
   }
-  // Stable order whatever the file system returns, so manifests are reproducible.
-  return out.sort((a, b) => (a.abs < b.abs ? -1 : a.abs > b.abs ? 1 : 0));
+  return parseYaml(text, path);
+}
+
+/**
+ * A seed's columns are its CSV header: known at compile time, so a test on a missing column is
+ * an error before anything runs. (A model's columns are known only to ClickHouse.)
+ */
+function csvHeader(bytes: Buffer, delimiter: string): string[] {
+  const head = bytes.subarray(0, 64 * 1024).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  return splitCsvLine(head, delimiter).map((c) => c.trim());
 }
 
 interface PropertySinks {
