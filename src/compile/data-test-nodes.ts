@@ -1,7 +1,7 @@
 import { sha256, uniquePairs } from '../project/checksums.js';
 import { posix } from 'node:path';
 import type { Diagnostics } from '../diagnostics.js';
-import { KilnError, type SourceLocation } from '../errors.js';
+import { formatLocation, KilnError, type SourceLocation } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import type { Project } from '../project/load-project.js';
 import { folderConfigFor, isPlainObject } from '../project/node-config.js';
@@ -62,7 +62,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
     const prior = nodes[node.unique_id];
     if (prior) {
       diagnostics.error(
-        new KilnError('DUPLICATE_NODE', `two tests are named '${node.name}' (also declared at ${prior.declared_at.file}:${prior.declared_at.line ?? 1})`, {
+        new KilnError('DUPLICATE_NODE', `two tests are named '${node.name}' (also declared at ${formatLocation({ file: prior.declared_at.file, line: prior.declared_at.line ?? 1 })})`, {
           location: { file: node.declared_at.file, ...(node.declared_at.line ? { line: node.declared_at.line } : {}) },
           hint: 'give one of them a distinct name: (e.g. `- unique: { name: my_unique_test }`)',
         }),

@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import type { Diagnostics } from '../diagnostics.js';
-import { KilnError, type SourceLocation, type Warning } from '../errors.js';
+import { formatLocation, KilnError, type SourceLocation } from '../errors.js';
 import { didYouMean } from './closest.js';
 import type { Project } from './load-project.js';
 import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig } from './node-config.js';
@@ -36,8 +36,6 @@ interface PropertyEntry {
  * read is left out of the result.
  */
 export function readProject(project: Project, files: ProjectFiles, diagnostics: Diagnostics): ParsedProject {
-  const errors = diagnostics.errors;
-  const warnings = diagnostics.warnings;
   const { config } = project;
 
   const modelFiles = files.list(config.modelPaths, ['.sql']);
@@ -53,7 +51,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     diagnostics.capture(() => {
       const yaml = readYaml(files, path);
       propertyFiles.set(path, yaml);
-      collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, warnings, errors);
+      collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, diagnostics);
     });
   }
 
@@ -62,7 +60,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   const claim = (name: string, path: string, kind: string) => {
     const prior = seen.get(name);
     if (prior !== undefined) {
-      errors.push(
+      diagnostics.error(
         new KilnError('DUPLICATE_NODE', `two nodes are named '${name}': ${prior} and ${path}`, {
           location: { file: path },
           hint: `node names are file names and must be unique across models and seeds; rename one ${kind}`,
@@ -80,7 +78,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     const segments = foldersBelow(base, path);
     const props = modelProps.get(name);
     modelProps.delete(name);
-    const common = nodeProperties(props, errors, warnings);
+    const common = nodeProperties(props, diagnostics);
     models.push({
       resourceType: 'model',
       uniqueId: uniqueIds.model(config.name, name),
@@ -100,7 +98,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     const segments = foldersBelow(base, path);
     const props = seedProps.get(name);
     seedProps.delete(name);
-    const common = nodeProperties(props, errors, warnings);
+    const common = nodeProperties(props, diagnostics);
     const seedConfig = mergeConfigs(folderConfigFor(config.seeds, segments, config.name), common.config, { materialized: 'seed' });
     const bytes = files.readBytes(path);
     seeds.push({
@@ -123,7 +121,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   ] as const) {
     for (const [name, entry] of leftovers) {
       const hint = didYouMean(name, names);
-      warnings.push({
+      diagnostics.warn({
         message: `properties declared for ${kind} '${name}', but there is no such ${kind} file`,
         location: { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) },
         ...(hint ? { hint } : {}),
@@ -131,7 +129,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
-  const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, errors, warnings);
+  const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics);
   const macroBases = new Set(config.macroPaths.map((p) => p.replace(/\/+$/, '')));
   const macros: MacroFile[] = [];
   const singularTests: SingularTestFile[] = [];
@@ -181,30 +179,30 @@ interface PropertySinks {
   unitTests: UnitTestSpec[];
 }
 
-function collectProperties(yaml: YamlFile, sinks: PropertySinks, warnings: Warning[], errors: KilnError[]): void {
+function collectProperties(yaml: YamlFile, sinks: PropertySinks, diagnostics: Diagnostics): void {
   const data = yaml.data;
   if (data === null || data === undefined) return;
   if (!isPlainObject(data)) {
-    errors.push(new KilnError('CONFIG_INVALID', 'a properties file must be a mapping', { location: { file: yaml.file, line: 1 } }));
+    diagnostics.error(new KilnError('CONFIG_INVALID', 'a properties file must be a mapping', { location: { file: yaml.file, line: 1 } }));
     return;
   }
   const known = ['version', 'models', 'seeds', 'sources', 'unit_tests', 'macros', 'exposures', 'metrics', 'data_tests'];
   for (const key of Object.keys(data)) {
     if (!known.includes(key)) {
       const hint = didYouMean(key, known);
-      warnings.push({ message: `unknown top-level key '${key}' (ignored)`, location: { file: yaml.file, line: yaml.lineOf([key]) }, ...(hint ? { hint } : {}) });
+      diagnostics.warn({ message: `unknown top-level key '${key}' (ignored)`, location: { file: yaml.file, line: yaml.lineOf([key]) }, ...(hint ? { hint } : {}) });
     }
   }
   const list = (key: string): Array<{ raw: Record<string, unknown>; path: Array<string | number> }> => {
     const v = data[key];
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v)) {
-      errors.push(new KilnError('CONFIG_INVALID', `'${key}' must be a list`, { location: { file: yaml.file, line: yaml.lineOf([key]) } }));
+      diagnostics.error(new KilnError('CONFIG_INVALID', `'${key}' must be a list`, { location: { file: yaml.file, line: yaml.lineOf([key]) } }));
       return [];
     }
     return v.flatMap((raw, i) => {
       if (!isPlainObject(raw) || typeof raw.name !== 'string') {
-        errors.push(new KilnError('CONFIG_INVALID', `each entry of '${key}' needs a name`, { location: { file: yaml.file, line: yaml.lineOf([key, i]) } }));
+        diagnostics.error(new KilnError('CONFIG_INVALID', `each entry of '${key}' needs a name`, { location: { file: yaml.file, line: yaml.lineOf([key, i]) } }));
         return [];
       }
       return [{ raw, path: [key, i] }];
@@ -215,7 +213,7 @@ function collectProperties(yaml: YamlFile, sinks: PropertySinks, warnings: Warni
       const name = raw.name as string;
       const prior = sink.get(name);
       if (prior) {
-        errors.push(new KilnError('DUPLICATE_NODE', `properties for ${key.slice(0, -1)} '${name}' are declared twice (also in ${prior.yaml.file}:${prior.yaml.lineOf(prior.path) ?? 1})`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
+        diagnostics.error(new KilnError('DUPLICATE_NODE', `properties for ${key.slice(0, -1)} '${name}' are declared twice (also in ${formatLocation({ file: prior.yaml.file, line: prior.yaml.lineOf(prior.path) ?? 1 })})`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
         continue;
       }
       sink.set(name, { raw, yaml, path });
@@ -241,22 +239,19 @@ interface CommonProperties {
   patch?: SourceLocation;
 }
 
-function nodeProperties(entry: PropertyEntry | undefined, errors: KilnError[], warnings: Warning[]): CommonProperties {
+function nodeProperties(entry: PropertyEntry | undefined, diagnostics: Diagnostics): CommonProperties {
   if (!entry) return { description: '', columns: [], dataTests: [], meta: {}, config: {} };
   const { raw, yaml, path } = entry;
   const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
-  let config: NodeConfig = {};
-  try {
-    const rawConfig = raw.config ?? {};
-    if (!isPlainObject(rawConfig)) throw new KilnError('CONFIG_INVALID', `'config' must be a mapping`, { location: where });
-    config = normalizeConfig({ ...rawConfig, ...(raw.tags !== undefined ? { tags: raw.tags } : {}) }, where, warnings);
-  } catch (err) {
-    if (err instanceof KilnError) errors.push(err);
-    else throw err;
-  }
+  const config: NodeConfig =
+    diagnostics.capture(() => {
+      const rawConfig = raw.config ?? {};
+      if (!isPlainObject(rawConfig)) throw new KilnError('CONFIG_INVALID', `'config' must be a mapping`, { location: where });
+      return normalizeConfig({ ...rawConfig, ...(raw.tags !== undefined ? { tags: raw.tags } : {}) }, where, diagnostics.warnings);
+    }) ?? {};
   return {
     description: typeof raw.description === 'string' ? raw.description : '',
-    columns: readColumns(raw.columns, yaml, [...path, 'columns'], errors),
+    columns: readColumns(raw.columns, yaml, [...path, 'columns'], diagnostics),
     dataTests: testsOf(raw),
     meta: isPlainObject(raw.meta) ? raw.meta : isPlainObject(config.meta) ? (config.meta as Record<string, unknown>) : {},
     config,
@@ -269,15 +264,15 @@ function testsOf(raw: Record<string, unknown>): unknown[] {
   return Array.isArray(t) ? t : [];
 }
 
-function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>, errors: KilnError[]): ColumnSpec[] {
+function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>, diagnostics: Diagnostics): ColumnSpec[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
-    errors.push(new KilnError('CONFIG_INVALID', `'columns' must be a list`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
+    diagnostics.error(new KilnError('CONFIG_INVALID', `'columns' must be a list`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
     return [];
   }
   return raw.flatMap((c, i) => {
     if (!isPlainObject(c) || typeof c.name !== 'string') {
-      errors.push(new KilnError('CONFIG_INVALID', 'each column needs a name', { location: { file: yaml.file, line: yaml.lineOf([...path, i]) } }));
+      diagnostics.error(new KilnError('CONFIG_INVALID', 'each column needs a name', { location: { file: yaml.file, line: yaml.lineOf([...path, i]) } }));
       return [];
     }
     return [{
@@ -295,8 +290,7 @@ const SOURCE_NODE_KEYS = new Set(['name', 'tables', 'description', 'columns', 'd
 function readSources(
   project: Project,
   entries: readonly PropertyEntry[],
-  errors: KilnError[],
-  warnings: Warning[],
+  diagnostics: Diagnostics,
 ): { sources: SourceNode[]; wholeDatabaseSources: WholeDatabaseSource[] } {
   const out: SourceNode[] = [];
   const whole: WholeDatabaseSource[] = [];
@@ -311,8 +305,8 @@ function readSources(
     const prior = declaredAt.get(sourceName);
     declaredAt.set(sourceName, where);
     if (prior && (tables === undefined || whole.some((w) => w.sourceName === sourceName))) {
-      errors.push(
-        new KilnError('DUPLICATE_NODE', `source '${sourceName}' is declared twice (also at ${prior.file}:${prior.line ?? 1})`, {
+      diagnostics.error(
+        new KilnError('DUPLICATE_NODE', `source '${sourceName}' is declared twice (also at ${formatLocation({ line: 1, ...prior })})`, {
           location: where,
           hint: 'a source without tables: loads every table of its database: declare it once, or rename one',
         }),
@@ -320,57 +314,51 @@ function readSources(
       continue;
     }
     if (tables === undefined) {
-      try {
-        whole.push(wholeDatabaseSource(project, sourceName, sourceOptions, { raw, yaml, path }, errors, warnings));
-      } catch (err) {
-        if (err instanceof KilnError) errors.push(err);
-        else throw err;
-      }
+      const w = diagnostics.capture(() => wholeDatabaseSource(project, sourceName, sourceOptions, { raw, yaml, path }, diagnostics));
+      if (w) whole.push(w);
       continue;
     }
     if (!Array.isArray(tables)) {
-      errors.push(new KilnError('CONFIG_INVALID', `source '${sourceName}' needs a 'tables' list`, { location: where, hint: TABLES_HINT }));
+      diagnostics.error(new KilnError('CONFIG_INVALID', `source '${sourceName}' needs a 'tables' list`, { location: where, hint: TABLES_HINT }));
       continue;
     }
     tables.forEach((t: unknown, i: number) => {
       const tpath = [...path, 'tables', i];
       const twhere: SourceLocation = { file: yaml.file, line: yaml.lineOf(tpath) };
       if (!isPlainObject(t) || typeof t.name !== 'string') {
-        errors.push(new KilnError('CONFIG_INVALID', `each table of source '${sourceName}' needs a name`, { location: twhere }));
+        diagnostics.error(new KilnError('CONFIG_INVALID', `each table of source '${sourceName}' needs a name`, { location: twhere }));
         return;
       }
-      try {
+      const tableName = t.name;
+      diagnostics.capture(() => {
         const tableOptions = Object.fromEntries(Object.entries(t).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
         // Strings may use var()/env_var(): render them now so stage/ sees final paths and hosts.
         const options = renderYamlValue({ ...sourceOptions, ...tableOptions }, project.scope, twhere) as Record<string, unknown>;
-        const identifier = typeof t.identifier === 'string' ? t.identifier : `${sourceName}__${t.name}`;
+        const identifier = typeof t.identifier === 'string' ? t.identifier : `${sourceName}__${tableName}`;
         const prior = byIdentifier.get(identifier);
         if (prior) {
-          throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${sourceName}.${t.name} would both load into ${project.target.raw_database}.${identifier}`, {
+          throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${sourceName}.${tableName} would both load into ${project.target.raw_database}.${identifier}`, {
             location: twhere,
             hint: 'rename a source or a table, or set identifier: on one of them',
           });
         }
-        byIdentifier.set(identifier, `${sourceName}.${t.name}`);
-        const props = nodeProperties({ raw: t, yaml, path: tpath }, errors, warnings);
+        byIdentifier.set(identifier, `${sourceName}.${tableName}`);
+        const props = nodeProperties({ raw: t, yaml, path: tpath }, diagnostics);
         out.push({
           resourceType: 'source',
-          uniqueId: uniqueIds.source(project.config.name, sourceName, t.name),
-          name: t.name,
+          uniqueId: uniqueIds.source(project.config.name, sourceName, tableName),
+          name: tableName,
           sourceName,
-          tableName: t.name,
+          tableName: tableName,
           identifier,
           loader: typeof options.loader === 'string' ? options.loader : undefined,
           options,
           originalFilePath: yaml.file,
-          fqn: [project.config.name, sourceName, t.name],
+          fqn: [project.config.name, sourceName, tableName],
           ...props,
           description: props.description || (typeof raw.description === 'string' ? raw.description : ''),
         });
-      } catch (err) {
-        if (err instanceof KilnError) errors.push(err);
-        else throw err;
-      }
+      });
     });
   }
   return { sources: out, wholeDatabaseSources: whole };
@@ -384,8 +372,7 @@ function wholeDatabaseSource(
   sourceName: string,
   sourceOptions: Record<string, unknown>,
   entry: PropertyEntry,
-  errors: KilnError[],
-  warnings: Warning[],
+  diagnostics: Diagnostics,
 ): WholeDatabaseSource {
   const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
   const options = renderYamlValue(sourceOptions, project.scope, where) as Record<string, unknown>;
@@ -398,7 +385,7 @@ function wholeDatabaseSource(
       hint: 'every table of the database loads into <source>__<table>; list the table under tables: to rename it',
     });
   }
-  const props = nodeProperties(entry, errors, warnings);
+  const props = nodeProperties(entry, diagnostics);
   return {
     sourceName,
     options,

@@ -4,6 +4,7 @@ import { hookSql, modelSql } from '../../src/compile/execution-manifest.js';
 import type { ModelManifestNode } from '../../src/compile/manifest.js';
 import { KilnError, KilnErrors } from '../../src/errors.js';
 import { loadProject } from '../../src/project/load-project.js';
+import { memoryProjectFiles } from '../../src/project/project-files.js';
 import { projectYml, removeProjects, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
@@ -247,6 +248,31 @@ describe('every error of a project in one compile', () => {
       'models/m.sql': "{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='id') }}\nSELECT 1 AS id",
     });
     expect(c.execution.models['model.proj.m']?.kind).toEqual({ materialized: 'incremental', strategy: 'delete_insert', uniqueKey: ['id'], onSchemaChange: 'ignore' });
+  });
+});
+
+describe('compile from memory', () => {
+  it('a project held in memory compiles with no file on disk, to the same manifest as from disk', () => {
+    const files: ProjectFiles = {
+      'project.yml': projectYml('proj', 'models:\n  marts: { +materialized: table }\n'),
+      'sources.yml': 'sources:\n  - name: app\n    tables: [{ name: users }]\n',
+      'seeds/codes.csv': 'code,label\nA,a\n',
+      'models/marts/dim.sql': "SELECT u.id, c.label FROM {{ source('app', 'users') }} AS u CROSS JOIN {{ ref('codes') }} AS c",
+      'models/schema.yml': 'models:\n  - name: dim\n    columns:\n      - name: id\n        data_tests: [unique]\n',
+      'seeds/seeds.yml': 'seeds:\n  - name: codes\n    columns:\n      - name: code\n        data_tests: [not_null]\n',
+    };
+    const root = '/nonexistent/kiln-memory-project';
+    const memory = memoryProjectFiles(root, files);
+    const opts = { invocationId: 'inv-1', runStartedAt: new Date('2025-01-02T03:04:05Z') };
+    const fromMemory = compileProject(loadProject({ files: memory, env: {} }), opts, memory);
+    const dir = writeProject(files);
+    const fromDisk = compileProject(loadProject({ projectDir: dir, env: {} }), opts);
+    const text = (c: CompiledProject, at: string) => JSON.stringify(c.manifest).split(at).join('<root>');
+    expect(text(fromMemory, root)).toBe(text(fromDisk, dir));
+    expect(Object.keys(fromMemory.manifest.tests).sort()).toEqual(['test.proj.not_null_codes_code', 'test.proj.unique_dim_id']);
+    // A seed test on a column its header lacks is caught from the bytes read with the project.
+    const bad = memoryProjectFiles(root, { ...files, 'seeds/seeds.yml': files['seeds/seeds.yml']!.replace('- name: code\n', '- name: cod\n') });
+    expect(() => compileProject(loadProject({ files: bad, env: {} }), opts, bad)).toThrow(/column 'cod', which seed 'codes' does not have/);
   });
 });
 
