@@ -31,7 +31,7 @@ export const testPhase: Phase = {
         execute: () => runDataTest(run.compiled, adapter, node),
       });
     }
-    const locator = new YamlLocator(run.compiled.project.root);
+    const locator = new YamlLocator(run.compiled.parsed.propertyFiles);
     const unitTests = Object.values(manifest.unit_tests).filter((node) => run.selected.has(node.unique_id));
     const scratch = new UnitTestScratch(adapter, run.compiled.project.target.database, scratchRunId(run), unitTests.length);
     for (const [index, node] of unitTests.entries()) {
