@@ -294,10 +294,12 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
     kind,
     sql: { sql: output.sql, refs: output.refs },
     ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, true) } : {}),
-    preHooks: (config.pre_hook ?? []).map((h) => render(h)),
-    postHooks: (config.post_hook ?? []).map((h) => render(h)),
+    preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h)) : NO_HOOKS,
+    postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h)) : NO_HOOKS,
   };
 }
+
+const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
 
 function executableSeed(engine: TemplateEngine, seed: SeedNode): ExecutableNode {
   const render = (code: string): RenderedSql => {
@@ -306,7 +308,7 @@ function executableSeed(engine: TemplateEngine, seed: SeedNode): ExecutableNode 
   };
   return {
     kind: { materialized: 'seed' },
-    preHooks: (seed.config.pre_hook ?? []).map(render),
-    postHooks: (seed.config.post_hook ?? []).map(render),
+    preHooks: seed.config.pre_hook?.length ? seed.config.pre_hook.map(render) : NO_HOOKS,
+    postHooks: seed.config.post_hook?.length ? seed.config.post_hook.map(render) : NO_HOOKS,
   };
 }

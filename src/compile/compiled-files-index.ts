@@ -38,10 +38,17 @@ export class CompiledFilesIndex {
     this.digests.set(path, digest);
   }
 
-  /** Replaces every entry: after a full compile the index lists exactly the files it wrote or kept. */
-  replaceAll(next: ReadonlyMap<string, string>): void {
+  /**
+   * Replaces every entry: after a full compile the index lists exactly the files it wrote or
+   * kept. Returns false when nothing changed (no need to save).
+   */
+  replaceAll(next: ReadonlyMap<string, string>): boolean {
+    let same = next.size === this.digests.size;
+    if (same) for (const [k, v] of next) if (this.digests.get(k) !== v) { same = false; break; }
+    if (same) return false;
     this.digests.clear();
     for (const [k, v] of next) this.digests.set(k, v);
+    return true;
   }
 
   save(): void {

@@ -30,13 +30,21 @@ export type ModelKind =
     };
 
 
+/** Kinds without settings, shared: a 10k-model project has 10k of them. */
+const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental'>, ModelKind>> = {
+  view: Object.freeze({ materialized: 'view' }),
+  table: Object.freeze({ materialized: 'table' }),
+  ephemeral: Object.freeze({ materialized: 'ephemeral' }),
+  seed: Object.freeze({ materialized: 'seed' }),
+};
+
 /** Where a config key was set, for the error's `file:line`. */
 export type ConfigKeyLocator = (key: string) => SourceLocation;
 
 /** Validates a node's merged config into its kind; throws CONFIG_INVALID pointing at the key. */
 export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): ModelKind {
   const materialized = config.materialized ?? 'view';
-  if (materialized !== 'incremental') return { materialized } as ModelKind;
+  if (materialized !== 'incremental') return SIMPLE_KINDS[materialized];
   const strategy = incrementalStrategy(config.incremental_strategy, locate);
   const uniqueKey = keyColumns(config.unique_key);
   const invalid = (key: string, message: string, hint: string) => new KilnError('CONFIG_INVALID', message, { location: locate(key), hint });

@@ -38,8 +38,8 @@ export function writeCompileArtifacts(root: string, targetPath: string, manifest
   for (const node of Object.values(manifest.tests)) add(node);
   if (files.length) index.unlink();
   writeFilesWhile(files, () => writeManifest(root, targetPath, manifest));
-  index.replaceAll(digests);
-  index.save();
+  // Saved again after an unlink even when unchanged: the file is gone then.
+  if (index.replaceAll(digests) || files.length) index.save();
 }
 
 /**

@@ -27,7 +27,8 @@ export interface ProjectFiles {
 
 export function diskProjectFiles(root: string): ProjectFiles {
   const abs = (path: string) => join(root, path);
-  const rel = (p: string) => relative(root, p).split(sep).join('/');
+  // Every listed path is under root: cutting the prefix is what relative() would do, without its cost per file.
+  const rel = (p: string) => (p.startsWith(root + sep) ? p.slice(root.length + 1) : relative(root, p)).split(sep).join('/');
   return {
     root,
     list(dirs, exts) {

@@ -86,7 +86,12 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       originalFilePath: path,
       fqn: [config.name, ...segments, name],
       rawCode: files.read(path),
-      ...common,
+      // Listed, not spread: V8 builds a spread of this many fields slowly, and 10k models pay it.
+      description: common.description,
+      columns: common.columns,
+      dataTests: common.dataTests,
+      meta: common.meta,
+      ...(common.patch ? { patch: common.patch } : {}),
       config: mergeConfigs(folderConfigFor(config.models, segments, config.name), common.config),
     });
   }
