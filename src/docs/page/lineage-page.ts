@@ -1,4 +1,5 @@
 import { graphlib, layout } from '@dagrejs/dagre';
+import { KilnError } from '../../errors.js';
 import { badge, h } from './dom.js';
 import { canvasGraph } from './canvas-graph.js';
 import type { Point } from './pan-zoom.js';
@@ -50,24 +51,18 @@ function dagreLayout(graph: PageGraph, indices: readonly number[]): Map<number, 
 }
 
 /** The side panel for a picked node: status, actions, counts, columns. */
-function showDetail(ctx: PageContext, panel: HTMLElement, i: number, focus: () => void): void {
+function showDetail(ctx: PageContext, panel: HTMLElement, i: number, actions: { focus(): void; select(expression: string): void }): void {
   const { graph } = ctx;
   const n = graph.nodes[i]!;
   panel.hidden = false;
   panel.textContent = '';
-  // Puts the node's +name+ into the select box and applies it, as if typed.
-  const selectAround = () => {
-    const input = document.getElementById('select') as HTMLInputElement;
-    input.value = `+${n.type === 'source' ? `source:${n.label}` : n.name}+`;
-    document.getElementById('apply')!.click();
-  };
   panel.append(
     h('h2', { text: n.label }),
     h('div', {}, [badge(n.status), ' ', h('span', { class: 'muted', text: n.type + (n.materialized ? ` · ${n.materialized}` : '') })]),
     h('div', { class: 'actions' }, [
       h('a', { href: `#/node/${encodeURIComponent(n.id)}`, text: 'Open node page' }),
-      h('button', { text: 'Neighbourhood', onclick: focus }),
-      h('button', { text: `Select +${n.name}+`, onclick: selectAround }),
+      h('button', { text: 'Neighbourhood', onclick: actions.focus }),
+      h('button', { text: `Select +${n.name}+`, onclick: () => actions.select(`+${n.type === 'source' ? `source:${n.label}` : n.name}+`) }),
     ]),
   );
   if (n.description) panel.append(h('p', { text: n.description }));
@@ -144,8 +139,7 @@ export function lineagePage(ctx: PageContext): void {
       try {
         shown = lineage.select || lineage.exclude ? ctx.selectIndices(lineage.select, lineage.exclude) : all();
       } catch (e) {
-        const hint = e instanceof Error && 'hint' in e && e.hint ? ` (${String(e.hint)})` : '';
-        err.textContent = (e instanceof Error ? e.message : String(e)) + hint;
+        err.textContent = e instanceof KilnError && e.hint ? `${e.message} (${e.hint})` : e instanceof Error ? e.message : String(e);
         shown = all();
       }
       // A small selection gets a fresh, compact layout; a large one keeps the cached positions.
@@ -167,9 +161,16 @@ export function lineagePage(ctx: PageContext): void {
       closeDetail();
       return;
     }
-    showDetail(ctx, detail, i, () => {
-      lineage.focus = i;
-      draw();
+    showDetail(ctx, detail, i, {
+      focus: () => {
+        lineage.focus = i;
+        draw();
+      },
+      // As if typed into the select box and applied.
+      select: (expression) => {
+        input.value = expression;
+        apply();
+      },
     });
   }
   draw();

@@ -20,7 +20,7 @@ import { timelinePage } from './timeline-page.js';
 export interface KilnDocsHooks {
   readonly data: DocsData;
   readonly selectIndices: SelectIndices;
-  readonly chartOf: (canvas: HTMLCanvasElement) => { readonly config: unknown; readonly data: unknown } | undefined;
+  readonly chartOf: typeof chartOf;
 }
 
 declare global {
