@@ -11,7 +11,7 @@ import type { DocsData } from './docs-data.js';
  * the data, all inlined. Nothing is fetched.
  */
 
-/** The bundles sit in `dist/docs/`, next to this module once built; from `src/docs/` (tests) they are under the package root. */
+/** `dist/docs/` under the package root, whether this module runs from `dist/docs/` or, in tests, from `src/docs/`. */
 const bundleDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'docs');
 
 function readBundle(file: string): string {
@@ -25,7 +25,7 @@ function readBundle(file: string): string {
 let cached: { css: string; script: string } | undefined;
 
 /** The page's script and styles, read once per process. */
-export function pageAssets(): { css: string; script: string } {
+function pageAssets(): { css: string; script: string } {
   cached ??= { css: readBundle('page.bundle.css'), script: readBundle('page.bundle.js') };
   return cached;
 }
