@@ -1,4 +1,4 @@
-import { rel, stripTrailingSemicolon, type Relation } from './ddl.js';
+import { insertInto, rel, stripTrailingSemicolon, type Relation } from './ddl.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
@@ -47,8 +47,7 @@ export function createFixtureTableLike(target: Relation, select: string, columns
  * columns a row leaves out with their defaults). Works through chdb and over HTTP alike.
  */
 export function insertRows(target: Relation, columns: readonly string[], format: 'JSONEachRow' | 'CSV', body: string): string {
-  const cols = columns.length ? ` (${columns.map(quoteIdentifier).join(', ')})` : '';
-  return `INSERT INTO ${rel(target)}${cols} FORMAT ${format}\n${body}`;
+  return insertInto(target, columns, { format, inline: body });
 }
 
 /** Columns of several tables in one query (system.columns keeps table order). */

@@ -61,7 +61,7 @@ export async function show(options: InvocationOptions & { model: string; limit: 
   }
   const adapter = await connectWarehouse(inv);
   try {
-    const sql = adapter.capabilities.ctes ? node.compiled_code : inv.compiled.renderModel(node.unique_id, { isIncremental: false, ephemerals: 'subquery' });
+    const sql = adapter.ephemeralStyle === 'cte' ? node.compiled_code : inv.compiled.renderModel(node.unique_id, { isIncremental: false, ephemerals: adapter.ephemeralStyle });
     const r = await adapter.query<Record<string, unknown>>(previewRows(sql, options.limit));
     const columns = r.rows[0] ? Object.keys(r.rows[0]) : [];
     return { columns, rows: r.rows };

@@ -11,7 +11,7 @@ import type { Invocation } from './invocation.js';
 export function materializeSteps(inv: Invocation, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {
   const { compiled } = inv;
   const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
-  const ephemerals = adapter.capabilities.ctes ? 'cte' : 'subquery';
+  const ephemerals = adapter.ephemeralStyle;
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
     const isModel = node.resource_type === 'model';
@@ -29,9 +29,9 @@ export function materializeSteps(inv: Invocation, adapter: Adapter, plan: readon
             hint: 'use view, table or ephemeral',
           });
         }
-        let queryTimeMs = 0;
+        const metered = adapter.metered();
         const ctx: MaterializeContext = {
-          adapter,
+          warehouse: metered.adapter,
           node,
           relation: step.relation,
           existing: step.existing,
@@ -48,22 +48,13 @@ export function materializeSteps(inv: Invocation, adapter: Adapter, plan: readon
               return compiled.resolveSql(out.sql, out.refs, ephemerals);
             });
           },
-          exec: async (sql, opts) => {
-            const r = await adapter.execute(sql, opts);
-            queryTimeMs += r.elapsedMs;
-          },
-          query: async <T>(sql: string) => {
-            const r = await adapter.query<T>(sql);
-            queryTimeMs += r.elapsedMs;
-            return r.rows;
-          },
         };
         const out = await strategy.run(ctx);
         return {
           status: 'success' as const,
           rowsAffected: out.rowsAffected,
           message: out.message,
-          queryTimeMs,
+          queryTimeMs: metered.elapsedMs(),
           relationName: `${step.relation.database}.${step.relation.name}`,
         };
       },

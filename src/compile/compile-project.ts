@@ -27,8 +27,7 @@ import type {
 
 export const KILN_VERSION = '0.1.0';
 
-/** How ephemeral models are inlined: CTEs (the manifest's form) or subqueries (servers without CTEs). */
-export type EphemeralStyle = 'cte' | 'subquery';
+export type EphemeralStyle = import('../adapters/capabilities.js').EphemeralStyle;
 
 export interface CompileOptions {
   readonly invocationId: string;

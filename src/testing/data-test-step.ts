@@ -17,7 +17,7 @@ export function declaredAt(node: { readonly declared_at: { readonly file: string
  * store_failures) and turns the count into pass / warn / fail by severity, warn_if and error_if.
  */
 export async function runDataTest(inv: Invocation, adapter: Adapter, node: TestManifestNode): Promise<StepOutput> {
-  const sql = adapter.capabilities.ctes ? node.compiled_code : inv.compiled.dataTests.sql(node.unique_id, 'subquery');
+  const sql = adapter.ephemeralStyle === 'cte' ? node.compiled_code : inv.compiled.dataTests.sql(node.unique_id, adapter.ephemeralStyle);
   const limit = (node.config.limit as number | null | undefined) ?? null;
   let queryTimeMs = 0;
   let failures: number;

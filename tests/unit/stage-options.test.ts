@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capabilitiesFor } from '../../src/adapters/capabilities.js';
+import * as ddl from '../../src/adapters/ddl.js';
 import * as fileSql from '../../src/adapters/file-read-sql.js';
 import * as mysqlSql from '../../src/adapters/mysql-staging-sql.js';
 import * as sql from '../../src/adapters/staging-sql.js';
@@ -65,8 +66,8 @@ describe('source options', () => {
 describe('staging SQL', () => {
   it('deletes with a lightweight DELETE where the server has one, else a mutation', () => {
     const t = { database: 'raw', name: 'x' };
-    expect(sql.deleteRows({ capabilities: capabilitiesFor('26.7') }, t, "f = 'a'")).toBe("DELETE FROM `raw`.`x` WHERE f = 'a'");
-    expect(sql.deleteRows({ capabilities: capabilitiesFor('18.16.1') }, t, "f = 'a'")).toBe("ALTER TABLE `raw`.`x` DELETE WHERE f = 'a'");
+    expect(ddl.deleteWhere({ capabilities: capabilitiesFor('26.7') }, t, "f = 'a'")).toBe("DELETE FROM `raw`.`x` WHERE f = 'a'");
+    expect(ddl.deleteWhere({ capabilities: capabilitiesFor('18.16.1') }, t, "f = 'a'")).toBe("ALTER TABLE `raw`.`x` DELETE WHERE f = 'a'");
   });
 
   it('CSV lines account for records spanning lines before them', () => {
