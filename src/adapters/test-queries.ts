@@ -12,6 +12,16 @@ function limited(sql: string, limit: number | null): string {
   return limit === null ? body : `${body}\nLIMIT ${Math.max(0, Math.floor(limit))}`;
 }
 
+/** A data test's `where` config: the tested relation narrowed, under the alias dbt gives it. */
+export function whereSubquery(relation: string, condition: string): string {
+  return `(SELECT * FROM ${relation} WHERE ${condition}) AS dbt_subquery`;
+}
+
+/** How a person reads a stored test's failing rows. */
+export function selectAllFrom(relation: string): string {
+  return `SELECT * FROM ${relation}`;
+}
+
 /** The number of failing rows (at most `limit`). */
 export function countFailures(sql: string, limit: number | null): string {
   return `SELECT count() AS failures FROM (\n${limited(sql, limit)}\n)`;

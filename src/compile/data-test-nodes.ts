@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { whereSubquery } from '../adapters/test-queries.js';
 import { sha256, uniquePairs } from './checksums.js';
 import { posix } from 'node:path';
 import { KilnError, type SourceLocation, type Warning } from '../errors.js';
@@ -236,7 +237,7 @@ function genericTest(
   }
   if (config.where) {
     const condition = config.where.includes('{') ? renderPart(engine, names.full, where, config.where, refs, sources) : config.where;
-    relation = `(SELECT * FROM ${relation} WHERE ${condition}) AS dbt_subquery`;
+    relation = whereSubquery(relation, condition);
   }
   // Arguments written as ref('x') / source('a', 'b') become relations, like dbt's `to:`.
   const macroArgs: Record<string, unknown> = { ...kwargs, model: relation };

@@ -58,6 +58,8 @@ export interface RenderInput {
   readonly isIncremental?: boolean;
   /** Unit-test overrides of vars. */
   readonly vars?: Readonly<Record<string, unknown>>;
+  /** Unit tests: what `source()` resolves against instead (fixture tables). */
+  readonly sources?: SourceRelations;
 }
 
 export interface RenderOutput {
@@ -295,9 +297,10 @@ export class TemplateEngine {
     env.addGlobal('source', (sourceName: unknown, tableName: unknown) => {
       const s = String(sourceName);
       const t = String(tableName);
-      const relation = opts.sources.relation(s, t);
+      const sources = this.current().input.sources ?? opts.sources;
+      const relation = sources.relation(s, t);
       if (relation === undefined) {
-        const all = opts.sources.declared;
+        const all = sources.declared;
         const hint = didYouMean(`${s}.${t}`, all);
         this.fail(
           new KilnError('UNKNOWN_SOURCE', `unknown source '${s}.${t}'`, {

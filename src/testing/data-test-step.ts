@@ -1,6 +1,6 @@
 import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
-import { countFailures, failuresTableSelect } from '../adapters/test-queries.js';
+import { countFailures, failuresTableSelect, selectAllFrom } from '../adapters/test-queries.js';
 import type { TestManifestNode } from '../compile/manifest.js';
 import { testStatus } from '../compile/test-config.js';
 import { KilnError, type SourceLocation } from '../errors.js';
@@ -67,6 +67,6 @@ function failureMessage(
   const rule = status === 'fail' ? config.error_if : config.warn_if;
   const rows = `${failures} failing row${failures === 1 ? '' : 's'}`;
   const lines = [`${at.file}${at.line ? `:${at.line}` : ''}: ${node.name}: got ${rows}, configured to ${status} if ${rule}`];
-  lines.push(stored ? `  failing rows: SELECT * FROM ${stored}` : `  compiled SQL: ${node.compiled_path}`);
+  lines.push(stored ? `  failing rows: ${selectAllFrom(stored)}` : `  compiled SQL: ${node.compiled_path}`);
   return lines.join('\n');
 }

@@ -17,9 +17,8 @@ import type { UnitTestScratch } from './unit-test-scratch.js';
 interface Fixture {
   /** How the test names it: `ref('x')`, `source('a', 'b')`, `this`. */
   readonly label: string;
-  /** What the rendered model SQL contains for it: a ref name, or a source's quoted relation. */
+  /** The ref name the rendered model SQL has a placeholder for (sources render as their scratch table). */
   readonly ref?: string;
-  readonly sourceRelation?: string;
   /** Where its real table lives (for column types). */
   readonly real: Relation | undefined;
   /** For an ephemeral model: its query, whose result columns are the fixture's columns. */
@@ -57,14 +56,30 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
 async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): Promise<StepOutput> {
   const { inv, adapter, scratch } = ctx;
   const model = inv.compiled.parsed.models.find((m) => m.name === node.model)!;
+  const sourceScratch = new Map<string, Relation>();
+  const scratchOfSource = (source: string, table: string): Relation => {
+    const key = JSON.stringify([source, table]);
+    if (!sourceScratch.has(key)) sourceScratch.set(key, scratch.table(ctx.index, `source_${sourceScratch.size}`));
+    return sourceScratch.get(key)!;
+  };
+  const known = Object.values(inv.compiled.manifest.sources);
+  // source() renders the fixture table itself, as ref() placeholders resolve to one below.
   const rendered = inv.compiled.engine.render({
     name: model.name,
     file: model.originalFilePath,
     code: model.rawCode,
     isIncremental: node.overrides.is_incremental === true,
     vars: node.overrides.vars,
+    sources: {
+      relation: (s, t) => {
+        if (!known.some((x) => x.source_name === s && x.name === t)) return undefined;
+        const r = scratchOfSource(s, t);
+        return qualifiedName(r.database, r.name);
+      },
+      declared: known.map((x) => `${x.source_name}.${x.name}`),
+    },
   });
-  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
+  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name), scratchOfSource);
   let queryTimeMs = 0;
   const exec = async (sql: string) => (queryTimeMs += (await adapter.execute(sql)).elapsedMs);
   const query = async <T>(sql: string) => {
@@ -94,11 +109,10 @@ async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): P
       await loadRows(ctx, node, f.scratch, columns.map((c) => c.name), typeList, f.given.rows, f.given.format, ['given', f.given.index, 'rows'], f.label, exec);
     }
   }
-  let sql = resolvePlaceholders(rendered.sql, (name) => {
+  const sql = resolvePlaceholders(rendered.sql, (name) => {
     const f = fixtures.find((x) => x.ref === name);
     return f ? qualifiedName(f.scratch.database, f.scratch.name) : name;
   });
-  for (const f of fixtures) if (f.sourceRelation) sql = sql.split(f.sourceRelation).join(qualifiedName(f.scratch.database, f.scratch.name));
 
   const expected = scratch.table(ctx.index, 'expected');
   const expectColumns = fixtureColumns(node.expect.rows, node.expect.format);
@@ -168,6 +182,7 @@ function planFixtures(
   refs: readonly string[],
   sources: ReadonlyArray<readonly [string, string]>,
   scratchTable: (name: string) => Relation,
+  scratchOfSource: (source: string, table: string) => Relation,
 ): Fixture[] {
   const { manifest, parsed } = inv.compiled;
   const givenFor = (match: (input: ReturnType<typeof parseUnitTestInput>) => boolean) => {
@@ -200,10 +215,9 @@ function planFixtures(
     const given = givenFor((i) => i?.kind === 'source' && i.source === s && i.table === t);
     out.push({
       label: `source('${s}', '${t}')`,
-      sourceRelation: src.relation_name,
       real: { database: src.database, name: src.identifier },
       declared: parsedSource?.columns ?? [],
-      scratch: scratch(),
+      scratch: scratchOfSource(s, t),
       ...(given ? { given } : {}),
     });
   }
