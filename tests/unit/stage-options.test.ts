@@ -70,6 +70,15 @@ describe('staging SQL', () => {
     expect(ddl.deleteWhere({ capabilities: capabilitiesFor('18.16.1') }, t, "f = 'a'")).toBe("ALTER TABLE `raw`.`x` DELETE WHERE f = 'a'");
   });
 
+  it('a live MySQL load continues after the highest key staged, numbers compared as numbers', () => {
+    const conn = { host: 'db', port: 3306, database: 'app', user: 'u', password: 'p' };
+    const stamp = { loadId: 'L', loadedAt: '2025-01-01 00:00:00' };
+    expect(mysqlSql.mysqlSelect(conn, 'reviews', stamp, { key: 'id', after: '41' })).toContain('\nWHERE `id` > 41\nORDER BY `id`');
+    expect(mysqlSql.mysqlSelect(conn, 'reviews', stamp, { key: 'code', after: "o'k\\" })).toContain("\nWHERE `code` > 'o\\'k\\\\'\nORDER BY `code`");
+    expect(mysqlSql.mysqlSelect(conn, 'reviews', stamp, { key: 'id', after: null })).not.toContain('WHERE');
+    expect(mysqlSql.dumpCreateTableStart('we`ird')).toBe('CREATE TABLE `we``ird` (');
+  });
+
   it('CSV lines account for records spanning lines before them', () => {
     const read = fileSql.csvRead('/f.csv', { header: ['a'], delimiter: ',', columns: [{ name: 'a', type: 'String' }], multiline: [[3, 2], [9, 1]] });
     expect(read.select).toContain('_row_number + 2 + arrayElement([0, 2, 3], arrayCount(x -> x < _row_number, [3, 9]) + 1) AS __line');
