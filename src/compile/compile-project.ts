@@ -13,7 +13,7 @@ import { resolvePlaceholders } from '../template/placeholders.js';
 import type { CompiledTemplateCache } from '../template/template-cache.js';
 import { sourceRelationsOf, TemplateEngine, type RenderOutput } from '../template/template-engine.js';
 import { BUILTIN_TESTS_FILE } from './builtin-tests.js';
-import { injectCtes } from './ctes.js';
+import { injectCtes } from '../adapters/ephemeral-sql.js';
 import { compileDataTests, type CompiledDataTests } from './data-test-nodes.js';
 import { compileUnitTests } from './unit-test-nodes.js';
 import type {
