@@ -1,6 +1,7 @@
 import type { RelationInfo, WarehouseOperations } from '../adapters/adapter.js';
 import type { Relation, TableOptions } from '../adapters/ddl.js';
 import type { ModelManifestNode, SeedManifestNode } from '../compile/manifest.js';
+import type { ModelKind } from '../compile/model-kind.js';
 import type { NodeConfig } from '../project/types.js';
 
 /** What a strategy gets for one node. Built by the executor; strategies never look further. */
@@ -8,6 +9,8 @@ export interface MaterializeContext {
   /** Statements and operations on the warehouse, each one's time counted for the step. */
   readonly warehouse: WarehouseOperations;
   readonly node: ModelManifestNode | SeedManifestNode;
+  /** What the node is built as, validated at compile. */
+  readonly kind: ModelKind;
   readonly relation: Relation;
   /** The relation as it stood when the run started, if it existed. */
   readonly existing: RelationInfo | undefined;

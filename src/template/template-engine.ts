@@ -58,8 +58,8 @@ export interface RenderInput {
   readonly isIncremental?: boolean;
   /** Unit-test overrides of vars. */
   readonly vars?: Readonly<Record<string, unknown>>;
-  /** Unit tests: what `source()` resolves against instead (fixture tables). */
-  readonly sources?: SourceRelations;
+  /** Unit tests: what `source()` renders for a table the project has (a placeholder for its fixture). */
+  readonly sourceRelation?: (source: string, table: string) => string;
 }
 
 export interface RenderOutput {
@@ -139,6 +139,8 @@ export class TemplateEngine {
   private state: RenderState | undefined;
   readonly macroNames: ReadonlySet<string>;
   readonly warnings: Warning[] = [];
+  /** Macro files that did not load, each with its file and line; compile reports them all. */
+  readonly macroErrors: KilnError[] = [];
 
   constructor(private readonly opts: TemplateEngineOptions) {
     installJinjaCompat();
@@ -297,10 +299,9 @@ export class TemplateEngine {
     env.addGlobal('source', (sourceName: unknown, tableName: unknown) => {
       const s = String(sourceName);
       const t = String(tableName);
-      const sources = this.current().input.sources ?? opts.sources;
-      const relation = sources.relation(s, t);
+      const relation = opts.sources.relation(s, t);
       if (relation === undefined) {
-        const all = sources.declared;
+        const all = opts.sources.declared;
         const hint = didYouMean(`${s}.${t}`, all);
         this.fail(
           new KilnError('UNKNOWN_SOURCE', `unknown source '${s}.${t}'`, {
@@ -308,8 +309,9 @@ export class TemplateEngine {
           }),
         );
       }
-      this.current().sources.push([s, t]);
-      return relation;
+      const state = this.current();
+      state.sources.push([s, t]);
+      return state.input.sourceRelation ? state.input.sourceRelation(s, t) : relation;
     });
     env.addGlobal('config', (...args: unknown[]) => {
       const state = this.current();
@@ -366,7 +368,7 @@ export class TemplateEngine {
 
   private loadMacros(files: readonly MacroFile[]): ReadonlySet<string> {
     const names = new Set<string>();
-    const errors: KilnError[] = [];
+    const errors = this.macroErrors;
     for (const file of files) {
       // `{% test name(...) %}` defines generic test `name`; it is the macro `test_name`.
       const code = file.source
@@ -392,7 +394,6 @@ export class TemplateEngine {
         this.env.addGlobal(name, macro);
       }
     }
-    if (errors.length) throw errors[0];
     return names;
   }
 

@@ -2,13 +2,14 @@ import type { Adapter, ColumnInfo } from '../adapters/adapter.js';
 import { describeSelect, type Relation } from '../adapters/ddl.js';
 import { qualifiedName } from '../adapters/quoting.js';
 import * as q from '../adapters/test-queries.js';
-import { splitCsvLine } from '../compile/csv-line.js';
+import { splitCsvLine } from '../project/csv-line.js';
 import type { UnitTestManifestNode } from '../compile/manifest.js';
+import { resolveSql } from '../compile/sql-resolver.js';
 import { parseUnitTestInput } from '../compile/unit-test-nodes.js';
 import { YamlLocator } from '../compile/yaml-locator.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
-import { refPlaceholder, resolvePlaceholders } from '../template/placeholders.js';
+import { refPlaceholder, resolvePlaceholders, resolveSourcePlaceholders } from '../template/placeholders.js';
 import type { Invocation } from '../api/invocation.js';
 import { diffRows, formatRowDiff, isEmptyDiff, type Row } from './row-diff.js';
 import type { UnitTestScratch } from './unit-test-scratch.js';
@@ -17,8 +18,10 @@ import type { UnitTestScratch } from './unit-test-scratch.js';
 interface Fixture {
   /** How the test names it: `ref('x')`, `source('a', 'b')`, `this`. */
   readonly label: string;
-  /** The ref name the rendered model SQL has a placeholder for (sources render as their scratch table). */
+  /** What the rendered model SQL contains for it: a ref name, or a source's quoted relation. */
   readonly ref?: string;
+  /** For a source: its source and table names, which its placeholder in the rendered SQL carries. */
+  readonly source?: readonly [string, string];
   /** Where its real table lives (for column types). */
   readonly real: Relation | undefined;
   /** For an ephemeral model: its query, whose result columns are the fixture's columns. */
@@ -56,30 +59,9 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
 async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): Promise<StepOutput> {
   const { inv, adapter, scratch } = ctx;
   const model = inv.compiled.parsed.models.find((m) => m.name === node.model)!;
-  const sourceScratch = new Map<string, Relation>();
-  const scratchOfSource = (source: string, table: string): Relation => {
-    const key = JSON.stringify([source, table]);
-    if (!sourceScratch.has(key)) sourceScratch.set(key, scratch.table(ctx.index, `source_${sourceScratch.size}`));
-    return sourceScratch.get(key)!;
-  };
-  const known = Object.values(inv.compiled.manifest.sources);
-  // source() renders the fixture table itself, as ref() placeholders resolve to one below.
-  const rendered = inv.compiled.engine.render({
-    name: model.name,
-    file: model.originalFilePath,
-    code: model.rawCode,
-    isIncremental: node.overrides.is_incremental === true,
-    vars: node.overrides.vars,
-    sources: {
-      relation: (s, t) => {
-        if (!known.some((x) => x.source_name === s && x.name === t)) return undefined;
-        const r = scratchOfSource(s, t);
-        return qualifiedName(r.database, r.name);
-      },
-      declared: known.map((x) => `${x.source_name}.${x.name}`),
-    },
-  });
-  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name), scratchOfSource);
+  // Rendered at compile with the test's overrides (vars, is_incremental).
+  const rendered = inv.compiled.execution.unitTests[node.unique_id]!;
+  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
   let queryTimeMs = 0;
   const exec = async (sql: string) => (queryTimeMs += (await adapter.execute(sql)).elapsedMs);
   const query = async <T>(sql: string) => {
@@ -109,9 +91,13 @@ async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): P
       await loadRows(ctx, node, f.scratch, columns.map((c) => c.name), typeList, f.given.rows, f.given.format, ['given', f.given.index, 'rows'], f.label, exec);
     }
   }
-  const sql = resolvePlaceholders(rendered.sql, (name) => {
+  let sql = resolvePlaceholders(rendered.sql, (name) => {
     const f = fixtures.find((x) => x.ref === name);
     return f ? qualifiedName(f.scratch.database, f.scratch.name) : name;
+  });
+  sql = resolveSourcePlaceholders(sql, (source, table) => {
+    const f = fixtures.find((x) => x.source?.[0] === source && x.source[1] === table)!;
+    return qualifiedName(f.scratch.database, f.scratch.name);
   });
 
   const expected = scratch.table(ctx.index, 'expected');
@@ -182,7 +168,6 @@ function planFixtures(
   refs: readonly string[],
   sources: ReadonlyArray<readonly [string, string]>,
   scratchTable: (name: string) => Relation,
-  scratchOfSource: (source: string, table: string) => Relation,
 ): Fixture[] {
   const { manifest, parsed } = inv.compiled;
   const givenFor = (match: (input: ReturnType<typeof parseUnitTestInput>) => boolean) => {
@@ -202,7 +187,7 @@ function planFixtures(
       label: self ? 'this' : `ref('${name}')`,
       ref: name,
       real: target && !ephemeral ? { database: target.database, name: target.alias } : undefined,
-      ...(ephemeral ? { query: inv.compiled.resolveSql(refPlaceholder(name), [name], 'subquery') } : {}),
+      ...(ephemeral ? { query: resolveSql(inv.compiled.execution.refs, { sql: refPlaceholder(name), refs: [name] }, 'subquery') } : {}),
       declared: parsedNode?.columns ?? [],
       scratch: scratch(),
       ...(given ? { given } : {}),
@@ -215,9 +200,10 @@ function planFixtures(
     const given = givenFor((i) => i?.kind === 'source' && i.source === s && i.table === t);
     out.push({
       label: `source('${s}', '${t}')`,
+      source: [s, t],
       real: { database: src.database, name: src.identifier },
       declared: parsedSource?.columns ?? [],
-      scratch: scratchOfSource(s, t),
+      scratch: scratch(),
       ...(given ? { given } : {}),
     });
   }

@@ -3,6 +3,7 @@ import type { Capabilities } from '../../src/adapters/capabilities.js';
 import type { Relation } from '../../src/adapters/ddl.js';
 import type { Driver, ExecOptions, ExecResult } from '../../src/adapters/driver.js';
 import type { ModelManifestNode, SeedManifestNode } from '../../src/compile/manifest.js';
+import { modelKindOf } from '../../src/compile/model-kind.js';
 import type { MaterializeContext } from '../../src/materialize/materialization.js';
 import type { NodeConfig } from '../../src/project/types.js';
 
@@ -66,6 +67,7 @@ export function recordingContext(opts: RecordingOptions): Recording {
   const ctx: MaterializeContext = {
     warehouse: adapter,
     node,
+    kind: opts.seed ? { materialized: 'seed' } : modelKindOf(config, () => ({ file: node.original_file_path })),
     relation: opts.relation,
     existing: opts.existing,
     fullRefresh: false,
