@@ -1,12 +1,21 @@
 import { KilnError } from '../errors.js';
 import type { TargetConfig } from '../project/types.js';
-import { capabilitiesFor, type Capabilities } from './capabilities.js';
+import { capabilitiesFor, type Capabilities, type EphemeralStyle } from './capabilities.js';
 import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
 import { MeteredDriver } from './metered-driver.js';
-import { quoteIdentifier, quoteString } from './quoting.js';
-import * as stagingSql from './staging-sql.js';
+import { quoteString } from './quoting.js';
+import { SqlError } from './sql-error.js';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const NOT_IMPLEMENTED = 48;
+
+/**
+ * How long deleteWhere waits for an ALTER … DELETE mutation. Generous: on a large table an old
+ * server rewrites every part the predicate touches; a mutation that never finishes is stuck.
+ */
+const MUTATION_WAIT_MS = 10 * 60_000;
 
 export interface RelationInfo {
   readonly database: string;
@@ -21,11 +30,22 @@ export interface ColumnInfo {
 }
 
 /**
+ * What a materialization strategy may do on the warehouse. Strategies get it from a metered
+ * adapter, so every statement, the operations' own included, counts toward the step's query time.
+ */
+export type WarehouseOperations = Pick<
+  Adapter,
+  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile'
+>;
+
+/**
  * kiln's one adapter: ClickHouse SQL and capabilities over a swappable driver (chdb in-process,
  * or HTTP). Engine differences that are not transport are capability flags, never version checks.
  */
 export class Adapter {
   readonly ddl: ddl.DdlContext;
+  /** The one place that decides how ephemeral models are inlined on this warehouse. */
+  readonly ephemeralStyle: EphemeralStyle;
   /** Settings every statement to the warehouse carries (none on current servers). */
   private readonly always: Readonly<Record<string, number>>;
 
@@ -36,6 +56,7 @@ export class Adapter {
     readonly capabilities: Capabilities,
   ) {
     this.ddl = { capabilities, ...(target.cluster ? { cluster: target.cluster } : {}) };
+    this.ephemeralStyle = capabilities.ctes ? 'cte' : 'subquery';
     this.always = capabilities.stableLowCardinality ? {} : { allow_experimental_low_cardinality_type: 1 };
   }
 
@@ -91,32 +112,70 @@ export class Adapter {
 
   /** `columns`: the names the body's rows give, in order; the table's other columns get their defaults. */
   insertStream(table: ddl.Relation, body: Readable, format: string, opts: ExecOptions & { columns?: readonly string[] } = {}): Promise<ExecResult> {
-    const { columns, ...rest } = opts;
-    return this.driver.insertStream(ddl.rel(table), body, format, this.withSettings({ ...rest, ...(columns ? { columns: columns.map(quoteIdentifier) } : {}) }));
+    return this.driver.insertStream(table, body, format, this.withSettings(opts));
   }
 
   insertFile(table: ddl.Relation, path: string, format: string, opts?: ExecOptions & { structure?: string }): Promise<ExecResult> {
-    return this.driver.insertFile(ddl.rel(table), path, format, this.withSettings(opts));
+    return this.driver.insertFile(table, path, format, this.withSettings(opts));
   }
 
   /** Rows of a SELECT over local files, inserted by ClickHouse (see Driver.insertLocalSelect). */
   insertLocalSelect(table: ddl.Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.driver.insertLocalSelect(ddl.rel(table), columns.map(quoteIdentifier), select, opts);
+    return this.driver.insertLocalSelect(table, columns, select, opts);
   }
 
   queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
     return this.driver.queryLocal<T>(sql, opts);
   }
 
-  /** Deletes rows and returns once they are gone (old servers run deletes as async mutations). */
-  async deleteRows(table: ddl.Relation, where: string): Promise<void> {
-    await this.execute(stagingSql.deleteRows(this.ddl, table, where));
-    if (this.capabilities.lightweightDelete) return;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 500)) {
-      const r = await this.query<{ n: string | number }>(stagingSql.pendingMutations(table));
-      if (Number(r.rows[0]?.n ?? 0) === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+  /**
+   * Puts a fully built `built` relation in place of `target` so readers never see it missing or
+   * half-built: EXCHANGE TABLES where the server can, otherwise one RENAME statement that moves
+   * the old one aside (to `old`) and the new one in. The old relation is dropped afterwards.
+   */
+  async swap(built: ddl.Relation, target: ddl.Relation, opts: { readonly targetExists: boolean; readonly old: ddl.Relation }): Promise<void> {
+    const d = this.ddl;
+    if (!opts.targetExists) {
+      await this.execute(ddl.renameTables(d, [[built, target]]));
+      return;
     }
+    if (d.capabilities.exchangeTables) {
+      try {
+        await this.execute(ddl.exchangeTables(d, built, target));
+        await this.execute(ddl.dropRelation(d, built));
+        return;
+      } catch (err) {
+        // An Ordinary database cannot exchange; fall through to the rename pair.
+        if (!(err instanceof SqlError && err.clickhouseCode === NOT_IMPLEMENTED)) throw err;
+      }
+    }
+    await this.execute(ddl.renameTables(d, [[target, opts.old], [built, target]]));
+    await this.execute(ddl.dropRelation(d, opts.old));
+  }
+
+  /**
+   * Deletes the rows matching `predicate` and returns once they are gone: old servers run the
+   * delete as an asynchronous mutation, waited for here up to MUTATION_WAIT_MS.
+   */
+  async deleteWhere(relation: ddl.Relation, predicate: string): Promise<void> {
+    await this.execute(ddl.deleteWhere(this.ddl, relation, predicate));
+    if (this.capabilities.lightweightDelete) return;
+    const deadline = performance.now() + MUTATION_WAIT_MS;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 500)) {
+      const r = await this.query<{ n: string | number }>(ddl.pendingMutations(relation));
+      if (Number(r.rows[0]?.n ?? 0) === 0) return;
+      if (performance.now() >= deadline) {
+        throw new KilnError('SQL_ERROR', `a delete on ${relation.database}.${relation.name} did not finish in ${MUTATION_WAIT_MS / 60_000} minutes`, {
+          hint: `see its mutation in system.mutations (database = '${relation.database}', table = '${relation.name}'); KILL MUTATION stops one that is stuck`,
+        });
+      }
+      await sleep(wait);
+    }
+  }
+
+  /** Replaces each of `partitionIds` in `to` with the same partition of `from`: atomic per partition, and idempotent. */
+  async replacePartitions(from: ddl.Relation, to: ddl.Relation, partitionIds: readonly string[]): Promise<void> {
+    for (const pid of partitionIds) await this.execute(ddl.replacePartitionFrom(this.ddl, to, pid, from));
   }
 
   /** Columns ClickHouse infers for a local file, in types this server has. */

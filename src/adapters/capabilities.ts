@@ -39,6 +39,9 @@ export interface Capabilities {
   readonly stableLowCardinality: boolean;
 }
 
+/** How ephemeral models are inlined: CTEs (the manifest's form) or subqueries (servers without CTEs). */
+export type EphemeralStyle = 'cte' | 'subquery';
+
 export function parseVersion(version: string): [number, number] {
   const [major = 0, minor = 0] = version.split('.').map((p) => Number.parseInt(p, 10) || 0);
   return [major, minor];

@@ -1,5 +1,5 @@
 import type { Capabilities } from './capabilities.js';
-import { qualifiedName, quoteIdentifier, sqlLiteral } from './quoting.js';
+import { qualifiedName, quoteIdentifier, quoteString, sqlLiteral } from './quoting.js';
 
 /**
  * ClickHouse DDL text. Pure functions of their arguments (and capabilities), so the
@@ -93,9 +93,35 @@ export function createView(ctx: DdlContext, target: Relation, select: string, op
   return `${head} ${rel(target)}${onCluster(ctx)} AS\n${stripTrailingSemicolon(select)}`;
 }
 
+/** Where an INSERT's rows come from. */
+export type InsertRows =
+  /** Rows in `format` after the statement: the request body, or `inline` text on the next line. */
+  | { readonly format: string; readonly inline?: string }
+  /** A local file ClickHouse reads itself; `structure` names its columns where they cannot be inferred. */
+  | { readonly file: string; readonly format: string; readonly structure?: string }
+  /** The rows of a query. */
+  | { readonly select: string };
+
+/** Every INSERT kiln sends, drivers' included: `INSERT INTO t [(columns)]` and where its rows come from. */
+export function insertInto(target: Relation, columns: readonly string[] | undefined, rows: InsertRows): string {
+  const head = `INSERT INTO ${rel(target)}${columns?.length ? ` (${columns.map(quoteIdentifier).join(', ')})` : ''}`;
+  if ('select' in rows) return `${head}\n${stripTrailingSemicolon(rows.select)}`;
+  if ('file' in rows) return `${head} SELECT * FROM ${fileFunction(rows.file, rows.format, rows.structure)}`;
+  return `${head} FORMAT ${rows.format}${rows.inline === undefined ? '' : `\n${rows.inline}`}`;
+}
+
+/** `file(path, format[, structure])`: a local file as ClickHouse reads it. */
+export function fileFunction(path: string, format: string, structure?: string): string {
+  return `file(${quoteString(path)}, ${quoteString(format)}${structure ? `, ${quoteString(structure)}` : ''})`;
+}
+
+/** The columns ClickHouse infers for a local file. */
+export function describeFile(path: string, format: string): string {
+  return `DESCRIBE ${fileFunction(path, format)}`;
+}
+
 export function insertSelect(target: Relation, select: string, columns?: readonly string[]): string {
-  const cols = columns ? ` (${columns.map(quoteIdentifier).join(', ')})` : '';
-  return `INSERT INTO ${rel(target)}${cols}\n${stripTrailingSemicolon(select)}`;
+  return insertInto(target, columns, { select });
 }
 
 export function exchangeTables(ctx: DdlContext, a: Relation, b: Relation): string {
@@ -114,6 +140,13 @@ export function dropRelation(ctx: DdlContext, target: Relation): string {
 
 export function countRows(target: Relation): string {
   return `SELECT count() AS n FROM ${rel(target)}`;
+}
+
+/** A statement with a SETTINGS clause, for the in-process engine (a server takes settings as request parameters). */
+export function withSettings(sql: string, settings: Readonly<Record<string, string | number | boolean>> | undefined): string {
+  if (!settings || Object.keys(settings).length === 0) return sql;
+  const list = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'string' ? quoteString(v) : Number(v)}`);
+  return `${sql.replace(/;\s*$/, '')}\nSETTINGS ${list.join(', ')}`;
 }
 
 export function stripTrailingSemicolon(sql: string): string {
@@ -161,7 +194,7 @@ export function keyIn(keys: readonly string[], source: Relation): string {
 
 export function insertSelectColumns(target: Relation, select: string, columns: readonly string[]): string {
   const cols = columns.map(quoteIdentifier).join(', ');
-  return `INSERT INTO ${rel(target)} (${cols})\nSELECT ${cols} FROM (\n${stripTrailingSemicolon(select)}\n)`;
+  return insertInto(target, columns, { select: `SELECT ${cols} FROM (\n${stripTrailingSemicolon(select)}\n)` });
 }
 
 /** The first rows a query returns, for `kiln show`. */

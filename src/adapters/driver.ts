@@ -1,9 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { Relation } from './ddl.js';
 
-/**
- * A transport to ClickHouse: the only engine-specific part of the adapter. SQL text and
- * capabilities live in the adapter above it (kysely's dialect/driver split).
- */
 export interface ExecOptions {
   readonly settings?: Readonly<Record<string, string | number | boolean>>;
   /** Shown in system.query_log; one per statement. */
@@ -20,6 +17,11 @@ export interface QueryResult<T> extends ExecResult {
   readonly rows: T[];
 }
 
+/**
+ * A transport to ClickHouse: the only engine-specific part of the adapter. SQL text and
+ * capabilities live in the adapter above it (kysely's dialect/driver split); the statements a
+ * driver sends itself come from the builders in ddl.ts.
+ */
 export interface Driver {
   readonly kind: 'embedded' | 'clickhouse';
   /** Runs a statement that returns nothing useful (DDL, INSERT … SELECT). */
@@ -28,7 +30,7 @@ export interface Driver {
   query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>>;
   /** `INSERT INTO table [(columns)] FORMAT format` with a streamed body; ClickHouse parses it. */
   insertStream(
-    table: string,
+    table: Relation,
     body: Readable,
     format: string,
     opts?: ExecOptions & { readonly columns?: readonly string[] },
@@ -38,7 +40,7 @@ export interface Driver {
    * itself (`file()`); a server gets it streamed over HTTP. `structure` is the file's columns as
    * ClickHouse DDL (`a String, b Int32`), needed where the engine cannot infer it.
    */
-  insertFile(table: string, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult>;
+  insertFile(table: Relation, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult>;
   /** The columns ClickHouse infers for a local file (schema inference). */
   describeFile(path: string, format: string, opts?: ExecOptions): Promise<Array<{ name: string; type: string }>>;
   /**
@@ -46,7 +48,7 @@ export interface Driver {
    * ClickHouse on this machine: the embedded engine inserts them itself; for a server the local
    * engine streams them to it (TabSeparated), so rows are never parsed in JavaScript.
    */
-  insertLocalSelect(table: string, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult>;
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult>;
   /** A SELECT over local files, run by ClickHouse on this machine (small results only). */
   queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>>;
   close(): Promise<void>;

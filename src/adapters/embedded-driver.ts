@@ -6,8 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { Session } from 'chdb';
 import { KilnError } from '../errors.js';
+import { describeFile, insertInto, withSettings, type Relation } from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
-import { quoteString } from './quoting.js';
 import { SqlError } from './sql-error.js';
 
 const LOCK_FILE = 'kiln.lock';
@@ -68,7 +68,7 @@ export class EmbeddedDriver implements Driver {
 
   /** chdb cannot stream arbitrary formats, so the body goes through a temp file that ClickHouse reads. */
   async insertStream(
-    table: string,
+    table: Relation,
     body: Readable,
     format: string,
     opts: ExecOptions & { readonly columns?: readonly string[] } = {},
@@ -77,25 +77,23 @@ export class EmbeddedDriver implements Driver {
     const file = join(dir, 'body');
     try {
       await pipeline(body, createWriteStream(file));
-      const cols = opts.columns ? ` (${opts.columns.join(', ')})` : '';
-      return await this.execute(`INSERT INTO ${table}${cols} SELECT * FROM file(${quoteString(file)}, ${quoteString(format)})`, opts);
+      return await this.execute(insertInto(table, opts.columns, { file, format }), opts);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  async insertFile(table: string, path: string, format: string, opts: ExecOptions & { readonly structure?: string } = {}): Promise<ExecResult> {
-    const structure = opts.structure ? `, ${quoteString(opts.structure)}` : '';
-    return this.execute(`INSERT INTO ${table} SELECT * FROM file(${quoteString(path)}, ${quoteString(format)}${structure})`, opts);
+  async insertFile(table: Relation, path: string, format: string, opts: ExecOptions & { readonly structure?: string } = {}): Promise<ExecResult> {
+    return this.execute(insertInto(table, undefined, { file: path, format, ...(opts.structure ? { structure: opts.structure } : {}) }), opts);
   }
 
   async describeFile(path: string, format: string, opts: ExecOptions = {}): Promise<Array<{ name: string; type: string }>> {
-    const r = await this.query<{ name: string; type: string }>(`DESCRIBE file(${quoteString(path)}, ${quoteString(format)})`, opts);
+    const r = await this.query<{ name: string; type: string }>(describeFile(path, format), opts);
     return r.rows.map(({ name, type }) => ({ name, type }));
   }
 
-  insertLocalSelect(table: string, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.execute(`INSERT INTO ${table} (${columns.join(', ')})\n${select}`, opts);
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.execute(insertInto(table, columns, { select }), opts);
   }
 
   queryLocal<T = Record<string, unknown>>(sql: string, opts: ExecOptions = {}): Promise<QueryResult<T>> {
@@ -109,12 +107,6 @@ export class EmbeddedDriver implements Driver {
       releaseLock(this.lockPath);
     }
   }
-}
-
-function withSettings(sql: string, settings: ExecOptions['settings']): string {
-  if (!settings || Object.keys(settings).length === 0) return sql;
-  const list = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'string' ? quoteString(v) : Number(v)}`);
-  return `${sql.replace(/;\s*$/, '')}\nSETTINGS ${list.join(', ')}`;
 }
 
 function toSqlError(err: unknown, sql: string): SqlError {

@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { KilnError } from '../errors.js';
+import { describeFile, insertInto, type Relation } from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
 import type { LocalEngine } from './local-engine.js';
-import { quoteString } from './quoting.js';
 import { CH_ERRORS, clickHouseCodeOf, SqlError } from './sql-error.js';
 
 export interface HttpDriverOptions {
@@ -85,13 +85,13 @@ export class HttpDriver implements Driver {
 
   /** The body is bytes in `format`, streamed as they come: ClickHouse parses them. */
   async insertStream(
-    table: string,
+    table: Relation,
     body: Readable,
     format: string,
     opts: ExecOptions & { readonly columns?: readonly string[] } = {},
   ): Promise<ExecResult> {
     const queryId = opts.queryId ?? randomUUID();
-    const query = `INSERT INTO ${table}${opts.columns ? ` (${opts.columns.join(', ')})` : ''} FORMAT ${format}`;
+    const query = insertInto(table, opts.columns, { format });
     try {
       // exec, not insert: insert wants objects for JSON formats, and a byte stream is what we have.
       const r = await this.client.exec({
@@ -110,7 +110,7 @@ export class HttpDriver implements Driver {
     }
   }
 
-  insertFile(table: string, path: string, format: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  insertFile(table: Relation, path: string, format: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return this.insertStream(table, createReadStream(path), format, opts);
   }
 
@@ -119,12 +119,12 @@ export class HttpDriver implements Driver {
    * engine reads it (this process has no embedded session when its target is a server).
    */
   async describeFile(path: string, format: string, opts: ExecOptions = {}): Promise<Array<{ name: string; type: string }>> {
-    const rows = await (await this.localEngine()).query<{ name: string; type: string }>(`DESCRIBE file(${quoteString(path)}, ${quoteString(format)})`, opts.settings);
+    const rows = await (await this.localEngine()).query<{ name: string; type: string }>(describeFile(path, format), opts.settings);
     return rows.map(({ name, type }) => ({ name, type }));
   }
 
   /** The local engine parses (files this server may have no format for) and streams TabSeparated rows. */
-  async insertLocalSelect(table: string, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  async insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const body = (await this.localEngine()).stream(select, 'TabSeparated', opts.settings);
     const { settings: _local, ...rest } = opts;
     return this.insertStream(table, body, 'TabSeparated', { ...rest, columns });

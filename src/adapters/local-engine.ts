@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Session } from 'chdb';
 import { SqlError } from './sql-error.js';
-import { quoteString } from './quoting.js';
+import { withSettings } from './ddl.js';
 
 /**
  * ClickHouse on this machine for a process whose target is a server: it reads local files (schema
@@ -80,9 +80,3 @@ export class LocalEngine {
 }
 
 export type ExecSettings = Readonly<Record<string, string | number | boolean>>;
-
-export function withSettings(sql: string, settings: ExecSettings | undefined): string {
-  if (!settings || Object.keys(settings).length === 0) return sql;
-  const list = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'string' ? quoteString(v) : Number(v)}`);
-  return `${sql.replace(/;\s*$/, '')}\nSETTINGS ${list.join(', ')}`;
-}

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Relation } from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
 
 /**
@@ -29,11 +30,11 @@ export class MeteredDriver implements Driver {
     return this.count(this.inner.query<T>(sql, opts));
   }
 
-  insertStream(table: string, body: Readable, format: string, opts?: ExecOptions & { readonly columns?: readonly string[] }): Promise<ExecResult> {
+  insertStream(table: Relation, body: Readable, format: string, opts?: ExecOptions & { readonly columns?: readonly string[] }): Promise<ExecResult> {
     return this.count(this.inner.insertStream(table, body, format, opts));
   }
 
-  insertFile(table: string, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult> {
+  insertFile(table: Relation, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult> {
     return this.count(this.inner.insertFile(table, path, format, opts));
   }
 
@@ -41,7 +42,7 @@ export class MeteredDriver implements Driver {
     return this.inner.describeFile(path, format, opts);
   }
 
-  insertLocalSelect(table: string, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
     return this.count(this.inner.insertLocalSelect(table, columns, select, opts));
   }
 

@@ -26,13 +26,21 @@ export function mysqlTableNames(conn: MySqlConnection): string {
   return `SELECT TABLE_NAME AS name FROM ${info} WHERE TABLE_SCHEMA = ${quoteString(conn.database)} ORDER BY name`;
 }
 
-/** Rows of a live MySQL table with the load's metadata; `after` keeps only keys past a value. */
+/**
+ * Rows of a live MySQL table with the load's metadata; `after` (the highest key staged, as
+ * ClickHouse returned it) keeps only keys past it.
+ */
 export function mysqlSelect(conn: MySqlConnection, table: string, stamp: LoadStamp, incremental?: { key: string; after: string | null }): string {
-  const where = incremental?.after != null ? `\nWHERE ${quoteIdentifier(incremental.key)} > ${incremental.after}` : '';
+  const where = incremental?.after != null ? `\nWHERE ${quoteIdentifier(incremental.key)} > ${keyLiteral(incremental.after)}` : '';
   // Key order, so a load cut short leaves a prefix and the next run continues after its maximum.
   const order = incremental ? `\nORDER BY ${quoteIdentifier(incremental.key)}` : '';
   return `SELECT *, ${quoteString(stamp.loadId)} AS _kiln_load_id, toDateTime(${quoteString(stamp.loadedAt)}, 'UTC') AS _kiln_loaded_at
 FROM ${mysqlTable(conn, table)}${where}${order}`;
+}
+
+/** A key value as a literal: numbers as they are (compared as numbers), anything else as a string. */
+export function keyLiteral(value: string): string {
+  return /^-?\d+(\.\d+)?$/.test(value) ? value : quoteString(value);
 }
 
 const DATE_TYPE = /^(Nullable\()?(Date|Date32|DateTime|DateTime64\(\d+\)|DateTime\('[^']*'\))\)?$/;
@@ -70,6 +78,11 @@ export function dumpSettings(table: string): Record<string, string | number> {
     input_format_mysql_dump_map_column_names: 1,
     storage_file_read_method: 'pread',
   };
+}
+
+/** How a dump's CREATE TABLE statement for `table` begins (mysqldump quotes names with backticks). */
+export function dumpCreateTableStart(table: string): string {
+  return `CREATE TABLE \`${table.replace(/`/g, '``')}\` (`;
 }
 
 export function describeDumpTable(path: string): string {

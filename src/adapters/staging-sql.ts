@@ -1,5 +1,5 @@
 import type { DdlContext, Relation } from './ddl.js';
-import { rel } from './ddl.js';
+import { insertInto, rel } from './ddl.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
@@ -87,13 +87,6 @@ export function createStagingTable(ctx: DdlContext, table: Relation, columns: re
   return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = MergeTree()\nORDER BY tuple()`;
 }
 
-/** Deletes rows: a lightweight DELETE where the server has one, else a mutation (wait for it). */
-export function deleteRows(ctx: DdlContext, table: Relation, where: string): string {
-  return ctx.capabilities.lightweightDelete
-    ? `DELETE FROM ${rel(table)}${onCluster(ctx)} WHERE ${where}`
-    : `ALTER TABLE ${rel(table)}${onCluster(ctx)} DELETE WHERE ${where}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The load's stamp. A file's rows and rejects are written to scratch tables whose columns default
 // to the stamp, so every writer sends only what the file holds: a server gets JSON lines as they
@@ -148,10 +141,6 @@ export function setDefault(ctx: DdlContext, table: Relation, column: StagedColum
   return `ALTER TABLE ${rel(table)}${onCluster(ctx)} MODIFY COLUMN ${quoteIdentifier(column.name)} ${column.type} DEFAULT CAST(${quoteString(text)} AS ${column.type})`;
 }
 
-export function pendingMutations(table: Relation): string {
-  return `SELECT count() AS n FROM system.mutations WHERE database = ${quoteString(table.database)} AND table = ${quoteString(table.name)} AND is_done = 0`;
-}
-
 export function equals(column: string, value: string): string {
   return `${quoteIdentifier(column)} = ${quoteString(value)}`;
 }
@@ -189,7 +178,7 @@ export function truncate(ctx: DdlContext, table: Relation): string {
 }
 
 export function copyAll(target: Relation, from: Relation): string {
-  return `INSERT INTO ${rel(target)} SELECT * FROM ${rel(from)}`;
+  return insertInto(target, undefined, { select: `SELECT * FROM ${rel(from)}` });
 }
 
 export interface LedgerRow {
@@ -217,9 +206,14 @@ export function insertLedger(ledger: Relation, row: LedgerRow, stamp: LoadStamp,
     `toDateTime(${quoteString(stamp.loadedAt)}, 'UTC')`,
     String(Math.trunc(seq)),
   ];
-  return `INSERT INTO ${rel(ledger)} (${LEDGER_COLUMNS.map((c) => quoteIdentifier(c.name)).join(', ')}) SELECT ${values.join(', ')}`;
+  return insertInto(ledger, LEDGER_COLUMNS.map((c) => c.name), { select: `SELECT ${values.join(', ')}` });
 }
 
 export function sourceTableIs(source: string, table: string): string {
   return `source_name = ${quoteString(source)} AND table_name = ${quoteString(table)}`;
+}
+
+/** Quarantined records of one file of a source table. */
+export function sourceFileIs(source: string, table: string, file: string): string {
+  return `${sourceTableIs(source, table)} AND ${equals('file', file)}`;
 }

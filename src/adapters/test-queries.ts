@@ -1,4 +1,4 @@
-import { rel, stripTrailingSemicolon, type Relation } from './ddl.js';
+import { insertInto, rel, stripTrailingSemicolon, type Relation } from './ddl.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
@@ -10,6 +10,16 @@ import { quoteIdentifier, quoteString } from './quoting.js';
 function limited(sql: string, limit: number | null): string {
   const body = stripTrailingSemicolon(sql);
   return limit === null ? body : `${body}\nLIMIT ${Math.max(0, Math.floor(limit))}`;
+}
+
+/** A data test's `where` config: the tested relation narrowed, under the alias dbt gives it. */
+export function whereSubquery(relation: string, condition: string): string {
+  return `(SELECT * FROM ${relation} WHERE ${condition}) AS dbt_subquery`;
+}
+
+/** How a person reads a stored test's failing rows. */
+export function selectAllFrom(relation: string): string {
+  return `SELECT * FROM ${relation}`;
 }
 
 /** The number of failing rows (at most `limit`). */
@@ -47,8 +57,7 @@ export function createFixtureTableLike(target: Relation, select: string, columns
  * columns a row leaves out with their defaults). Works through chdb and over HTTP alike.
  */
 export function insertRows(target: Relation, columns: readonly string[], format: 'JSONEachRow' | 'CSV', body: string): string {
-  const cols = columns.length ? ` (${columns.map(quoteIdentifier).join(', ')})` : '';
-  return `INSERT INTO ${rel(target)}${cols} FORMAT ${format}\n${body}`;
+  return insertInto(target, columns, { format, inline: body });
 }
 
 /** Columns of several tables in one query (system.columns keeps table order). */

@@ -13,7 +13,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
   const { compiled } = ctx;
   const runId = scratchRunId(ctx);
   const fullRefresh = ctx.options.fullRefresh === true;
-  const ephemerals = adapter.capabilities.ctes ? 'cte' : 'subquery';
+  const ephemerals = adapter.ephemeralStyle;
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
     const isModel = node.resource_type === 'model';
@@ -27,9 +27,9 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
         const exec = compiled.execution.models[step.uniqueId]!;
         if (exec.kind.materialized === 'ephemeral') throw new KilnError('INTERNAL', `ephemeral ${step.uniqueId} was planned to run`);
         const strategy = STRATEGIES[exec.kind.materialized];
-        let queryTimeMs = 0;
+        const metered = adapter.metered();
         const ctx: MaterializeContext = {
-          adapter,
+          warehouse: metered.adapter,
           node,
           kind: exec.kind,
           relation: step.relation,
@@ -41,22 +41,13 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
               ? modelSql(compiled.execution, exec, { isIncremental, style: ephemerals })
               : (node as ModelManifestNode).compiled_code,
           hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),
-          exec: async (sql, opts) => {
-            const r = await adapter.execute(sql, opts);
-            queryTimeMs += r.elapsedMs;
-          },
-          query: async <T>(sql: string) => {
-            const r = await adapter.query<T>(sql);
-            queryTimeMs += r.elapsedMs;
-            return r.rows;
-          },
         };
         const out = await strategy.run(ctx);
         return {
           status: 'success' as const,
           rowsAffected: out.rowsAffected,
           message: out.message,
-          queryTimeMs,
+          queryTimeMs: metered.elapsedMs(),
           relationName: `${step.relation.database}.${step.relation.name}`,
         };
       },

@@ -1,3 +1,4 @@
+import { whereSubquery } from '../adapters/test-queries.js';
 import { sha256, uniquePairs } from '../project/checksums.js';
 import { posix } from 'node:path';
 import type { Diagnostics } from '../diagnostics.js';
@@ -221,7 +222,7 @@ function genericTest(
   }
   if (config.where) {
     const condition = config.where.includes('{') ? renderPart(engine, names.full, where, config.where, refs, sources) : config.where;
-    relation = `(SELECT * FROM ${relation} WHERE ${condition}) AS dbt_subquery`;
+    relation = whereSubquery(relation, condition);
   }
   // Arguments written as ref('x') / source('a', 'b') become relations, like dbt's `to:`.
   const macroArgs: Record<string, unknown> = { ...kwargs, model: relation };

@@ -1,2 +1,2 @@
-/** How ephemeral models are inlined: CTEs (the manifest's form) or subqueries (servers without CTEs). */
-export type EphemeralStyle = 'cte' | 'subquery';
+/** Defined with the capability it follows from; the adapter decides it (Adapter.ephemeralStyle). */
+export type { EphemeralStyle } from '../adapters/capabilities.js';

@@ -1,6 +1,6 @@
 import { quoteIdentifier } from '../adapters/quoting.js';
 import { resolvePlaceholders } from '../template/placeholders.js';
-import { injectCtes } from './ctes.js';
+import { injectCtes } from '../adapters/ephemeral-sql.js';
 import type { EphemeralStyle } from './ephemeral-style.js';
 
 /** A template's output before its refs are resolved: SQL with ref placeholders, and the names it refs. */

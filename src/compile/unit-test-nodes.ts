@@ -6,6 +6,7 @@ import { uniqueIds, type UnitTestSpec } from '../project/nodes.js';
 import type { TestCompileContext } from './data-test-nodes.js';
 import type { UnitTestRender } from './execution-manifest.js';
 import type { UnitTestManifestNode } from './manifest.js';
+import { sourcePlaceholder } from '../template/placeholders.js';
 
 /** A `given` input: `ref('x')`, `source('a', 'b')` or `this` (the model itself, for incremental runs). */
 export type UnitTestInput =
@@ -56,6 +57,7 @@ function renderForTest(ctx: TestCompileContext, node: UnitTestManifestNode): Uni
     code: model.rawCode,
     isIncremental: node.overrides.is_incremental === true,
     vars: node.overrides.vars,
+    sourceRelation: sourcePlaceholder,
   });
   return { sql: out.sql, refs: out.refs, sources: out.sources };
 }

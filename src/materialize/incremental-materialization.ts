@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
@@ -51,49 +50,47 @@ function incrementalKind(ctx: MaterializeContext): IncrementalKind {
 }
 
 async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Promise<MaterializeResult> {
-  const d = ctx.adapter.ddl;
+  const d = ctx.warehouse.ddl;
   const target = ctx.relation;
   const fresh = tempRelation(target, `${ctx.runId}_new`);
   const copy = tempRelation(target, `${ctx.runId}_copy`);
   const sql = ctx.sql({ isIncremental: true });
   const cleanup = async () => {
-    for (const r of [fresh, copy]) await ctx.exec(ddl.dropRelation(d, r)).catch(() => undefined);
+    for (const r of [fresh, copy]) await ctx.warehouse.execute(ddl.dropRelation(d, r)).catch(() => undefined);
   };
   try {
     const added = await insertNewRows(ctx, sql, fresh);
     const parts = await partitionRows(ctx, [target, fresh]);
     const rows = sumRows(parts.get(fresh.name));
     if (rows === 0 && added.length === 0) {
-      await ctx.exec(ddl.dropRelation(d, fresh));
+      await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
       return { rowsAffected: 0, message: `no new rows for ${target.database}.${target.name}` };
     }
     const freshPartitions = [...(parts.get(fresh.name)?.keys() ?? [])].sort();
     const onePart = freshPartitions.length === 1 && parts.get(fresh.name)!.get(freshPartitions[0]!)!.parts === 1;
     if (strategy === 'append' && added.length === 0 && onePart) {
-      await ctx.exec(ddl.attachPartitionFrom(d, target, freshPartitions[0]!, fresh));
-      await ctx.exec(ddl.dropRelation(d, fresh));
+      await ctx.warehouse.execute(ddl.attachPartitionFrom(d, target, freshPartitions[0]!, fresh));
+      await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
       return { rowsAffected: rows, message: `appended to ${target.database}.${target.name}` };
     }
 
     if (strategy === 'insert_overwrite') {
-      if (added.length) await ctx.exec(ddl.addColumns(d, target, added));
-      for (const pid of freshPartitions) await ctx.exec(ddl.replacePartitionFrom(d, target, pid, fresh));
-      await ctx.exec(ddl.dropRelation(d, fresh));
+      if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, target, added));
+      await ctx.warehouse.replacePartitions(fresh, target, freshPartitions);
+      await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
       return { rowsAffected: rows, message: `replaced partitions of ${target.database}.${target.name}` };
     }
 
     await buildThenSwap(ctx, copy, async () => {
-      await ctx.exec(ddl.createTableAsTable(d, copy, target));
-      for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, target));
-      if (added.length) await ctx.exec(ddl.addColumns(d, copy, added));
-      if (strategy === 'delete_insert') {
-        await ctx.exec(ddl.deleteWhere(d, copy, ddl.keyIn(incrementalKind(ctx).uniqueKey, fresh)));
-        if (!d.capabilities.lightweightDelete) await waitForMutations(ctx, copy);
-      }
+      await ctx.warehouse.execute(ddl.createTableAsTable(d, copy, target));
+      for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, target));
+      if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, copy, added));
+      // Settled before the swap: deleteWhere returns once the rows are gone, on old servers too.
+      if (strategy === 'delete_insert') await ctx.warehouse.deleteWhere(copy, ddl.keyIn(incrementalKind(ctx).uniqueKey, fresh));
       // Same structure as the copy, so the new rows move over as parts (hard links), not rewritten.
-      for (const pid of freshPartitions) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, fresh));
+      for (const pid of freshPartitions) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, fresh));
     });
-    await ctx.exec(ddl.dropRelation(d, fresh));
+    await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
     return { rowsAffected: rows, message: `${strategy === 'append' ? 'appended to' : 'merged into'} ${target.database}.${target.name}` };
   } catch (err) {
     await cleanup();
@@ -108,33 +105,33 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
  * selected by name, and only when one is missing does the model's output get described.
  */
 async function insertNewRows(ctx: MaterializeContext, sql: string, fresh: ddl.Relation): Promise<ColumnInfo[]> {
-  const d = ctx.adapter.ddl;
-  const existing = await ctx.adapter.columns(ctx.relation);
+  const d = ctx.warehouse.ddl;
+  const existing = await ctx.warehouse.columns(ctx.relation);
   const mode = incrementalKind(ctx).onSchemaChange;
   if (mode === 'ignore') {
-    await ctx.exec(ddl.createTableAsTable(d, fresh, ctx.relation));
+    await ctx.warehouse.execute(ddl.createTableAsTable(d, fresh, ctx.relation));
     try {
-      await ctx.exec(ddl.insertSelectColumns(fresh, sql, existing.map((c) => c.name)));
+      await ctx.warehouse.execute(ddl.insertSelectColumns(fresh, sql, existing.map((c) => c.name)));
       return [];
     } catch (err) {
       if (!(err instanceof SqlError && err.clickhouseCode === UNKNOWN_IDENTIFIER)) throw err;
     }
     // A column is gone from the model: fill the ones it still returns into a fresh empty table.
     const { insertColumns } = reconcileSchema(ctx, existing, await producedColumns(ctx, sql), mode);
-    await ctx.exec(ddl.dropRelation(d, fresh));
-    await ctx.exec(ddl.createTableAsTable(d, fresh, ctx.relation));
-    await ctx.exec(ddl.insertSelectColumns(fresh, sql, insertColumns));
+    await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
+    await ctx.warehouse.execute(ddl.createTableAsTable(d, fresh, ctx.relation));
+    await ctx.warehouse.execute(ddl.insertSelectColumns(fresh, sql, insertColumns));
     return [];
   }
   const { insertColumns, added } = reconcileSchema(ctx, existing, await producedColumns(ctx, sql), mode);
-  await ctx.exec(ddl.createTableAsTable(d, fresh, ctx.relation));
-  if (added.length) await ctx.exec(ddl.addColumns(d, fresh, added));
-  await ctx.exec(ddl.insertSelectColumns(fresh, sql, insertColumns));
+  await ctx.warehouse.execute(ddl.createTableAsTable(d, fresh, ctx.relation));
+  if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, fresh, added));
+  await ctx.warehouse.execute(ddl.insertSelectColumns(fresh, sql, insertColumns));
   return added;
 }
 
 async function producedColumns(ctx: MaterializeContext, sql: string): Promise<ColumnInfo[]> {
-  return (await ctx.query<ColumnInfo>(ddl.describeSelect(sql))).map((c) => ({ name: c.name, type: c.type }));
+  return (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type }));
 }
 
 /** Columns the new rows fill, and columns to add, per `on_schema_change`. */
@@ -173,7 +170,7 @@ interface PartitionInfo {
 async function partitionRows(ctx: MaterializeContext, relations: readonly ddl.Relation[]): Promise<Map<string, Map<string, PartitionInfo>>> {
   type Row = { database: string; table: string; partition_id: string; rows: string | number; parts: string | number };
   const out = new Map<string, Map<string, PartitionInfo>>();
-  for (const r of await ctx.query<Row>(ddl.partitionRows(relations))) {
+  for (const r of (await ctx.warehouse.query<Row>(ddl.partitionRows(relations))).rows) {
     if (!relations.some((x) => x.database === r.database && x.name === r.table)) continue;
     if (!out.has(r.table)) out.set(r.table, new Map());
     out.get(r.table)!.set(r.partition_id, { rows: Number(r.rows), parts: Number(r.parts) });
@@ -186,14 +183,3 @@ function sumRows(partitions: ReadonlyMap<string, PartitionInfo> | undefined): nu
   for (const p of partitions?.values() ?? []) n += p.rows;
   return n;
 }
-
-/** Old servers run ALTER … DELETE asynchronously; the copy must be settled before it is swapped in. */
-async function waitForMutations(ctx: MaterializeContext, relation: ddl.Relation): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const [row] = await ctx.query<{ n: string | number }>(ddl.pendingMutations(relation));
-    if (Number(row?.n ?? 0) === 0) return;
-    await sleep(Math.min(500, 20 * 2 ** i));
-  }
-  throw new KilnError('SQL_ERROR', `a delete on ${relation.database}.${relation.name} did not finish in time`);
-}
-

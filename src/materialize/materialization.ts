@@ -1,13 +1,13 @@
-import type { Adapter, RelationInfo } from '../adapters/adapter.js';
+import type { RelationInfo, WarehouseOperations } from '../adapters/adapter.js';
 import type { Relation, TableOptions } from '../adapters/ddl.js';
-import type { ExecOptions } from '../adapters/driver.js';
 import type { ModelManifestNode, SeedManifestNode } from '../compile/manifest.js';
 import type { ModelKind } from '../compile/model-kind.js';
 import type { NodeConfig } from '../project/types.js';
 
 /** What a strategy gets for one node. Built by the executor; strategies never look further. */
 export interface MaterializeContext {
-  readonly adapter: Adapter;
+  /** Statements and operations on the warehouse, each one's time counted for the step. */
+  readonly warehouse: WarehouseOperations;
   readonly node: ModelManifestNode | SeedManifestNode;
   /** What the node is built as, validated at compile. */
   readonly kind: ModelKind;
@@ -21,9 +21,6 @@ export interface MaterializeContext {
   sql(opts: { isIncremental: boolean }): string;
   /** Rendered pre/post hooks. */
   hooks(kind: 'pre_hook' | 'post_hook'): string[];
-  /** Runs a statement through the adapter, counting the time spent inside ClickHouse. */
-  exec(sql: string, opts?: ExecOptions): Promise<void>;
-  query<T>(sql: string): Promise<T[]>;
 }
 
 export interface MaterializeResult {

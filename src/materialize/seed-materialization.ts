@@ -23,10 +23,10 @@ export const seedMaterialization: Materialization = {
     const temp = tempRelation(ctx.relation, ctx.runId);
     let rows = 0;
     await buildThenSwap(ctx, temp, async () => {
-      await ctx.exec(ddl.createTable(ctx.adapter.ddl, temp, columns, tableOptions(node.config)));
+      await ctx.warehouse.execute(ddl.createTable(ctx.warehouse.ddl, temp, columns, tableOptions(node.config)));
       const structure = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
-      await ctx.adapter.insertFile(temp, file, 'CSVWithNames', { structure, settings });
-      rows = await ctx.adapter.countRows(temp);
+      await ctx.warehouse.insertFile(temp, file, 'CSVWithNames', { structure, settings });
+      rows = await ctx.warehouse.countRows(temp);
     });
     return { rowsAffected: rows, message: `loaded seed ${ctx.relation.database}.${ctx.relation.name}` };
   },
@@ -37,7 +37,7 @@ async function seedColumns(ctx: MaterializeContext, file: string, settings: Reco
   let inferred: ColumnInfo[];
   try {
     // Nullable only where the file has NULLs (\N): a Nullable column cannot be in a sorting key.
-    inferred = await ctx.adapter.describeFile(file, 'CSVWithNames', { settings: { ...settings, schema_inference_make_columns_nullable: 2 } });
+    inferred = await ctx.warehouse.describeFile(file, 'CSVWithNames', { settings: { ...settings, schema_inference_make_columns_nullable: 2 } });
   } catch {
     // Nothing to infer from (a header without rows): every column is a String.
     inferred = headerOf(file, settings.format_csv_delimiter as string | undefined).map((name) => ({ name, type: 'Nullable(String)' }));

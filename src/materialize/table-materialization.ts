@@ -12,8 +12,8 @@ export const tableMaterialization: Materialization = {
     let rows = 0;
     await runHooks(ctx, 'pre_hook');
     await buildThenSwap(ctx, temp, async () => {
-      await ctx.exec(ddl.createTableAs(ctx.adapter.ddl, temp, sql, tableOptions(ctx.node.config)));
-      rows = await ctx.adapter.countRows(temp);
+      await ctx.warehouse.execute(ddl.createTableAs(ctx.warehouse.ddl, temp, sql, tableOptions(ctx.node.config)));
+      rows = await ctx.warehouse.countRows(temp);
     });
     await runHooks(ctx, 'post_hook');
     return { rowsAffected: rows, message: `created table ${ctx.relation.database}.${ctx.relation.name}` };

@@ -10,14 +10,14 @@ import { buildThenSwap } from './swap.js';
 export const viewMaterialization: Materialization = {
   name: 'view',
   async run(ctx) {
-    const d = ctx.adapter.ddl;
+    const d = ctx.warehouse.ddl;
     const sql = ctx.sql({ isIncremental: false });
     await runHooks(ctx, 'pre_hook');
     if (d.capabilities.createOrReplaceView && (!ctx.existing || ctx.existing.isView)) {
-      await ctx.exec(ddl.createView(d, ctx.relation, sql, { orReplace: true }));
+      await ctx.warehouse.execute(ddl.createView(d, ctx.relation, sql, { orReplace: true }));
     } else {
       const temp = tempRelation(ctx.relation, ctx.runId);
-      await buildThenSwap(ctx, temp, () => ctx.exec(ddl.createView(d, temp, sql, { orReplace: false })));
+      await buildThenSwap(ctx, temp, () => ctx.warehouse.execute(ddl.createView(d, temp, sql, { orReplace: false })));
     }
     await runHooks(ctx, 'post_hook');
     return { rowsAffected: null, message: `created view ${ctx.relation.database}.${ctx.relation.name}` };

@@ -88,8 +88,8 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
       const rejected = await adapter.countRows(rejects);
       // Replace the file's earlier rows (a changed file, or a load killed half-way) in one go.
       if (prior) {
-        await adapter.deleteRows(table.relation, sql.equals('_kiln_file', file));
-        await adapter.deleteRows(quarantineOf(table.relation.database), `${sql.sourceTableIs(table.sourceName, table.tableName)} AND ${sql.equals('file', file)}`);
+        await adapter.deleteWhere(table.relation, sql.equals('_kiln_file', file));
+        await adapter.deleteWhere(quarantineOf(table.relation.database), sql.sourceFileIs(table.sourceName, table.tableName, file));
       }
       if (loaded > 0) await adapter.execute(sql.attachAllFrom(d, table.relation, rows));
       if (rejected > 0) await adapter.execute(sql.copyAll(quarantineOf(table.relation.database), rejects));

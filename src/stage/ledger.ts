@@ -39,7 +39,7 @@ export async function writeLedger(adapter: Adapter, table: StageTable, row: Omit
 /** `--full-refresh`: forget every load of the table, its rejects and its rows. */
 export async function forgetTable(adapter: Adapter, table: StageTable): Promise<void> {
   const where = sql.sourceTableIs(table.sourceName, table.tableName);
-  await adapter.deleteRows(ledgerOf(table.relation.database), where);
-  await adapter.deleteRows(quarantineOf(table.relation.database), where);
+  await adapter.deleteWhere(ledgerOf(table.relation.database), where);
+  await adapter.deleteWhere(quarantineOf(table.relation.database), where);
   await adapter.execute(ddl.dropRelation(adapter.ddl, table.relation));
 }

@@ -11,7 +11,6 @@ import * as mysqlSql from '../adapters/mysql-staging-sql.js';
 import * as sql from '../adapters/staging-sql.js';
 import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
 import { KilnError } from '../errors.js';
-import { swapRelations } from '../materialize/swap.js';
 import { closestName } from '../project/closest.js';
 import { fingerprintFile } from './fingerprint.js';
 import { readLedger, writeLedger } from './ledger.js';
@@ -127,7 +126,7 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
       const r = await adapter.query<{ m: string | number | null; n: string | number }>(
         mysqlSql.maxKeyAndCount(target, incrementalKey),
       );
-      const after = Number(r.rows[0]?.n ?? 0) > 0 ? literalKey(String(r.rows[0]!.m)) : null;
+      const after = Number(r.rows[0]?.n ?? 0) > 0 ? String(r.rows[0]!.m) : null;
       const before = await adapter.countRows(target);
       const select = mysqlSql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after });
       if (pullsLocally(adapter)) await adapter.insertLocalSelect(target, (await adapter.columns(target)).map((col) => col.name), select);
@@ -144,10 +143,6 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
     if (err instanceof KilnError) throw new KilnError(err.code, redact(err.message, c.password), { ...(err.hint ? { hint: err.hint } : {}), location: table.location });
     throw err;
   }
-}
-
-function literalKey(value: string): string {
-  return /^-?\d+(\.\d+)?$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** A fresh table from `select` (table types from the first rows), swapped in atomically. */
@@ -167,7 +162,7 @@ async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: str
     }
     const rows = await adapter.countRows(temp);
     const targetExists = (await adapter.columns(target)).length > 0;
-    await swapRelations({ ddl: adapter.ddl, exec: (q) => adapter.execute(q) }, temp, target, { targetExists, old });
+    await adapter.swap(temp, target, { targetExists, old });
     return rows;
   } finally {
     await dropQuietly(adapter, temp);
@@ -286,7 +281,7 @@ export class DumpFiles {
  * written back byte for byte.
  */
 async function createTableOf(dump: string, table: string): Promise<string> {
-  const start = Buffer.from(`CREATE TABLE \`${table.replace(/`/g, '``')}\` (`, 'utf8').toString('latin1');
+  const start = Buffer.from(mysqlSql.dumpCreateTableStart(table), 'utf8').toString('latin1');
   const input = createReadStream(dump, { encoding: 'latin1' });
   const lines: string[] = [];
   try {

@@ -15,3 +15,22 @@ export function resolvePlaceholders(sql: string, resolve: (name: string) => stri
   if (!sql.includes(MARK)) return sql;
   return sql.replace(PATTERN, (_m, name: string) => resolve(name));
 }
+
+const SOURCE_PATTERN = /\u0000source:([^\u0000]+)\u0000/g;
+
+/**
+ * A unit test's model renders `source()` as a placeholder too: its fixture table is named at
+ * execution, and replacing the source's relation as text would also hit string literals.
+ */
+export function sourcePlaceholder(source: string, table: string): string {
+  return `${MARK}source:${JSON.stringify([source, table])}${MARK}`;
+}
+
+/** Replaces every source placeholder with `resolve(source, table)`. */
+export function resolveSourcePlaceholders(sql: string, resolve: (source: string, table: string) => string): string {
+  if (!sql.includes(MARK)) return sql;
+  return sql.replace(SOURCE_PATTERN, (_m, key: string) => {
+    const [source, table] = JSON.parse(key) as [string, string];
+    return resolve(source, table);
+  });
+}

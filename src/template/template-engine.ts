@@ -58,6 +58,8 @@ export interface RenderInput {
   readonly isIncremental?: boolean;
   /** Unit-test overrides of vars. */
   readonly vars?: Readonly<Record<string, unknown>>;
+  /** Unit tests: what `source()` renders for a table the project has (a placeholder for its fixture). */
+  readonly sourceRelation?: (source: string, table: string) => string;
 }
 
 export interface RenderOutput {
@@ -307,8 +309,9 @@ export class TemplateEngine {
           }),
         );
       }
-      this.current().sources.push([s, t]);
-      return relation;
+      const state = this.current();
+      state.sources.push([s, t]);
+      return state.input.sourceRelation ? state.input.sourceRelation(s, t) : relation;
     });
     env.addGlobal('config', (...args: unknown[]) => {
       const state = this.current();

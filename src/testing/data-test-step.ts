@@ -1,6 +1,6 @@
 import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
-import { countFailures, failuresTableSelect } from '../adapters/test-queries.js';
+import { countFailures, failuresTableSelect, selectAllFrom } from '../adapters/test-queries.js';
 import type { CompiledProject } from '../compile/compile-project.js';
 import type { TestManifestNode } from '../compile/manifest.js';
 import { testStatus } from '../compile/test-config.js';
@@ -18,7 +18,7 @@ export function declaredAt(node: { readonly declared_at: { readonly file: string
  * store_failures) and turns the count into pass / warn / fail by severity, warn_if and error_if.
  */
 export async function runDataTest(compiled: CompiledProject, adapter: Adapter, node: TestManifestNode): Promise<StepOutput> {
-  const sql = adapter.capabilities.ctes ? node.compiled_code : testSql(compiled.execution, node.unique_id, 'subquery');
+  const sql = adapter.ephemeralStyle === 'cte' ? node.compiled_code : testSql(compiled.execution, node.unique_id, adapter.ephemeralStyle);
   const limit = (node.config.limit as number | null | undefined) ?? null;
   let queryTimeMs = 0;
   let failures: number;
@@ -68,6 +68,6 @@ function failureMessage(
   const rule = status === 'fail' ? config.error_if : config.warn_if;
   const rows = `${failures} failing row${failures === 1 ? '' : 's'}`;
   const lines = [`${at.file}${at.line ? `:${at.line}` : ''}: ${node.name}: got ${rows}, configured to ${status} if ${rule}`];
-  lines.push(stored ? `  failing rows: SELECT * FROM ${stored}` : `  compiled SQL: ${node.compiled_path}`);
+  lines.push(stored ? `  failing rows: ${selectAllFrom(stored)}` : `  compiled SQL: ${node.compiled_path}`);
   return lines.join('\n');
 }

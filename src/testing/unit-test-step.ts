@@ -10,7 +10,7 @@ import { parseUnitTestInput } from '../compile/unit-test-nodes.js';
 import { YamlLocator } from '../compile/yaml-locator.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
-import { refPlaceholder, resolvePlaceholders } from '../template/placeholders.js';
+import { refPlaceholder, resolvePlaceholders, resolveSourcePlaceholders } from '../template/placeholders.js';
 import { diffRows, formatRowDiff, isEmptyDiff, type Row } from './row-diff.js';
 import type { UnitTestScratch } from './unit-test-scratch.js';
 
@@ -20,7 +20,8 @@ interface Fixture {
   readonly label: string;
   /** What the rendered model SQL contains for it: a ref name, or a source's quoted relation. */
   readonly ref?: string;
-  readonly sourceRelation?: string;
+  /** For a source: its source and table names, which its placeholder in the rendered SQL carries. */
+  readonly source?: readonly [string, string];
   /** Where its real table lives (for column types). */
   readonly real: Relation | undefined;
   /** For an ephemeral model: its query, whose result columns are the fixture's columns. */
@@ -94,7 +95,10 @@ async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): P
     const f = fixtures.find((x) => x.ref === name);
     return f ? qualifiedName(f.scratch.database, f.scratch.name) : name;
   });
-  for (const f of fixtures) if (f.sourceRelation) sql = sql.split(f.sourceRelation).join(qualifiedName(f.scratch.database, f.scratch.name));
+  sql = resolveSourcePlaceholders(sql, (source, table) => {
+    const f = fixtures.find((x) => x.source?.[0] === source && x.source[1] === table)!;
+    return qualifiedName(f.scratch.database, f.scratch.name);
+  });
 
   const expected = scratch.table(ctx.index, 'expected');
   const expectColumns = fixtureColumns(node.expect.rows, node.expect.format);
@@ -196,7 +200,7 @@ function planFixtures(
     const given = givenFor((i) => i?.kind === 'source' && i.source === s && i.table === t);
     out.push({
       label: `source('${s}', '${t}')`,
-      sourceRelation: src.relation_name,
+      source: [s, t],
       real: { database: src.database, name: src.identifier },
       declared: parsedSource?.columns ?? [],
       scratch: scratch(),

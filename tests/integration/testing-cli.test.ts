@@ -204,3 +204,34 @@ unit_tests:
     expect(existsSync(join(dir, '.kiln'))).toBe(false);
   });
 });
+
+describe('kiln test: a unit test reads fixture rows in place of a source', () => {
+  // The model quotes its source's relation in a string literal: only source() itself may change.
+  const dir = writeProject({
+    'project.yml': projectYml(),
+    'sources.yml': `sources:
+  - name: app
+    tables:
+      - name: events
+        columns:
+          - { name: id, data_type: UInt32 }
+          - { name: kind, data_type: String }
+`,
+    'models/signals.sql': "SELECT id, kind, '`raw`.`app__events`' AS read_from FROM {{ source('app', 'events') }} WHERE kind != 'noise'",
+    'models/schema.yml': `unit_tests:
+  - name: drops_noise
+    model: signals
+    given:
+      - input: source('app', 'events')
+        rows: [{ id: 1, kind: click }, { id: 2, kind: noise }]
+    expect:
+      rows: [{ id: 1, kind: click, read_from: '\`raw\`.\`app__events\`' }]
+`,
+  });
+
+  it('passes, with the literal left alone', async () => {
+    const result = await runKiln(dir, ['test']);
+    expect(result.code, allOutput(result)).toBe(0);
+    expect(runResults(dir).get('unit_test.proj.signals.drops_noise')!.status).toBe('pass');
+  });
+});

@@ -127,3 +127,39 @@ describe('statements', () => {
     expect(ddl.createDatabase(modern, 'x')).not.toContain('ON CLUSTER');
   });
 });
+
+describe('the one INSERT builder', () => {
+  it('rows after FORMAT (a request body, or inline), from a local file, or from a query', () => {
+    expect(ddl.insertInto(t, ['id', 'the name'], { format: 'JSONEachRow' })).toBe('INSERT INTO `analytics`.`dim_user` (`id`, `the name`) FORMAT JSONEachRow');
+    expect(ddl.insertInto(t, [], { format: 'CSV', inline: '1\n2' })).toBe('INSERT INTO `analytics`.`dim_user` FORMAT CSV\n1\n2');
+    expect(ddl.insertInto(t, ['id'], { file: "/tmp/it's.tsv", format: 'TabSeparated' })).toBe(
+      "INSERT INTO `analytics`.`dim_user` (`id`) SELECT * FROM file('/tmp/it\\'s.tsv', 'TabSeparated')",
+    );
+    expect(ddl.insertInto(t, undefined, { file: '/d/s.csv', format: 'CSVWithNames', structure: '`a` String' })).toBe(
+      "INSERT INTO `analytics`.`dim_user` SELECT * FROM file('/d/s.csv', 'CSVWithNames', '`a` String')",
+    );
+    expect(ddl.insertInto(t, ['id'], { select: 'SELECT 1;\n' })).toBe('INSERT INTO `analytics`.`dim_user` (`id`)\nSELECT 1');
+    expect(ddl.insertSelectColumns(t, 'SELECT 1 AS id, 2 AS x', ['id'])).toBe('INSERT INTO `analytics`.`dim_user` (`id`)\nSELECT `id` FROM (\nSELECT 1 AS id, 2 AS x\n)');
+  });
+
+  it('describes a local file, and adds SETTINGS for the in-process engine', () => {
+    expect(ddl.describeFile('/d/s.csv', 'CSVWithNames')).toBe("DESCRIBE file('/d/s.csv', 'CSVWithNames')");
+    expect(ddl.withSettings('SELECT 1;', { max_threads: 2, format_csv_delimiter: ';' })).toBe("SELECT 1\nSETTINGS max_threads = 2, format_csv_delimiter = ';'");
+    expect(ddl.withSettings('SELECT 1', {})).toBe('SELECT 1');
+  });
+});
+
+describe('operations as text', () => {
+  it('deletes with a lightweight DELETE where the server has one, else a mutation it waits for', () => {
+    const old: ddl.DdlContext = { capabilities: capabilitiesFor('18.16.1') };
+    expect(ddl.deleteWhere(clustered, t, 'id = 1')).toBe('DELETE FROM `analytics`.`dim_user` ON CLUSTER `prod` WHERE id = 1');
+    expect(ddl.deleteWhere(old, t, 'id = 1')).toBe('ALTER TABLE `analytics`.`dim_user` DELETE WHERE id = 1');
+    expect(ddl.pendingMutations(t)).toBe("SELECT count() AS n FROM system.mutations WHERE database = 'analytics' AND table = 'dim_user' AND is_done = 0");
+  });
+
+  it('replaces a partition by id from a table of the same structure', () => {
+    expect(ddl.replacePartitionFrom(modern, t, '202401', tmp)).toBe(
+      "ALTER TABLE `analytics`.`dim_user` REPLACE PARTITION ID '202401' FROM `analytics`.`__kiln_tmp__dim_user__abc`",
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capabilitiesFor } from '../../src/adapters/capabilities.js';
+import * as ddl from '../../src/adapters/ddl.js';
 import * as fileSql from '../../src/adapters/file-read-sql.js';
 import * as mysqlSql from '../../src/adapters/mysql-staging-sql.js';
 import * as sql from '../../src/adapters/staging-sql.js';
@@ -65,8 +66,17 @@ describe('source options', () => {
 describe('staging SQL', () => {
   it('deletes with a lightweight DELETE where the server has one, else a mutation', () => {
     const t = { database: 'raw', name: 'x' };
-    expect(sql.deleteRows({ capabilities: capabilitiesFor('26.7') }, t, "f = 'a'")).toBe("DELETE FROM `raw`.`x` WHERE f = 'a'");
-    expect(sql.deleteRows({ capabilities: capabilitiesFor('18.16.1') }, t, "f = 'a'")).toBe("ALTER TABLE `raw`.`x` DELETE WHERE f = 'a'");
+    expect(ddl.deleteWhere({ capabilities: capabilitiesFor('26.7') }, t, "f = 'a'")).toBe("DELETE FROM `raw`.`x` WHERE f = 'a'");
+    expect(ddl.deleteWhere({ capabilities: capabilitiesFor('18.16.1') }, t, "f = 'a'")).toBe("ALTER TABLE `raw`.`x` DELETE WHERE f = 'a'");
+  });
+
+  it('a live MySQL load continues after the highest key staged, numbers compared as numbers', () => {
+    const conn = { host: 'db', port: 3306, database: 'app', user: 'u', password: 'p' };
+    const stamp = { loadId: 'L', loadedAt: '2025-01-01 00:00:00' };
+    expect(mysqlSql.mysqlSelect(conn, 'reviews', stamp, { key: 'id', after: '41' })).toContain('\nWHERE `id` > 41\nORDER BY `id`');
+    expect(mysqlSql.mysqlSelect(conn, 'reviews', stamp, { key: 'code', after: "o'k\\" })).toContain("\nWHERE `code` > 'o\\'k\\\\'\nORDER BY `code`");
+    expect(mysqlSql.mysqlSelect(conn, 'reviews', stamp, { key: 'id', after: null })).not.toContain('WHERE');
+    expect(mysqlSql.dumpCreateTableStart('we`ird')).toBe('CREATE TABLE `we``ird` (');
   });
 
   it('CSV lines account for records spanning lines before them', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { countFailures, countFailuresBatch, insertRows } from '../../src/adapters/test-queries.js';
+import { countFailures, countFailuresBatch, insertRows, selectAllFrom, whereSubquery } from '../../src/adapters/test-queries.js';
 import { parseThreshold, testConfig, testStatus } from '../../src/compile/test-config.js';
 import { synthesizeTestNames } from '../../src/compile/test-names.js';
 import { KilnError } from '../../src/errors.js';
@@ -92,6 +92,9 @@ describe('test SQL text', () => {
 
   it('inlines fixture rows after FORMAT', () => {
     expect(insertRows({ database: 's', name: 't' }, ['a'], 'CSV', '1\n2')).toBe('INSERT INTO `s`.`t` (`a`) FORMAT CSV\n1\n2');
+    // The alias is dbt's: a test's macro or its `where` may name it.
+    expect(whereSubquery('`a`.`t`', 'x > 1')).toBe('(SELECT * FROM `a`.`t` WHERE x > 1) AS dbt_subquery');
+    expect(selectAllFrom('`a_test_failures`.`t`')).toBe('SELECT * FROM `a_test_failures`.`t`');
   });
 });
 
