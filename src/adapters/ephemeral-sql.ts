@@ -1,3 +1,15 @@
+import { quoteIdentifier } from './quoting.js';
+
+/** The CTE an ephemeral model becomes in the queries that read it. */
+export function ephemeralCteName(model: string): string {
+  return quoteIdentifier(`__kiln_cte__${model}`);
+}
+
+/** An ephemeral model's query in place of a reference to it, for servers without CTEs. */
+export function inlineSubquery(sql: string): string {
+  return `(\n${sql.trim()}\n)`;
+}
+
 /**
  * Ephemeral models are inlined as CTEs. A query that already starts with WITH gets ours
  * prepended to its list; leading comments are kept in place.

@@ -1,4 +1,5 @@
 import { quoteIdentifier } from '../adapters/quoting.js';
+import { ephemeralCteName as cteName, inlineSubquery } from '../adapters/ephemeral-sql.js';
 import { resolvePlaceholders } from '../template/placeholders.js';
 import { injectCtes } from '../adapters/ephemeral-sql.js';
 import type { EphemeralStyle } from './ephemeral-style.js';
@@ -22,7 +23,6 @@ export interface RefTable {
   readonly ephemerals: Readonly<Record<string, RenderedSql>>;
 }
 
-const cteName = (name: string) => quoteIdentifier(`__kiln_cte__${name}`);
 
 /**
  * Rendered SQL → SQL to run. Ephemeral models become CTEs (the manifest's form) or, for servers
@@ -49,7 +49,7 @@ function refRelation(table: RefTable, name: string): string {
 function inlineRef(table: RefTable, name: string): string {
   const ephemeral = table.ephemerals[name];
   if (ephemeral === undefined) return refRelation(table, name);
-  return `(\n${resolvePlaceholders(ephemeral.sql, (n) => inlineRef(table, n)).trim()}\n)`;
+  return inlineSubquery(resolvePlaceholders(ephemeral.sql, (n) => inlineRef(table, n)));
 }
 
 /** Ephemeral models reachable through ephemeral-only chains, dependencies first. */

@@ -4,7 +4,7 @@ import { SqlError } from '../adapters/sql-error.js';
 import type { ModelKind } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
 import { runHooks } from './hooks.js';
-import { tableOptions, tempRelation, type Materialization, type MaterializeContext, type MaterializeResult } from './materialization.js';
+import { tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext, type MaterializeResult } from './materialization.js';
 import { buildThenSwap } from './swap.js';
 import { tableMaterialization } from './table-materialization.js';
 
@@ -28,7 +28,7 @@ const UNKNOWN_IDENTIFIER = 47;
  * Insert deduplication tokens were not used: they only protect a retried identical block, while
  * a rerun recomputes its rows and may cut them into different blocks.
  */
-export const incrementalMaterialization: Materialization = {
+export const incrementalMaterialization: MaterializationStrategy = {
   name: 'incremental',
   async run(ctx) {
     const { strategy } = incrementalKind(ctx);

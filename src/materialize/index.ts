@@ -1,6 +1,6 @@
 import { incrementalMaterialization } from './incremental-materialization.js';
 import type { ModelKind } from '../compile/model-kind.js';
-import type { Materialization } from './materialization.js';
+import type { MaterializationStrategy } from './materialization.js';
 import { seedMaterialization } from './seed-materialization.js';
 import { tableMaterialization } from './table-materialization.js';
 import { viewMaterialization } from './view-materialization.js';
@@ -9,7 +9,7 @@ import { viewMaterialization } from './view-materialization.js';
  * The strategy that builds each kind of node. Ephemeral models are never executed (they are
  * inlined into their readers), so they have none; every other kind compile accepts has one.
  */
-export const STRATEGIES: Readonly<Record<Exclude<ModelKind['materialized'], 'ephemeral'>, Materialization>> = {
+export const STRATEGIES: Readonly<Record<Exclude<ModelKind['materialized'], 'ephemeral'>, MaterializationStrategy>> = {
   view: viewMaterialization,
   table: tableMaterialization,
   seed: seedMaterialization,

@@ -29,7 +29,7 @@ export interface MaterializeResult {
   readonly message: string;
 }
 
-export interface Materialization {
+export interface MaterializationStrategy {
   readonly name: string;
   run(ctx: MaterializeContext): Promise<MaterializeResult>;
 }

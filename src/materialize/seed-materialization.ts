@@ -5,14 +5,14 @@ import type { ColumnInfo } from '../adapters/adapter.js';
 import { quoteIdentifier } from '../adapters/quoting.js';
 import type { SeedManifestNode } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
-import { tableOptions, tempRelation, type Materialization, type MaterializeContext } from './materialization.js';
+import { tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext } from './materialization.js';
 import { buildThenSwap } from './swap.js';
 
 /**
  * A seed CSV is loaded by ClickHouse itself into a temporary table, then swapped in like a
  * table. Column types are inferred by ClickHouse unless `column_types` names them.
  */
-export const seedMaterialization: Materialization = {
+export const seedMaterialization: MaterializationStrategy = {
   name: 'seed',
   async run(ctx) {
     const node = ctx.node as SeedManifestNode;

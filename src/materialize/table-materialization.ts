@@ -1,10 +1,10 @@
 import * as ddl from '../adapters/ddl.js';
 import { runHooks } from './hooks.js';
-import { tableOptions, tempRelation, type Materialization } from './materialization.js';
+import { tableOptions, tempRelation, type MaterializationStrategy } from './materialization.js';
 import { buildThenSwap } from './swap.js';
 
 /** A table is built whole under a temporary name and swapped in atomically. */
-export const tableMaterialization: Materialization = {
+export const tableMaterialization: MaterializationStrategy = {
   name: 'table',
   async run(ctx) {
     const temp = tempRelation(ctx.relation, ctx.runId);

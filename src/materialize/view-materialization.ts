@@ -1,13 +1,13 @@
 import * as ddl from '../adapters/ddl.js';
 import { runHooks } from './hooks.js';
-import { tempRelation, type Materialization } from './materialization.js';
+import { tempRelation, type MaterializationStrategy } from './materialization.js';
 import { buildThenSwap } from './swap.js';
 
 /**
  * `CREATE OR REPLACE VIEW` where the server has it and the relation is a view (or absent);
  * otherwise the view is created under a temporary name and swapped in like a table.
  */
-export const viewMaterialization: Materialization = {
+export const viewMaterialization: MaterializationStrategy = {
   name: 'view',
   async run(ctx) {
     const d = ctx.warehouse.ddl;
