@@ -7,6 +7,7 @@ import { loadProject } from '../project/load-project.js';
 import { openInvocation, selectableNodes } from './invocation.js';
 import type { InvocationOptions } from './options.js';
 import { connectWarehouse } from './warehouse.js';
+import { modelSql } from '../compile/execution-manifest.js';
 import type { ModelManifestNode } from '../compile/manifest.js';
 import type { Invocation } from './invocation.js';
 
@@ -61,7 +62,8 @@ export async function show(options: InvocationOptions & { model: string; limit: 
   }
   const adapter = await connectWarehouse(inv);
   try {
-    const sql = adapter.capabilities.ctes ? node.compiled_code : inv.compiled.renderModel(node.unique_id, { isIncremental: false, ephemerals: 'subquery' });
+    const exec = inv.compiled.execution.models[node.unique_id];
+    const sql = adapter.capabilities.ctes || !exec || !('sql' in exec) ? node.compiled_code : modelSql(inv.compiled.execution, exec, { isIncremental: false, style: 'subquery' });
     const r = await adapter.query<Record<string, unknown>>(previewRows(sql, options.limit));
     const columns = r.rows[0] ? Object.keys(r.rows[0]) : [];
     return { columns, rows: r.rows };

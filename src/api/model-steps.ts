@@ -1,7 +1,8 @@
 import type { Adapter } from '../adapters/adapter.js';
+import { hookSql, modelSql } from '../compile/execution-manifest.js';
 import type { ModelManifestNode } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
-import { MATERIALIZATIONS } from '../materialize/index.js';
+import { STRATEGIES } from '../materialize/index.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
 import type { ExecStep } from '../execute/run-steps.js';
@@ -22,32 +23,23 @@ export function materializeSteps(inv: Invocation, adapter: Adapter, plan: readon
       originalFilePath: node.original_file_path,
       compiledPath: isModel ? (node as ModelManifestNode).compiled_path : null,
       async execute() {
-        const strategy = MATERIALIZATIONS[step.materialization];
-        if (!strategy) {
-          throw new KilnError('CONFIG_INVALID', `materialization '${step.materialization}' is not available yet`, {
-            location: { file: node.original_file_path },
-            hint: 'use view, table or ephemeral',
-          });
-        }
+        const exec = compiled.execution.models[step.uniqueId]!;
+        if (exec.kind.materialized === 'ephemeral') throw new KilnError('INTERNAL', `ephemeral ${step.uniqueId} was planned to run`);
+        const strategy = STRATEGIES[exec.kind.materialized];
         let queryTimeMs = 0;
         const ctx: MaterializeContext = {
           adapter,
           node,
+          kind: exec.kind,
           relation: step.relation,
           existing: step.existing,
           fullRefresh: inv.options.fullRefresh === true,
           runId,
           sql: ({ isIncremental }) =>
-            isModel && (isIncremental || ephemerals !== 'cte')
-              ? compiled.renderModel(step.uniqueId, { isIncremental, ephemerals })
+            'sql' in exec && (isIncremental || ephemerals !== 'cte')
+              ? modelSql(compiled.execution, exec, { isIncremental, style: ephemerals })
               : (node as ModelManifestNode).compiled_code,
-          hooks: (kind) => {
-            const hooks = (node.config[kind] as string[] | undefined) ?? [];
-            return hooks.map((h) => {
-              const out = compiled.engine.render({ name: node.name, file: node.original_file_path, code: h });
-              return compiled.resolveSql(out.sql, out.refs, ephemerals);
-            });
-          },
+          hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),
           exec: async (sql, opts) => {
             const r = await adapter.execute(sql, opts);
             queryTimeMs += r.elapsedMs;

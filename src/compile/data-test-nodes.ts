@@ -1,7 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { sha256, uniquePairs } from './checksums.js';
+import { sha256, uniquePairs } from '../project/checksums.js';
 import { posix } from 'node:path';
-import { KilnError, type SourceLocation, type Warning } from '../errors.js';
+import type { Diagnostics } from '../diagnostics.js';
+import { formatLocation, KilnError, type SourceLocation } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import type { Project } from '../project/load-project.js';
 import { folderConfigFor, isPlainObject } from '../project/node-config.js';
@@ -11,11 +11,10 @@ import type { NodeConfig } from '../project/types.js';
 import { refPlaceholder } from '../template/placeholders.js';
 import type { RenderOutput, TemplateEngine } from '../template/template-engine.js';
 import { BUILTIN_TEST_NAMES } from './builtin-tests.js';
-import type { EphemeralStyle } from './compile-project.js';
 import type { TestManifestNode } from './manifest.js';
 import { TEST_CONFIG_KEYS, testConfig } from './test-config.js';
 import { synthesizeTestNames } from './test-names.js';
-import { splitCsvLine } from './csv-line.js';
+import type { RenderedSql } from './sql-resolver.js';
 import { YamlLocator } from './yaml-locator.js';
 
 /** What compiling tests needs from the model compile that ran before it. */
@@ -26,15 +25,17 @@ export interface TestCompileContext {
   /** Enabled models and seeds by name. */
   readonly refable: ReadonlyMap<string, { readonly uniqueId: string; readonly config: NodeConfig }>;
   readonly disabled: ReadonlySet<string>;
-  readonly resolveSql: (sql: string, refs: readonly string[], style?: EphemeralStyle) => string;
-  readonly warnings: Warning[];
+  /** Models that did not render: their error is reported, so a test's ref to one is not another. */
+  readonly failed: ReadonlySet<string>;
+  /** Rendered SQL → the manifest's compiled SQL (refs resolved, ephemerals as CTEs). */
+  readonly resolve: (rendered: RenderedSql) => string;
+  readonly diagnostics: Diagnostics;
 }
 
 export interface CompiledDataTests {
   readonly nodes: Record<string, TestManifestNode>;
-  readonly errors: KilnError[];
-  /** A test's failing-rows SQL with ephemerals inlined as `style` (servers without CTEs need subqueries). */
-  sql(uniqueId: string, style: EphemeralStyle): string;
+  /** Each test's failing-rows query before refs resolve, for execution on any target. */
+  readonly rendered: Record<string, RenderedSql>;
 }
 
 type Target =
@@ -42,10 +43,7 @@ type Target =
   | { readonly kind: 'seed'; readonly node: SeedNode }
   | { readonly kind: 'source'; readonly node: SourceNode };
 
-interface Rendered {
-  readonly sql: string;
-  readonly refs: readonly string[];
-}
+type Rendered = RenderedSql;
 
 const REF_OR_SOURCE = /^\s*(ref|source)\s*\(.*\)\s*$/s;
 
@@ -54,17 +52,17 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
   const { project, parsed, engine } = ctx;
   const projectName = project.config.name;
   const targetPath = project.config.targetPath;
-  const locator = new YamlLocator(project.root);
-  const errors: KilnError[] = [];
+  const locator = new YamlLocator(parsed.propertyFiles);
+  const { diagnostics } = ctx;
   const nodes: Record<string, TestManifestNode> = {};
-  const rendered = new Map<string, Rendered>();
+  const rendered: Record<string, Rendered> = {};
   const testNames = new Set([...engine.macroNames].filter((n) => n.startsWith('test_')).map((n) => n.slice(5)));
 
   const add = (node: TestManifestNode, out: Rendered) => {
     const prior = nodes[node.unique_id];
     if (prior) {
-      errors.push(
-        new KilnError('DUPLICATE_NODE', `two tests are named '${node.name}' (also declared at ${prior.declared_at.file}:${prior.declared_at.line ?? 1})`, {
+      diagnostics.error(
+        new KilnError('DUPLICATE_NODE', `two tests are named '${node.name}' (also declared at ${formatLocation({ file: prior.declared_at.file, line: prior.declared_at.line ?? 1 })})`, {
           location: { file: node.declared_at.file, ...(node.declared_at.line ? { line: node.declared_at.line } : {}) },
           hint: 'give one of them a distinct name: (e.g. `- unique: { name: my_unique_test }`)',
         }),
@@ -72,7 +70,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
       return;
     }
     nodes[node.unique_id] = node;
-    rendered.set(node.unique_id, out);
+    rendered[node.unique_id] = out;
   };
 
   /** Checks every ref a test renders, and returns the graph ids it reads. */
@@ -84,6 +82,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
         ids.push(hit.uniqueId);
         continue;
       }
+      if (ctx.failed.has(ref)) continue;
       throw new KilnError('UNKNOWN_REF', ctx.disabled.has(ref) ? `${what}: ref('${ref}') points to a disabled model` : `${what}: unknown ref '${ref}'`, {
         location: where,
         hint: ctx.disabled.has(ref) ? `enable '${ref}' or remove the test` : didYouMean(ref, ctx.refable.keys()) ?? 'no model or seed has that name',
@@ -106,27 +105,24 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
       ...node.columns.flatMap((c) => c.data_tests.map((raw, index) => ({ raw, column: c.name, index }))),
     ];
     if (declared.length === 0) continue;
-    const knownColumns = target.kind === 'seed' ? seedColumns(target.node) : contractColumns(target);
+    const knownColumns = target.kind === 'seed' ? target.node.header : contractColumns(target);
     for (const d of declared) {
       const file = target.kind === 'source' ? node.originalFilePath : node.patch?.file ?? node.originalFilePath;
       const where: SourceLocation = { file, ...lineOf(locator, target, d.column, d.index) };
-      try {
+      diagnostics.capture(() => {
         const out = genericTest(ctx, target, d.raw, d.column, where, testNames, knownColumns, dependencies);
         add(out.node(projectName, targetPath, fqnSegmentsFor(project, file)), out.rendered);
-      } catch (err) {
-        if (err instanceof KilnError) errors.push(err);
-        else throw err;
-      }
+      });
     }
   }
 
   for (const file of parsed.singularTests) {
     const where: SourceLocation = { file: file.path };
-    try {
+    diagnostics.capture(() => {
       const out = engine.render({ name: file.name, file: file.path, code: file.rawCode });
       const deps = dependencies(out.refs, out.sources, { file: file.path, line: 1 }, `test '${file.name}'`);
       const config = testConfig([folderConfigFor(project.config.tests, file.fqn.slice(1, -1), projectName), out.config], where);
-      if (!config.enabled) continue;
+      if (!config.enabled) return;
       const sqlRefs = [...new Set(out.refs)];
       const alias = config.alias ?? file.name;
       add(
@@ -135,7 +131,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
           database: `${project.target.database}_test_failures`,
           schema: `${project.target.database}_test_failures`,
           raw_code: file.rawCode,
-          compiled_code: ctx.resolveSql(out.sql, sqlRefs),
+          compiled_code: ctx.resolve({ sql: out.sql, refs: sqlRefs }),
           compiled_path: `${targetPath}/compiled/${file.path}`,
           checksum: { name: 'sha256', checksum: sha256(file.rawCode) },
           refs: sqlRefs.map((name) => ({ name })),
@@ -148,21 +144,10 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
         },
         { sql: out.sql, refs: sqlRefs },
       );
-    } catch (err) {
-      if (err instanceof KilnError) errors.push(err);
-      else throw err;
-    }
+    });
   }
 
-  return {
-    nodes,
-    errors,
-    sql(uniqueId, style) {
-      const r = rendered.get(uniqueId);
-      if (!r) throw new KilnError('INTERNAL', `no test ${uniqueId}`);
-      return ctx.resolveSql(r.sql, r.refs, style);
-    },
-  };
+  return { nodes, rendered };
 }
 
 interface GenericTest {
@@ -267,7 +252,7 @@ function genericTest(
         database: `${project.target.database}_test_failures`,
         schema: `${project.target.database}_test_failures`,
         raw_code: rawCode,
-        compiled_code: ctx.resolveSql(out.sql, sqlRefs),
+        compiled_code: ctx.resolve(rendered),
         compiled_path: `${targetPath}/compiled/${where.file}/${alias}.sql`,
         checksum: { name: 'sha256', checksum: sha256(JSON.stringify([testName, args, column ?? null])) },
         refs: sqlRefs.map((name) => ({ name })),
@@ -395,26 +380,6 @@ function modelArgText(target: Target): string {
   return target.kind === 'source'
     ? `{{ get_where_subquery(source('${target.node.sourceName}', '${target.node.tableName}')) }}`
     : `{{ get_where_subquery(ref('${target.node.name}')) }}`;
-}
-
-/**
- * A seed's columns are its CSV header: known at compile time, so a test on a missing column is
- * an error before anything runs. (A model's columns are known only to ClickHouse.)
- */
-function seedColumns(seed: SeedNode): string[] | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(seed.absPath, 'r');
-    const buf = Buffer.alloc(64 * 1024);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const header = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
-    const delimiter = typeof seed.config.delimiter === 'string' ? seed.config.delimiter : ',';
-    return splitCsvLine(header, delimiter).map((c) => c.trim());
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** Models with an enforced contract declare their exact columns. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KilnError } from '../errors.js';
+import { Diagnostics } from '../diagnostics.js';
 import type { ModelNode, ParsedProject } from '../project/nodes.js';
 import {
   compileStateOf,
@@ -48,22 +48,23 @@ export function recompileProject(previous: CompiledProject, changedFiles: readon
   const renders: Array<RenderedModel | undefined> = state.renders.slice();
   const models: ModelNode[] = parsed.models.slice();
   const changed: Array<{ before: RenderedModel; after: RenderedModel }> = [];
-  const errors: KilnError[] = [];
+  const diagnostics = new Diagnostics();
+  diagnostics.warnings.push(...state.parseWarnings);
+  const failed = new Set<string>();
   // Whatever read the time or the invocation id renders again, as in a full compile.
   const again = [...new Set([...edits.keys(), ...state.volatile])].sort((a, b) => a - b);
   for (const i of again) {
     const before = state.renders[i]!;
     const node = edits.get(i);
-    try {
-      const after = renderModelFile(engine, node ?? before.node);
+    const after = diagnostics.capture(() => renderModelFile(engine, node ?? before.node));
+    if (after) {
       renders[i] = after;
       // A compile that succeeded rendered every model: renders and parsed.models line up.
       if (node) models[i] = node;
       changed.push({ before, after });
-    } catch (err) {
-      if (!(err instanceof KilnError)) throw err;
-      // As in a full compile, a model that does not render is missing: refs to it are errors too.
-      errors.push(err);
+    } else {
+      // As in a full compile, a model that does not render is missing (and reported once).
+      failed.add(before.node.name);
       renders[i] = undefined;
     }
   }
@@ -90,9 +91,10 @@ export function recompileProject(previous: CompiledProject, changedFiles: readon
     engine,
     opts,
     parseWarnings: state.parseWarnings,
-    macroWarnings: [...engine.warnings],
+    macroWarnings: state.macroWarnings,
     renders: renders.filter((r): r is RenderedModel => r !== undefined),
-    renderErrors: errors,
+    failed,
+    diagnostics,
     reuse: { previous, state, changed: new Set(changed.map((c) => c.after.node.name)), dirty, depsChanged },
   });
 }

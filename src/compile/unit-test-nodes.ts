@@ -4,6 +4,7 @@ import { didYouMean } from '../project/closest.js';
 import { isPlainObject } from '../project/node-config.js';
 import { uniqueIds, type UnitTestSpec } from '../project/nodes.js';
 import type { TestCompileContext } from './data-test-nodes.js';
+import type { UnitTestRender } from './execution-manifest.js';
 import type { UnitTestManifestNode } from './manifest.js';
 
 /** A `given` input: `ref('x')`, `source('a', 'b')` or `this` (the model itself, for incremental runs). */
@@ -24,28 +25,39 @@ export function parseUnitTestInput(text: string): UnitTestInput | undefined {
 }
 
 /** `unit_tests:` entries → manifest unit test nodes, validated against the compiled models. */
-export function compileUnitTests(ctx: TestCompileContext): { nodes: Record<string, UnitTestManifestNode>; errors: KilnError[] } {
+export function compileUnitTests(ctx: TestCompileContext): { nodes: Record<string, UnitTestManifestNode>; rendered: Record<string, UnitTestRender> } {
   const nodes: Record<string, UnitTestManifestNode> = {};
-  const errors: KilnError[] = [];
+  const rendered: Record<string, UnitTestRender> = {};
   const projectName = ctx.project.config.name;
   const models = [...ctx.refable].filter(([, v]) => v.uniqueId.startsWith('model.')).map(([name]) => name);
   const sources = new Set(ctx.parsed.sources.map((s) => `${s.sourceName}.${s.tableName}`));
   // Any table of a whole-database source may be given (only the database knows which exist).
   const wholeDatabase = new Set(ctx.parsed.wholeDatabaseSources.map((w) => w.sourceName));
   for (const spec of ctx.parsed.unitTests) {
-    try {
+    ctx.diagnostics.capture(() => {
       const node = unitTestNode(ctx, spec, projectName, models, sources, wholeDatabase);
-      if (!node) continue;
+      if (!node) return;
       if (nodes[node.unique_id]) {
         throw new KilnError('DUPLICATE_NODE', `two unit tests of model '${spec.model}' are named '${spec.name}'`, { location: spec.location });
       }
       nodes[node.unique_id] = node;
-    } catch (err) {
-      if (err instanceof KilnError) errors.push(err);
-      else throw err;
-    }
+      rendered[node.unique_id] = renderForTest(ctx, node);
+    });
   }
-  return { nodes, errors };
+  return { nodes, rendered };
+}
+
+/** The tested model rendered with the test's overrides, so running the test needs no template engine. */
+function renderForTest(ctx: TestCompileContext, node: UnitTestManifestNode): UnitTestRender {
+  const model = ctx.parsed.models.find((m) => m.name === node.model)!;
+  const out = ctx.engine.render({
+    name: model.name,
+    file: model.originalFilePath,
+    code: model.rawCode,
+    isIncremental: node.overrides.is_incremental === true,
+    vars: node.overrides.vars,
+  });
+  return { sql: out.sql, refs: out.refs, sources: out.sources };
 }
 
 function unitTestNode(

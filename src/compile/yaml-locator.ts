@@ -1,16 +1,13 @@
-import { join } from 'node:path';
-import { readYamlFile, type YamlFile } from '../project/yaml-file.js';
+import type { YamlFile } from '../project/yaml-file.js';
 
 type Path = Array<string | number>;
 
 /**
  * Finds the line of a test declaration in a properties file, for `file:line` errors. The parsed
- * nodes keep test entries as plain values; the file is re-read once (cached) only to point at them.
+ * nodes keep test entries as plain values; the files as parsed at read time know their lines.
  */
 export class YamlLocator {
-  private readonly files = new Map<string, YamlFile | null>();
-
-  constructor(private readonly root: string) {}
+  constructor(private readonly files: ReadonlyMap<string, YamlFile>) {}
 
   /** Line of `path` under the entry named `name` of the top-level list `list` (models, seeds, unit_tests). */
   lineInEntry(file: string, list: string, name: string, path: Path = []): number | undefined {
@@ -61,13 +58,6 @@ export class YamlLocator {
   }
 
   private read(file: string): YamlFile | null {
-    if (!this.files.has(file)) {
-      try {
-        this.files.set(file, readYamlFile(join(this.root, file), file));
-      } catch {
-        this.files.set(file, null); // the reader already reported it
-      }
-    }
     return this.files.get(file) ?? null;
   }
 }

@@ -2,13 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
+import type { ModelKind } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type Materialization, type MaterializeContext, type MaterializeResult } from './materialization.js';
 import { buildThenSwap } from './swap.js';
 import { tableMaterialization } from './table-materialization.js';
 
-type Strategy = 'append' | 'insert_overwrite' | 'delete_insert';
+type IncrementalKind = Extract<ModelKind, { readonly materialized: 'incremental' }>;
+type Strategy = IncrementalKind['strategy'];
 
 const UNKNOWN_IDENTIFIER = 47;
 
@@ -30,9 +32,7 @@ const UNKNOWN_IDENTIFIER = 47;
 export const incrementalMaterialization: Materialization = {
   name: 'incremental',
   async run(ctx) {
-    const config = ctx.node.config;
-    const strategy = (config.incremental_strategy ?? 'append') as Strategy;
-    validate(ctx, strategy);
+    const { strategy } = incrementalKind(ctx);
     if (!ctx.existing || ctx.fullRefresh || ctx.existing.isView) {
       const built = await tableMaterialization.run(ctx);
       return { ...built, message: `${built.message} (full build)` };
@@ -44,23 +44,10 @@ export const incrementalMaterialization: Materialization = {
   },
 };
 
-function validate(ctx: MaterializeContext, strategy: Strategy): void {
-  const where = { file: ctx.node.original_file_path };
-  if (!['append', 'insert_overwrite', 'delete_insert'].includes(strategy)) {
-    throw new KilnError('CONFIG_INVALID', `unknown incremental_strategy '${strategy}'`, { location: where, hint: 'use append, insert_overwrite or delete_insert' });
-  }
-  if (strategy === 'delete_insert' && uniqueKey(ctx).length === 0) {
-    throw new KilnError('CONFIG_INVALID', `incremental_strategy 'delete_insert' needs a unique_key`, { location: where, hint: "config(unique_key='id')" });
-  }
-  if (strategy === 'insert_overwrite' && !ctx.node.config.partition_by) {
-    throw new KilnError('CONFIG_INVALID', `incremental_strategy 'insert_overwrite' needs partition_by`, { location: where, hint: "config(partition_by='toYYYYMM(created_at)')" });
-  }
-}
-
-function uniqueKey(ctx: MaterializeContext): string[] {
-  const k = ctx.node.config.unique_key;
-  if (k === undefined || k === null) return [];
-  return (Array.isArray(k) ? k : String(k).split(',')).map((s) => String(s).trim()).filter(Boolean);
+/** The incremental settings compile validated (see compile/model-kind.ts). */
+function incrementalKind(ctx: MaterializeContext): IncrementalKind {
+  if (ctx.kind.materialized !== 'incremental') throw new KilnError('INTERNAL', `${ctx.node.unique_id} is not incremental`);
+  return ctx.kind;
 }
 
 async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Promise<MaterializeResult> {
@@ -100,7 +87,7 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
       for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) await ctx.exec(ddl.attachPartitionFrom(d, copy, pid, target));
       if (added.length) await ctx.exec(ddl.addColumns(d, copy, added));
       if (strategy === 'delete_insert') {
-        await ctx.exec(ddl.deleteWhere(d, copy, ddl.keyIn(uniqueKey(ctx), fresh)));
+        await ctx.exec(ddl.deleteWhere(d, copy, ddl.keyIn(incrementalKind(ctx).uniqueKey, fresh)));
         if (!d.capabilities.lightweightDelete) await waitForMutations(ctx, copy);
       }
       // Same structure as the copy, so the new rows move over as parts (hard links), not rewritten.
@@ -123,7 +110,7 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
 async function insertNewRows(ctx: MaterializeContext, sql: string, fresh: ddl.Relation): Promise<ColumnInfo[]> {
   const d = ctx.adapter.ddl;
   const existing = await ctx.adapter.columns(ctx.relation);
-  const mode = (ctx.node.config.on_schema_change ?? 'ignore') as string;
+  const mode = incrementalKind(ctx).onSchemaChange;
   if (mode === 'ignore') {
     await ctx.exec(ddl.createTableAsTable(d, fresh, ctx.relation));
     try {

@@ -1,11 +1,15 @@
 import { incrementalMaterialization } from './incremental-materialization.js';
+import type { ModelKind } from '../compile/model-kind.js';
 import type { Materialization } from './materialization.js';
 import { seedMaterialization } from './seed-materialization.js';
 import { tableMaterialization } from './table-materialization.js';
 import { viewMaterialization } from './view-materialization.js';
 
-/** One strategy per materialization; ephemeral models are never executed (they are inlined). */
-export const MATERIALIZATIONS: Readonly<Record<string, Materialization>> = {
+/**
+ * The strategy that builds each kind of node. Ephemeral models are never executed (they are
+ * inlined into their readers), so they have none; every other kind compile accepts has one.
+ */
+export const STRATEGIES: Readonly<Record<Exclude<ModelKind['materialized'], 'ephemeral'>, Materialization>> = {
   view: viewMaterialization,
   table: tableMaterialization,
   seed: seedMaterialization,

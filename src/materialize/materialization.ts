@@ -2,12 +2,15 @@ import type { Adapter, RelationInfo } from '../adapters/adapter.js';
 import type { Relation, TableOptions } from '../adapters/ddl.js';
 import type { ExecOptions } from '../adapters/driver.js';
 import type { ModelManifestNode, SeedManifestNode } from '../compile/manifest.js';
+import type { ModelKind } from '../compile/model-kind.js';
 import type { NodeConfig } from '../project/types.js';
 
 /** What a strategy gets for one node. Built by the executor; strategies never look further. */
 export interface MaterializeContext {
   readonly adapter: Adapter;
   readonly node: ModelManifestNode | SeedManifestNode;
+  /** What the node is built as, validated at compile. */
+  readonly kind: ModelKind;
   readonly relation: Relation;
   /** The relation as it stood when the run started, if it existed. */
   readonly existing: RelationInfo | undefined;

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KilnError, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
 import { isPlainObject, parseFolderConfig } from './node-config.js';
 import type { EngineKind, ProjectConfig, TargetConfig } from './types.js';
-import { readYamlFile, type YamlFile } from './yaml-file.js';
+import { diskProjectFiles, type ProjectFiles } from './project-files.js';
+import { parseYaml, type YamlFile } from './yaml-file.js';
 import { renderYamlValue, type VarScope } from './yaml-strings.js';
 
 export const PROJECT_FILE = 'project.yml';
@@ -23,6 +23,8 @@ export interface LoadProjectOptions {
   /** `--vars`, already parsed; overrides project vars. */
   readonly vars?: Readonly<Record<string, unknown>>;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where project.yml is read from; the disk under projectDir unless given. */
+  readonly files?: ProjectFiles;
 }
 
 /** A loaded project: its config, the selected target (rendered) and what to warn about. */
@@ -35,14 +37,14 @@ export interface Project {
 }
 
 export function loadProject(opts: LoadProjectOptions = {}): Project {
-  const root = resolve(opts.projectDir ?? process.cwd());
-  const file = join(root, PROJECT_FILE);
-  if (!existsSync(file)) {
+  const root = opts.files?.root ?? resolve(opts.projectDir ?? process.cwd());
+  const files = opts.files ?? diskProjectFiles(root);
+  if (!files.exists(PROJECT_FILE)) {
     throw new KilnError('PROJECT_NOT_FOUND', `no ${PROJECT_FILE} in ${root}`, {
       hint: 'run kiln from a project folder, pass --project-dir, or create one with `kiln init`',
     });
   }
-  const yaml = readYamlFile(file, PROJECT_FILE);
+  const yaml = parseYaml(files.read(PROJECT_FILE), PROJECT_FILE);
   const warnings: Warning[] = [];
   const config = parseProjectConfig(yaml, warnings);
   const env = opts.env ?? process.env;

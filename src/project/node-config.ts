@@ -1,6 +1,6 @@
 import { KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
-import { MATERIALIZATIONS, type FolderConfig, type NodeConfig } from './types.js';
+import { MATERIALIZED_VALUES, type FolderConfig, type NodeConfig } from './types.js';
 
 /** Config keys kiln understands; anything else is kept but warned about (likely a typo). */
 export const KNOWN_CONFIG_KEYS: readonly string[] = [
@@ -27,10 +27,10 @@ export function normalizeConfig(raw: Record<string, unknown>, where: SourceLocat
     }
     out[key] = LIST_KEYS.has(key) ? toList(value) : value;
   }
-  if (out.materialized !== undefined && !MATERIALIZATIONS.includes(out.materialized as never)) {
+  if (out.materialized !== undefined && !MATERIALIZED_VALUES.includes(out.materialized as never)) {
     throw new KilnError('CONFIG_INVALID', `unknown materialization '${String(out.materialized)}'`, {
       location: where,
-      hint: didYouMean(String(out.materialized), MATERIALIZATIONS) ?? `use one of ${MATERIALIZATIONS.join(', ')}`,
+      hint: didYouMean(String(out.materialized), MATERIALIZED_VALUES) ?? `use one of ${MATERIALIZED_VALUES.join(', ')}`,
     });
   }
   if (out.enabled !== undefined && typeof out.enabled !== 'boolean') {

@@ -1,5 +1,6 @@
 import type { SourceLocation } from '../errors.js';
 import type { ColumnSpec, NodeConfig } from './types.js';
+import type { YamlFile } from './yaml-file.js';
 
 /** Nodes as read from the project's files, before templates are rendered. */
 
@@ -28,6 +29,10 @@ export interface ModelNode extends BaseNode {
 export interface SeedNode extends BaseNode {
   readonly resourceType: 'seed';
   readonly absPath: string;
+  /** sha256 of the file's bytes, read with the project. */
+  readonly checksum: string;
+  /** The CSV header's column names. */
+  readonly header: readonly string[];
   readonly config: NodeConfig;
 }
 
@@ -119,6 +124,8 @@ export interface ParsedProject {
   readonly macros: readonly MacroFile[];
   readonly singularTests: readonly SingularTestFile[];
   readonly unitTests: readonly UnitTestSpec[];
+  /** Every properties file as parsed, by project-relative path: later stages point at their lines. */
+  readonly propertyFiles: ReadonlyMap<string, YamlFile>;
 }
 
 export const uniqueIds = {

@@ -1,14 +1,15 @@
 /** Typed, validated project configuration: what `project/` hands to the rest of the pipeline. */
 
-export type Materialization = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed';
-export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'incremental', 'ephemeral', 'seed'];
+/** The values `materialized:` takes. */
+export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed';
+export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed'];
 
 /**
  * Node config as written by users (project folder configs, properties YAML, `config()` calls),
  * with dbt's snake_case names. Unknown keys are kept (they land in the manifest, as in dbt).
  */
 export interface NodeConfig {
-  readonly materialized?: Materialization;
+  readonly materialized?: Materialized;
   readonly enabled?: boolean;
   readonly tags?: readonly string[];
   readonly database?: string;

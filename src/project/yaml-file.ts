@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { KilnError } from '../errors.js';
 
@@ -8,18 +7,6 @@ export interface YamlFile {
   readonly data: unknown;
   /** 1-based line of the value at `path` (or the nearest parent that exists). */
   lineOf(path: ReadonlyArray<string | number>): number | undefined;
-}
-
-export function readYamlFile(file: string, displayPath: string = file): YamlFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new KilnError('PROJECT_NOT_FOUND', `cannot read ${displayPath}: ${(err as Error).message}`, {
-      location: { file: displayPath },
-    });
-  }
-  return parseYaml(text, displayPath);
 }
 
 export function parseYaml(text: string, displayPath: string): YamlFile {

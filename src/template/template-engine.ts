@@ -137,6 +137,8 @@ export class TemplateEngine {
   private state: RenderState | undefined;
   readonly macroNames: ReadonlySet<string>;
   readonly warnings: Warning[] = [];
+  /** Macro files that did not load, each with its file and line; compile reports them all. */
+  readonly macroErrors: KilnError[] = [];
 
   constructor(private readonly opts: TemplateEngineOptions) {
     installJinjaCompat();
@@ -363,7 +365,7 @@ export class TemplateEngine {
 
   private loadMacros(files: readonly MacroFile[]): ReadonlySet<string> {
     const names = new Set<string>();
-    const errors: KilnError[] = [];
+    const errors = this.macroErrors;
     for (const file of files) {
       // `{% test name(...) %}` defines generic test `name`; it is the macro `test_name`.
       const code = file.source
@@ -389,7 +391,6 @@ export class TemplateEngine {
         this.env.addGlobal(name, macro);
       }
     }
-    if (errors.length) throw errors[0];
     return names;
   }
 

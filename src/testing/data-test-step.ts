@@ -5,6 +5,7 @@ import type { TestManifestNode } from '../compile/manifest.js';
 import { testStatus } from '../compile/test-config.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
+import { testSql } from '../compile/execution-manifest.js';
 import type { Invocation } from '../api/invocation.js';
 
 /** Where a test was declared, as an error location. */
@@ -17,7 +18,7 @@ export function declaredAt(node: { readonly declared_at: { readonly file: string
  * store_failures) and turns the count into pass / warn / fail by severity, warn_if and error_if.
  */
 export async function runDataTest(inv: Invocation, adapter: Adapter, node: TestManifestNode): Promise<StepOutput> {
-  const sql = adapter.capabilities.ctes ? node.compiled_code : inv.compiled.dataTests.sql(node.unique_id, 'subquery');
+  const sql = adapter.capabilities.ctes ? node.compiled_code : testSql(inv.compiled.execution, node.unique_id, 'subquery');
   const limit = (node.config.limit as number | null | undefined) ?? null;
   let queryTimeMs = 0;
   let failures: number;

@@ -32,7 +32,7 @@ export const testPhase: Phase = {
         execute: () => runDataTest(inv, adapter, node),
       });
     }
-    const locator = new YamlLocator(inv.compiled.project.root);
+    const locator = new YamlLocator(inv.compiled.parsed.propertyFiles);
     const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
     const unitTests = Object.values(manifest.unit_tests).filter((node) => inv.selected.has(node.unique_id));
     const scratch = new UnitTestScratch(adapter, inv.compiled.project.target.database, runId, unitTests.length);

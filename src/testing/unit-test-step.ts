@@ -2,8 +2,9 @@ import type { Adapter, ColumnInfo } from '../adapters/adapter.js';
 import { describeSelect, type Relation } from '../adapters/ddl.js';
 import { qualifiedName } from '../adapters/quoting.js';
 import * as q from '../adapters/test-queries.js';
-import { splitCsvLine } from '../compile/csv-line.js';
+import { splitCsvLine } from '../project/csv-line.js';
 import type { UnitTestManifestNode } from '../compile/manifest.js';
+import { resolveSql } from '../compile/sql-resolver.js';
 import { parseUnitTestInput } from '../compile/unit-test-nodes.js';
 import { YamlLocator } from '../compile/yaml-locator.js';
 import { KilnError, type SourceLocation } from '../errors.js';
@@ -57,13 +58,8 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
 async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): Promise<StepOutput> {
   const { inv, adapter, scratch } = ctx;
   const model = inv.compiled.parsed.models.find((m) => m.name === node.model)!;
-  const rendered = inv.compiled.engine.render({
-    name: model.name,
-    file: model.originalFilePath,
-    code: model.rawCode,
-    isIncremental: node.overrides.is_incremental === true,
-    vars: node.overrides.vars,
-  });
+  // Rendered at compile with the test's overrides (vars, is_incremental).
+  const rendered = inv.compiled.execution.unitTests[node.unique_id]!;
   const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
   let queryTimeMs = 0;
   const exec = async (sql: string) => (queryTimeMs += (await adapter.execute(sql)).elapsedMs);
@@ -187,7 +183,7 @@ function planFixtures(
       label: self ? 'this' : `ref('${name}')`,
       ref: name,
       real: target && !ephemeral ? { database: target.database, name: target.alias } : undefined,
-      ...(ephemeral ? { query: inv.compiled.resolveSql(refPlaceholder(name), [name], 'subquery') } : {}),
+      ...(ephemeral ? { query: resolveSql(inv.compiled.execution.refs, { sql: refPlaceholder(name), refs: [name] }, 'subquery') } : {}),
       declared: parsedNode?.columns ?? [],
       scratch: scratch(),
       ...(given ? { given } : {}),

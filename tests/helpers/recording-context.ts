@@ -2,6 +2,7 @@ import type { Adapter, RelationInfo } from '../../src/adapters/adapter.js';
 import type { Capabilities } from '../../src/adapters/capabilities.js';
 import type { Relation } from '../../src/adapters/ddl.js';
 import type { ModelManifestNode, SeedManifestNode } from '../../src/compile/manifest.js';
+import { modelKindOf } from '../../src/compile/model-kind.js';
 import type { MaterializeContext } from '../../src/materialize/materialization.js';
 import type { NodeConfig } from '../../src/project/types.js';
 
@@ -45,6 +46,7 @@ export function recordingContext(opts: RecordingOptions): Recording {
   const ctx: MaterializeContext = {
     adapter,
     node,
+    kind: opts.seed ? { materialized: 'seed' } : modelKindOf(config, () => ({ file: node.original_file_path })),
     relation: opts.relation,
     existing: opts.existing,
     fullRefresh: false,

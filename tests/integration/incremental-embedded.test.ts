@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeProjects, runKiln, runResults, startKiln, writeProject } from '../helpers/kiln-cli.js';
@@ -103,16 +104,19 @@ describe('incremental models on the embedded engine', { timeout: 120_000 }, () =
     expect(await count(dir, 'SELECT uniqExact(id) AS n FROM analytics.osc_ignore')).toBe(30);
   });
 
-  it('rejects a strategy missing its key, naming the file', async () => {
+  it('rejects a strategy missing its key at compile, naming file and line, with nothing built', async () => {
     const dir = writeProject({
       ...incrementalProject([]),
-      'models/bad.sql': "{{ config(materialized='incremental', incremental_strategy='delete_insert') }}\nSELECT id FROM {{ ref('src') }}\n",
+      'models/bad.sql': "-- keyed by id\n{{ config(materialized='incremental', incremental_strategy='delete_insert') }}\nSELECT id FROM {{ ref('src') }}\n",
+      'models/typo.sql': "{{ config(materialized='incremental', incremental_strategy='delete_insrt', unique_key='id') }}\nSELECT id FROM {{ ref('src') }}\n",
     });
-    // Checked before anything is built, even when the first build would be a plain table.
+    // Checked before anything is built: exit 2 (invalid project), both errors at once, no run.
     const r = await runKiln(dir, ['run']);
-    expect(r.code).toBe(1);
-    expect(runResults(dir).get('model.inc.src')!.status).toBe('success');
-    expect(runResults(dir).get('model.inc.bad')!.message).toMatch(/models\/bad\.sql.*needs a unique_key/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/models\/bad\.sql:2: incremental_strategy 'delete_insert' needs a unique_key/);
+    expect(r.stderr).toMatch(/models\/typo\.sql:1: unknown incremental_strategy 'delete_insrt'\n\s+hint: .*delete_insert/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, 'target/run_results.json'))).toBe(false);
   });
 
   // SIGKILL the kiln process while it works on the new rows, at a few points, then run again: never

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileProject, type CompiledProject } from '../../src/compile/compile-project.js';
+import { hookSql, modelSql } from '../../src/compile/execution-manifest.js';
 import type { ModelManifestNode } from '../../src/compile/manifest.js';
 import { KilnError, KilnErrors } from '../../src/errors.js';
 import { loadProject } from '../../src/project/load-project.js';
+import { memoryProjectFiles } from '../../src/project/project-files.js';
 import { projectYml, removeProjects, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
@@ -142,7 +144,8 @@ describe('ephemeral models', () => {
 
   it('are inlined as subqueries for servers without CTEs', () => {
     const c = compile(files);
-    expect(c.renderModel('model.proj.final', { isIncremental: false, ephemerals: 'subquery' })).toBe(
+    const final = c.execution.models['model.proj.final'];
+    expect(final && 'sql' in final && modelSql(c.execution, final, { isIncremental: false, style: 'subquery' })).toBe(
       'SELECT * FROM (\nSELECT id + 1 AS id FROM (\nSELECT id FROM `analytics`.`base`\n)\n)',
     );
   });
@@ -194,6 +197,103 @@ describe('compile errors', () => {
       'models/uses.sql': "SELECT * FROM {{ ref('legacy') }}",
     });
     expect(err!.message).toBe("ref('legacy') points to a disabled model");
+  });
+});
+
+describe('every error of a project in one compile', () => {
+  it('a bad ref does not hide broken tests, macros, YAML or model kinds', () => {
+    const errors = compileErrors({
+      'project.yml': projectYml('proj'),
+      'macros/a.sql': '{% macro a( %}{% endmacro %}',
+      'macros/b.sql': '{% macro b() %}{% if %}{% endmacro %}',
+      'models/ok.sql': 'SELECT 1 AS id',
+      'models/bad_ref.sql': "SELECT * FROM {{ ref('okk') }}",
+      'models/bad_kind.sql': "{{ config(materialized='incremental',\n  incremental_strategy='merge') }}\nSELECT 1 AS id",
+      'models/no_key.sql': "{{ config(materialized='incremental', incremental_strategy='delete_insert') }}\nSELECT 1 AS id",
+      'models/schema.yml': 'models:\n  - name: ok\n    columns:\n      - name: id\n        data_tests: [not_a_test]\n',
+      'models/broken.yml': 'models: [\n',
+      'tests/data/singular.sql': "SELECT * FROM {{ ref('nope') }}",
+    });
+    const lines = errors.map((e) => `${e.code} ${e.location?.file}:${e.location?.line ?? ''}`).sort();
+    expect(lines).toEqual(
+      [
+        'CONFIG_INVALID models/bad_kind.sql:2',
+        'CONFIG_INVALID models/no_key.sql:1',
+        'TEMPLATE_ERROR macros/a.sql:1',
+        'TEMPLATE_ERROR macros/b.sql:1',
+        'UNKNOWN_MACRO models/schema.yml:5',
+        'UNKNOWN_REF models/bad_ref.sql:1',
+        'UNKNOWN_REF tests/data/singular.sql:1',
+        'YAML_INVALID models/broken.yml:2',
+      ].sort(),
+    );
+    const kind = errors.find((e) => e.location?.file === 'models/bad_kind.sql')!;
+    expect(kind.message).toBe("unknown incremental_strategy 'merge'");
+    expect(kind.kind).toBe('invalid');
+  });
+
+  it("a model that fails to render is reported once: refs to it are not 'unknown ref' too", () => {
+    const errors = compileErrors({
+      'project.yml': projectYml('proj'),
+      'models/base.sql': 'SELECT {{ undefined_macro() }} AS id',
+      'models/child.sql': "SELECT * FROM {{ ref('base') }}",
+      'models/schema.yml': "models:\n  - name: child\n    data_tests:\n      - relationships: { column_name: id, to: ref('base'), field: id }\n",
+    });
+    expect(errors.map((e) => `${e.code} ${e.location?.file}`)).toEqual(['TEMPLATE_ERROR models/base.sql']);
+  });
+
+  it("dbt-clickhouse's 'delete+insert' spelling is delete_insert", () => {
+    const c = compile({
+      'project.yml': projectYml('proj'),
+      'models/m.sql': "{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='id') }}\nSELECT 1 AS id",
+    });
+    expect(c.execution.models['model.proj.m']?.kind).toEqual({ materialized: 'incremental', strategy: 'delete_insert', uniqueKey: ['id'], onSchemaChange: 'ignore' });
+  });
+});
+
+describe('compile from memory', () => {
+  it('a project held in memory compiles with no file on disk, to the same manifest as from disk', () => {
+    const files: ProjectFiles = {
+      'project.yml': projectYml('proj', 'models:\n  marts: { +materialized: table }\n'),
+      'sources.yml': 'sources:\n  - name: app\n    tables: [{ name: users }]\n',
+      'seeds/codes.csv': 'code,label\nA,a\n',
+      'models/marts/dim.sql': "SELECT u.id, c.label FROM {{ source('app', 'users') }} AS u CROSS JOIN {{ ref('codes') }} AS c",
+      'models/schema.yml': 'models:\n  - name: dim\n    columns:\n      - name: id\n        data_tests: [unique]\n',
+      'seeds/seeds.yml': 'seeds:\n  - name: codes\n    columns:\n      - name: code\n        data_tests: [not_null]\n',
+    };
+    const root = '/nonexistent/kiln-memory-project';
+    const memory = memoryProjectFiles(root, files);
+    const opts = { invocationId: 'inv-1', runStartedAt: new Date('2025-01-02T03:04:05Z') };
+    const fromMemory = compileProject(loadProject({ files: memory, env: {} }), opts, memory);
+    const dir = writeProject(files);
+    const fromDisk = compileProject(loadProject({ projectDir: dir, env: {} }), opts);
+    const text = (c: CompiledProject, at: string) => JSON.stringify(c.manifest).split(at).join('<root>');
+    expect(text(fromMemory, root)).toBe(text(fromDisk, dir));
+    expect(Object.keys(fromMemory.manifest.tests).sort()).toEqual(['test.proj.not_null_codes_code', 'test.proj.unique_dim_id']);
+    // A seed test on a column its header lacks is caught from the bytes read with the project.
+    const bad = memoryProjectFiles(root, { ...files, 'seeds/seeds.yml': files['seeds/seeds.yml']!.replace('- name: code\n', '- name: cod\n') });
+    expect(() => compileProject(loadProject({ files: bad, env: {} }), opts, bad)).toThrow(/column 'cod', which seed 'codes' does not have/);
+  });
+});
+
+describe('execution manifest', () => {
+  it('holds every SQL a run executes, as plain data, so no template engine is needed to run', () => {
+    const c = compile({
+      'project.yml': projectYml('proj'),
+      'models/eph.sql': "{{ config(materialized='ephemeral') }}\nSELECT 1 AS id",
+      'models/inc.sql':
+        "{{ config(materialized='incremental', pre_hook=\"SELECT '{{ this }}'\") }}\nSELECT id FROM {{ ref('eph') }}{% if is_incremental() %} WHERE id > (SELECT max(id) FROM {{ this }}){% endif %}",
+    });
+    const copy = JSON.parse(JSON.stringify(c.execution)) as typeof c.execution;
+    expect(copy).toEqual(c.execution);
+    const inc = copy.models['model.proj.inc']!;
+    expect('sql' in inc).toBe(true);
+    if (!('sql' in inc)) return;
+    expect(modelSql(copy, inc, { isIncremental: false, style: 'cte' })).toBe(model(c, 'inc').compiled_code);
+    expect(modelSql(copy, inc, { isIncremental: true, style: 'subquery' })).toBe(
+      '\nSELECT id FROM (\nSELECT 1 AS id\n) WHERE id > (SELECT max(id) FROM `analytics`.`inc`)',
+    );
+    expect(hookSql(copy, inc, 'pre_hook', 'cte')).toEqual(["SELECT '`analytics`.`inc`'"]);
   });
 });
 

@@ -3,6 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { KilnError, KilnErrors, type Warning } from '../../src/errors.js';
 import { loadProject, type LoadProjectOptions } from '../../src/project/load-project.js';
 import { folderConfigFor, mergeConfigs, parseFolderConfig } from '../../src/project/node-config.js';
+import { Diagnostics } from '../../src/diagnostics.js';
+import { diskProjectFiles } from '../../src/project/project-files.js';
 import { readProject } from '../../src/project/read-project.js';
 import { projectYml, removeProjects, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
 
@@ -11,8 +13,11 @@ afterAll(removeProjects);
 function load(files: ProjectFiles, opts: LoadProjectOptions = {}) {
   const dir = writeProject(files);
   const project = loadProject({ projectDir: dir, env: {}, ...opts });
-  const warnings: Warning[] = [...project.warnings];
-  const parsed = readProject(project, warnings);
+  const diagnostics = new Diagnostics();
+  diagnostics.warnings.push(...project.warnings);
+  const parsed = readProject(project, diskProjectFiles(project.root), diagnostics);
+  diagnostics.throwIfErrors();
+  const warnings: Warning[] = diagnostics.warnings;
   return { dir, project, parsed, warnings };
 }
 

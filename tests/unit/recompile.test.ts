@@ -6,6 +6,7 @@ import { compileProject, type CompiledProject, type CompileOptions } from '../..
 import type { ModelManifestNode } from '../../src/compile/manifest.js';
 import { manifestArtifact } from '../../src/compile/manifest-artifact.js';
 import { recompileProject } from '../../src/compile/recompile-project.js';
+import { modelSql, testSql } from '../../src/compile/execution-manifest.js';
 import { KilnError, KilnErrors } from '../../src/errors.js';
 import { loadProject } from '../../src/project/load-project.js';
 
@@ -67,9 +68,16 @@ function expectSame(incremental: CompiledProject | undefined, fresh: CompiledPro
     expect(a.dag.children(id)).toEqual(fresh.dag.children(id));
   }
   expect(a.parsed.models.map((m) => m.rawCode)).toEqual(fresh.parsed.models.map((m) => m.rawCode));
+  // The execution manifest too: everything a run executes from.
+  expect(a.execution).toEqual(fresh.execution);
   for (const style of ['cte', 'subquery'] as const) {
-    for (const id of Object.keys(fresh.manifest.tests)) expect(a.dataTests.sql(id, style)).toBe(fresh.dataTests.sql(id, style));
-    expect(a.renderModel('model.proj.fct', { isIncremental: true, ephemerals: style })).toBe(fresh.renderModel('model.proj.fct', { isIncremental: true, ephemerals: style }));
+    for (const id of Object.keys(fresh.manifest.tests)) expect(testSql(a.execution, id, style)).toBe(testSql(fresh.execution, id, style));
+    const sqlOf = (c: CompiledProject) => {
+      const m = c.execution.models['model.proj.fct'];
+      return m && 'sql' in m ? modelSql(c.execution, m, { isIncremental: true, style }) : undefined;
+    };
+    expect(sqlOf(a)).toBe(sqlOf(fresh));
+    expect(sqlOf(a)).toBeTypeOf('string');
   }
 }
 

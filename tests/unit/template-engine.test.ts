@@ -158,15 +158,18 @@ describe('template errors carry file:line and a hint', () => {
     expect(err.location?.file).toBe('models/m.sql');
   });
 
-  it('a syntax error in a macro file names that file', () => {
-    let caught: unknown;
-    try {
-      engine({ macros: [{ path: 'macros/bad.sql', source: '{% macro broken( %}x{% endmacro %}' }] });
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(KilnError);
-    expect((caught as KilnError).location?.file).toBe('macros/bad.sql');
+  it('a syntax error in a macro file names that file, and every broken file is reported', () => {
+    const e = engine({
+      macros: [
+        { path: 'macros/bad.sql', source: '{% macro broken( %}x{% endmacro %}' },
+        { path: 'macros/good.sql', source: '{% macro fine() %}1{% endmacro %}' },
+        { path: 'macros/worse.sql', source: '{% macro other() %}{% if %}{% endmacro %}' },
+      ],
+    });
+    expect(e.macroErrors.map((err) => err.location?.file)).toEqual(['macros/bad.sql', 'macros/worse.sql']);
+    expect(e.macroErrors.every((err) => err instanceof KilnError && err.code === 'TEMPLATE_ERROR')).toBe(true);
+    // The good file still loaded.
+    expect(e.macroNames.has('fine')).toBe(true);
   });
 
   it('exceptions.raise_compiler_error stops with the message', () => {

@@ -1,0 +1,90 @@
+import { qualifiedName } from '../adapters/quoting.js';
+import type { Diagnostics } from '../diagnostics.js';
+import type { Warning } from '../errors.js';
+import type { Project } from '../project/load-project.js';
+import { mergeConfigs, normalizeConfig } from '../project/node-config.js';
+import { sourceDatabase, wholeDatabaseTable, type ModelNode, type ParsedProject } from '../project/nodes.js';
+import type { NodeConfig } from '../project/types.js';
+import type { CompiledTemplateCache } from '../template/template-cache.js';
+import { sourceRelationsOf, TemplateEngine, type RenderOutput } from '../template/template-engine.js';
+import { BUILTIN_TESTS_FILE } from './builtin-tests.js';
+
+export interface CompileOptions {
+  readonly invocationId: string;
+  readonly runStartedAt: Date;
+  /** nunjucks' generated code kept between runs (see template/template-cache.ts). */
+  readonly templateCache?: CompiledTemplateCache;
+}
+
+/** One model file as compile rendered it; kept so a recompile can reuse it. */
+export interface RenderedModel {
+  readonly node: ModelNode;
+  readonly output: RenderOutput;
+  readonly config: NodeConfig;
+  readonly enabled: boolean;
+  /** From normalizing its config() calls. */
+  readonly configWarnings: readonly Warning[];
+  /** From rendering it (exceptions.warn). */
+  readonly renderWarnings: readonly Warning[];
+}
+
+/** The template engine of one compile: kiln's context, the project's sources and macros. */
+export function createTemplateEngine(project: Project, parsed: ParsedProject, opts: CompileOptions): TemplateEngine {
+  const { config: projectConfig, target } = project;
+  const sourceRelations = new Map<string, Map<string, string>>();
+  for (const s of parsed.sources) {
+    if (!sourceRelations.has(s.sourceName)) sourceRelations.set(s.sourceName, new Map());
+    sourceRelations.get(s.sourceName)!.set(s.tableName, qualifiedName(sourceDatabase(s, target.raw_database), s.identifier));
+  }
+  // A whole-database source has every table its database has: only staging knows which those are.
+  const whole = new Map(parsed.wholeDatabaseSources.map((w) => [w.sourceName, w]));
+  const wholeTable = (source: string, table: string) => {
+    const w = whole.get(source);
+    if (!w) return undefined;
+    const node = wholeDatabaseTable(projectConfig.name, w, table);
+    return qualifiedName(sourceDatabase(node, target.raw_database), node.identifier);
+  };
+  return new TemplateEngine({
+    projectName: projectConfig.name,
+    scope: project.scope,
+    target: { name: target.name, engine: target.engine, database: target.database, raw_database: target.raw_database },
+    runStartedAt: opts.runStartedAt,
+    invocationId: opts.invocationId,
+    sources: sourceRelationsOf(sourceRelations, wholeTable),
+    // Built-ins first, so a project's own generic test of the same name overrides one.
+    macros: [BUILTIN_TESTS_FILE, ...parsed.macros],
+    ...(opts.templateCache ? { templateCache: opts.templateCache } : {}),
+  });
+}
+
+const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
+const scratchWarnings: Warning[] = [];
+
+/** Renders one model file and merges its config; throws the template's KilnError. */
+export function renderModelFile(engine: TemplateEngine, node: ModelNode): RenderedModel {
+  const before = engine.warnings.length;
+  const output = engine.render({ name: node.name, file: node.originalFilePath, code: node.rawCode });
+  scratchWarnings.length = 0;
+  const inline = normalizeConfig(output.config, { file: node.originalFilePath }, scratchWarnings);
+  const config = mergeConfigs({ materialized: 'view' }, node.config, inline);
+  return {
+    node,
+    output,
+    config,
+    enabled: config.enabled !== false,
+    configWarnings: scratchWarnings.length ? scratchWarnings.splice(0) : NO_WARNINGS,
+    renderWarnings: engine.warnings.length > before ? engine.warnings.slice(before) : NO_WARNINGS,
+  };
+}
+
+/** Every model rendered, in file order; a model that fails is reported and named in `failed`. */
+export function renderModels(engine: TemplateEngine, models: readonly ModelNode[], diagnostics: Diagnostics): { renders: RenderedModel[]; failed: Set<string> } {
+  const renders: RenderedModel[] = [];
+  const failed = new Set<string>();
+  for (const node of models) {
+    const r = diagnostics.capture(() => renderModelFile(engine, node));
+    if (r) renders.push(r);
+    else failed.add(node.name);
+  }
+  return { renders, failed };
+}

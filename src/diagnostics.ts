@@ -1,0 +1,43 @@
+import { KilnError, KilnErrors, type Warning } from './errors.js';
+
+/**
+ * The one place a compile collects what it finds: every stage (read → render → link → tests)
+ * reports into the same sink and goes on, so one run shows every problem of a project. Only the
+ * end of compile turns the errors into a throw (see `throwIfErrors`).
+ */
+export class Diagnostics {
+  readonly errors: KilnError[] = [];
+  readonly warnings: Warning[] = [];
+
+  error(err: KilnError): void {
+    this.errors.push(err);
+  }
+
+  warn(warning: Warning): void {
+    this.warnings.push(warning);
+  }
+
+  /**
+   * Runs one unit of work (a file, a node, a test): a KilnError it throws is recorded and the
+   * result is undefined; anything else is a bug in kiln and propagates.
+   */
+  capture<T>(work: () => T): T | undefined {
+    try {
+      return work();
+    } catch (err) {
+      if (!(err instanceof KilnError)) throw err;
+      this.errors.push(err);
+      return undefined;
+    }
+  }
+
+  get hasErrors(): boolean {
+    return this.errors.length > 0;
+  }
+
+  /** Throws the one error, or all of them together; does nothing when there are none. */
+  throwIfErrors(): void {
+    if (this.errors.length === 1) throw this.errors[0];
+    if (this.errors.length > 1) throw new KilnErrors(this.errors);
+  }
+}
