@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -7,51 +6,27 @@ import { KilnError } from '../errors.js';
 import type { DocsData } from './docs-data.js';
 
 /**
- * Assembles the one self-contained `index.html`: the page's own script and styles, the layout and
- * charting libraries' browser builds, kiln's own selector (the compiled `graph/selector.js`, so
- * the page filters with exactly the CLI's syntax) and the data, all inlined. Nothing is fetched.
+ * Assembles the one self-contained `index.html`: the page's script (src/docs/page/*.ts with kiln's
+ * selector, dagre and Chart.js, bundled at build time by scripts/bundle-docs.mjs), its styles and
+ * the data, all inlined. Nothing is fetched.
  */
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The package root, from `dist/docs/` or `src/docs/` alike. */
-const packageRoot = join(here, '..', '..');
-const require = createRequire(import.meta.url);
+/** `dist/docs/` under the package root, whether this module runs from `dist/docs/` or, in tests, from `src/docs/`. */
+const bundleDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'docs');
 
-function readAsset(file: string, what: string): string {
-  if (!existsSync(file)) {
-    throw new KilnError('INTERNAL', `kiln docs: ${what} is missing (${file})`, { hint: 'reinstall kiln (`npm ci`) and run `npm run build`' });
+function readBundle(file: string): string {
+  const path = join(bundleDir, file);
+  if (!existsSync(path)) {
+    throw new KilnError('INTERNAL', `kiln docs: the docs page bundle is missing (${path})`, { hint: 'run `npm run build` (it bundles the page after tsc)' });
   }
-  return readFileSync(file, 'utf8');
+  return readFileSync(path, 'utf8');
 }
 
-/** A library's minified browser (IIFE/UMD) build, found next to its package entry. */
-function libraryBundle(pkg: string, file: string): string {
-  return readAsset(join(dirname(require.resolve(pkg)), file), `${pkg}'s browser build`);
-}
+let cached: { css: string; script: string } | undefined;
 
-/** An ES module's body as a plain script: imports dropped, `export` keywords removed. */
-export function scriptBody(moduleText: string): string {
-  return moduleText
-    .replace(/^import\s[^;]*;\s*$/gm, '')
-    .replace(/^export\s+(?=(?:async\s+)?(?:function|class|const|let|var)\b)/gm, '')
-    .replace(/^\/\/# sourceMappingURL=.*$/gm, '');
-}
-
-/** kiln's selector and its error type as a browser global `kilnSelector`. */
-export function selectorBundle(): string {
-  const errors = readAsset(join(packageRoot, 'dist', 'errors.js'), 'dist/errors.js');
-  const selector = readAsset(join(packageRoot, 'dist', 'graph', 'selector.js'), 'dist/graph/selector.js');
-  return `var kilnSelector = (function () {\n${scriptBody(errors)}\n${scriptBody(selector)}\nreturn { selectNodes: selectNodes, parseAtom: parseAtom, KilnError: KilnError };\n})();`;
-}
-
-let cached: { css: string; app: string; libs: string } | undefined;
-
-function assets(): { css: string; app: string; libs: string } {
-  cached ??= {
-    css: readAsset(join(packageRoot, 'src', 'docs', 'page', 'docs-page.css'), 'the docs page styles'),
-    app: readAsset(join(packageRoot, 'src', 'docs', 'page', 'docs-page.js'), 'the docs page script'),
-    libs: [libraryBundle('@dagrejs/dagre', 'dagre.min.js'), libraryBundle('chart.js', 'chart.umd.min.js'), selectorBundle()].join('\n;\n'),
-  };
+/** The page's script and styles, read once per process. */
+function pageAssets(): { css: string; script: string } {
+  cached ??= { css: readBundle('page.bundle.css'), script: readBundle('page.bundle.js') };
   return cached;
 }
 
@@ -74,7 +49,7 @@ export function dataElement(data: DocsData): string {
 }
 
 export function renderSiteHtml(data: DocsData): string {
-  const { css, app, libs } = assets();
+  const { css, script } = pageAssets();
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -87,8 +62,7 @@ export function renderSiteHtml(data: DocsData): string {
 <body>
 <div id="app"><p class="boot">Loading ${data.nodes.length} nodes…</p></div>
 ${dataElement(data)}
-<script>${libs.replace(/<\/script/gi, '<\\/script')}</script>
-<script>${app.replace(/<\/script/gi, '<\\/script')}</script>
+<script>${script.replace(/<\/script/gi, '<\\/script')}</script>
 </body>
 </html>
 `;

@@ -18,6 +18,9 @@ export interface SelectableNode {
   readonly testType?: 'generic' | 'singular' | 'unit';
 }
 
+/** The graph walks selection needs: a Dag, or the docs page's own index-based graph. */
+export type SelectionGraph = Pick<Dag, 'has' | 'ancestors' | 'descendants'>;
+
 /** Previous artifacts for `state:` and `result:` selectors. */
 export interface SelectionState {
   /** Nodes of the manifest in `--state DIR`, by unique id. */
@@ -144,7 +147,7 @@ function matchState(value: string, node: SelectableNode, state: SelectionState):
  */
 export function selectNodes(
   nodes: readonly SelectableNode[],
-  dag: Dag,
+  dag: SelectionGraph,
   select: readonly string[] | undefined,
   exclude: readonly string[] | undefined,
   state: SelectionState = {},

@@ -167,7 +167,7 @@ if (chromiumMissing) {
       await page.waitForSelector('.dash-grid');
       const chart = (name: string) =>
         page.evaluate((n) => {
-          const c = (window as unknown as { Chart: { getChart(el: Element): { config: { type: string }; data: { labels: unknown[]; datasets: Array<{ label: string; data: unknown[] }> } } | undefined } }).Chart.getChart(document.querySelector(`#dash-${n} canvas`)!);
+          const c = (window as unknown as { kilnDocs: { chartOf(el: Element): { config: { type: string }; data: { labels: unknown[]; datasets: Array<{ label: string; data: unknown[] }> } } | undefined } }).kilnDocs.chartOf(document.querySelector(`#dash-${n} canvas`)!);
           return c ? { type: c.config.type, labels: c.data.labels, series: c.data.datasets.map((d) => [d.label, d.data]) } : null;
         }, name);
       await expect(chart('revenue_trend')).resolves.toEqual({

@@ -1,4 +1,3 @@
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../src/docs/catalog.js';
 import { chooseChart, inferColumns } from '../../src/docs/chart-spec.js';
@@ -6,7 +5,7 @@ import type { ArtifactNode, ManifestArtifact, RunResultsArtifact } from '../../s
 import { buildDocsData, dashboardModels, lineageGraph, timelineOf } from '../../src/docs/docs-data.js';
 import { summarizeLedger } from '../../src/docs/ledger-summary.js';
 import { dagreWork, layers, layoutLineage } from '../../src/docs/lineage-layout.js';
-import { dataElement, scriptBody, selectorBundle } from '../../src/docs/site-html.js';
+import { dataElement } from '../../src/docs/site-html.js';
 
 const model = (name: string, deps: string[], extra: Partial<ArtifactNode> = {}): ArtifactNode => ({
   unique_id: `model.p.${name}`,
@@ -220,38 +219,8 @@ describe('lineage layout', () => {
   });
 });
 
-describe('the page bundle', () => {
-  it('runs kiln\'s own selector in a plain script context (tag:, path:, +name, name+)', () => {
-    const sandbox: Record<string, unknown> = {};
-    runInNewContext(`${selectorBundle()}\nthis.kilnSelector = kilnSelector;`, sandbox);
-    const sel = sandbox.kilnSelector as { selectNodes: (...a: unknown[]) => Set<string> };
-    const nodes = ['a', 'b', 'c', 'd'].map((name) => ({
-      uniqueId: name, name, resourceType: 'model', originalFilePath: `models/${name === 'a' ? 'staging' : 'marts'}/${name}.sql`, fqn: [name], tags: name === 'b' ? ['daily'] : [], config: {},
-    }));
-    const edges: Record<string, string[]> = { a: [], b: ['a'], c: ['b'], d: [] };
-    const walk = (id: string, next: (x: string) => string[]) => {
-      const seen = new Set<string>();
-      const stack = [...next(id)];
-      while (stack.length) {
-        const x = stack.pop()!;
-        if (!seen.has(x)) (seen.add(x), stack.push(...next(x)));
-      }
-      return seen;
-    };
-    const dag = {
-      has: (id: string) => id in edges,
-      ancestors: (id: string) => walk(id, (x) => edges[x]!),
-      descendants: (id: string) => walk(id, (x) => Object.keys(edges).filter((k) => edges[k]!.includes(x))),
-    };
-    const pick = (s: string) => [...sel.selectNodes(nodes, dag, [s], undefined, {}, [])].sort();
-    expect(pick('tag:daily')).toEqual(['b']);
-    expect(pick('path:models/staging')).toEqual(['a']);
-    expect(pick('+c')).toEqual(['a', 'b', 'c']);
-    expect(pick('b+')).toEqual(['b', 'c']);
-    expect(() => pick('nope:x')).toThrow(/unknown selector method/);
-  });
-  it('turns module text into script text and compresses large data', () => {
-    expect(scriptBody("import { x } from './x.js';\nexport function f() {}\nexport class K {}\n")).toBe('\nfunction f() {}\nclass K {}\n');
+describe('the site html', () => {
+  it('compresses large data', () => {
     const big = { nodes: Array.from({ length: 30000 }, (_, i) => ({ id: `model.p.m_${i}`, sql: 'select 1 </script>' })) } as never;
     expect(dataElement(big)).toMatch(/^<script type="application\/octet-stream" id="kiln-data" data-encoding="gzip-base64">[A-Za-z0-9+/=]+<\/script>$/);
     expect(dataElement({ nodes: [{ sql: '</script>' }] } as never)).not.toContain('</script><');
