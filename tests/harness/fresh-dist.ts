@@ -8,19 +8,25 @@ import { fileURLToPath } from 'node:url';
  * to start on one (vitest globalSetup of the `integration` project).
  */
 
-/** Null when every src/**.ts has its dist/ .js built after it; else why not, and what to run. */
+/** Files under `dir` with their modification times. */
+function files(dir: string): { path: string; mtimeMs: number }[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .map((path) => ({ path, mtimeMs: statSync(path).mtimeMs }));
+}
+
+/** Null when dist/ was built after the last change under src/; else why not, and what to run. */
 export function staleDist(root: string): string | null {
-  const src = join(root, 'src');
-  const stale: string[] = [];
-  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
-    const source = join(entry.parentPath, entry.name);
-    const built = join(root, 'dist', relative(src, source).replace(/\.ts$/, '.js'));
-    // tsc (not incremental) rewrites every output on each build, so an output older than its source was not rebuilt.
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) stale.push(relative(root, source));
-  }
-  if (stale.length === 0) return null;
-  const shown = stale.slice(0, 3).join(', ') + (stale.length > 3 ? ` and ${stale.length - 3} more` : '');
+  const dist = join(root, 'dist');
+  const built = existsSync(dist) ? files(dist) : [];
+  if (built.length === 0) return 'dist/ is missing: run npm run build';
+  // The build (tsc, not incremental, then the docs page bundle) rewrites every output, so the
+  // newest one is when it last ran, whatever the layout of dist/.
+  const builtAt = Math.max(...built.map((file) => file.mtimeMs));
+  const changed = files(join(root, 'src')).filter((file) => file.mtimeMs > builtAt).map((file) => relative(root, file.path));
+  if (changed.length === 0) return null;
+  const shown = changed.slice(0, 3).join(', ') + (changed.length > 3 ? ` and ${changed.length - 3} more` : '');
   return `dist/ is older than src/: run npm run build (changed since the last build: ${shown})`;
 }
 
