@@ -16,6 +16,7 @@ export interface SourceLocation {
  */
 export type ErrorKind = 'invalid' | 'runtime';
 
+/** What went wrong, in a word the CLI can map to an exit code and tests can match. */
 export type ErrorCode =
   | 'PROJECT_NOT_FOUND'
   | 'YAML_INVALID'
@@ -58,6 +59,7 @@ const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SOURCE_MISSING',
 ]);
 
+/** An error a user can act on: a code, where in their project (`file:line`), and a hint. */
 export class KilnError extends Error {
   readonly code: ErrorCode;
   readonly location: SourceLocation | undefined;

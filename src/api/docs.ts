@@ -11,11 +11,13 @@ import { silentReporter, type Reporter } from '../report/events.js';
 import { openInvocation } from './invocation.js';
 import type { InvocationOptions } from './options.js';
 
+/** Options of `docsGenerate` and `docsServe`. */
 export interface DocsOptions extends InvocationOptions {
   /** Use target/manifest.json as it is instead of compiling first (dbt's `--no-compile`). */
   readonly noCompile?: boolean;
 }
 
+/** The generated site: its files, the data it shows, and how long it took. */
 export interface DocsOutcome extends SiteOutcome {
   readonly targetDir: string;
   readonly seconds: number;
@@ -57,6 +59,7 @@ export async function docsGenerate(options: DocsOptions): Promise<DocsOutcome> {
   return outcome;
 }
 
+/** A running `kiln docs serve`; `close` stops it. */
 export interface DocsServer {
   readonly url: string;
   /** Resolves after the next regeneration (for tests and tooling). */

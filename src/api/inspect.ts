@@ -4,7 +4,8 @@ import { previewRows } from '../adapters/ddl.js';
 import { KilnError } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import { loadProject } from '../project/load-project.js';
-import { openInvocation, selectableNodes } from './invocation.js';
+import { selectableNodes } from '../graph/selection-state.js';
+import { openInvocation } from './invocation.js';
 import type { InvocationOptions } from './options.js';
 import { connectWarehouse } from './warehouse.js';
 import { modelSql } from '../compile/execution-manifest.js';
@@ -19,6 +20,7 @@ export function compile(options: InvocationOptions): { invocation: Invocation; c
   return { invocation, counts };
 }
 
+/** One node as `kiln ls --output json` prints it, one JSON line each. */
 export interface ListedNode {
   readonly unique_id: string;
   readonly name: string;

@@ -1,28 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { compileProject, type CompiledProject } from '../compile/compile-project.js';
 import type { Manifest } from '../compile/manifest.js';
 import { openTemplateCache } from '../compile/template-cache-file.js';
 import { recompileProject } from '../compile/recompile-project.js';
 import { writeChangedArtifacts, writeCompileArtifacts } from '../compile/write-artifacts.js';
-import { KilnError, type Warning } from '../errors.js';
-import { selectNodes, type SelectableNode, type SelectionState } from '../graph/selector.js';
+import type { Warning } from '../errors.js';
+import type { RunContext } from '../execute/phase.js';
+import { readSelectionState, selectableNodes } from '../graph/selection-state.js';
+import { selectNodes, type SelectionState } from '../graph/selector.js';
 import { loadProject } from '../project/load-project.js';
 import { silentReporter, type Reporter } from '../report/events.js';
-import type { RunResults } from '../report/run-results.js';
 import type { InvocationOptions } from './options.js';
 
-/** One command's shared setup: the project compiled, artifacts written, nodes selected. */
-export interface Invocation {
-  readonly invocationId: string;
+/** One command's shared setup: the project compiled, artifacts written, nodes selected; its phases see it as a RunContext. */
+export interface Invocation extends RunContext {
   readonly startedAt: Date;
-  readonly compiled: CompiledProject;
-  readonly reporter: Reporter;
   readonly options: InvocationOptions;
-  readonly targetDir: string;
-  /** Unique ids picked by --select/--exclude (all nodes without them). */
-  readonly selected: ReadonlySet<string>;
 }
 
 export function openInvocation(options: InvocationOptions): Invocation {
@@ -88,7 +82,7 @@ function prepareInvocation(options: InvocationOptions): PreparedInvocation {
     finish() {
       for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
       // Read --state before writing our own artifacts, in case it points at target/.
-      const state = readSelectionState(options, targetDir, compiled);
+      const state = readSelectionState(options, project.root, targetDir, compiled.manifest);
       writeCompileArtifacts(project.root, project.config.targetPath, compiled.manifest);
       templateCache.save();
       const selected = selectWith(options, compiled, state, reporter);
@@ -98,7 +92,7 @@ function prepareInvocation(options: InvocationOptions): PreparedInvocation {
 }
 
 function selectAndReport(options: InvocationOptions, targetDir: string, compiled: CompiledProject, reporter: Reporter): ReadonlySet<string> {
-  return selectWith(options, compiled, readSelectionState(options, targetDir, compiled), reporter);
+  return selectWith(options, compiled, readSelectionState(options, compiled.project.root, targetDir, compiled.manifest), reporter);
 }
 
 function selectWith(options: InvocationOptions, compiled: CompiledProject, state: SelectionState, reporter: Reporter): ReadonlySet<string> {
@@ -114,94 +108,4 @@ function allNodeIds(manifest: Manifest): Set<string> {
   const out = new Set<string>();
   for (const group of [manifest.nodes, manifest.sources, manifest.tests, manifest.unit_tests]) for (const id in group) out.add(id);
   return out;
-}
-
-export function selectableNodes(manifest: Manifest): SelectableNode[] {
-  const out: SelectableNode[] = [];
-  for (const n of Object.values(manifest.nodes)) {
-    out.push({
-      uniqueId: n.unique_id,
-      name: n.name,
-      resourceType: n.resource_type,
-      originalFilePath: n.original_file_path,
-      fqn: n.fqn,
-      tags: n.tags,
-      config: n.config,
-      checksum: n.checksum.checksum,
-    });
-  }
-  for (const s of Object.values(manifest.sources)) {
-    out.push({
-      uniqueId: s.unique_id,
-      name: s.name,
-      resourceType: 'source',
-      originalFilePath: s.original_file_path,
-      fqn: s.fqn,
-      tags: s.tags,
-      sourceName: s.source_name,
-      config: s.config,
-    });
-  }
-  // A test is selected with any node it reads (dbt's eager indirect selection).
-  for (const t of [...Object.values(manifest.tests), ...Object.values(manifest.unit_tests)]) {
-    out.push({
-      uniqueId: t.unique_id,
-      name: t.name,
-      resourceType: t.resource_type,
-      originalFilePath: t.original_file_path,
-      fqn: t.fqn,
-      tags: t.tags,
-      config: t.config,
-      checksum: t.checksum.checksum,
-      attachedTo: t.depends_on.nodes,
-      testType: t.resource_type === 'unit_test' ? 'unit' : t.test_metadata ? 'generic' : 'singular',
-    });
-  }
-  return out;
-}
-
-function readSelectionState(options: InvocationOptions, targetDir: string, compiled: CompiledProject): SelectionState {
-  const out: { -readonly [K in keyof SelectionState]: SelectionState[K] } = {};
-  if (options.state) {
-    const dir = resolve(compiled.project.root, options.state);
-    const file = join(dir, 'manifest.json');
-    if (!existsSync(file)) {
-      throw new KilnError('STATE_INVALID', `--state ${options.state}: no manifest.json in ${dir}`, {
-        hint: 'point --state at a folder with the manifest.json of the run to compare against',
-      });
-    }
-    Object.assign(out, compareWithManifest(JSON.parse(readFileSync(file, 'utf8')) as Manifest, compiled.manifest));
-  }
-  const resultsFile = join(options.state ? resolve(compiled.project.root, options.state) : targetDir, 'run_results.json');
-  if ([...(options.select ?? []), ...(options.exclude ?? [])].some((s) => s.includes('result:')) && existsSync(resultsFile)) {
-    const previous = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
-    out.results = new Map(previous.results.map((r) => [r.unique_id, r.status]));
-  }
-  return out;
-}
-
-type ComparableNode = { readonly unique_id: string; readonly config?: unknown; readonly checksum?: { readonly checksum?: string }; readonly depends_on?: { readonly macros?: readonly string[] } };
-type ComparableManifest = {
-  readonly nodes: Readonly<Record<string, ComparableNode>>;
-  readonly sources?: Readonly<Record<string, ComparableNode>>;
-  readonly macros?: Readonly<Record<string, { readonly checksum: string }>>;
-};
-
-/**
- * `state:` selection against an earlier manifest (from `--state DIR`, or the one `kiln watch`
- * keeps in memory). Sources are compared too, by config: without them every source would
- * count as new, and `state:modified+` would select everything downstream of any source.
- */
-export function compareWithManifest(previous: ComparableManifest, current: ComparableManifest): SelectionState {
-  const entries = [...Object.values(previous.nodes), ...Object.values(previous.sources ?? {})];
-  const oldMacros = previous.macros ?? {};
-  const changed = new Set<string>();
-  for (const [id, m] of Object.entries(current.macros ?? {})) {
-    if (oldMacros[id]?.checksum !== m.checksum) changed.add(id);
-  }
-  return {
-    previous: new Map(entries.map((n) => [n.unique_id, { checksum: n.checksum?.checksum, config: n.config, macros: n.depends_on?.macros }])),
-    modifiedMacros: changed,
-    macroDependencies: new Map(Object.values(current.nodes).map((n) => [n.unique_id, n.depends_on?.macros ?? []])),
-  };
 }

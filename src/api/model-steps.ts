@@ -5,13 +5,14 @@ import { KilnError } from '../errors.js';
 import { STRATEGIES } from '../materialize/index.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
+import { scratchRunId, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
-import type { Invocation } from './invocation.js';
 
 /** Turns planned model and seed steps into executable steps bound to a warehouse. */
-export function materializeSteps(inv: Invocation, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {
-  const { compiled } = inv;
-  const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
+export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {
+  const { compiled } = ctx;
+  const runId = scratchRunId(ctx);
+  const fullRefresh = ctx.options.fullRefresh === true;
   const ephemerals = adapter.capabilities.ctes ? 'cte' : 'subquery';
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
@@ -33,7 +34,7 @@ export function materializeSteps(inv: Invocation, adapter: Adapter, plan: readon
           kind: exec.kind,
           relation: step.relation,
           existing: step.existing,
-          fullRefresh: inv.options.fullRefresh === true,
+          fullRefresh,
           runId,
           sql: ({ isIncremental }) =>
             'sql' in exec && (isIncremental || ephemerals !== 'cte')

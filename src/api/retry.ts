@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KilnError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
-import type { RunResults } from '../report/run-results.js';
+import { readRunResults } from '../report/run-results.js';
 import type { InvocationOptions } from './options.js';
 import { build, run, seed, type CommandOutcome } from './run.js';
 
+/** A command retry can repeat: `run`, `seed` or `build`. */
 export type CommandRunner = (options: InvocationOptions) => Promise<CommandOutcome>;
 
 /** Commands `retry` can repeat, by `args.which` of run_results.json. */
@@ -14,6 +14,7 @@ export const RETRYABLE: Readonly<Record<string, CommandRunner>> = { run, seed, b
 /** What errored, failed or was skipped: exactly the nodes `result:` selects. */
 export const RETRY_SELECTORS: readonly string[] = ['result:error', 'result:fail', 'result:skipped'];
 
+/** What `retry` repeated, and the repeated command's outcome. */
 export interface RetryOutcome {
   /** The command repeated (`args.which` of the last run). */
   readonly command: string;
@@ -35,17 +36,12 @@ export async function retry(options: InvocationOptions, commands: Readonly<Recor
     ...(options.vars ? { vars: options.vars } : {}),
     ...(options.env ? { env: options.env } : {}),
   });
-  const file = join(project.root, project.config.targetPath, 'run_results.json');
-  if (!existsSync(file)) {
-    throw new KilnError('STATE_INVALID', `nothing to retry: no ${project.config.targetPath}/run_results.json`, {
+  const shownAs = `${project.config.targetPath}/run_results.json`;
+  const previous = readRunResults(join(project.root, project.config.targetPath, 'run_results.json'), shownAs);
+  if (!previous) {
+    throw new KilnError('STATE_INVALID', `nothing to retry: no ${shownAs}`, {
       hint: 'retry repeats what failed in the last run, build or seed; run one first',
     });
-  }
-  let previous: RunResults;
-  try {
-    previous = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
-  } catch (err) {
-    throw new KilnError('STATE_INVALID', `${project.config.targetPath}/run_results.json is not valid JSON: ${(err as Error).message}`);
   }
   const command = String(previous.args?.which ?? '');
   const runner = commands[command];

@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { KILN_VERSION } from '../compile/compile-project.js';
 import { runSteps, type ExecStep } from '../execute/run-steps.js';
 import type { Adapter } from '../adapters/adapter.js';
-import type { Relation } from '../adapters/ddl.js';
 import { linkSteps } from '../execute/link-steps.js';
+import type { Phase, RunContext } from '../execute/phase.js';
+import { prepareWarehouse } from '../execute/prepare-warehouse.js';
 import { planNodes, type StepKind, type WarehouseState } from '../plan/plan.js';
 import type { NodeResult, RunResults } from '../report/run-results.js';
 import { writeJson } from '../report/run-results.js';
@@ -13,33 +14,23 @@ import { materializeSteps } from './model-steps.js';
 import { testPhase } from '../testing/test-phase.js';
 import { stagePhase } from '../stage/stage-phase.js';
 import type { InvocationOptions } from './options.js';
-import { connectWarehouse, prepareWarehouse, threadsOf } from './warehouse.js';
+import { connectWarehouse, threadsOf } from './warehouse.js';
 
+/** What a command that runs nodes returns: each node's result, as written to run_results.json. */
 export interface CommandOutcome {
   readonly results: readonly NodeResult[];
   readonly elapsedSeconds: number;
   readonly invocation: Invocation;
 }
 
-/**
- * A phase contributes steps to a command: staging sources, seeds and models, tests. Build runs
- * several phases as one DAG (see linkSteps); each phase's steps name their raw dependencies.
- */
-export interface Phase {
-  readonly name: string;
-  /** Relations the phase writes, so databases exist and leftovers are cleaned before it runs. */
-  relations?(inv: Invocation): ReadonlyArray<Relation>;
-  steps(inv: Invocation, adapter: Adapter, state: WarehouseState): Promise<ExecStep[]> | ExecStep[];
-}
-
 /** Seeds and/or models of the selection, materialized. */
 export function materializePhase(kinds: ReadonlySet<StepKind>): Phase {
-  const plan = (inv: Invocation, state: WarehouseState) =>
-    planNodes(inv.compiled.manifest, inv.compiled.dag, inv.selected, state, kinds);
+  const plan = (ctx: RunContext, state: WarehouseState) =>
+    planNodes(ctx.compiled.manifest, ctx.compiled.dag, ctx.selected, state, kinds);
   return {
     name: [...kinds].join('+'),
-    relations: (inv) => plan(inv, { relations: new Map() }).map((s) => s.relation),
-    steps: (inv, adapter, state) => materializeSteps(inv, adapter, plan(inv, state)),
+    relations: (ctx) => plan(ctx, { relations: new Map() }).map((s) => s.relation),
+    steps: (ctx, adapter, state) => materializeSteps(ctx, adapter, plan(ctx, state)),
   };
 }
 

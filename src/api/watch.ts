@@ -8,7 +8,8 @@ import type { Reporter } from '../report/events.js';
 import type { NodeResult } from '../report/run-results.js';
 import { classifyChange, dataGlobs, ignoredRoots, isUnder, watchRoots, type DataGlob } from '../watch/file-changes.js';
 import { rebuildSelection } from '../watch/rebuild-selection.js';
-import { compareWithManifest, openInvocation, reopenInvocation, selectableNodes, type Invocation } from './invocation.js';
+import { compareWithManifest, selectableNodes, type ComparableManifest } from '../graph/selection-state.js';
+import { openInvocation, reopenInvocation } from './invocation.js';
 import type { InvocationOptions } from './options.js';
 import { buildPhases, executeCommand } from './run.js';
 import { connectWarehouse } from './warehouse.js';
@@ -27,6 +28,7 @@ export interface RebuildReport {
   readonly elapsedMs: number;
 }
 
+/** Options of `watch`: the shared flags plus how rebuilds are reported. */
 export interface WatchOptions extends InvocationOptions {
   /** Quiet time after the last file event before a rebuild starts (default 150 ms); it also folds an editor's several writes of one save into one rebuild. */
   readonly debounceMs?: number;
@@ -36,6 +38,7 @@ export interface WatchOptions extends InvocationOptions {
   readonly onError?: (error: KilnError | KilnErrors | Error, changed: readonly string[]) => void;
 }
 
+/** A running `kiln watch`. */
 export interface WatchSession {
   /** The first build's results. */
   readonly initial: readonly NodeResult[];
@@ -197,7 +200,7 @@ function forwardWarnings(reporter: Reporter | undefined): Reporter {
 }
 
 /** The in-memory manifest with its tests among the nodes, as the artifact on disk has them. */
-function comparable(manifest: Manifest): Parameters<typeof compareWithManifest>[0] {
+function comparable(manifest: Manifest): ComparableManifest {
   const extra = manifest as unknown as { tests?: Record<string, never>; unit_tests?: Record<string, never> };
   return { nodes: { ...manifest.nodes, ...(extra.tests ?? {}), ...(extra.unit_tests ?? {}) }, sources: manifest.sources, macros: manifest.macros };
 }

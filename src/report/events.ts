@@ -13,10 +13,12 @@ export type KilnEvent =
   | { readonly type: 'node_done'; readonly result: NodeResult; readonly label: string; readonly index: number; readonly total: number }
   | { readonly type: 'summary'; readonly results: readonly NodeResult[]; readonly elapsedSeconds: number };
 
+/** Where a command sends its events: the CLI renders them, tests and API callers collect them. */
 export interface Reporter {
   emit(event: KilnEvent): void;
 }
 
+/** Drops every event: what a command uses when given no reporter. */
 export const silentReporter: Reporter = { emit: () => undefined };
 
 /** Collects events; for tests and the programmatic API. */

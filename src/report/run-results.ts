@@ -1,6 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { KilnError } from '../errors.js';
 
+/** `success` for what was built or loaded, `pass`/`warn`/`fail` for checks, `error` when a node could not run, `skipped` when something upstream failed. */
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
 
 /** One entry of `target/run_results.json`, dbt's field names. */
@@ -22,6 +24,7 @@ export interface NodeResult {
   readonly original_file_path?: string;
 }
 
+/** `target/run_results.json`: dbt's run-results v6 shape. */
 export interface RunResults {
   readonly metadata: {
     readonly dbt_schema_version: string;
@@ -37,4 +40,18 @@ export interface RunResults {
 export function writeJson(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * The run_results.json an earlier command wrote, or null when there is none. The one reader of
+ * the file: `result:` selection and `kiln retry` both go through it. `shownAs` names the file in
+ * the error a corrupt one raises.
+ */
+export function readRunResults(file: string, shownAs: string = file): RunResults | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+  } catch (err) {
+    throw new KilnError('STATE_INVALID', `${shownAs} is not valid JSON: ${(err as Error).message}`);
+  }
 }

@@ -1,9 +1,8 @@
 import type { Adapter } from '../adapters/adapter.js';
 import { quoteIdentifier } from '../adapters/quoting.js';
 import * as sql from '../adapters/staging-sql.js';
-import type { Invocation } from '../api/invocation.js';
-import type { Phase } from '../api/run.js';
 import { KilnError, type SourceLocation } from '../errors.js';
+import type { Phase, RunContext } from '../execute/phase.js';
 import type { ExecStep, StepOutput } from '../execute/run-steps.js';
 import { sourceDatabase } from '../project/nodes.js';
 import { ledgerOf } from './ledger.js';
@@ -34,11 +33,11 @@ function thresholdOf(value: unknown, key: string, location: SourceLocation): Thr
  */
 export const freshnessPhase: Phase = {
   name: 'freshness',
-  steps(inv: Invocation, adapter: Adapter): ExecStep[] {
-    const { parsed, project } = inv.compiled;
+  steps(run: RunContext, adapter: Adapter): ExecStep[] {
+    const { parsed, project } = run.compiled;
     const out: ExecStep[] = [];
     for (const s of parsed.sources) {
-      if (!inv.selected.has(s.uniqueId) || !s.options.freshness) continue;
+      if (!run.selected.has(s.uniqueId) || !s.options.freshness) continue;
       const location = s.patch ?? { file: s.originalFilePath };
       const rule = s.options.freshness as Record<string, unknown>;
       const warnAfter = thresholdOf(rule.warn_after, 'warn_after', location);
@@ -74,7 +73,7 @@ export const freshnessPhase: Phase = {
             return { status: 'error', message: `${name}: newest data ${newestText} is ${ageText} old, more than error_after ${errorAfter.text}` };
           }
           if (warnAfter && age > warnAfter.seconds) {
-            inv.reporter.emit({ type: 'warning', warning: { message: `${name}: newest data is ${ageText} old, more than warn_after ${warnAfter.text}`, location } });
+            run.reporter.emit({ type: 'warning', warning: { message: `${name}: newest data is ${ageText} old, more than warn_after ${warnAfter.text}`, location } });
             return { status: 'warn', message: `${name}: newest data ${newestText} is ${ageText} old, more than warn_after ${warnAfter.text}` };
           }
           return { status: 'pass', message: `${name}: newest data ${newestText} is ${ageText} old` };

@@ -1,6 +1,5 @@
 import type { Adapter } from '../adapters/adapter.js';
-import type { Phase } from '../api/run.js';
-import type { Invocation } from '../api/invocation.js';
+import { scratchRunId, type Phase, type RunContext } from '../execute/phase.js';
 import type { ExecStep, StepOutput } from '../execute/run-steps.js';
 import type { SourceNode } from '../project/nodes.js';
 import { loadFileTable } from './file-loader.js';
@@ -11,10 +10,10 @@ import { clickhouseTime, type StageContext, type TableLoad } from './stage-conte
 import { unreadWholeDatabaseTables } from './whole-database.js';
 
 /** The selected source tables with a loader, typed (bad options are exit-2 errors here). */
-export function selectedStageTables(inv: Invocation): StageTable[] {
-  const { parsed, project } = inv.compiled;
+export function selectedStageTables(run: RunContext): StageTable[] {
+  const { parsed, project } = run.compiled;
   return parsed.sources
-    .filter((s: SourceNode) => inv.selected.has(s.uniqueId) && s.loader !== undefined && s.options.enabled !== false)
+    .filter((s: SourceNode) => run.selected.has(s.uniqueId) && s.loader !== undefined && s.options.enabled !== false)
     .map((s) => stageTableOf(s, project.root, project.target.raw_database));
 }
 
@@ -25,17 +24,17 @@ export function selectedStageTables(inv: Invocation): StageTable[] {
  */
 export const stagePhase: Phase = {
   name: 'stage',
-  relations: (inv) => selectedStageTables(inv).map((t) => t.relation),
-  async steps(inv: Invocation, adapter: Adapter): Promise<ExecStep[]> {
-    const selected = selectedStageTables(inv);
+  relations: (run) => selectedStageTables(run).map((t) => t.relation),
+  async steps(run: RunContext, adapter: Adapter): Promise<ExecStep[]> {
+    const selected = selectedStageTables(run);
     const dumps = new DumpFiles();
     // Unreachable MySQL or a missing table is an invalid invocation: found before anything runs.
     for (const t of selected) if (t.loader === 'mysql') await preflightMySql(adapter, t, dumps);
-    const tables = [...selected, ...(await unreadWholeDatabaseTables(inv, adapter, dumps))];
+    const tables = [...selected, ...(await unreadWholeDatabaseTables(run, adapter, dumps))];
     if (tables.length === 0) return [];
     for (const db of new Set(tables.map((t) => t.relation.database))) await ensureStagingTables(adapter, db);
-    const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
-    const fullRefresh = inv.options.fullRefresh === true;
+    const runId = scratchRunId(run);
+    const fullRefresh = run.options.fullRefresh === true;
     let pending = tables.length;
     return tables.map((table) => ({
       uniqueId: table.uniqueId,
@@ -48,10 +47,10 @@ export const stagePhase: Phase = {
         const metered = adapter.metered();
         const ctx: StageContext = {
           adapter: metered.adapter,
-          stamp: { loadId: `${inv.invocationId}`, loadedAt: clickhouseTime(loadedAt) },
+          stamp: { loadId: `${run.invocationId}`, loadedAt: clickhouseTime(loadedAt) },
           runId,
           fullRefresh,
-          warn: (warning) => inv.reporter.emit({ type: 'warning', warning }),
+          warn: (warning) => run.reporter.emit({ type: 'warning', warning }),
         };
         try {
           if (fullRefresh) await forgetTable(ctx.adapter, table);
@@ -61,7 +60,7 @@ export const stagePhase: Phase = {
                 ? await loadLiveTable(ctx, table)
                 : await loadDumpTable(ctx, table, dumps)
               : await loadFileTable(ctx, table);
-          return { ...outcome(inv, table, load), queryTimeMs: metered.elapsedMs() };
+          return { ...outcome(run, table, load), queryTimeMs: metered.elapsedMs() };
         } finally {
           if (--pending === 0) dumps.dispose();
         }
@@ -70,11 +69,11 @@ export const stagePhase: Phase = {
   },
 };
 
-function outcome(inv: Invocation, table: StageTable, load: TableLoad): StepOutput {
+function outcome(run: RunContext, table: StageTable, load: TableLoad): StepOutput {
   const name = `${table.sourceName}.${table.tableName}`;
   const files = table.loader === 'mysql' && table.source.kind === 'live' ? '' : `${load.files} file(s) (${load.skipped} unchanged), `;
   const summary = `${name}: ${files}${load.rows} row(s) loaded, ${load.rejected} rejected`;
-  inv.reporter.emit({ type: 'info', message: summary });
+  run.reporter.emit({ type: 'info', message: summary });
   const relationName = `${table.relation.database}.${table.relation.name}`;
   if (load.rejected > 0) {
     const where = `${table.relation.database}._kiln_quarantine`;
@@ -87,7 +86,7 @@ function outcome(inv: Invocation, table: StageTable, load: TableLoad): StepOutpu
         relationName,
       };
     }
-    inv.reporter.emit({
+    run.reporter.emit({
       type: 'warning',
       warning: { message: `${name}: ${load.rejected} record(s) rejected`, location: table.location, hint: `see ${where}` },
     });

@@ -1,12 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Adapter } from '../adapters/adapter.js';
-import { selectableNodes, type Invocation } from '../api/invocation.js';
-import { prepareWarehouse } from '../api/warehouse.js';
+import type { RunContext } from '../execute/phase.js';
+import { prepareWarehouse } from '../execute/prepare-warehouse.js';
 import { Dag } from '../graph/dag.js';
+import { lastRunStatuses, selectableNodes } from '../graph/selection-state.js';
 import { selectNodes, type SelectionState } from '../graph/selector.js';
 import { wholeDatabaseTable, type SourceNode, type WholeDatabaseSource } from '../project/nodes.js';
-import type { RunResults } from '../report/run-results.js';
 import { listMySqlTables, type DumpFiles } from './mysql-loader.js';
 import { stageTableOf, type MySqlTable } from './source-options.js';
 
@@ -16,17 +14,18 @@ import { stageTableOf, type MySqlTable } from './source-options.js';
  * is selected as if it were a node (`source:app`, `source:app.users`, `--exclude`, `result:error`),
  * and the database is only asked when the selection could pick one of them.
  */
-export async function unreadWholeDatabaseTables(inv: Invocation, adapter: Adapter, dumps: DumpFiles): Promise<MySqlTable[]> {
-  const { parsed, project } = inv.compiled;
+export async function unreadWholeDatabaseTables(run: RunContext, adapter: Adapter, dumps: DumpFiles): Promise<MySqlTable[]> {
+  const { parsed, project } = run.compiled;
   if (parsed.wholeDatabaseSources.length === 0) return [];
-  const results = lastResults(inv);
-  if (narrowed(inv, results)) return [];
-  const picks = selectionOf(inv, results);
+  // As the invocation read them for its own selection.
+  const results = lastRunStatuses(run.options, project.root, run.targetDir);
+  if (narrowed(run, results)) return [];
+  const picks = selectionOf(run, results);
   const out: MySqlTable[] = [];
   for (const w of parsed.wholeDatabaseSources) {
     if (w.options.enabled === false) continue;
     const nodeOf = (table: string) => wholeDatabaseTable(project.config.name, w, table);
-    if (!candidateNames(inv, w, results).some((t) => picks(nodeOf(t)))) continue;
+    if (!candidateNames(run, w, results).some((t) => picks(nodeOf(t)))) continue;
     const read = new Set(parsed.sources.filter((s) => s.sourceName === w.sourceName).map((s) => s.tableName));
     const anyTable = stageTableOf(nodeOf(PROBE), project.root, project.target.raw_database) as MySqlTable;
     for (const name of await listMySqlTables(adapter, anyTable, dumps)) {
@@ -43,22 +42,22 @@ export async function unreadWholeDatabaseTables(inv: Invocation, adapter: Adapte
  * True when the invocation runs fewer nodes than its --select/--exclude pick: a `kiln watch`
  * rebuild runs what changed, and tables no node stands for have not changed.
  */
-function narrowed(inv: Invocation, results: ReadonlyMap<string, string>): boolean {
-  const { select, exclude } = inv.options;
+function narrowed(run: RunContext, results: ReadonlyMap<string, string>): boolean {
+  const { select, exclude } = run.options;
   const selectors = [...(select ?? []), ...(exclude ?? [])];
   // state: needs the --state manifest, which the invocation keeps to itself: take the selection as given.
   if (selectors.some((s) => s.includes('state:'))) return false;
-  const nodes = selectableNodes(inv.compiled.manifest);
-  const picked = selectors.length ? selectNodes(nodes, inv.compiled.dag, select, exclude, { results }) : nodes.map((n) => n.uniqueId);
-  return [...picked].some((id) => !inv.selected.has(id));
+  const nodes = selectableNodes(run.compiled.manifest);
+  const picked = selectors.length ? selectNodes(nodes, run.compiled.dag, select, exclude, { results }) : nodes.map((n) => n.uniqueId);
+  return [...picked].some((id) => !run.selected.has(id));
 }
 
 /** Stands for "any table" of a source: a name selectors do not spell, unless they mean every table. */
 const PROBE = '*';
 
 /** Whether the invocation's --select/--exclude picks a source table node. */
-function selectionOf(inv: Invocation, results: ReadonlyMap<string, string>): (node: SourceNode) => boolean {
-  const { select, exclude } = inv.options;
+function selectionOf(run: RunContext, results: ReadonlyMap<string, string>): (node: SourceNode) => boolean {
+  const { select, exclude } = run.options;
   if (!select?.length && !exclude?.length) return () => true;
   // No manifest ever held these tables: to state: they are new. result: reads the last run's results.
   const state: SelectionState = { previous: new Map(), results };
@@ -83,24 +82,14 @@ function selectionOf(inv: Invocation, results: ReadonlyMap<string, string>): (no
  * not name a table, like `source:app`), the tables selectors spell (`source:app.users`,
  * `app.users`, `fqn:proj.app.users`), and the source's tables in the last run's results.
  */
-function candidateNames(inv: Invocation, w: WholeDatabaseSource, results: ReadonlyMap<string, string>): string[] {
-  if (!inv.options.select?.length) return [PROBE];
+function candidateNames(run: RunContext, w: WholeDatabaseSource, results: ReadonlyMap<string, string>): string[] {
+  if (!run.options.select?.length) return [PROBE];
   const prefix = `${w.sourceName}.`;
-  const spelled = inv.options.select.flatMap((s) => s.split(/[\s,:@+]+/)).flatMap((atom) => {
+  const spelled = run.options.select.flatMap((s) => s.split(/[\s,:@+]+/)).flatMap((atom) => {
     const at = atom.indexOf(prefix);
     return at === 0 || (at > 0 && atom[at - 1] === '.') ? [atom.slice(at + prefix.length)] : [];
   });
-  const idPrefix = `source.${inv.compiled.project.config.name}.${prefix}`;
+  const idPrefix = `source.${run.compiled.project.config.name}.${prefix}`;
   const earlier = [...results.keys()].filter((id) => id.startsWith(idPrefix)).map((id) => id.slice(idPrefix.length));
   return [PROBE, ...spelled, ...earlier];
-}
-
-/** unique id → status of the last run, when a selector asks for `result:` (as the invocation reads it). */
-function lastResults(inv: Invocation): Map<string, string> {
-  const { options, compiled, targetDir } = inv;
-  if (![...(options.select ?? []), ...(options.exclude ?? [])].some((s) => s.includes('result:'))) return new Map();
-  const file = join(options.state ? resolve(compiled.project.root, options.state) : targetDir, 'run_results.json');
-  if (!existsSync(file)) return new Map();
-  const previous = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
-  return new Map(previous.results.map((r) => [r.unique_id, r.status]));
 }

@@ -1,12 +1,12 @@
 import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import { countFailures, failuresTableSelect } from '../adapters/test-queries.js';
+import type { CompiledProject } from '../compile/compile-project.js';
 import type { TestManifestNode } from '../compile/manifest.js';
 import { testStatus } from '../compile/test-config.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
 import { testSql } from '../compile/execution-manifest.js';
-import type { Invocation } from '../api/invocation.js';
 
 /** Where a test was declared, as an error location. */
 export function declaredAt(node: { readonly declared_at: { readonly file: string; readonly line: number | null } }): SourceLocation {
@@ -17,8 +17,8 @@ export function declaredAt(node: { readonly declared_at: { readonly file: string
  * Runs one data test: counts its failing rows (keeping them in `<database>_test_failures` with
  * store_failures) and turns the count into pass / warn / fail by severity, warn_if and error_if.
  */
-export async function runDataTest(inv: Invocation, adapter: Adapter, node: TestManifestNode): Promise<StepOutput> {
-  const sql = adapter.capabilities.ctes ? node.compiled_code : testSql(inv.compiled.execution, node.unique_id, 'subquery');
+export async function runDataTest(compiled: CompiledProject, adapter: Adapter, node: TestManifestNode): Promise<StepOutput> {
+  const sql = adapter.capabilities.ctes ? node.compiled_code : testSql(compiled.execution, node.unique_id, 'subquery');
   const limit = (node.config.limit as number | null | undefined) ?? null;
   let queryTimeMs = 0;
   let failures: number;

@@ -1,8 +1,7 @@
 import type { Relation } from '../adapters/ddl.js';
-import type { Invocation } from '../api/invocation.js';
-import type { Phase } from '../api/run.js';
 import type { TestManifestNode } from '../compile/manifest.js';
 import { YamlLocator } from '../compile/yaml-locator.js';
+import { scratchRunId, type Phase, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
 import type { Dag } from '../graph/dag.js';
 import { runDataTest } from './data-test-step.js';
@@ -17,11 +16,11 @@ import { runUnitTest } from './unit-test-step.js';
  */
 export const testPhase: Phase = {
   name: 'test',
-  relations: (inv) => selectedDataTests(inv).filter((t) => t.config.store_failures === true).map((t): Relation => ({ database: t.database, name: t.alias })),
-  steps(inv, adapter) {
-    const { manifest, dag } = inv.compiled;
+  relations: (run) => selectedDataTests(run).filter((t) => t.config.store_failures === true).map((t): Relation => ({ database: t.database, name: t.alias })),
+  steps(run, adapter) {
+    const { manifest, dag } = run.compiled;
     const steps: ExecStep[] = [];
-    for (const node of selectedDataTests(inv)) {
+    for (const node of selectedDataTests(run)) {
       steps.push({
         uniqueId: node.unique_id,
         deps: node.depends_on.nodes,
@@ -29,13 +28,12 @@ export const testPhase: Phase = {
         label: `test ${node.name}`,
         originalFilePath: node.declared_at.file,
         compiledPath: node.compiled_path,
-        execute: () => runDataTest(inv, adapter, node),
+        execute: () => runDataTest(run.compiled, adapter, node),
       });
     }
-    const locator = new YamlLocator(inv.compiled.parsed.propertyFiles);
-    const runId = inv.invocationId.replace(/-/g, '').slice(0, 12);
-    const unitTests = Object.values(manifest.unit_tests).filter((node) => inv.selected.has(node.unique_id));
-    const scratch = new UnitTestScratch(adapter, inv.compiled.project.target.database, runId, unitTests.length);
+    const locator = new YamlLocator(run.compiled.parsed.propertyFiles);
+    const unitTests = Object.values(manifest.unit_tests).filter((node) => run.selected.has(node.unique_id));
+    const scratch = new UnitTestScratch(adapter, run.compiled.project.target.database, scratchRunId(run), unitTests.length);
     for (const [index, node] of unitTests.entries()) {
       const modelId = node.depends_on.nodes[0]!;
       steps.push({
@@ -44,15 +42,15 @@ export const testPhase: Phase = {
         precedes: [modelId],
         label: `unit test ${node.model}::${node.name}`,
         originalFilePath: node.declared_at.file,
-        execute: () => runUnitTest({ inv, adapter, locator, scratch, index }, node),
+        execute: () => runUnitTest({ compiled: run.compiled, adapter, locator, scratch, index }, node),
       });
     }
     return steps;
   },
 };
 
-function selectedDataTests(inv: Invocation): TestManifestNode[] {
-  return Object.values(inv.compiled.manifest.tests).filter((t) => inv.selected.has(t.unique_id));
+function selectedDataTests(run: RunContext): TestManifestNode[] {
+  return Object.values(run.compiled.manifest.tests).filter((t) => run.selected.has(t.unique_id));
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Adapter, ColumnInfo } from '../adapters/adapter.js';
 import { describeSelect, type Relation } from '../adapters/ddl.js';
 import { qualifiedName } from '../adapters/quoting.js';
 import * as q from '../adapters/test-queries.js';
+import type { CompiledProject } from '../compile/compile-project.js';
 import { splitCsvLine } from '../project/csv-line.js';
 import type { UnitTestManifestNode } from '../compile/manifest.js';
 import { resolveSql } from '../compile/sql-resolver.js';
@@ -10,7 +11,6 @@ import { YamlLocator } from '../compile/yaml-locator.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
 import { refPlaceholder, resolvePlaceholders } from '../template/placeholders.js';
-import type { Invocation } from '../api/invocation.js';
 import { diffRows, formatRowDiff, isEmptyDiff, type Row } from './row-diff.js';
 import type { UnitTestScratch } from './unit-test-scratch.js';
 
@@ -31,7 +31,7 @@ interface Fixture {
 }
 
 export interface UnitTestContext {
-  readonly inv: Invocation;
+  readonly compiled: CompiledProject;
   readonly adapter: Adapter;
   readonly locator: YamlLocator;
   /** The run's scratch database, shared by its unit tests. */
@@ -56,11 +56,11 @@ export async function runUnitTest(ctx: UnitTestContext, node: UnitTestManifestNo
 }
 
 async function runInScratch(ctx: UnitTestContext, node: UnitTestManifestNode): Promise<StepOutput> {
-  const { inv, adapter, scratch } = ctx;
-  const model = inv.compiled.parsed.models.find((m) => m.name === node.model)!;
+  const { compiled, adapter, scratch } = ctx;
+  const model = compiled.parsed.models.find((m) => m.name === node.model)!;
   // Rendered at compile with the test's overrides (vars, is_incremental).
-  const rendered = inv.compiled.execution.unitTests[node.unique_id]!;
-  const fixtures = planFixtures(inv, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
+  const rendered = compiled.execution.unitTests[node.unique_id]!;
+  const fixtures = planFixtures(compiled, node, rendered.refs, rendered.sources, (name) => scratch.table(ctx.index, name));
   let queryTimeMs = 0;
   const exec = async (sql: string) => (queryTimeMs += (await adapter.execute(sql)).elapsedMs);
   const query = async <T>(sql: string) => {
@@ -159,13 +159,13 @@ async function expectTableError(
 }
 
 function planFixtures(
-  inv: Invocation,
+  compiled: CompiledProject,
   node: UnitTestManifestNode,
   refs: readonly string[],
   sources: ReadonlyArray<readonly [string, string]>,
   scratchTable: (name: string) => Relation,
 ): Fixture[] {
-  const { manifest, parsed } = inv.compiled;
+  const { manifest, parsed } = compiled;
   const givenFor = (match: (input: ReturnType<typeof parseUnitTestInput>) => boolean) => {
     const index = node.given.findIndex((g) => match(parseUnitTestInput(g.input)));
     return index < 0 ? undefined : { rows: node.given[index]!.rows, format: node.given[index]!.format, index };
@@ -183,7 +183,7 @@ function planFixtures(
       label: self ? 'this' : `ref('${name}')`,
       ref: name,
       real: target && !ephemeral ? { database: target.database, name: target.alias } : undefined,
-      ...(ephemeral ? { query: resolveSql(inv.compiled.execution.refs, { sql: refPlaceholder(name), refs: [name] }, 'subquery') } : {}),
+      ...(ephemeral ? { query: resolveSql(compiled.execution.refs, { sql: refPlaceholder(name), refs: [name] }, 'subquery') } : {}),
       declared: parsedNode?.columns ?? [],
       scratch: scratch(),
       ...(given ? { given } : {}),

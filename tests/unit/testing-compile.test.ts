@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileProject, type CompiledProject } from '../../src/compile/compile-project.js';
 import { writeCompileArtifacts } from '../../src/compile/write-artifacts.js';
 import { KilnError, KilnErrors } from '../../src/errors.js';
-import { selectableNodes } from '../../src/api/invocation.js';
+import { selectableNodes } from '../../src/graph/selection-state.js';
 import { selectNodes } from '../../src/graph/selector.js';
 import { loadProject } from '../../src/project/load-project.js';
 import { gatesOf } from '../../src/testing/test-phase.js';

@@ -1,0 +1,45 @@
+import type { Adapter } from '../adapters/adapter.js';
+import type { Relation } from '../adapters/ddl.js';
+import type { CompiledProject } from '../compile/compile-project.js';
+import type { SelectionOptions } from '../graph/selection-state.js';
+import type { WarehouseState } from '../plan/plan.js';
+import type { Reporter } from '../report/events.js';
+import type { ExecStep } from './run-steps.js';
+
+/** The flags of a command that its phases read. */
+export interface RunOptions extends SelectionOptions {
+  readonly fullRefresh?: boolean;
+}
+
+/**
+ * What a phase and its steps see of a command: the compiled project, what was selected, and
+ * where to report. Deliberately not the command's session (api's Invocation satisfies it), so
+ * the phases below src/api do not depend on how a command is set up.
+ */
+export interface RunContext {
+  /** Ties the run's loads and scratch relations to its run_results.json. */
+  readonly invocationId: string;
+  readonly compiled: CompiledProject;
+  /** Unique ids picked by --select/--exclude (all nodes without them). */
+  readonly selected: ReadonlySet<string>;
+  readonly options: RunOptions;
+  readonly reporter: Reporter;
+  /** The project's target folder, where the last run's run_results.json is. */
+  readonly targetDir: string;
+}
+
+/**
+ * A phase contributes steps to a command: staging sources, seeds and models, tests. Build runs
+ * several phases as one DAG (see linkSteps); each phase's steps name their raw dependencies.
+ */
+export interface Phase {
+  readonly name: string;
+  /** Relations the phase writes, so databases exist and leftovers are cleaned before it runs. */
+  relations?(ctx: RunContext): ReadonlyArray<Relation>;
+  steps(ctx: RunContext, adapter: Adapter, state: WarehouseState): Promise<ExecStep[]> | ExecStep[];
+}
+
+/** Short id of a run, for the names of its scratch relations. */
+export function scratchRunId(ctx: RunContext): string {
+  return ctx.invocationId.replace(/-/g, '').slice(0, 12);
+}
