@@ -59,6 +59,8 @@ export interface KilnOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Defaults to the project folder (or the repository when there is none). */
   readonly cwd?: string;
+  /** Run as this user and group (the test process must be root), e.g. to meet permissions root would override. */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** A kiln process still running: its output so far, a way to wait for a line, its result. */
@@ -84,7 +86,7 @@ export function startKiln(dir: string | null, args: readonly string[], opts: Kil
   const argv = [KILN_BIN, ...args, ...(dir === null ? [] : ['--project-dir', dir])];
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: undefined, KILN_TARGET: undefined };
   for (const [k, v] of Object.entries(opts.env ?? {})) env[k] = v;
-  const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? dir ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? dir ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], ...opts.user });
 
   const text = { stdout: '', stderr: '', output: '' };
   const listeners = new Set<() => void>();
@@ -103,7 +105,7 @@ export function startKiln(dir: string | null, args: readonly string[], opts: Kil
     });
   });
 
-  const waitFor: RunningKiln['waitFor'] = (pattern, { stream = 'stdout', from = 0, timeoutMs = 30_000 } = {}) =>
+  const waitFor: RunningKiln['waitFor'] = (pattern, { stream = 'stdout', from = 0, timeoutMs = 60_000 } = {}) =>
     new Promise((resolvePromise, reject) => {
       const finish = (error: Error | null, value = ''): void => {
         listeners.delete(check);

@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeMissing, missingPrograms } from '../harness/installed-programs.js';
 import { REPO_ROOT, removeProjects, runKiln, writeFiles, writeProject } from '../helpers/kiln-cli.js';
 
 /**
@@ -49,10 +50,9 @@ targets:
 
 const MODELS = ['orders', 'stg_orders', 'fct_revenue_daily', 'dim_customers', 'revenue_trend', 'top_customers', 'broken_board'];
 
-if (!existsSync(CHROMIUM)) {
-  describe('kiln docs in Chromium', () => {
-    it.skip(`needs Debian's chromium package at ${CHROMIUM} (apt-get install -y chromium)`, () => undefined);
-  });
+const chromiumMissing = missingPrograms([CHROMIUM], ['chromium']);
+if (chromiumMissing) {
+  describeMissing('kiln docs in Chromium', chromiumMissing);
 } else {
   describe('kiln docs in Chromium', () => {
     const root = writeProject({}, 'kiln-docs-e2e-');

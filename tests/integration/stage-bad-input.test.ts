@@ -1,4 +1,4 @@
-import { chmodSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allOutput, removeProjects, runKiln, writeFiles } from '../helpers/kiln-cli.js';
@@ -6,6 +6,8 @@ import { runStage, stageProject } from '../helpers/stage-project.js';
 import { queryTarget, withTarget } from '../helpers/warehouse.js';
 
 afterAll(removeProjects);
+
+const NOBODY = { uid: 65534, gid: 65534 };
 
 const jsonl = (extra = '') => `sources:
   - name: ev
@@ -34,12 +36,14 @@ describe('staging bad input', () => {
     expect(results[0]!.status).toBe('success');
     expect(infos).toEqual(['ev.t: 2 file(s) (0 unchanged), 1 row(s) loaded, 0 rejected']);
     expect(warnings.some((w) => /empty\.jsonl is empty/.test(w))).toBe(true);
-    if (process.getuid?.() === 0) return; // root reads anything: the rest needs an ordinary user
     writeFiles(dir, { 'logs/secret.jsonl': '{"id":2}\n' });
+    // Root reads a mode-000 file anyway: as root, kiln runs as `nobody` on a project nobody owns.
+    const user = process.getuid?.() === 0 ? NOBODY : undefined;
+    if (user) for (const rel of ['', ...readdirSync(dir, { recursive: true, encoding: 'utf8' })]) chownSync(join(dir, rel), user.uid, user.gid);
     chmodSync(join(dir, 'logs/secret.jsonl'), 0o000);
-    const again = await runStage(dir);
-    expect(again.results[0]!.status).toBe('error');
-    expect(again.results[0]!.message).toMatch(/cannot read .*secret\.jsonl: EACCES/);
+    const again = await runKiln(dir, ['stage'], user ? { user } : {});
+    expect(again.code, allOutput(again)).toBe(1);
+    expect(allOutput(again)).toMatch(/cannot read .*secret\.jsonl: EACCES/);
   });
 
   it('rejects over max_rejected fail the table (exit 1); under it they only warn', async () => {
