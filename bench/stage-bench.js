@@ -300,7 +300,7 @@ function print() {
 let ch = null;
 let my = null;
 try {
-  if (!existsSync(join(repo, 'dist/cli/main.js'))) throw new Error('run npm run build first');
+  if (!existsSync(join(repo, 'dist/cli/kiln.bundle.js'))) throw new Error('run npm run build first');
   const files = ONLY.has('embedded') || ONLY.has('server') ? [[LINES, await jsonlFile(LINES)], [LINES * 2, await jsonlFile(LINES * 2)]] : [];
   if (ONLY.has('embedded')) for (const [lines, file] of files) await embeddedJsonl(file, lines);
   ch = ONLY.has('server') ? await startClickHouse() : null;

@@ -80,7 +80,7 @@ export interface RunningKiln {
 
 /** Starts `kiln <args>` with `--project-dir dir` (unless dir is null). */
 export function startKiln(dir: string | null, args: readonly string[], opts: KilnOptions = {}): RunningKiln {
-  if (!existsSync(join(REPO_ROOT, 'dist/cli/main.js'))) {
+  if (!existsSync(join(REPO_ROOT, 'dist/cli/kiln.bundle.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does it in pretest)');
   }
   const argv = [KILN_BIN, ...args, ...(dir === null ? [] : ['--project-dir', dir])];

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { docsGenerate, docsServe } from '../../api/docs.js';
 import { KilnError } from '../../errors.js';
 import type { Wrap } from '../command-runner.js';
 import { cliContext, EXIT } from '../context.js';
@@ -15,6 +14,8 @@ export function registerDocsCommands(program: Command, wrap: Wrap): void {
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
         const { compile } = cmd.opts<{ compile: boolean }>();
+        // Loaded when used: the docs generator pulls in the layout library.
+        const { docsGenerate } = await import('../../api/docs.js');
         await docsGenerate({ ...ctx.options, noCompile: compile === false });
         return EXIT.ok;
       }),
@@ -32,6 +33,7 @@ export function registerDocsCommands(program: Command, wrap: Wrap): void {
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
           throw new KilnError('CONFIG_INVALID', `--port must be a port number, got '${opts.port}'`);
         }
+        const { docsServe } = await import('../../api/docs.js');
         const server = await docsServe({ ...ctx.options, noCompile: opts.compile === false, port });
         await new Promise<void>((resolve) => {
           const stop = () => resolve();

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { retry, RETRYABLE } from '../../api/retry.js';
-import { test } from '../../api/test.js';
 import type { Wrap } from '../command-runner.js';
 import { cliContext, EXIT, exitCodeFor } from '../context.js';
 
@@ -12,6 +10,8 @@ export function registerRetryCommands(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
+        // Loaded when the command runs (see execute-commands.ts).
+        const [{ retry, RETRYABLE }, { test }] = await Promise.all([import('../../api/retry.js'), import('../../api/test.js')]);
         const { command, outcome } = await retry(ctx.options, { ...RETRYABLE, test });
         if (!outcome) {
           ctx.reporter.emit({ type: 'info', message: `Nothing to retry: the last ${command} had no errors, failures or skips` });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { test } from '../../api/test.js';
 import type { Wrap } from '../command-runner.js';
 import { cliContext, exitCodeFor } from '../context.js';
 
@@ -11,6 +10,8 @@ export function registerTestCommands(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
+        // Loaded when the command runs (see execute-commands.ts).
+        const { test } = await import('../../api/test.js');
         const outcome = await test(ctx.options);
         return exitCodeFor(outcome.results);
       }),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { watch, type RebuildReport } from '../../api/watch.js';
+import type { RebuildReport } from '../../api/watch.js';
 import { formatError, KilnError, KilnErrors } from '../../errors.js';
 import type { Wrap } from '../command-runner.js';
 import { cliContext, EXIT, exitCodeFor } from '../context.js';
@@ -15,6 +15,8 @@ export function registerWatchCommands(program: Command, wrap: Wrap): void {
         const ctx = cliContext(cmd, streams);
         const debounceMs = Math.max(0, Number(cmd.opts<{ debounce: string }>().debounce) || 0);
         const say = (message: string) => ctx.reporter.emit({ type: 'info', message });
+        // Loaded when used: watching pulls in chokidar, which no other command needs.
+        const { watch } = await import('../../api/watch.js');
         const session = await watch({
           ...ctx.options,
           debounceMs,
