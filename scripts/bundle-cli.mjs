@@ -6,16 +6,21 @@
 // node_modules as installed (chdb is native, nunjucks loads its own parts at run time).
 // The programmatic API (dist/api/index.js) stays unbundled. Run by `npm run build` after tsc.
 import { build } from 'esbuild';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist', 'cli');
+
+// Chunk names carry a content hash: drop the previous build's, so old chunks do not pile up.
+if (existsSync(outdir)) for (const name of readdirSync(outdir)) if (/^kiln\.(bundle|chunk-)/.test(name)) rmSync(join(outdir, name));
 
 await build({
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],
   // dist/cli/, like the module it replaces: paths the code resolves from its own location
   // (the docs bundles, two folders up then dist/docs) stay the same, chunks included.
-  outdir: join(root, 'dist', 'cli'),
+  outdir,
   entryNames: 'kiln.bundle',
   chunkNames: 'kiln.chunk-[hash]',
   bundle: true,
