@@ -9,6 +9,7 @@ import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js
 import { readProject } from '../project/read-project.js';
 import type { TemplateEngine } from '../template/template-engine.js';
 import { checkRefs } from './check-refs.js';
+import { assertOneStatement } from './check-statements.js';
 import { compileDataTests } from './data-test-nodes.js';
 import type { ExecutableNode, ExecutionManifest } from './execution-manifest.js';
 import { macroIndex, type MacroIndex } from './macro-index.js';
@@ -143,6 +144,10 @@ export function linkProject(input: LinkInput): CompiledProject {
   for (const s of seeds.values()) refable.set(s.name, { uniqueId: s.uniqueId, config: s.config });
   const testCtx = { project, parsed, engine, diagnostics, disabled, failed: input.failed, resolve, refable };
   const dataTests = compileDataTests(testCtx);
+  for (const [id, rendered] of Object.entries(dataTests.rendered)) {
+    const { declared_at: at, name } = dataTests.nodes[id]!;
+    diagnostics.capture(() => assertOneStatement(rendered.sql, { file: at.file, ...(at.line ? { line: at.line } : {}) }, `test '${name}'`));
+  }
   const unitTests = compileUnitTests(testCtx);
   const sources = parsed.wholeDatabaseSources.length
     ? diagnostics.capture(() =>
@@ -286,16 +291,19 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
   const { node, config, output } = r;
   const kind = modelKindOf(config, modelConfigLocator(node.originalFilePath, node.rawCode, node.patch));
   if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental or ephemeral' });
-  const render = (code: string, isIncremental = false): RenderedSql => {
+  const where = { file: node.originalFilePath };
+  const render = (code: string, what: string, isIncremental = false): RenderedSql => {
     const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental });
+    assertOneStatement(out.sql, where, what);
     return { sql: out.sql, refs: out.refs };
   };
+  assertOneStatement(output.sql, where, `model '${node.name}'`);
   return {
     kind,
     sql: { sql: output.sql, refs: output.refs },
-    ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, true) } : {}),
-    preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h)) : NO_HOOKS,
-    postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h)) : NO_HOOKS,
+    ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
+    preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
+    postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
   };
 }
 
@@ -304,6 +312,7 @@ const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
 function executableSeed(engine: TemplateEngine, seed: SeedNode): ExecutableNode {
   const render = (code: string): RenderedSql => {
     const out = engine.render({ name: seed.name, file: seed.originalFilePath, code });
+    assertOneStatement(out.sql, { file: seed.originalFilePath }, `a hook of seed '${seed.name}'`);
     return { sql: out.sql, refs: out.refs };
   };
   return {

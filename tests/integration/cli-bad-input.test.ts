@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port.js';
+import { queryWarehouse } from '../helpers/warehouse.js';
 import { allOutput, projectYml, removeProjects, runKiln, STACK_FRAME, writeProject, type KilnResult, type ProjectFiles } from '../helpers/kiln-cli.js';
 
 /**
@@ -29,6 +30,22 @@ describe('bad input exits 2 with file:line and no stack trace', () => {
     expect(lines[0]).toMatch(/^error: project\.yml:\d+:\d+: invalid YAML: .+$/);
     expect(lines[1]).toBe('  hint: check indentation and that strings containing ":" or "{{" are quoted');
     expect(lines).toHaveLength(2);
+  });
+
+  it("a var holding '; DROP TABLE …' is a second statement: exit 2 before anything runs, the table intact", async () => {
+    const dir = writeProject({
+      'project.yml': projectYml('bad', 'vars:\n  min_id: 0\n'),
+      'models/keep.sql': "{{ config(materialized='table') }}\nSELECT 1 AS id",
+      'models/filtered.sql': "SELECT id FROM {{ ref('keep') }} WHERE id > {{ var('min_id') }}",
+    });
+    const first = await runKiln(dir, ['run']);
+    expect(first.code, allOutput(first)).toBe(0);
+    const r = await runKiln(dir, ['run', '--vars', '{min_id: "0; DROP TABLE analytics.keep"}']);
+    expect(r.code, allOutput(r)).toBe(2);
+    expect(r.stderr).toMatch(/^error: models\/filtered\.sql: model 'filtered' has a second SQL statement after ';' \(line 1 of its SQL\): DROP TABLE analytics\.keep$/m);
+    expect(allOutput(r)).not.toMatch(STACK_FRAME);
+    const rows = await queryWarehouse<{ n: string }>(join(dir, '.kiln/dev'), 'SELECT count() AS n FROM analytics.keep');
+    expect(Number(rows[0]!.n)).toBe(1);
   });
 
   it('invalid YAML in a properties file names that file', async () => {

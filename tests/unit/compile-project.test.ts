@@ -232,6 +232,16 @@ describe('every error of a project in one compile', () => {
     expect(kind.kind).toBe('invalid');
   });
 
+  it('a second statement in a hook or a data test is an error too (one statement per query)', () => {
+    const errors = compileErrors({
+      'project.yml': projectYml('proj'),
+      'models/m.sql': "{{ config(post_hook='OPTIMIZE TABLE {{ this }}; DROP TABLE x') }}\nSELECT 1 AS id",
+      'models/schema.yml': 'models:\n  - name: m\n    data_tests:\n      - expression_is_true: { expression: "1; DROP TABLE x" }\n',
+    });
+    expect(errors.map((e) => `${e.code} ${e.location?.file}`).sort()).toEqual(['SQL_INVALID models/m.sql', 'SQL_INVALID models/schema.yml']);
+    expect(errors.every((e) => e.kind === 'invalid')).toBe(true);
+  });
+
   it("a model that fails to render is reported once: refs to it are not 'unknown ref' too", () => {
     const errors = compileErrors({
       'project.yml': projectYml('proj'),
