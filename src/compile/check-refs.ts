@@ -17,6 +17,16 @@ export interface RefNames {
 export function checkRefs(models: Iterable<RenderedModel>, names: RefNames, diagnostics: Diagnostics): void {
   for (const { node, output } of models) {
     for (const ref of new Set(output.refs)) {
+      if (ref === node.name) {
+        const line = lineOfCall(node.rawCode, 'ref', ref);
+        diagnostics.error(
+          new KilnError('CYCLE', `model '${ref}' refs itself`, {
+            location: { file: node.originalFilePath, ...(line ? { line } : {}) },
+            hint: '{{ this }} is the model\'s own relation (e.g. in an incremental model); a ref to itself is a cycle',
+          }),
+        );
+        continue;
+      }
       if (names.has(ref) || names.failed.has(ref)) continue;
       const line = lineOfCall(node.rawCode, 'ref', ref);
       const disabled = names.disabled.has(ref);

@@ -21,9 +21,19 @@ export function parseYaml(text: string, displayPath: string): YamlFile {
       hint: 'check indentation and that strings containing ":" or "{{" are quoted',
     });
   }
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (err) {
+    // The yaml library refuses documents whose aliases expand past a limit ("billion laughs").
+    throw new KilnError('YAML_INVALID', `invalid YAML: ${(err as Error).message}`, {
+      location: { file: displayPath },
+      hint: 'use fewer anchors and aliases (*name); a YAML file kiln reads holds plain configuration',
+    });
+  }
   return {
     file: displayPath,
-    data: doc.toJS() ?? {},
+    data,
     lineOf(path) {
       for (let n = path.length; n >= 0; n--) {
         const node = doc.getIn(path.slice(0, n), true);

@@ -48,6 +48,18 @@ describe('bad input exits 2 with file:line and no stack trace', () => {
     expect(Number(rows[0]!.n)).toBe(1);
   });
 
+  it('a YAML alias bomb is invalid YAML naming its file, not an internal error', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    const { lines } = await invalid(base({ 'models/schema.yml': `${levels.join('\n')}\nmodels: []\n` }));
+    expect(lines[0]).toMatch(/^error: models\/schema\.yml: invalid YAML: .*alias/i);
+  });
+
+  it('a model that refs itself is a cycle naming the model, before anything runs', async () => {
+    const { lines } = await invalid(base({ 'models/loop.sql': "SELECT *\nFROM {{ ref('loop') }}" }));
+    expect(lines[0]).toBe("error: models/loop.sql:2: model 'loop' refs itself");
+  });
+
   it('invalid YAML in a properties file names that file', async () => {
     const { lines } = await invalid(base({ 'models/schema.yml': 'models:\n  - name: ok\n    columns: [a, b\n' }));
     expect(lines[0]).toMatch(/^error: models\/schema\.yml:\d+:\d+: invalid YAML: /);
