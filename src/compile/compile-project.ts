@@ -144,9 +144,9 @@ export function linkProject(input: LinkInput): CompiledProject {
   for (const s of seeds.values()) refable.set(s.name, { uniqueId: s.uniqueId, config: s.config });
   const testCtx = { project, parsed, engine, diagnostics, disabled, failed: input.failed, resolve, refable };
   const dataTests = compileDataTests(testCtx);
-  for (const [id, rendered] of Object.entries(dataTests.rendered)) {
+  for (const [id, query] of Object.entries(dataTests.rendered)) {
     const { declared_at: at, name } = dataTests.nodes[id]!;
-    diagnostics.capture(() => assertOneStatement(rendered.sql, { file: at.file, ...(at.line ? { line: at.line } : {}) }, `test '${name}'`));
+    diagnostics.capture(() => assertOneStatement(query.sql, { file: at.file, ...(at.line ? { line: at.line } : {}) }, `test '${name}'`));
   }
   const unitTests = compileUnitTests(testCtx);
   const sources = parsed.wholeDatabaseSources.length
