@@ -5,6 +5,7 @@ import { didYouMean } from '../project/closest.js';
 import type { MacroFile } from '../project/nodes.js';
 import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
 import { installJinjaCompat } from './jinja-compat.js';
+import { boundedRange, renderLimitsFrom, withDeadline, type RenderLimits } from './render-limits.js';
 import { refPlaceholder } from './placeholders.js';
 import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
 import { templateCacheKey, type CompiledTemplateCache } from './template-cache.js';
@@ -49,6 +50,8 @@ export interface TemplateEngineOptions {
   readonly macros: readonly MacroFile[];
   /** nunjucks' generated code for templates, kept between runs (see template-cache.ts). */
   readonly templateCache?: CompiledTemplateCache;
+  /** Bounds on one render; from the environment (KILN_RENDER_*) unless given. */
+  readonly limits?: RenderLimits;
 }
 
 export interface RenderInput {
@@ -142,7 +145,10 @@ export class TemplateEngine {
   /** Macro files that did not load, each with its file and line; compile reports them all. */
   readonly macroErrors: KilnError[] = [];
 
+  private readonly limits: RenderLimits;
+
   constructor(private readonly opts: TemplateEngineOptions) {
+    this.limits = opts.limits ?? renderLimitsFrom(opts.scope.env);
     installJinjaCompat();
     this.env = new nunjucks.Environment(null, { ...ENV_OPTIONS });
     this.installGlobals();
@@ -158,7 +164,7 @@ export class TemplateEngine {
     this.env.addGlobal('this', new RefRelation(input.name));
     this.state = state;
     try {
-      const sql = template.render({});
+      const sql = this.bounded(state, () => template.render({}));
       return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 1);
@@ -177,7 +183,7 @@ export class TemplateEngine {
     this.env.addGlobal('this', new RefRelation(input.name));
     this.state = state;
     try {
-      const sql = String((macro as (kw: unknown) => unknown)({ ...args, __keywords: true }));
+      const sql = this.bounded(state, () => String((macro as (kw: unknown) => unknown)({ ...args, __keywords: true })));
       return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
@@ -280,6 +286,29 @@ export class TemplateEngine {
   }
 
   /** Records the real error for toKilnError, then throws it into nunjucks. */
+  /** A render within the time and size limits; past them it fails naming the file (see render-limits.ts). */
+  private bounded(state: RenderState, render: () => string): string {
+    const { timeoutMs, maxOutput } = this.limits;
+    const sql = withDeadline(
+      timeoutMs,
+      () => {
+        const err = new KilnError('TEMPLATE_ERROR', `rendering took longer than ${timeoutMs / 1000} s and was stopped`, {
+          hint: 'look for a loop that never ends or runs far too often; KILN_RENDER_TIMEOUT_SECONDS raises the limit',
+        });
+        if (state.error === undefined) state.error = err;
+        return err;
+      },
+      render,
+    );
+    if (sql.length > maxOutput) {
+      throw new KilnError('TEMPLATE_ERROR', `the rendered SQL is ${(sql.length / 2 ** 20).toFixed(1)} MB, over the limit of ${(maxOutput / 2 ** 20).toFixed(1)} MB`, {
+        location: { file: state.input.file },
+        hint: 'a loop probably emits far more than intended; KILN_RENDER_MAX_OUTPUT_MB raises the limit',
+      });
+    }
+    return sql;
+  }
+
   private fail(err: unknown): never {
     if (this.state && this.state.error === undefined) this.state.error = err;
     throw err;
@@ -340,6 +369,12 @@ export class TemplateEngine {
       }
     });
     env.addGlobal('is_incremental', () => this.current().input.isIncremental === true);
+    env.addGlobal(
+      'range',
+      boundedRange(this.limits.maxRangeItems, (items) =>
+        this.fail(new KilnError('TEMPLATE_ERROR', `range() of ${items} items is more than kiln renders (at most ${this.limits.maxRangeItems})`, { hint: 'iterate over fewer items, or generate the rows in SQL (numbers(), arrayJoin)' })),
+      ),
+    );
     env.addGlobal('target', { ...opts.target });
     const stamp = opts.runStartedAt.toISOString().replace('T', ' ').slice(0, 19);
     Object.defineProperty(globalsOf(env), 'run_started_at', {

@@ -55,6 +55,11 @@ describe('bad input exits 2 with file:line and no stack trace', () => {
     expect(lines[0]).toMatch(/^error: models\/schema\.yml: invalid YAML: .*alias/i);
   });
 
+  it('range() of a billion items is a template error naming the file, not a V8 crash', async () => {
+    const { lines } = await invalid(base({ 'models/huge.sql': 'SELECT 1 AS id\n{% for i in range(1000000000) %}{% endfor %}' }));
+    expect(lines[0]).toMatch(/^error: models\/huge\.sql:2: range\(\) of 1000000000 items is more than kiln renders/);
+  });
+
   it('a model that refs itself is a cycle naming the model, before anything runs', async () => {
     const { lines } = await invalid(base({ 'models/loop.sql': "SELECT *\nFROM {{ ref('loop') }}" }));
     expect(lines[0]).toBe("error: models/loop.sql:2: model 'loop' refs itself");

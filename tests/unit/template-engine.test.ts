@@ -177,3 +177,39 @@ describe('template errors carry file:line and a hint', () => {
     expect(err.message).toBe('days must be positive');
   });
 });
+
+describe('runaway templates fail with their file, never hang or crash', () => {
+  it('range() refuses to build a billion-item list', () => {
+    const err = renderError('SELECT 1\n{% for i in range(1000000000) %}{{ i }}{% endfor %}');
+    expect(err.code).toBe('TEMPLATE_ERROR');
+    expect(err.message).toBe('range() of 1000000000 items is more than kiln renders (at most 1000000)');
+    expect(err.location?.file).toBe('models/m.sql');
+    // range() still behaves as nunjucks' own within the limit.
+    expect(render('{% for i in range(3) %}{{ i }}{% endfor %}|{% for i in range(2, 8, 3) %}{{ i }}{% endfor %}|{% for i in range(3, 0, -1) %}{{ i }}{% endfor %}').text).toBe('012|25|321');
+  });
+
+  it('a loop past the time budget is stopped, in a model and in a macro', () => {
+    const limits = { timeoutMs: 300, maxOutput: 64 * 2 ** 20, maxRangeItems: 1_000_000 };
+    const started = Date.now();
+    const err = renderError('{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}', engine({ limits }));
+    expect(err.message).toBe('rendering took longer than 0.3 s and was stopped');
+    expect(err.location?.file).toBe('models/m.sql');
+    // Stopped near the budget, not after the loop's trillion iterations (generous for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const slow = engine({ limits, macros: [{ path: 'macros/spin.sql', source: '{% macro spin() %}{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}{% endmacro %}' }] });
+    expect(renderError('SELECT {{ spin() }}', slow).message).toBe('rendering took longer than 0.3 s and was stopped');
+  });
+
+  it('output past the size limit fails with the file', () => {
+    const limits = { timeoutMs: 10_000, maxOutput: 1000, maxRangeItems: 1_000_000 };
+    const err = renderError('{% for i in range(500) %}xxxxxxxx{% endfor %}', engine({ limits }));
+    expect(err.message).toMatch(/^the rendered SQL is [\d.]+ MB, over the limit of [\d.]+ MB$/);
+    expect(err.location?.file).toBe('models/m.sql');
+    expect(render('{% for i in range(10) %}x{% endfor %}', { engine: engine({ limits }) }).text).toBe('xxxxxxxxxx');
+  });
+
+  it('the limits come from KILN_RENDER_TIMEOUT_SECONDS and KILN_RENDER_MAX_OUTPUT_MB', () => {
+    const e = engine({ scope: { vars: {}, env: { KILN_RENDER_MAX_OUTPUT_MB: '0.0005' } } });
+    expect(renderError('{% for i in range(100) %}xxxxxxxxxx{% endfor %}', e).message).toMatch(/over the limit/);
+  });
+});
