@@ -65,7 +65,7 @@ export async function show(options: InvocationOptions & { model: string; limit: 
   const adapter = await connectWarehouse(inv);
   try {
     const exec = inv.compiled.execution.models[node.unique_id];
-    const sql = adapter.ephemeralStyle === 'cte' || !exec || !('sql' in exec) ? node.compiled_code : modelSql(inv.compiled.execution, exec, { isIncremental: false, style: adapter.ephemeralStyle });
+    const sql = exec && 'sql' in exec ? modelSql(inv.compiled.execution, exec, { isIncremental: false, style: adapter.ephemeralStyle }) : node.compiled_code;
     const r = await adapter.query<Record<string, unknown>>(previewRows(sql, options.limit));
     const columns = r.rows[0] ? Object.keys(r.rows[0]) : [];
     return { columns, rows: r.rows };

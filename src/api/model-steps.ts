@@ -36,10 +36,11 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
           existing: step.existing,
           fullRefresh,
           runId,
-          sql: ({ isIncremental }) =>
-            'sql' in exec && (isIncremental || ephemerals !== 'cte')
-              ? modelSql(compiled.execution, exec, { isIncremental, style: ephemerals })
-              : (node as ModelManifestNode).compiled_code,
+          sql: ({ isIncremental }) => {
+            // A seed loads its CSV and has no SQL of its own.
+            if (!('sql' in exec)) throw new KilnError('INTERNAL', `seed ${step.uniqueId} has no model SQL`);
+            return modelSql(compiled.execution, exec, { isIncremental, style: ephemerals });
+          },
           hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),
         };
         const out = await strategy.run(ctx);

@@ -23,9 +23,6 @@ import { resolveSql, type RefTable, type RenderedSql } from './sql-resolver.js';
 import { compileUnitTests } from './unit-test-nodes.js';
 
 export type { CompileOptions, RenderedModel } from './render-models.js';
-export { createTemplateEngine, renderModelFile } from './render-models.js';
-export { redactSecrets } from './manifest-nodes.js';
-export { lineOfCall } from './check-refs.js';
 
 export const KILN_VERSION = '0.1.0';
 
@@ -162,7 +159,8 @@ export function linkProject(input: LinkInput): CompiledProject {
   const dependsOn = (r: RenderedModel): string[] => {
     const out = new Set<string>();
     for (const n of r.output.refs) {
-      const id = n !== r.node.name || !rendered.has(n) ? idOf(n) : undefined;
+      // A ref to itself is reported by checkRefs; as an edge it would be reported again as a cycle.
+      const id = n !== r.node.name ? idOf(n) : undefined;
       if (id) out.add(id);
     }
     for (const [s, t] of r.output.sources) out.add(uniqueIds.source(projectConfig.name, s, t));

@@ -1,16 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Diagnostics } from '../diagnostics.js';
 import type { ModelNode, ParsedProject } from '../project/nodes.js';
-import {
-  compileStateOf,
-  createTemplateEngine,
-  linkProject,
-  renderModelFile,
-  type CompiledProject,
-  type CompileOptions,
-  type RenderedModel,
-} from './compile-project.js';
+import { diskProjectFiles } from '../project/project-files.js';
+import { compileStateOf, linkProject, type CompiledProject } from './compile-project.js';
+import { createTemplateEngine, renderModelFile, type CompileOptions, type RenderedModel } from './render-models.js';
 
 /**
  * Recompiles after `changedFiles` (project-relative, `/`-separated) were saved, reusing every
@@ -24,6 +16,8 @@ export function recompileProject(previous: CompiledProject, changedFiles: readon
   if (!state || changedFiles.length === 0) return undefined;
   const { parsed, project } = previous;
   const wanted = new Set(changedFiles);
+  // Edited files are read like a full compile reads them.
+  const files = diskProjectFiles(project.root);
   const index = new Map<string, number>();
   state.renders.forEach((r, i) => {
     if (wanted.has(r.node.originalFilePath)) index.set(r.node.originalFilePath, i);
@@ -36,7 +30,7 @@ export function recompileProject(previous: CompiledProject, changedFiles: readon
     if (i === undefined || otherKinds.has(file)) return undefined;
     let rawCode: string;
     try {
-      rawCode = readFileSync(join(project.root, file), 'utf8');
+      rawCode = files.read(file);
     } catch {
       return undefined; // deleted (or renamed away): the file list changed
     }

@@ -1,5 +1,6 @@
 import { Graph, alg } from '@dagrejs/graphlib';
 import { KilnError } from '../errors.js';
+import { walkGraph } from './walk.js';
 
 
 type DagNode = { readonly uniqueId: string; readonly dependsOn: readonly string[] };
@@ -121,30 +122,11 @@ export class Dag {
 
   /** Ancestors up to `depth` edges away (Infinity for all), not including the start nodes. */
   ancestors(id: string, depth = Infinity): Set<string> {
-    return this.walk(id, depth, (n) => this.parentsOf.get(n) ?? []);
+    return walkGraph(id, depth, (n) => this.parentsOf.get(n) ?? []);
   }
 
   descendants(id: string, depth = Infinity): Set<string> {
-    return this.walk(id, depth, (n) => this.childrenOf.get(n) ?? []);
-  }
-
-  private walk(start: string, depth: number, next: (id: string) => readonly string[]): Set<string> {
-    const seen = new Set<string>();
-    let frontier = [start];
-    for (let d = 0; d < depth && frontier.length; d++) {
-      const upcoming: string[] = [];
-      for (const id of frontier) {
-        for (const n of next(id)) {
-          if (!seen.has(n)) {
-            seen.add(n);
-            upcoming.push(n);
-          }
-        }
-      }
-      frontier = upcoming;
-    }
-    seen.delete(start);
-    return seen;
+    return walkGraph(id, depth, (n) => this.childrenOf.get(n) ?? []);
   }
 
   private cyclePath(scc: Set<string>): string[] {

@@ -1,7 +1,7 @@
 import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
-import type { ModelKind } from '../compile/model-kind.js';
+import type { ModelKind, OnSchemaChange } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext, type MaterializeResult } from './materialization.js';
@@ -9,7 +9,6 @@ import { buildThenSwap } from './swap.js';
 import { tableMaterialization } from './table-materialization.js';
 
 type IncrementalKind = Extract<ModelKind, { readonly materialized: 'incremental' }>;
-type Strategy = IncrementalKind['strategy'];
 
 const UNKNOWN_IDENTIFIER = 47;
 
@@ -31,13 +30,13 @@ const UNKNOWN_IDENTIFIER = 47;
 export const incrementalMaterialization: MaterializationStrategy = {
   name: 'incremental',
   async run(ctx) {
-    const { strategy } = incrementalKind(ctx);
+    const kind = incrementalKind(ctx);
     if (!ctx.existing || ctx.fullRefresh || ctx.existing.isView) {
       const built = await tableMaterialization.run(ctx);
       return { ...built, message: `${built.message} (full build)` };
     }
     await runHooks(ctx, 'pre_hook');
-    const result = await applyIncrement(ctx, strategy);
+    const result = await applyIncrement(ctx, kind);
     await runHooks(ctx, 'post_hook');
     return result;
   },
@@ -49,7 +48,8 @@ function incrementalKind(ctx: MaterializeContext): IncrementalKind {
   return ctx.kind;
 }
 
-async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Promise<MaterializeResult> {
+async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): Promise<MaterializeResult> {
+  const { strategy } = kind;
   const d = ctx.warehouse.ddl;
   const target = ctx.relation;
   const fresh = tempRelation(target, `${ctx.runId}_new`);
@@ -59,7 +59,7 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
     for (const r of [fresh, copy]) await ctx.warehouse.execute(ddl.dropRelation(d, r)).catch(() => undefined);
   };
   try {
-    const added = await insertNewRows(ctx, sql, fresh);
+    const added = await insertNewRows(ctx, sql, fresh, kind.onSchemaChange);
     const parts = await partitionRows(ctx, [target, fresh]);
     const rows = sumRows(parts.get(fresh.name));
     if (rows === 0 && added.length === 0) {
@@ -86,7 +86,7 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
       for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, target));
       if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, copy, added));
       // Settled before the swap: deleteWhere returns once the rows are gone, on old servers too.
-      if (strategy === 'delete_insert') await ctx.warehouse.deleteWhere(copy, ddl.keyIn(incrementalKind(ctx).uniqueKey, fresh));
+      if (strategy === 'delete_insert') await ctx.warehouse.deleteWhere(copy, ddl.keyIn(kind.uniqueKey, fresh));
       // Same structure as the copy, so the new rows move over as parts (hard links), not rewritten.
       for (const pid of freshPartitions) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, fresh));
     });
@@ -104,10 +104,9 @@ async function applyIncrement(ctx: MaterializeContext, strategy: Strategy): Prom
  * still returns every target column needs no look at its output: the target's columns are
  * selected by name, and only when one is missing does the model's output get described.
  */
-async function insertNewRows(ctx: MaterializeContext, sql: string, fresh: ddl.Relation): Promise<ColumnInfo[]> {
+async function insertNewRows(ctx: MaterializeContext, sql: string, fresh: ddl.Relation, mode: OnSchemaChange): Promise<ColumnInfo[]> {
   const d = ctx.warehouse.ddl;
   const existing = await ctx.warehouse.columns(ctx.relation);
-  const mode = incrementalKind(ctx).onSchemaChange;
   if (mode === 'ignore') {
     await ctx.warehouse.execute(ddl.createTableAsTable(d, fresh, ctx.relation));
     try {
@@ -139,7 +138,7 @@ function reconcileSchema(
   ctx: MaterializeContext,
   existing: readonly ColumnInfo[],
   produced: readonly ColumnInfo[],
-  mode: string,
+  mode: OnSchemaChange,
 ): { insertColumns: string[]; added: ColumnInfo[] } {
   const have = new Set(existing.map((c) => c.name));
   const newColumns = produced.filter((c) => !have.has(c.name));

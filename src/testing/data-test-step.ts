@@ -18,7 +18,7 @@ export function declaredAt(node: { readonly declared_at: { readonly file: string
  * store_failures) and turns the count into pass / warn / fail by severity, warn_if and error_if.
  */
 export async function runDataTest(compiled: CompiledProject, adapter: Adapter, node: TestManifestNode): Promise<StepOutput> {
-  const sql = adapter.ephemeralStyle === 'cte' ? node.compiled_code : testSql(compiled.execution, node.unique_id, adapter.ephemeralStyle);
+  const sql = testSql(compiled.execution, node.unique_id, adapter.ephemeralStyle);
   const limit = (node.config.limit as number | null | undefined) ?? null;
   let queryTimeMs = 0;
   let failures: number;

@@ -1,4 +1,5 @@
 import type { DocsData, DocsNode } from '../docs-data.js';
+import { walkGraph } from '../../graph/walk.js';
 import type { LineageLayout } from '../lineage-layout.js';
 
 /**
@@ -14,32 +15,13 @@ export interface PageGraph {
   descendants(i: number, depth?: number): Set<number>;
 }
 
-function walk(start: number, depth: number, next: (k: number) => readonly number[]): Set<number> {
-  const seen = new Set<number>();
-  let frontier = [start];
-  for (let d = 0; d < depth && frontier.length; d++) {
-    const up: number[] = [];
-    for (const i of frontier) {
-      for (const j of next(i)) {
-        if (!seen.has(j)) {
-          seen.add(j);
-          up.push(j);
-        }
-      }
-    }
-    frontier = up;
-  }
-  seen.delete(start);
-  return seen;
-}
-
 export function pageGraph(data: Pick<DocsData, 'nodes' | 'layout'>): PageGraph {
   const nodes = data.nodes;
   return {
     nodes,
     layout: data.layout,
     byId: new Map(nodes.map((n, i) => [n.id, i])),
-    ancestors: (i, depth = Infinity) => walk(i, depth, (k) => nodes[k]!.p),
-    descendants: (i, depth = Infinity) => walk(i, depth, (k) => nodes[k]!.c),
+    ancestors: (i, depth = Infinity) => walkGraph(i, depth, (k) => nodes[k]!.p),
+    descendants: (i, depth = Infinity) => walkGraph(i, depth, (k) => nodes[k]!.c),
   };
 }
