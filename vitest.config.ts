@@ -31,6 +31,18 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'sweeps',
+          include: ['tests/sweeps/**/*.test.ts'],
+          globalSetup: ['tests/harness/fresh-dist.ts'],
+          // A sweep runs the command twice per statement it sends (crash, then rerun): dozens of
+          // kiln processes, each a second or more on a loaded 2-core machine.
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -3,6 +3,7 @@ import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities, type EphemeralStyle } from './capabilities.js';
 import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { CrashPointDriver, crashPointFromEnv } from './crash-point.js';
 import { MeteredDriver } from './metered-driver.js';
 import { quoteString } from './quoting.js';
 import { SqlError } from './sql-error.js';
@@ -76,7 +77,7 @@ export class Adapter {
     // Drivers load on connect: chdb's native library and the HTTP client cost a few hundred ms of
     // startup that compile, ls and clean never need.
     const http = target.engine === 'embedded' ? undefined : await import('./http-driver.js');
-    const driver: Driver = !http
+    const transport: Driver = !http
       ? (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!)
       : new http.HttpDriver({
           url: target.url!,
@@ -85,6 +86,8 @@ export class Adapter {
           ...(target.settings ? { settings: target.settings } : {}),
           maxConnections: Math.max(2, opts.threads ?? 4),
         });
+    const crashAfter = crashPointFromEnv();
+    const driver = crashAfter === undefined ? transport : new CrashPointDriver(transport, crashAfter);
     let version: string;
     try {
       const r = await driver.query<{ v: string }>('SELECT version() AS v');
