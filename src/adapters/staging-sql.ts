@@ -83,8 +83,50 @@ export const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quot
 const columnList = (cols: readonly StagedColumn[]) => cols.map((c) => `  ${quoteIdentifier(c.name)} ${c.type}${c.default ? ` DEFAULT ${c.default}` : ''}`).join(',\n');
 export const isNullable = (type: string) => /^Nullable\(/.test(type) || /^LowCardinality\(Nullable\(/.test(type);
 
-export function createStagingTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[], ifNotExists = true): string {
-  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = MergeTree()\nORDER BY tuple()`;
+/** `partitionBy`: FILE_PARTITION_KEY or QUARANTINE_PARTITION_KEY for the tables whose rows are replaced per file. */
+export function createStagingTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[], ifNotExists = true, partitionBy?: string): string {
+  const partition = partitionBy ? `\nPARTITION BY ${partitionBy}` : '';
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = MergeTree()${partition}\nORDER BY tuple()`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-file partitions. A file table is partitioned by its file and the quarantine by (source,
+// table, file), so one file's rows are one partition: replacing them is one REPLACE PARTITION
+// (atomic, and the same result however often it runs), removing them one DROP PARTITION. A
+// partition is named by its value, as the partition key computes it (a String key's partition
+// ID is a hash of the value, so the value is the portable way to name it, 18.16 included).
+
+export const FILE_PARTITION_KEY = '_kiln_file';
+export const QUARANTINE_PARTITION_KEY = '(source_name, table_name, file)';
+
+/** A file table's partition of one file. */
+export const filePartition = (file: string): string => quoteString(file);
+
+/** The quarantine's partition of one file of a source table. */
+export const quarantinePartition = (source: string, table: string, file: string): string =>
+  `(${quoteString(source)}, ${quoteString(table)}, ${quoteString(file)})`;
+
+/** Replaces `partition` of `target` with the same partition of `from` (which must hold rows of it: an empty one is dropPartition). */
+export function replacePartition(ctx: DdlContext, target: Relation, partition: string, from: Relation): string {
+  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} REPLACE PARTITION ${partition} FROM ${rel(from)}`;
+}
+
+/** Removes a partition; one that does not exist is no error, so the statement can be repeated. */
+export function dropPartition(ctx: DdlContext, target: Relation, partition: string): string {
+  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} DROP PARTITION ${partition}`;
+}
+
+/** A table's partition key as the server prints it ('' when it has none, no row when it does not exist). */
+export function partitionKeyOf(table: Relation): string {
+  return `SELECT partition_key AS key FROM system.tables WHERE database = ${quoteString(table.database)} AND name = ${quoteString(table.name)}`;
+}
+
+/** Whether a printed partition key is `key` (servers differ in spaces). */
+export const samePartitionKey = (printed: string, key: string): boolean => printed.replace(/\s+/g, '') === key.replace(/\s+/g, '');
+
+/** Copies every row of `from` into `target` (a relayout: same columns, new partitioning). */
+export function copyAll(target: Relation, from: Relation): string {
+  return insertInto(target, undefined, { select: `SELECT * FROM ${rel(from)}` });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,18 +178,10 @@ export function rejectsColumns(source: string, table: string, stamp: LoadStamp, 
   return QUARANTINE_COLUMNS.map((c) => (values[c.name] ? { ...c, default: values[c.name] } : c));
 }
 
-/** Points a column's default at the next file (a metadata change: the scratch table is empty then). */
-export function setDefault(ctx: DdlContext, table: Relation, column: StagedColumn, text: string): string {
-  return `ALTER TABLE ${rel(table)}${onCluster(ctx)} MODIFY COLUMN ${quoteIdentifier(column.name)} ${column.type} DEFAULT CAST(${quoteString(text)} AS ${column.type})`;
-}
-
-export function equals(column: string, value: string): string {
-  return `${quoteIdentifier(column)} = ${quoteString(value)}`;
-}
-
-/** Latest ledger entry per file of one source table. */
+/** Latest ledger entry per file of one source table (with its seq, as text: UInt64 outgrows a JS number). */
 export function ledgerState(ledger: Relation, source: string, table: string): string {
-  return `SELECT file, argMax(fingerprint, seq) AS fingerprint, argMax(status, seq) AS status, argMax(size, seq) AS size
+  return `SELECT file, argMax(fingerprint, seq) AS fingerprint, argMax(status, seq) AS status, argMax(size, seq) AS size,
+  argMax(rows, seq) AS rows, toString(max(seq)) AS last_seq
 FROM ${rel(ledger)}
 WHERE source_name = ${quoteString(source)} AND table_name = ${quoteString(table)}
 GROUP BY file`;
@@ -168,18 +202,16 @@ export function createNullTable(ctx: DdlContext, table: Relation, columns: reado
   return `CREATE TABLE ${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = Null`;
 }
 
-/** Moves a fully loaded file's rows into the raw table in one step (parts are linked, not copied). */
-export function attachAllFrom(ctx: DdlContext, target: Relation, from: Relation): string {
-  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} ATTACH PARTITION tuple() FROM ${rel(from)}`;
-}
-
 export function truncate(ctx: DdlContext, table: Relation): string {
   return `TRUNCATE TABLE ${rel(table)}${onCluster(ctx)}`;
 }
 
-export function copyAll(target: Relation, from: Relation): string {
-  return insertInto(target, undefined, { select: `SELECT * FROM ${rel(from)}` });
-}
+/**
+ * A file's entries: `started` before its rows are written, `loaded` after, `pruned` once a vanished
+ * file's rows are removed. A table's full refresh writes entries with the empty file name: `refresh`
+ * when it begins, `cleared` once the table's rows are gone (entries before it no longer count).
+ */
+export type LedgerStatus = 'started' | 'loaded' | 'pruned' | 'refresh' | 'cleared';
 
 export interface LedgerRow {
   readonly source_name: string;
@@ -189,7 +221,7 @@ export interface LedgerRow {
   readonly fingerprint: string;
   readonly rows: number;
   readonly rejected: number;
-  readonly status: 'started' | 'loaded';
+  readonly status: LedgerStatus;
 }
 
 export function insertLedger(ledger: Relation, row: LedgerRow, stamp: LoadStamp, seq: number): string {
@@ -211,9 +243,4 @@ export function insertLedger(ledger: Relation, row: LedgerRow, stamp: LoadStamp,
 
 export function sourceTableIs(source: string, table: string): string {
   return `source_name = ${quoteString(source)} AND table_name = ${quoteString(table)}`;
-}
-
-/** Quarantined records of one file of a source table. */
-export function sourceFileIs(source: string, table: string, file: string): string {
-  return `${sourceTableIs(source, table)} AND ${equals('file', file)}`;
 }

@@ -9,6 +9,8 @@ import type { ExecStep } from './run-steps.js';
 /** The flags of a command that its phases read. */
 export interface RunOptions extends SelectionOptions {
   readonly fullRefresh?: boolean;
+  /** `kiln stage --prune`: remove the staged rows of files that are gone. */
+  readonly prune?: boolean;
 }
 
 /**

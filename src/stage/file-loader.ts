@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
@@ -8,22 +9,47 @@ import * as sql from '../adapters/staging-sql.js';
 import { KilnError } from '../errors.js';
 import { fingerprintFile } from './fingerprint.js';
 import { JsonlStream } from './jsonl-stream.js';
-import { quarantineOf, readLedger, writeLedger } from './ledger.js';
+import { quarantineOf, relayout, settleRefresh, writeLedger, type TableLedger } from './ledger.js';
 import type { FileTable } from './source-options.js';
 import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from './stage-context.js';
 
 /**
- * CSV and JSON-lines tables: every matching file is loaded once (the ledger remembers its
- * fingerprint). A file's good records go into a scratch rows table (ClickHouse reads the file and
- * checks each record); only when they fall short of the file's records is it read again for the
- * rejects, so a clean file is read once. The file's rows then replace its earlier rows in the
- * raw table in one step, and the ledger marks it loaded. A run killed in between leaves the file
- * `started`, so the next run replaces whatever it had written. JSON lines bound for a server skip
- * the local engine: their bytes stream to the server, which parses them (jsonl-stream.ts).
+ * CSV and JSON-lines tables, exactly once under crashes. A file is its real path (symlinks
+ * resolved, one device/inode loaded once); the raw table is partitioned by `_kiln_file` and the
+ * quarantine by (source_name, table_name, file), so one file's rows and rejects are one partition
+ * each. Every state change is a sequence of statements each of which gives the same result however
+ * often it runs, with the ledger entry that makes the change count written last; so a run killed
+ * between any two statements leaves a state the next run (the same command, or a plain `stage`)
+ * finishes. The orders:
+ *
+ * Loading a file (new, changed, or left `started` by a killed run):
+ *   1. ledger `started`;
+ *   2. CREATE the scratch rows and rejects tables (this run's names, defaults stamping the file);
+ *   3. ClickHouse reads the file into them (good records, then rejects if any are missing);
+ *   4. REPLACE PARTITION <file> of the raw table FROM the rows table (DROP PARTITION when the file
+ *      has no good rows): one atomic statement, so a reader sees the file's old rows or its new
+ *      ones, never neither and never both;
+ *   5. the same for the file's quarantine partition from the rejects table;
+ *   6. ledger `loaded` with the fingerprint;
+ *   7. DROP the scratch tables.
+ *   Killed before 6, the file is not `loaded` with this fingerprint, so the next run loads it
+ *   again and 4–5 replace whatever an earlier attempt put there (never appending). Killed after 6,
+ *   only scratch tables are left, which the next run's warehouse preparation drops.
+ * Pruning a vanished file (`--prune`): DROP PARTITION <file> of the raw table, then of the
+ *   quarantine, then ledger `pruned`. Dropping a partition that is gone is no error, and until
+ *   `pruned` is written the file still counts as staged, so a rerun drops again and finishes.
+ * Full refresh: see settleRefresh (ledger.ts). A raw table made before per-file partitions is
+ *   rebuilt with them first: see relayout (ledger.ts).
+ *
+ * JSON lines bound for a server skip the local engine: their bytes stream to the server, which
+ * parses them (jsonl-stream.ts).
  */
 export async function loadFileTable(ctx: StageContext, table: FileTable): Promise<TableLoad> {
   const { adapter } = ctx;
+  const ledger = await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp);
+  await relayout(adapter, table.relation, sql.FILE_PARTITION_KEY, 'relayout');
   const files = await listFiles(table.path);
+  await vanishedFiles(ctx, table, ledger, files);
   if (files.length === 0) {
     const message = `${table.path} matches no file`;
     if (table.required) {
@@ -40,9 +66,8 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   const rawColumns = await ensureRawTable(adapter, table, [...columns, ...sql.fileMetaColumns(files.some(large))]);
   const narrowLines = rawColumns.find((c) => c.name === '_kiln_line')?.type === 'UInt32';
 
-  const ledger = await readLedger(adapter, table);
   const todo = files.filter((f) => {
-    const prior = ledger.get(f);
+    const prior = ledger.files.get(f);
     return !(prior?.status === 'loaded' && prior.fingerprint === fingerprintOf(f, table).fingerprint);
   });
   const load: { files: number; skipped: number; rows: number; rejected: number } = { files: files.length, skipped: files.length - todo.length, rows: 0, rejected: 0 };
@@ -50,18 +75,14 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
 
   const rows = scratchRelation(table.relation, ctx.runId, 'rows');
   const rejects = scratchRelation(table.relation, ctx.runId, 'rejects');
+  const quarantine = quarantineOf(table.relation.database);
   // A server gets JSON lines as bytes and parses them itself; the rest is read by the local engine.
   const stream = JsonlStream.fits(ctx, table) ? new JsonlStream(ctx, table, rows, rejects, rawColumns) : null;
   const scratch = [...(stream ? stream.scratch : []), rows, rejects];
   const d = adapter.ddl;
-  // The scratch tables' defaults stamp every row; between files only the file's name changes.
-  const rowsFile = rawColumns.find((c) => c.name === '_kiln_file')!;
-  const rejectsFile = sql.QUARANTINE_COLUMNS.find((c) => c.name === 'file')!;
   try {
-    await adapter.execute(sql.createStagingTable(d, rows, sql.withStampDefaults(rawColumns, ctx.stamp, todo[0]!), false));
-    await adapter.execute(sql.createStagingTable(d, rejects, sql.rejectsColumns(table.sourceName, table.tableName, ctx.stamp, todo[0]!), false));
     if (stream) await stream.create();
-    for (const [i, file] of todo.entries()) {
+    for (const file of todo) {
       const { size, fingerprint } = fingerprintOf(file, table);
       if (narrowLines && size >= sql.LARGE_FILE_BYTES) {
         throw new KilnError('STAGE_FAILED', `${file}: 4 GiB or more, it may hold more lines than ${ddl.rel(table.relation)} numbers (UInt32 _kiln_line)`, {
@@ -69,15 +90,13 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
           hint: 'run kiln stage --full-refresh: the raw table is rebuilt with UInt64 line numbers',
         });
       }
-      const prior = ledger.get(file);
       await writeLedger(adapter, table, { file, size, fingerprint, rows: 0, rejected: 0, status: 'started' }, ctx.stamp);
-      if (i > 0) {
-        await adapter.execute(sql.setDefault(d, rows, rowsFile, file));
-        await adapter.execute(sql.setDefault(d, rejects, rejectsFile, file));
-      }
+      // Made per file: their defaults stamp the file, and a partition key column's default cannot be altered.
+      await adapter.execute(sql.createStagingTable(d, rows, sql.withStampDefaults(rawColumns, ctx.stamp, file), false, sql.FILE_PARTITION_KEY));
+      await adapter.execute(sql.createStagingTable(d, rejects, sql.rejectsColumns(table.sourceName, table.tableName, ctx.stamp, file), false, sql.QUARANTINE_PARTITION_KEY));
       const header = table.loader === 'csv' ? csvHeader(file, table) : [];
       if (size === 0 || header === null) {
-        ctx.warn({ message: `source ${table.sourceName}.${table.tableName}: ${file} is empty`, location: table.location });
+        ctx.warn({ message: `source ${table.sourceName}.${table.tableName}: ${displayPath(table, file)} is empty`, location: table.location });
       } else if (stream) {
         await stream.load(file);
       } else {
@@ -86,16 +105,13 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
       }
       const loaded = await adapter.countRows(rows);
       const rejected = await adapter.countRows(rejects);
-      // Replace the file's earlier rows (a changed file, or a load killed half-way) in one go.
-      if (prior) {
-        await adapter.deleteWhere(table.relation, sql.equals('_kiln_file', file));
-        await adapter.deleteWhere(quarantineOf(table.relation.database), sql.sourceFileIs(table.sourceName, table.tableName, file));
-      }
-      if (loaded > 0) await adapter.execute(sql.attachAllFrom(d, table.relation, rows));
-      if (rejected > 0) await adapter.execute(sql.copyAll(quarantineOf(table.relation.database), rejects));
+      const rawPart = sql.filePartition(file);
+      const quarantinePart = sql.quarantinePartition(table.sourceName, table.tableName, file);
+      await adapter.execute(loaded > 0 ? sql.replacePartition(d, table.relation, rawPart, rows) : sql.dropPartition(d, table.relation, rawPart));
+      await adapter.execute(rejected > 0 ? sql.replacePartition(d, quarantine, quarantinePart, rejects) : sql.dropPartition(d, quarantine, quarantinePart));
       await writeLedger(adapter, table, { file, size, fingerprint, rows: loaded, rejected, status: 'loaded' }, ctx.stamp);
-      await adapter.execute(sql.truncate(d, rows));
-      await adapter.execute(sql.truncate(d, rejects));
+      await adapter.execute(ddl.dropRelation(d, rows));
+      await adapter.execute(ddl.dropRelation(d, rejects));
       load.rows += loaded;
       load.rejected += rejected;
     }
@@ -103,6 +119,42 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
     for (const r of scratch) await dropQuietly(adapter, r);
   }
   return load;
+}
+
+/**
+ * Files the ledger has staged (loaded, or begun by a killed run) that the path no longer
+ * matches: a warning each, or with `--prune` their rows and rejects removed (order in the file
+ * comment above).
+ */
+async function vanishedFiles(ctx: StageContext, table: FileTable, ledger: TableLedger, files: readonly string[]): Promise<void> {
+  const present = new Set(files);
+  const gone = [...ledger.files].filter(([file, e]) => !present.has(file) && (e.status === 'loaded' || e.status === 'started'));
+  if (gone.length === 0) return;
+  const { adapter } = ctx;
+  const name = `source ${table.sourceName}.${table.tableName}`;
+  if (!ctx.prune) {
+    for (const [file, e] of gone) {
+      ctx.warn({
+        message: `${name}: ${displayPath(table, file)} was staged (${e.rows.toLocaleString('en-US')} row${e.rows === 1 ? '' : 's'}) but is gone; kiln stage --prune removes its rows`,
+        location: table.location,
+      });
+    }
+    return;
+  }
+  const d = adapter.ddl;
+  const rawExists = (await adapter.columns(table.relation)).length > 0;
+  for (const [file] of gone) {
+    if (rawExists) await adapter.execute(sql.dropPartition(d, table.relation, sql.filePartition(file)));
+    await adapter.execute(sql.dropPartition(d, quarantineOf(table.relation.database), sql.quarantinePartition(table.sourceName, table.tableName, file)));
+    await writeLedger(adapter, table, { file, size: 0, fingerprint: '', rows: 0, rejected: 0, status: 'pruned' }, ctx.stamp);
+    ctx.info(`${name}: pruned ${displayPath(table, file)}`);
+  }
+}
+
+/** A file as messages name it: relative to the project when inside it. */
+function displayPath(table: FileTable, file: string): string {
+  const r = relative(table.root, file);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
 }
 
 /**
@@ -118,17 +170,37 @@ async function readRecords(adapter: Adapter, read: fileSql.RecordsRead, columns:
   if (loaded < records) await adapter.insertLocalSelect(rejects, fileSql.REJECT_COLUMNS, fileSql.rejectedRows(read), opts);
 }
 
-async function listFiles(pattern: string): Promise<string[]> {
-  if (!isDynamicPattern(pattern)) return existsSync(pattern) && statSync(pattern).isFile() ? [pattern] : [];
-  const found = await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false });
-  return found.sort();
+/**
+ * The files a path or glob names, each once: by its real path, and by device and inode where the
+ * platform gives them, so a symlink to an ancestor folder (a loop) or a second link to a file
+ * adds nothing. Sorted by real path; a dangling link is no file.
+ */
+export async function listFiles(pattern: string): Promise<string[]> {
+  const found = isDynamicPattern(pattern) ? await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false }) : [pattern];
+  const seen = new Set<string>();
+  const files = new Set<string>();
+  for (const path of found.sort()) {
+    let real: string;
+    let st: Stats;
+    try {
+      real = realpathSync(path);
+      st = statSync(real);
+    } catch {
+      continue;
+    }
+    const identity = st.ino ? `${st.dev}:${st.ino}` : real;
+    if (!st.isFile() || seen.has(identity)) continue;
+    seen.add(identity);
+    files.add(real);
+  }
+  return [...files].sort();
 }
 
 /** The raw table's columns as the warehouse has them, the table created first if missing. */
 async function ensureRawTable(adapter: Adapter, table: FileTable, columns: readonly sql.StagedColumn[]): Promise<sql.StagedColumn[]> {
   const existing = await adapter.columns(table.relation);
   if (existing.length === 0) {
-    await adapter.execute(sql.createStagingTable(adapter.ddl, table.relation, columns.map((c) => ({ name: c.name, type: adapter.portableType(c.type) }))));
+    await adapter.execute(sql.createStagingTable(adapter.ddl, table.relation, columns.map((c) => ({ name: c.name, type: adapter.portableType(c.type) })), true, sql.FILE_PARTITION_KEY));
     return adapter.columns(table.relation);
   }
   const want = columns.map((c) => c.name).join(', ');

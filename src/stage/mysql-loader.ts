@@ -13,7 +13,7 @@ import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
 import { KilnError } from '../errors.js';
 import { closestName } from '../project/closest.js';
 import { fingerprintFile } from './fingerprint.js';
-import { readLedger, writeLedger } from './ledger.js';
+import { settleRefresh, writeLedger } from './ledger.js';
 import { describeConnection, type MySqlTable } from './source-options.js';
 import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from './stage-context.js';
 
@@ -113,6 +113,15 @@ function redact(text: string, secret: string): string {
  * A live table: ClickHouse pulls the rows with mysql(). Without incremental_key the table is
  * reloaded whole into a scratch table and swapped in; with it, only rows past the highest key
  * already staged are appended, in key order so a cut-short load resumes where it stopped.
+ *
+ * Exactly once, the orders (a full refresh first settles as settleRefresh in ledger.ts says):
+ * - Whole: CREATE scratch, INSERT the rows into it, swap it in (one EXCHANGE or one RENAME of
+ *   both), DROP what the swap left, ledger `loaded`. Killed before the swap, the raw table is
+ *   untouched and the scratch a leftover the next run drops; after it, the table is complete and
+ *   the next run rebuilds it the same way (a whole load never depends on the ledger).
+ * - Incremental: read max(key), INSERT the rows past it, ledger `loaded` with the table's row
+ *   count. Killed after the INSERT, the next run finds nothing past the new maximum: it appends
+ *   nothing and writes the same entry, since the entry counts the table, not the run.
  */
 export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promise<TableLoad> {
   const { adapter } = ctx;
@@ -121,6 +130,7 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
   const target = table.relation;
   const label = describeConnection(c, table.mysqlTable);
   try {
+    await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp);
     const exists = (await adapter.columns(target)).length > 0;
     if (incrementalKey && exists) {
       const r = await adapter.query<{ m: string | number | null; n: string | number }>(
@@ -131,13 +141,13 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
       const select = mysqlSql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after });
       if (pullsLocally(adapter)) await adapter.insertLocalSelect(target, (await adapter.columns(target)).map((col) => col.name), select);
       else await adapter.execute(ddl.insertSelect(target, select));
-      const rows = (await adapter.countRows(target)) - before;
-      await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
-      return { files: 0, skipped: 0, rows, rejected: 0 };
+      const total = await adapter.countRows(target);
+      await writeLedger(adapter, table, { file: label, size: 0, fingerprint: '', rows: total, rejected: 0, status: 'loaded' }, ctx.stamp);
+      return { files: 0, skipped: 0, rows: total - before, rejected: 0 };
     }
     const select = mysqlSql.mysqlSelect(c, table.mysqlTable, ctx.stamp, incrementalKey ? { key: incrementalKey, after: null } : undefined);
     const rows = await buildAndSwap(ctx, target, select, { local: pullsLocally(adapter) });
-    await writeLedger(adapter, table, { file: label, size: 0, fingerprint: ctx.stamp.loadId, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
+    await writeLedger(adapter, table, { file: label, size: 0, fingerprint: '', rows, rejected: 0, status: 'loaded' }, ctx.stamp);
     return { files: 0, skipped: 0, rows, rejected: 0 };
   } catch (err) {
     if (err instanceof KilnError) throw new KilnError(err.code, redact(err.message, c.password), { ...(err.hint ? { hint: err.hint } : {}), location: table.location });
@@ -172,14 +182,16 @@ async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: str
 
 /**
  * A table of a dump file: loaded whole when the dump is new or changed (the ledger remembers the
- * dump's fingerprint per table), with the column types of the dump's CREATE TABLE.
+ * dump's fingerprint per table), with the column types of the dump's CREATE TABLE. Exactly once
+ * as a whole live table (above): built in scratch, swapped in, then ledger `loaded`; killed
+ * before the entry, the next run finds the dump not loaded and rebuilds the same table.
  */
 export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps: DumpFiles): Promise<TableLoad> {
   const { adapter } = ctx;
   if (table.source.kind !== 'dump') throw new Error('not a dump table');
   const dump = table.source.dump;
   const { size, fingerprint } = fingerprintFile(dump);
-  const prior = (await readLedger(adapter, table)).get(dump);
+  const prior = (await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp)).files.get(dump);
   const exists = (await adapter.columns(table.relation)).length > 0;
   if (exists && prior?.status === 'loaded' && prior.fingerprint === fingerprint) return { files: 1, skipped: 1, rows: 0, rejected: 0 };
   const settings = mysqlSql.dumpSettings(table.mysqlTable);

@@ -23,6 +23,8 @@ export interface FileTable extends StageTableBase {
   readonly loader: 'csv' | 'jsonl';
   /** Absolute path or glob (`**` allowed). */
   readonly path: string;
+  /** The project's folder: file names in messages are relative to it. */
+  readonly root: string;
   readonly required: boolean;
   readonly delimiter: string;
   /** Declared columns; null: CSV header names as String, or JSONL's one `raw` column. */
@@ -89,7 +91,7 @@ export function stageTableOf(node: SourceNode, root: string, rawDatabase: string
   const columns = node.columns.length
     ? node.columns.map((c) => ({ name: c.name, type: c.data_type ?? 'String' }))
     : null;
-  return { ...base, loader: loader as 'csv' | 'jsonl', path: absolute(root, o.path), required: o.required === true, delimiter, columns };
+  return { ...base, loader: loader as 'csv' | 'jsonl', path: absolute(root, o.path), root, required: o.required === true, delimiter, columns };
 }
 
 function absolute(root: string, path: string): string {

@@ -11,7 +11,10 @@ export interface StageContext {
   /** Short id of this invocation, for scratch relation names. */
   readonly runId: string;
   readonly fullRefresh: boolean;
+  /** `kiln stage --prune`: remove the rows of files staged earlier that are gone. */
+  readonly prune: boolean;
   warn(warning: Warning): void;
+  info(message: string): void;
 }
 
 /** What a loader did: files seen (0 for MySQL), files skipped as already loaded, rows, rejects. */

@@ -3,7 +3,7 @@ import { scratchRunId, type Phase, type RunContext } from '../execute/phase.js';
 import type { ExecStep, StepOutput } from '../execute/run-steps.js';
 import type { SourceNode } from '../project/nodes.js';
 import { loadFileTable } from './file-loader.js';
-import { ensureStagingTables, forgetTable } from './ledger.js';
+import { ensureStagingTables } from './ledger.js';
 import { DumpFiles, loadDumpTable, loadLiveTable, preflightMySql } from './mysql-loader.js';
 import { overRejectLimit, stageTableOf, type StageTable } from './source-options.js';
 import { clickhouseTime, type StageContext, type TableLoad } from './stage-context.js';
@@ -35,6 +35,7 @@ export const stagePhase: Phase = {
     for (const db of new Set(tables.map((t) => t.relation.database))) await ensureStagingTables(adapter, db);
     const runId = scratchRunId(run);
     const fullRefresh = run.options.fullRefresh === true;
+    const prune = run.options.prune === true;
     let pending = tables.length;
     return tables.map((table) => ({
       uniqueId: table.uniqueId,
@@ -50,10 +51,11 @@ export const stagePhase: Phase = {
           stamp: { loadId: `${run.invocationId}`, loadedAt: clickhouseTime(loadedAt) },
           runId,
           fullRefresh,
+          prune,
           warn: (warning) => run.reporter.emit({ type: 'warning', warning }),
+          info: (message) => run.reporter.emit({ type: 'info', message }),
         };
         try {
-          if (fullRefresh) await forgetTable(ctx.adapter, table);
           const load =
             table.loader === 'mysql'
               ? table.source.kind === 'live'
