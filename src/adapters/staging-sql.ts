@@ -116,9 +116,9 @@ export function dropPartition(ctx: DdlContext, target: Relation, partition: stri
   return `ALTER TABLE ${rel(target)}${onCluster(ctx)} DROP PARTITION ${partition}`;
 }
 
-/** A table's partition key as the server prints it ('' when it has none, no row when it does not exist). */
-export function partitionKeyOf(table: Relation): string {
-  return `SELECT partition_key AS key FROM system.tables WHERE database = ${quoteString(table.database)} AND name = ${quoteString(table.name)}`;
+/** Partition keys of the named tables of one database that exist (`key` '' when a table has none). */
+export function partitionKeys(database: string, names: readonly string[]): string {
+  return `SELECT name, partition_key AS key FROM system.tables WHERE database = ${quoteString(database)} AND name IN (${names.map(quoteString).join(', ')})`;
 }
 
 /** Whether a printed partition key is `key` (servers differ in spaces). */

@@ -48,7 +48,7 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   const { adapter } = ctx;
   const ledger = await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp);
   await relayout(adapter, table.relation, sql.FILE_PARTITION_KEY, 'relayout');
-  const files = await listFiles(table.path);
+  const files = await listFiles(table.path, new Set(ledger.files.keys()));
   await vanishedFiles(ctx, table, ledger, files);
   if (files.length === 0) {
     const message = `${table.path} matches no file`;
@@ -78,7 +78,8 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   const quarantine = quarantineOf(table.relation.database);
   // A server gets JSON lines as bytes and parses them itself; the rest is read by the local engine.
   const stream = JsonlStream.fits(ctx, table) ? new JsonlStream(ctx, table, rows, rejects, rawColumns) : null;
-  const scratch = [...(stream ? stream.scratch : []), rows, rejects];
+  // Dropped in `finally` when a file's load fails; after a file is done its own are dropped.
+  const scratch = new Set([...(stream ? stream.scratch : []), rows, rejects]);
   const d = adapter.ddl;
   try {
     if (stream) await stream.create();
@@ -91,6 +92,7 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
         });
       }
       await writeLedger(adapter, table, { file, size, fingerprint, rows: 0, rejected: 0, status: 'started' }, ctx.stamp);
+      scratch.add(rows).add(rejects);
       // Made per file: their defaults stamp the file, and a partition key column's default cannot be altered.
       await adapter.execute(sql.createStagingTable(d, rows, sql.withStampDefaults(rawColumns, ctx.stamp, file), false, sql.FILE_PARTITION_KEY));
       await adapter.execute(sql.createStagingTable(d, rejects, sql.rejectsColumns(table.sourceName, table.tableName, ctx.stamp, file), false, sql.QUARANTINE_PARTITION_KEY));
@@ -110,8 +112,10 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
       await adapter.execute(loaded > 0 ? sql.replacePartition(d, table.relation, rawPart, rows) : sql.dropPartition(d, table.relation, rawPart));
       await adapter.execute(rejected > 0 ? sql.replacePartition(d, quarantine, quarantinePart, rejects) : sql.dropPartition(d, quarantine, quarantinePart));
       await writeLedger(adapter, table, { file, size, fingerprint, rows: loaded, rejected, status: 'loaded' }, ctx.stamp);
-      await adapter.execute(ddl.dropRelation(d, rows));
-      await adapter.execute(ddl.dropRelation(d, rejects));
+      for (const r of [rows, rejects]) {
+        await adapter.execute(ddl.dropRelation(d, r));
+        scratch.delete(r);
+      }
       load.rows += loaded;
       load.rejected += rejected;
     }
@@ -173,12 +177,12 @@ async function readRecords(adapter: Adapter, read: fileSql.RecordsRead, columns:
 /**
  * The files a path or glob names, each once: by its real path, and by device and inode where the
  * platform gives them, so a symlink to an ancestor folder (a loop) or a second link to a file
- * adds nothing. Sorted by real path; a dangling link is no file.
+ * adds nothing. Of several paths to one file, the one the ledger knows (`known`) stands for it,
+ * else the first; sorted. A dangling link is no file.
  */
-export async function listFiles(pattern: string): Promise<string[]> {
+export async function listFiles(pattern: string, known: ReadonlySet<string> = new Set()): Promise<string[]> {
   const found = isDynamicPattern(pattern) ? await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false }) : [pattern];
-  const seen = new Set<string>();
-  const files = new Set<string>();
+  const byIdentity = new Map<string, string>();
   for (const path of found.sort()) {
     let real: string;
     let st: Stats;
@@ -188,12 +192,12 @@ export async function listFiles(pattern: string): Promise<string[]> {
     } catch {
       continue;
     }
+    if (!st.isFile()) continue;
     const identity = st.ino ? `${st.dev}:${st.ino}` : real;
-    if (!st.isFile() || seen.has(identity)) continue;
-    seen.add(identity);
-    files.add(real);
+    const chosen = byIdentity.get(identity);
+    if (chosen === undefined || (!known.has(chosen) && known.has(real))) byIdentity.set(identity, real);
   }
-  return [...files].sort();
+  return [...new Set(byIdentity.values())].sort();
 }
 
 /** The raw table's columns as the warehouse has them, the table created first if missing. */

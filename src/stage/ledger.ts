@@ -47,9 +47,9 @@ export async function ensureStagingTables(adapter: Adapter, database: string): P
 export async function relayout(adapter: Adapter, table: Relation, partitionKey: string, role: string): Promise<void> {
   const built = tempRelation(table, role);
   const old = tempRelation(table, `${role}_old`);
-  const leftovers = (await adapter.listRelations([table.database])).filter((r) => r.name === built.name || r.name === old.name);
-  for (const r of leftovers) await adapter.execute(ddl.dropRelation(adapter.ddl, r));
-  const key = (await adapter.query<{ key: string }>(sql.partitionKeyOf(table))).rows[0]?.key;
+  const found = (await adapter.query<{ name: string; key: string }>(sql.partitionKeys(table.database, [table.name, built.name, old.name]))).rows;
+  for (const r of found) if (r.name !== table.name) await adapter.execute(ddl.dropRelation(adapter.ddl, { database: table.database, name: r.name }));
+  const key = found.find((r) => r.name === table.name)?.key;
   if (key === undefined || sql.samePartitionKey(key, partitionKey)) return;
   const columns = await adapter.columns(table);
   await adapter.execute(sql.createStagingTable(adapter.ddl, built, columns, false, partitionKey));

@@ -35,6 +35,11 @@ export interface SweepScenario {
   readonly restore?: (dir: string) => Promise<void>;
   /** Reads the warehouse; defaults to the embedded folder `.kiln/dev` of the project. */
   readonly view?: (dir: string) => Promise<WarehouseView>;
+  /**
+   * Called with the warehouse as the crash left it, before the rerun: checks what a reader sees
+   * at that moment. Returns a problem, or null.
+   */
+  readonly afterCrash?: (dir: string, point: number) => Promise<string | null>;
   /** Stop after this many crash points (a guard against a command that never ends). */
   readonly maxPoints?: number;
 }
@@ -68,6 +73,8 @@ export async function crashSweep(s: SweepScenario): Promise<SweepResult> {
       if (crashed.code !== 0) failures.push({ point, problem: `with fewer statements than ${point}, the run failed:\n${crashed.stderr}` });
       return { points: point - 1, failures };
     }
+    const seen = s.afterCrash ? await s.afterCrash(dir, point) : null;
+    if (seen) failures.push({ point, problem: `after the crash: ${seen}` });
     const again = await runKiln(dir, rerun, { env });
     if (again.code !== 0) {
       failures.push({ point, problem: `rerun exited ${again.code}:\n${again.stdout}\n${again.stderr}` });
@@ -189,4 +196,44 @@ export function embeddedView(path: string): Promise<WarehouseView> {
       else resolvePromise(toView(JSON.parse(out) as RelationRows[]));
     });
   });
+}
+
+/** Where a ClickHouse server is, for a server scenario's `view` and `restore`. */
+export interface ServerAccess {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+async function serverQuery(s: ServerAccess, sql: string): Promise<string> {
+  const res = await fetch(s.url, {
+    method: 'POST',
+    body: sql,
+    headers: { Authorization: `Basic ${Buffer.from(`${s.username}:${s.password}`).toString('base64')}` },
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${sql}: HTTP ${res.status}: ${text.trim()}`);
+  return text;
+}
+
+/** A server scenario's `view`: every relation of `databases` with its rows, read over HTTP. */
+export function serverView(s: ServerAccess, databases: readonly string[]): () => Promise<WarehouseView> {
+  return async () => {
+    const list = databases.map((d) => `'${d}'`).join(', ');
+    const tables = (await serverQuery(s, `SELECT database, name FROM system.tables WHERE database IN (${list}) FORMAT JSONEachRow`))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { database: string; name: string });
+    const out: RelationRows[] = [];
+    for (const t of tables) {
+      const text = await serverQuery(s, `SELECT * FROM \`${t.database}\`.\`${t.name}\` FORMAT JSONEachRow`);
+      out.push({ ...t, rows: text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) });
+    }
+    return toView(out);
+  };
+}
+
+/** Drops `databases` on the server (the start of a server scenario's `restore`). */
+export async function dropServerDatabases(s: ServerAccess, databases: readonly string[]): Promise<void> {
+  for (const d of databases) await serverQuery(s, `DROP DATABASE IF EXISTS \`${d}\``);
 }

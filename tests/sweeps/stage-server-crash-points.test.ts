@@ -1,0 +1,78 @@
+import { utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithClickHouse } from '../harness/clickhouse-server.js';
+import { crashSweep, dropServerDatabases, serverView, type ServerAccess } from '../helpers/crash-sweep.js';
+import { removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
+
+afterAll(removeProjects);
+
+/**
+ * Crash-point sweeps of `kiln stage` against a real ClickHouse 18.16 server (issue 12). The
+ * server's warehouse is reset before every run: its raw database dropped and the scenario's
+ * starting state made again (files written with fixed times, so fingerprints repeat).
+ */
+
+const TARGET = `dev: { engine: clickhouse, url: "{{ env_var('CH_URL') }}", username: "{{ env_var('CH_USER') }}", password: "{{ env_var('CH_PASSWORD') }}", database: analytics, raw_database: "{{ env_var('RAW_DB') }}" }`;
+const SOURCES = `sources:
+  - name: s
+    loader: csv
+    tables:
+      - name: t
+        path: data/*.csv
+`;
+const X_OLD = 'id,name\n1,ann\n2,bob,extra\n3,cy\n';
+const X_NEW = 'id,name\n1,ann\n3,cy\n4,dee\n5,eve,extra\n';
+const FIXED_TIME = new Date('2025-01-01T00:00:00Z');
+
+function writeData(dir: string, name: string, text: string): void {
+  writeFileSync(join(dir, 'data', name), text);
+  utimesSync(join(dir, 'data', name), FIXED_TIME, FIXED_TIME);
+}
+
+describeWithClickHouse('crash-point sweeps of kiln stage on a ClickHouse server', (getServer) => {
+  const access = (): ServerAccess => getServer();
+  const envOf = (db: string) => ({ CH_URL: getServer().url, CH_USER: getServer().username, CH_PASSWORD: getServer().password, RAW_DB: db });
+
+  /** A scenario whose start is: data/x.csv as `first`, staged once when `stagedFirst`, then x.csv as `then`. */
+  function scenario(db: string, opts: { stagedFirst: boolean; then?: string }) {
+    const env = envOf(db);
+    const dir = writeProject({ 'project.yml': `name: sweep\ntarget: dev\ntargets:\n  ${TARGET}\n`, 'sources.yml': SOURCES, 'data/x.csv': X_OLD });
+    const restore = async (): Promise<void> => {
+      await dropServerDatabases(access(), [db]);
+      writeData(dir, 'x.csv', X_OLD);
+      if (opts.stagedFirst) {
+        const r = await runKiln(dir, ['stage', '--threads', '1'], { env });
+        if (r.code !== 0) throw new Error(`staging the start failed:\n${r.stdout}\n${r.stderr}`);
+      }
+      if (opts.then) writeData(dir, 'x.csv', opts.then);
+    };
+    return { env, prepare: async () => dir, restore, view: serverView(access(), [db]) };
+  }
+
+  it('csv: first load, then a reload of the changed file', async () => {
+    const first = await crashSweep({ ...scenario('sw_first', { stagedFirst: false }), args: ['stage', '--threads', '1'] });
+    console.log(`server stage csv (first load): ${first.points} crash points`);
+    expect(first.failures).toEqual([]);
+    expect(first.points).toBeGreaterThanOrEqual(10);
+    const reload = await crashSweep({ ...scenario('sw_reload', { stagedFirst: true, then: X_NEW }), args: ['stage', '--threads', '1'] });
+    console.log(`server stage csv (reload of a changed file): ${reload.points} crash points`);
+    expect(reload.failures).toEqual([]);
+    expect(reload.points).toBeGreaterThanOrEqual(8);
+  });
+
+  it('--full-refresh, rerun the same and rerun a plain kiln stage', async () => {
+    const same = await crashSweep({ ...scenario('sw_refresh', { stagedFirst: true, then: X_NEW }), args: ['stage', '--full-refresh', '--threads', '1'] });
+    console.log(`server stage --full-refresh: ${same.points} crash points`);
+    expect(same.failures).toEqual([]);
+    expect(same.points).toBeGreaterThanOrEqual(10);
+    const plain = await crashSweep({
+      ...scenario('sw_refresh_plain', { stagedFirst: true }),
+      args: ['stage', '--full-refresh', '--threads', '1'],
+      rerun: ['stage', '--threads', '1'],
+    });
+    console.log(`server stage --full-refresh, rerun plain stage: ${plain.points} crash points`);
+    expect(plain.failures).toEqual([]);
+    expect(plain.points).toBeGreaterThanOrEqual(10);
+  });
+});
