@@ -2,7 +2,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithMariaDb, type MariaDbServer } from '../harness/mariadb.js';
-import { crashSweep, embeddedView, type SweepResult } from '../helpers/crash-sweep.js';
+import { crashSweep, embeddedView, withoutRefreshMarks, type SweepResult } from '../helpers/crash-sweep.js';
+
+const embedded = (dir: string) => embeddedView(join(dir, '.kiln/dev'));
 import { projectYml, removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
@@ -111,6 +113,7 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
       prepare: async () => staged(csvProject(false)),
       args: ['stage', '--full-refresh', '--threads', '1'],
       rerun: ['stage', '--threads', '1'],
+      view: withoutRefreshMarks(embedded),
     });
     report('stage --full-refresh, rerun plain stage', sweep, 10);
   });
@@ -182,6 +185,7 @@ describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (g
       args: ['stage', '--full-refresh', '--threads', '1'],
       rerun: ['stage', '--threads', '1'],
       env: env(),
+      view: withoutRefreshMarks(embedded),
     });
     report('stage mysql live --full-refresh, rerun plain stage', sweep, 8);
   });
