@@ -143,6 +143,9 @@ ${how}
 const LIVE = `    connection: { host: "{{ env_var('MYSQL_HOST', '') }}", port: "{{ env_var('MYSQL_PORT', '3306') }}", database: app,
                   user: "{{ env_var('MYSQL_USER', '') }}", password: "{{ env_var('MYSQL_PASSWORD', '') }}" }`;
 
+// The MariaDB suite's own timeout (its describe's) is a server test's; a sweep runs kiln dozens of times.
+const SWEEP_TIMEOUT = 1_800_000;
+
 describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (getServer) => {
   let ready = false;
   const env = () => {
@@ -161,7 +164,7 @@ describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (g
     ready = true;
   }
 
-  it('live tables (mysql()), one whole and one incremental', async () => {
+  it('live tables (mysql()), one whole and one incremental', { timeout: SWEEP_TIMEOUT }, async () => {
     const s = getServer();
     await fill(s);
     const sweep = await crashSweep({
@@ -172,7 +175,7 @@ describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (g
     report('stage mysql live', sweep, 8);
   });
 
-  it('live tables, --full-refresh killed then a plain kiln stage', async () => {
+  it('live tables, --full-refresh killed then a plain kiln stage', { timeout: SWEEP_TIMEOUT }, async () => {
     const s = getServer();
     await fill(s);
     const sweep = await crashSweep({
@@ -190,7 +193,7 @@ describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (g
     report('stage mysql live --full-refresh, rerun plain stage', sweep, 8);
   });
 
-  it('a dump', async () => {
+  it('a dump', { timeout: SWEEP_TIMEOUT }, async () => {
     const s = getServer();
     await fill(s);
     const sweep = await crashSweep({

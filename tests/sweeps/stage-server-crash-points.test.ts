@@ -2,7 +2,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithClickHouse } from '../harness/clickhouse-server.js';
-import { crashSweep, dropServerDatabases, serverView, withoutRefreshMarks, type ServerAccess } from '../helpers/crash-sweep.js';
+import { crashSweep, dropServerDatabases, serverView, withoutRefreshMarks, type ServerAccess, type SweepResult } from '../helpers/crash-sweep.js';
 import { removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
@@ -24,6 +24,12 @@ const SOURCES = `sources:
 const X_OLD = 'id,name\n1,ann\n2,bob,extra\n3,cy\n';
 const X_NEW = 'id,name\n1,ann\n3,cy\n4,dee\n5,eve,extra\n';
 const FIXED_TIME = new Date('2025-01-01T00:00:00Z');
+
+function report(name: string, sweep: SweepResult, atLeast: number): void {
+  console.log(`${name}: ${sweep.points} crash points`);
+  expect(sweep.failures).toEqual([]);
+  expect(sweep.points).toBeGreaterThanOrEqual(atLeast);
+}
 
 function writeData(dir: string, name: string, text: string): void {
   writeFileSync(join(dir, 'data', name), text);
@@ -50,31 +56,33 @@ describeWithClickHouse('crash-point sweeps of kiln stage on a ClickHouse server'
     return { env, prepare: async () => dir, restore, view: serverView(access(), [db]) };
   }
 
-  it('csv: first load, then a reload of the changed file', async () => {
-    const first = await crashSweep({ ...scenario('sw_first', { stagedFirst: false }), args: ['stage', '--threads', '1'] });
-    console.log(`server stage csv (first load): ${first.points} crash points`);
-    expect(first.failures).toEqual([]);
-    expect(first.points).toBeGreaterThanOrEqual(10);
-    const reload = await crashSweep({ ...scenario('sw_reload', { stagedFirst: true, then: X_NEW }), args: ['stage', '--threads', '1'] });
-    console.log(`server stage csv (reload of a changed file): ${reload.points} crash points`);
-    expect(reload.failures).toEqual([]);
-    expect(reload.points).toBeGreaterThanOrEqual(8);
+  // A sweep runs kiln two or three times per crash point, each run a few seconds on a loaded machine.
+  const SWEEP_TIMEOUT = 1_800_000;
+
+  it('csv, first load', { timeout: SWEEP_TIMEOUT }, async () => {
+    const sweep = await crashSweep({ ...scenario('sw_first', { stagedFirst: false }), args: ['stage', '--threads', '1'] });
+    report('server stage csv (first load)', sweep, 10);
   });
 
-  it('--full-refresh, rerun the same and rerun a plain kiln stage', async () => {
-    const same = await crashSweep({ ...scenario('sw_refresh', { stagedFirst: true, then: X_NEW }), args: ['stage', '--full-refresh', '--threads', '1'] });
-    console.log(`server stage --full-refresh: ${same.points} crash points`);
-    expect(same.failures).toEqual([]);
-    expect(same.points).toBeGreaterThanOrEqual(10);
+  it('csv, reload of a changed file', { timeout: SWEEP_TIMEOUT }, async () => {
+    const sweep = await crashSweep({ ...scenario('sw_reload', { stagedFirst: true, then: X_NEW }), args: ['stage', '--threads', '1'] });
+    report('server stage csv (reload of a changed file)', sweep, 8);
+  });
+
+  it('--full-refresh, rerun the same', { timeout: SWEEP_TIMEOUT }, async () => {
+    const sweep = await crashSweep({ ...scenario('sw_refresh', { stagedFirst: true, then: X_NEW }), args: ['stage', '--full-refresh', '--threads', '1'] });
+    report('server stage --full-refresh', sweep, 10);
+  });
+
+  it('--full-refresh killed, then a plain kiln stage', { timeout: SWEEP_TIMEOUT }, async () => {
     const start = scenario('sw_refresh_plain', { stagedFirst: true });
-    const plain = await crashSweep({
+    const sweep = await crashSweep({
       ...start,
       args: ['stage', '--full-refresh', '--threads', '1'],
       rerun: ['stage', '--threads', '1'],
       view: withoutRefreshMarks(start.view),
     });
-    console.log(`server stage --full-refresh, rerun plain stage: ${plain.points} crash points`);
-    expect(plain.failures).toEqual([]);
-    expect(plain.points).toBeGreaterThanOrEqual(10);
+    report('server stage --full-refresh, rerun plain stage', sweep, 10);
   });
+});
 });
