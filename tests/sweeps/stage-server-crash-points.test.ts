@@ -85,4 +85,3 @@ describeWithClickHouse('crash-point sweeps of kiln stage on a ClickHouse server'
     report('server stage --full-refresh, rerun plain stage', sweep, 10);
   });
 });
-});
