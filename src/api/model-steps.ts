@@ -7,6 +7,7 @@ import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
 import { scratchRunId, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
+import { runPathOf, writeRunStatements } from '../report/run-statements.js';
 
 /** Turns planned model and seed steps into executable steps bound to a warehouse. */
 export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {
@@ -17,12 +18,14 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
     const isModel = node.resource_type === 'model';
+    const runPath = isModel ? runPathOf((node as ModelManifestNode).compiled_path, compiled.project.config.targetPath) : null;
     return {
       uniqueId: step.uniqueId,
       deps: step.deps,
       label: step.label,
       originalFilePath: node.original_file_path,
       compiledPath: isModel ? (node as ModelManifestNode).compiled_path : null,
+      runPath,
       async execute() {
         const exec = compiled.execution.models[step.uniqueId]!;
         if (exec.kind.materialized === 'ephemeral') throw new KilnError('INTERNAL', `ephemeral ${step.uniqueId} was planned to run`);
@@ -43,7 +46,13 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
           },
           hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),
         };
-        const out = await strategy.run(ctx);
+        let out: Awaited<ReturnType<typeof strategy.run>>;
+        try {
+          out = await strategy.run(ctx);
+        } finally {
+          // Up to and including a failing statement, so its line and column can be read against it.
+          if (runPath) writeRunStatements(compiled.project.root, runPath, metered.statements());
+        }
         return {
           status: 'success' as const,
           rowsAffected: out.rowsAffected,
