@@ -2,6 +2,9 @@ import type { Adapter } from '../adapters/adapter.js';
 import { hookSql, modelSql } from '../compile/execution-manifest.js';
 import type { ModelManifestNode } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
+import { SqlError } from '../adapters/sql-error.js';
+import { withoutStatementPosition } from '../adapters/sql-error-position.js';
+import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
@@ -49,6 +52,14 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
         let out: Awaited<ReturnType<typeof strategy.run>>;
         try {
           out = await strategy.run(ctx);
+        } catch (err) {
+          // ClickHouse's position is in the statement it got; the reader wants the model's own line.
+          if (err instanceof SqlError && 'sql' in exec && !err.location) {
+            const variants = [false, true].map((isIncremental) => modelSql(compiled.execution, exec, { isIncremental, style: ephemerals }));
+            const location = sqlErrorLocation(err, { file: node.original_file_path, template: (node as ModelManifestNode).raw_code, sql: variants });
+            throw err.at(location, location.line === undefined ? err.message : withoutStatementPosition(err.message));
+          }
+          throw err;
         } finally {
           // Up to and including a failing statement, so its line and column can be read against it.
           if (runPath) writeRunStatements(compiled.project.root, runPath, metered.statements());

@@ -5,7 +5,7 @@ import { projectYml, removeProjects, runKiln, runResults, writeProject } from '.
 
 afterAll(removeProjects);
 
-describe('target/run/: the statements each model sent', () => {
+describe('target/run/: the statements each model sent; SQL errors on the model\'s own line', () => {
   it('holds every statement in order, the failing one included, and an SQL error names the file', async () => {
     const dir = writeProject({
       'project.yml': projectYml('rs'),
@@ -21,6 +21,8 @@ describe('target/run/: the statements each model sent', () => {
     const bad = readFileSync(join(dir, 'target/run/models/bad.sql'), 'utf8');
     expect(bad).toContain('no_such_column');
     const message = runResults(dir).get('model.rs.bad')!.message!;
+    // On the model's own line and column, not line 6 of the CREATE TABLE around it.
+    expect(message).toMatch(/^models\/bad\.sql:3:3: .*no_such_column/);
     expect(message).toContain('compiled SQL: target/compiled/models/bad.sql');
     expect(message).toContain('statements sent: target/run/models/bad.sql');
   });
