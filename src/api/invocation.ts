@@ -72,6 +72,7 @@ function prepareInvocation(options: InvocationOptions): PreparedInvocation {
     ...(options.target ? { target: options.target } : {}),
     ...(options.vars ? { vars: options.vars } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.strict ? { strict: true } : {}),
   });
   const targetDir = join(project.root, project.config.targetPath);
   const templateCache = openTemplateCache(targetDir);

@@ -23,7 +23,7 @@ export function normalizeConfig(raw: Record<string, unknown>, where: SourceLocat
     const key = rawKey.replace(/^\+/, '').replace(/-/g, '_');
     if (!KNOWN_CONFIG_KEYS.includes(key)) {
       const hint = didYouMean(key, KNOWN_CONFIG_KEYS);
-      warnings.push({ message: `unknown config key '${rawKey}'`, location: where, ...(hint ? { hint } : {}) });
+      warnings.push({ message: `unknown config key '${rawKey}'`, location: where, ...(hint ? { hint } : {}), unknownKey: true });
     }
     out[key] = LIST_KEYS.has(key) ? toList(value) : value;
   }

@@ -18,6 +18,8 @@ import {
 import type { ColumnSpec, NodeConfig } from './types.js';
 import type { ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
+import { checkKeys, PROPERTIES_SHAPE } from './yaml-keys.js';
+import { checkSourceEnums } from './source-enums.js';
 import { renderYamlValue } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
 import { splitCsvLine } from './csv-line.js';
@@ -191,13 +193,7 @@ function collectProperties(yaml: YamlFile, sinks: PropertySinks, diagnostics: Di
     diagnostics.error(new KilnError('CONFIG_INVALID', 'a properties file must be a mapping', { location: { file: yaml.file, line: 1 } }));
     return;
   }
-  const known = ['version', 'models', 'seeds', 'sources', 'unit_tests', 'macros', 'exposures', 'metrics', 'data_tests'];
-  for (const key of Object.keys(data)) {
-    if (!known.includes(key)) {
-      const hint = didYouMean(key, known);
-      diagnostics.warn({ message: `unknown top-level key '${key}' (ignored)`, location: { file: yaml.file, line: yaml.lineOf([key]) }, ...(hint ? { hint } : {}) });
-    }
-  }
+  checkKeys(yaml, [], data, PROPERTIES_SHAPE, diagnostics.warnings);
   const list = (key: string): Array<{ raw: Record<string, unknown>; path: Array<string | number> }> => {
     const v = data[key];
     if (v === undefined || v === null) return [];
@@ -286,6 +282,7 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
       ...(typeof c.data_type === 'string' ? { data_type: c.data_type } : typeof c.type === 'string' ? { data_type: c.type } : {}),
       data_tests: testsOf(c),
       ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
+      ...(typeof c.quote === 'boolean' ? { quote: c.quote } : {}),
     }];
   });
 }
@@ -305,6 +302,7 @@ function readSources(
     const sourceName = raw.name as string;
     const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
     const tables = raw.tables;
+    checkSourceEnums(yaml, path, raw, `source '${sourceName}'`, diagnostics);
     const sourceOptions = Object.fromEntries(Object.entries(raw).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
     // A whole-database source owns its name: tables of another entry of that name would be ambiguous.
     const prior = declaredAt.get(sourceName);
@@ -335,6 +333,7 @@ function readSources(
         return;
       }
       const tableName = t.name;
+      checkSourceEnums(yaml, tpath, t, `source ${sourceName}.${tableName}`, diagnostics);
       diagnostics.capture(() => {
         const tableOptions = Object.fromEntries(Object.entries(t).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
         // Strings may use var()/env_var(): render them now so stage/ sees final paths and hosts.

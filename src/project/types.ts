@@ -38,6 +38,8 @@ export interface ColumnSpec {
   /** Raw test entries as written (`unique`, `{ accepted_values: {...} }`); interpreted by testing/. */
   readonly data_tests: readonly unknown[];
   readonly meta?: Readonly<Record<string, unknown>>;
+  /** `quote:` as written: true, the name is always an identifier in test SQL; false, an expression. */
+  readonly quote?: boolean;
 }
 
 export type EngineKind = 'embedded' | 'clickhouse';
@@ -81,4 +83,6 @@ export interface ProjectConfig {
   readonly defaultTarget: string;
   /** Targets as written; only the selected one is rendered (so prod's env vars are not needed on dev). */
   readonly rawTargets: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** `strict:` in project.yml, when set: unknown keys are errors (true) or warnings even in CI (false). */
+  readonly strict?: boolean;
 }
