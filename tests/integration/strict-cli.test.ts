@@ -66,6 +66,17 @@ describe('strict mode through the CLI', () => {
     });
   }
 
+  it('a compile kept from an earlier non-strict one does not skip the check', async () => {
+    const dir = writeProject(files());
+    const first = await runKiln(dir, ['compile']);
+    expect(first.code, allOutput(first)).toBe(0);
+    const strict = await runKiln(dir, ['compile', '--strict']);
+    expect(strict.code, allOutput(strict)).toBe(2);
+    expect(strict.stderr.trimEnd().split('\n')).toEqual(ERRORS('--strict'));
+    const ci = await runKiln(dir, ['compile'], { env: { CI: 'true' } });
+    expect(ci.code, allOutput(ci)).toBe(2);
+  });
+
   it('strict: false in project.yml keeps them warnings under CI=true', async () => {
     const dir = writeProject(files('strict: false\n'));
     const r = await runKiln(dir, ['compile'], { env: { CI: 'true' } });
