@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import type { Diagnostics } from '../diagnostics.js';
-import { formatLocation, KilnError, type SourceLocation } from '../errors.js';
+import { formatLocation, KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
 import type { Project } from './load-project.js';
 import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig } from './node-config.js';
@@ -15,7 +15,7 @@ import {
   type UnitTestSpec,
   type WholeDatabaseSource,
 } from './nodes.js';
-import type { ColumnSpec, NodeConfig } from './types.js';
+import type { ColumnSpec, FolderConfig, NodeConfig } from './types.js';
 import type { ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
 import { checkKeys, PROPERTIES_SHAPE } from './yaml-keys.js';
@@ -136,6 +136,8 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
+  checkFolderConfigs(config.models, modelFiles, config.name, 'models', diagnostics.warnings);
+  checkFolderConfigs(config.seeds, files.list(config.seedPaths, ['.csv']), config.name, 'seeds', diagnostics.warnings);
   const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics);
   const macroBases = new Set(config.macroPaths.map((p) => p.replace(/\/+$/, '')));
   const macros: MacroFile[] = [];
@@ -147,6 +149,40 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   }
 
   return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests, propertyFiles };
+}
+
+/**
+ * A folder config (`models: { stagin: {...} }` in project.yml) that names no folder holding a
+ * model (or seed) applies to nothing: most likely a misspelled folder, so an unknown key.
+ */
+function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: string; base: string }>, projectName: string, kind: 'models' | 'seeds', warnings: Warning[]): void {
+  const folders = new Set<string>();
+  for (const { path, base } of listed) {
+    const segments = foldersBelow(base, path);
+    for (let n = 1; n <= segments.length; n++) folders.add(segments.slice(0, n).join('/'));
+  }
+  const walk = (node: FolderConfig, prefix: string, top: boolean) => {
+    for (const [name, child] of node.children) {
+      if (top && name === projectName) {
+        walk(child, '', false); // dbt nests folder configs under the project name
+        continue;
+      }
+      const path = prefix ? `${prefix}/${name}` : name;
+      if (folders.has(path)) {
+        walk(child, path, false);
+        continue;
+      }
+      const siblings = [...folders].filter((f) => f.startsWith(prefix ? `${prefix}/` : '') && !f.slice(prefix ? prefix.length + 1 : 0).includes('/')).map((f) => f.slice(prefix ? prefix.length + 1 : 0));
+      const hint = didYouMean(name, siblings);
+      warnings.push({
+        message: `folder config '${path}' under ${kind}: applies to nothing: no folder of ${kind} is named so (ignored)`,
+        ...(child.location ? { location: child.location } : {}),
+        ...(hint ? { hint } : {}),
+        unknownKey: true,
+      });
+    }
+  };
+  walk(tree, '', true);
 }
 
 /** Test-path files that only define generic tests or macros are macro files, not singular tests. */

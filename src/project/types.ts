@@ -1,5 +1,7 @@
 /** Typed, validated project configuration: what `project/` hands to the rest of the pipeline. */
 
+import type { SourceLocation } from '../errors.js';
+
 /** The values `materialized:` takes. */
 export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed';
 export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed'];
@@ -66,6 +68,8 @@ export interface TargetConfig {
 export interface FolderConfig {
   readonly config: NodeConfig;
   readonly children: ReadonlyMap<string, FolderConfig>;
+  /** Where in project.yml this folder's key is. */
+  readonly location?: SourceLocation;
 }
 
 export interface ProjectConfig {

@@ -297,3 +297,18 @@ describe('YAML column names in test SQL', () => {
     expect(byPrefix('is_even_m_b')).toEqual([expect.stringContaining('WHERE `b` % 2 != 0')]);
   });
 });
+
+describe('folder configs in project.yml', () => {
+  it('a folder config that names no folder of models warns with its line and the folder it meant', () => {
+    const c = compile({
+      'project.yml': projectYml('proj', 'models:\n  proj:\n    staging: { +materialized: view }\n  marts:\n    core: { +materialized: table }\n  stagin: { +tags: [x] }\nseeds:\n  +enabled: true\n  refrence: { +enabled: true }\n'),
+      'models/staging/a.sql': 'SELECT 1 AS id',
+      'models/marts/core/b.sql': 'SELECT 1 AS id',
+      'seeds/reference/c.csv': 'id\n1\n',
+    });
+    expect(warningLines(c)).toEqual([
+      "project.yml:10: folder config 'stagin' under models: applies to nothing: no folder of models is named so (ignored) (did you mean 'staging'?)",
+      "project.yml:13: folder config 'refrence' under seeds: applies to nothing: no folder of seeds is named so (ignored) (did you mean 'reference'?)",
+    ]);
+  });
+});
