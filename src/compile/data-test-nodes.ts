@@ -241,8 +241,9 @@ function genericTest(
   }
   // Arguments written as ref('x') / source('a', 'b') become relations, like dbt's `to:`.
   const macroArgs: Record<string, unknown> = { ...kwargs, model: relation };
-  // Column names go into kiln's own tests as identifiers (see testColumn); a project's tests get them as written, as in dbt, unless quote: true.
-  if (columnName !== null) macroArgs.column_name = signature?.builtin || columnSpec.quote === true ? testColumn(columnName, columnSpec.quote) : columnName;
+  // A column's name goes into kiln's own tests as an identifier (see testColumn), into a project's
+  // tests as written (dbt) unless quote: true. A `column_name:` argument is dbt's expression slot: as written.
+  if (columnName !== null && column !== undefined) macroArgs.column_name = signature?.builtin || columnSpec.quote === true ? testColumn(columnName, columnSpec.quote) : columnName;
   if (signature?.builtin && bare === 'relationships' && typeof kwargs.field === 'string') macroArgs.field = testColumn(kwargs.field, undefined);
   for (const [key, value] of Object.entries(kwargs)) {
     if (typeof value === 'string' && REF_OR_SOURCE.test(value)) macroArgs[key] = renderPart(engine, names.full, where, `{{ ${value} }}`, refs, sources);

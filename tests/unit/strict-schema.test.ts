@@ -284,17 +284,20 @@ describe('YAML column names in test SQL', () => {
       - name: b
         quote: true
         data_tests: [is_even]
+    data_tests:
+      - unique: { column_name: "a || '-' || b" }
 `,
     });
-    const sql = (name: string) => (c.manifest.tests[`test.proj.${name}`] as TestManifestNode).compiled_code;
-    const ids = Object.keys(c.manifest.tests).map((id) => id.slice('test.proj.'.length));
-    const byPrefix = (p: string) => ids.filter((id) => id.startsWith(p)).map(sql);
-    expect(byPrefix('not_null_m_order')).toEqual([expect.stringContaining('WHERE `order date` IS NULL')]);
-    expect(byPrefix('unique_m_a')).toEqual([expect.stringContaining('WHERE `a) OR (1=1` IS NOT NULL')]);
-    expect(byPrefix('not_null_m_coalesce')).toEqual([expect.stringContaining('WHERE coalesce(a, b) IS NULL')]);
-    expect(byPrefix('not_null_m_a')).toEqual([expect.stringContaining('WHERE a + b IS NULL')]);
-    expect(byPrefix('is_even_m_a')).toEqual([expect.stringContaining('WHERE a + b % 2 != 0')]);
-    expect(byPrefix('is_even_m_b')).toEqual([expect.stringContaining('WHERE `b` % 2 != 0')]);
+    const on = (column: string, test: string) =>
+      Object.values(c.manifest.tests).filter((t) => t.column_name === column && t.test_metadata?.name === test).map((t) => (t as TestManifestNode).compiled_code);
+    expect(on('order date', 'not_null')).toEqual([expect.stringContaining('WHERE `order date` IS NULL')]);
+    expect(on('a) OR (1=1', 'unique')).toEqual([expect.stringContaining('WHERE `a) OR (1=1` IS NOT NULL')]);
+    expect(on('coalesce(a, b)', 'not_null')).toEqual([expect.stringContaining('WHERE coalesce(a, b) IS NULL')]);
+    expect(on('a + b', 'not_null')).toEqual([expect.stringContaining('WHERE a + b IS NULL')]);
+    expect(on('a + b', 'is_even')).toEqual([expect.stringContaining('WHERE a + b % 2 != 0')]);
+    expect(on('b', 'is_even')).toEqual([expect.stringContaining('WHERE `b` % 2 != 0')]);
+    // A column_name argument (not a column's name) is dbt's expression slot: as written.
+    expect(on("a || '-' || b", 'unique')).toEqual([expect.stringContaining("WHERE a || '-' || b IS NOT NULL")]);
   });
 });
 
