@@ -40,7 +40,7 @@ export class Diagnostics {
       const w = this.warnings[i]!;
       if (!w.unknownKey) continue;
       this.warnings.splice(i--, 1);
-      const because = `an error under strict mode (${reason})`;
+      const because = `an error under ${reason}`;
       this.errors.push(new KilnError('CONFIG_INVALID', w.message.replace(/ \(ignored\)$/, ''), {
         ...(w.location ? { location: w.location } : {}),
         hint: w.hint ? `${w.hint} (${because})` : because,

@@ -37,9 +37,9 @@ const WARNINGS = [
 
 const ERRORS = (reason: string) => [
   "error: sources.yml:7: unknown key 'max_rejectd' in source table",
-  `  hint: did you mean 'max_rejected'? (an error under strict mode (${reason}))`,
+  `  hint: did you mean 'max_rejected'? (an error under ${reason})`,
   "error: models/schema.yml:5: unknown key 'data_test' in column",
-  `  hint: did you mean 'data_tests'? (an error under strict mode (${reason}))`,
+  `  hint: did you mean 'data_tests'? (an error under ${reason})`,
 ];
 
 describe('strict mode through the CLI', () => {

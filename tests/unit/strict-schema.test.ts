@@ -181,7 +181,8 @@ describe('strict mode', () => {
     expect(errors.map((e) => `${formatLocation(e.location)}: ${e.message}`)).toEqual(TYPO_WARNINGS.map((w) => w.replace(/ \(ignored\) \(did you mean '[a-z_]+'\?\)$/, '')));
     for (const e of errors) {
       expect(e.kind).toBe('invalid');
-      expect(e.hint).toMatch(new RegExp(`^did you mean '[a-z_]+'\\? \\(an error under strict mode \\(${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)\\)$`));
+      expect(e.hint).toMatch(/^did you mean '[a-z_]+'\? \(an error under (.+)\)$/);
+      expect(e.hint!.endsWith(`(an error under ${reason})`)).toBe(true);
     }
   };
 
