@@ -168,6 +168,30 @@ unit_tests:
     expect(warningLines(compile(files, { strict: true }))).toEqual(expected);
   });
 
+  it('seed properties, unit tests and source connections are checked too', () => {
+    const c = compile({
+      'project.yml': projectYml('proj'),
+      'seeds/codes.csv': 'code\nA\n',
+      'seeds/seeds.yml': 'seeds:\n  - name: codes\n    descripton: codes\n',
+      'sources.yml': 'sources:\n  - name: app\n    loader: mysql\n    dump: app.sql\n    connection: { host: h, pasword: x }\n    tables: [{ name: users }]\n',
+      'models/m.sql': "SELECT 1 AS id FROM {{ source('app', 'users') }}",
+      'models/unit.yml': `unit_tests:
+  - name: ut
+    model: m
+    given:
+      - input: source('app', 'users')
+        row: [{ id: 1 }]
+    expect: { rows: [{ id: 1 }], formt: dict }
+`,
+    });
+    expect(warningLines(c)).toEqual([
+      "sources.yml:5: unknown key 'pasword' in connection (ignored) (did you mean 'password'?)",
+      "models/unit.yml:6: unknown key 'row' in unit test input (ignored) (did you mean 'rows'?)",
+      "models/unit.yml:7: unknown key 'formt' in unit test expect (ignored) (did you mean 'format'?)",
+      "seeds/seeds.yml:3: unknown key 'descripton' in seed (ignored) (did you mean 'description'?)",
+    ]);
+  });
+
   it('unknown keys of targets other than the selected one warn too', () => {
     const c = compile({
       'project.yml': projectYml('proj', '  prod: { engine: clickhouse, url: "http://x:8123", pasword: secret }\n'),
