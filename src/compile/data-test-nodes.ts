@@ -113,8 +113,18 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
     for (const d of declared) {
       const file = target.kind === 'source' ? node.originalFilePath : node.patch?.file ?? node.originalFilePath;
       const where: SourceLocation = { file, ...lineOf(locator, target, d.column, d.index) };
+      // Where an argument or config key of this entry is written: `- t: { key: … }`, `- t: { arguments: { key: … } }`, `- { test_name: t, key: … }`.
+      const locate = (section: 'arguments' | 'config', key: string): SourceLocation => {
+        const raw = d.raw;
+        if (!isPlainObject(raw)) return where;
+        const name = typeof raw.test_name === 'string' ? undefined : Object.keys(raw)[0];
+        const args = name === undefined ? raw : raw[name];
+        const nested = isPlainObject(args) && (section === 'config' || (isPlainObject(args.arguments) && key in args.arguments));
+        const path = [...(name === undefined ? [] : [name]), ...(nested ? [section] : []), key];
+        return { file, ...lineOf(locator, target, d.column, d.index, path) };
+      };
       diagnostics.capture(() => {
-        const out = genericTest(ctx, target, d.raw, { name: d.column, quote: d.quote }, where, { names: testNames, signatures }, knownColumns, dependencies);
+        const out = genericTest(ctx, target, d.raw, { name: d.column, quote: d.quote }, { where, locate }, { names: testNames, signatures }, knownColumns, dependencies);
         add(out.node(projectName, targetPath, fqnSegmentsFor(project, file)), out.rendered);
       });
     }
@@ -164,12 +174,13 @@ function genericTest(
   target: Target,
   raw: unknown,
   columnSpec: { readonly name: string | undefined; readonly quote: boolean | undefined },
-  where: SourceLocation,
+  at: { readonly where: SourceLocation; readonly locate: (section: 'arguments' | 'config', key: string) => SourceLocation },
   tests: { readonly names: ReadonlySet<string>; readonly signatures: ReadonlyMap<string, TestSignature> },
   knownColumns: readonly string[] | undefined,
   dependencies: (refs: readonly string[], sources: ReadonlyArray<readonly [string, string]>, where: SourceLocation, what: string) => string[],
 ): GenericTest {
   const { project, engine } = ctx;
+  const { where } = at;
   const column = columnSpec.name;
   const testNames = tests.names;
   const { testName, args } = splitTestEntry(raw, where);
@@ -196,7 +207,7 @@ function genericTest(
   }
   for (const key of Object.keys(args.config ?? {})) {
     if (!TEST_CONFIG_KEYS.includes(key.replace(/^\+/, '').replace(/-/g, '_'))) {
-      ctx.diagnostics.warn(unknownKeyWarning(key, `the config of test '${testName}'`, TEST_CONFIG_KEYS, where));
+      ctx.diagnostics.warn(unknownKeyWarning(key, `the config of test '${testName}'`, TEST_CONFIG_KEYS, at.locate('config', key)));
     }
   }
   Object.assign(own, args.config ?? {});
@@ -205,7 +216,7 @@ function genericTest(
   if (column !== undefined) kwargs.column_name = column;
   const columnName = typeof kwargs.column_name === 'string' ? kwargs.column_name : null;
   const signature = tests.signatures.get(bare);
-  if (signature) warnUnknownArguments(signature, kwargs, testName, where, ctx.diagnostics.warnings);
+  if (signature) warnUnknownArguments(signature, kwargs, testName, (key) => at.locate('arguments', key), ctx.diagnostics.warnings);
   if (!signature || signature.builtin) checkArguments(bare, kwargs, where, testName);
   if (signature) checkRequiredArguments(signature, kwargs, testName, where);
   if (columnName && knownColumns && !knownColumns.includes(columnName)) {
@@ -367,17 +378,19 @@ function testNodeBase(projectName: string, uniqueId: string, name: string, alias
   };
 }
 
-function lineOf(locator: YamlLocator, target: Target, column: string | undefined, index: number): { line?: number } {
+/** The line of a test entry, or with `key` (a path inside the entry) the line of that key. */
+function lineOf(locator: YamlLocator, target: Target, column: string | undefined, index: number, key?: ReadonlyArray<string>): { line?: number } {
   const file = target.kind === 'source' ? target.node.originalFilePath : target.node.patch?.file;
   if (!file) return {};
   let line: number | undefined;
+  const inEntry = (path: Array<string | number>) => (key ? [...path, ...key] : path);
   if (target.kind === 'source') {
     const data = locator.sourceTable(file, target.node.sourceName, target.node.tableName);
-    line = locator.lineInSourceTable(file, target.node.sourceName, target.node.tableName, YamlLocator.testPath(data, column, index));
+    line = locator.lineInSourceTable(file, target.node.sourceName, target.node.tableName, inEntry(YamlLocator.testPath(data, column, index)), key !== undefined);
   } else {
     const list = target.kind === 'model' ? 'models' : 'seeds';
     const data = locator.entry(file, list, target.node.name);
-    line = locator.lineInEntry(file, list, target.node.name, YamlLocator.testPath(data, column, index));
+    line = locator.lineInEntry(file, list, target.node.name, inEntry(YamlLocator.testPath(data, column, index)), key !== undefined);
   }
   return line === undefined ? (target.node.patch?.line ? { line: target.node.patch.line } : {}) : { line };
 }

@@ -49,13 +49,19 @@ const IMPLICIT = new Set(['model']);
  * An argument the test's macro does not take is a warning: a typo such as `min_valu:` would
  * otherwise leave that check out without a word.
  */
-export function warnUnknownArguments(sig: TestSignature, kwargs: Readonly<Record<string, unknown>>, label: string, where: SourceLocation, warnings: Warning[]): void {
+export function warnUnknownArguments(
+  sig: TestSignature,
+  kwargs: Readonly<Record<string, unknown>>,
+  label: string,
+  locate: (key: string) => SourceLocation,
+  warnings: Warning[],
+): void {
   if (sig.anyKeyword) return;
   const names = sig.params.map((p) => p.name);
   for (const key of Object.keys(kwargs)) {
     // A test under a column gets column_name whether its macro uses it or not (as in dbt).
     if (names.includes(key) || key === 'column_name') continue;
-    const w = unknownKeyWarning(key, `the arguments of test '${label}'`, names.filter((n) => !IMPLICIT.has(n)), where);
+    const w = unknownKeyWarning(key, `the arguments of test '${label}'`, names.filter((n) => !IMPLICIT.has(n)), locate(key));
     warnings.push({ ...w, message: `test '${label}' has no argument '${key}' (ignored)` });
   }
 }

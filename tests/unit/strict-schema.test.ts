@@ -254,6 +254,33 @@ describe('generic test arguments against the macro signature', () => {
     expect(warningLines(c)).toEqual(["models/schema.yml:6: test 'at_least' has no argument 'lable' (ignored) (did you mean 'label'?)"]);
   });
 
+  it('in block style, the warning points at the misspelled argument or config key itself', () => {
+    const c = compile({
+      'project.yml': projectYml('proj'),
+      'models/m.sql': 'SELECT 5 AS rating',
+      'models/schema.yml': `models:
+  - name: m
+    columns:
+      - name: rating
+        data_tests:
+          - accepted_range:
+              max_value: 10
+              min_valu: 0
+          - unique:
+              config:
+                sevrity: warn
+          - test_name: accepted_values
+            valus: [5]
+            values: [5]
+`,
+    });
+    expect(warningLines(c)).toEqual([
+      "models/schema.yml:8: test 'accepted_range' has no argument 'min_valu' (ignored) (did you mean 'min_value'?)",
+      "models/schema.yml:11: unknown key 'sevrity' in the config of test 'unique' (ignored) (did you mean 'severity'?)",
+      "models/schema.yml:13: test 'accepted_values' has no argument 'valus' (ignored) (did you mean 'values'?)",
+    ]);
+  });
+
   it('a missing required argument is an error naming the macro', () => {
     const errors = compileErrors(files('at_least: { min_cnt: 1 }'));
     expect(errors.map(formatError)).toEqual([
