@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { clean, compile, list, show } from '../../api/inspect.js';
+import { clean, list, show } from '../../api/inspect.js';
+import { compileOrReuse } from '../../api/invocation.js';
 import { initProject } from '../../api/init.js';
 import { KilnError } from '../../errors.js';
 import type { Wrap } from '../command-runner.js';
@@ -14,11 +15,11 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
         const t0 = performance.now();
-        const { invocation, counts } = compile(ctx.options);
+        const { counts, targetPath, reused } = compileOrReuse(ctx.options);
         const seconds = ((performance.now() - t0) / 1000).toFixed(2);
         ctx.reporter.emit({
           type: 'info',
-          message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${invocation.compiled.project.config.targetPath}/manifest.json`,
+          message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${targetPath}/manifest.json${reused ? ' (unchanged)' : ''}`,
         });
         return EXIT.ok;
       }),
@@ -47,14 +48,24 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
     );
 
   program
-    .command('show <model>')
-    .description("run a model's query and print the first rows")
+    .command('show [name]')
+    .description("print the first rows of a model's query, a seed, a source (source.table), a raw relation (database.table), an inline query or the quarantine")
     .option('--limit <n>', 'rows to show', '10')
+    .option('--inline <sql>', "a query written like a model: {{ ref('x') }}, {{ source('a', 'b') }}, vars and macros work")
+    .option('--quarantine [source.table]', "records staging rejected: all, or one source table's")
     .action(
-      wrap(async (cmd, streams, model) => {
+      wrap(async (cmd, streams, name) => {
         const ctx = cliContext(cmd, streams);
-        const limit = Number(cmd.opts<{ limit: string }>().limit);
-        const { columns, rows } = await show({ ...ctx.options, model: String(model), limit: Number.isFinite(limit) ? limit : 10 });
+        const opts = cmd.opts<{ limit: string; inline?: string; quarantine?: true | string }>();
+        const limit = Number(opts.limit);
+        const given = [name !== undefined, opts.inline !== undefined, opts.quarantine !== undefined].filter(Boolean).length;
+        if (given !== 1) {
+          throw new KilnError('CONFIG_INVALID', given === 0 ? 'kiln show needs a name, --inline or --quarantine' : 'kiln show takes one of a name, --inline or --quarantine', {
+            hint: "e.g. kiln show dim_customer, kiln show app.users, kiln show --inline \"SELECT count() FROM {{ ref('dim_customer') }}\", kiln show --quarantine",
+          });
+        }
+        const request = opts.inline !== undefined ? { inline: opts.inline } : opts.quarantine !== undefined ? { quarantine: opts.quarantine } : { model: String(name) };
+        const { columns, rows } = await show({ ...ctx.options, ...request, limit: Number.isFinite(limit) ? limit : 10 });
         if (ctx.flags.json) streams.out.write(`${JSON.stringify({ columns, rows })}\n`);
         else streams.out.write(formatTable(columns, rows));
         return EXIT.ok;
