@@ -4,6 +4,11 @@ import { toView, type RelationRows, type WarehouseView } from './crash-sweep.js'
 /**
  * The `view` and `restore` of a crash-point sweep (crash-sweep.ts) for a target on a ClickHouse
  * server: the warehouse is the given databases of that server, read and reset over HTTP.
+ *
+ *   crashSweep({ prepare, args: [..., '--target', 'srv'], env,
+ *     restore: serverRestore(server, [db, rawDb]), view: serverView(server, [db, rawDb]) })
+ *
+ * Files the command reads or writes in the project folder are not restored here.
  */
 
 export interface ServerLogin {
@@ -14,7 +19,7 @@ export interface ServerLogin {
   readonly version?: string;
 }
 
-const SYSTEM_ENGINES_WITHOUT_ROWS = new Set(['View', 'MaterializedView']);
+const ENGINES_WITHOUT_ROWS = new Set(['View', 'MaterializedView']);
 const q = (name: string): string => '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
 const str = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
@@ -81,7 +86,7 @@ export function serverRestore(
       for (const db of databases) await client.command({ query: `DROP DATABASE IF EXISTS ${q(db)}` });
       for (const db of saved.existing) await client.command({ query: `CREATE DATABASE ${q(db)}` });
       // Tables before views: a view's SELECT may read a table.
-      const ordered = [...saved.tables].sort((a, b) => Number(SYSTEM_ENGINES_WITHOUT_ROWS.has(a.engine)) - Number(SYSTEM_ENGINES_WITHOUT_ROWS.has(b.engine)));
+      const ordered = [...saved.tables].sort((a, b) => Number(ENGINES_WITHOUT_ROWS.has(a.engine)) - Number(ENGINES_WITHOUT_ROWS.has(b.engine)));
       for (const t of ordered) {
         await client.command({ query: t.create });
         if (t.copy) await client.command({ query: `INSERT INTO ${q(t.database)}.${q(t.name)} SELECT * FROM ${t.copy}` });
@@ -103,7 +108,7 @@ async function snapshot(client: ClickHouseClient, databases: readonly string[], 
   for (const t of await tablesOf(client, existing)) {
     const [shown] = await rows<{ statement: string }>(client, `SHOW CREATE TABLE ${q(t.database)}.${q(t.name)}`);
     if (!shown) throw new Error(`SHOW CREATE TABLE ${t.database}.${t.name} returned nothing`);
-    if (SYSTEM_ENGINES_WITHOUT_ROWS.has(t.engine)) {
+    if (ENGINES_WITHOUT_ROWS.has(t.engine)) {
       tables.push({ ...t, create: shown.statement });
       continue;
     }
