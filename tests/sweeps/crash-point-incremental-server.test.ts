@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { describeWithClickHouse, type ClickHouseServer } from '../harness/clickhouse-server.js';
-import { crashSweep } from '../helpers/crash-sweep.js';
 import { serverRestore, serverView } from '../helpers/crash-sweep-server.js';
 import { incrementalProject, MODEL_OF, STRATEGIES } from '../helpers/incremental-project.js';
-import { removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
+import { removeProjects } from '../helpers/kiln-cli.js';
+import { incrementalPrepared, sweepReported } from '../helpers/materialization-sweeps.js';
 
 /**
  * Crash-point sweeps of each incremental strategy against the oldest server kiln supports
@@ -26,25 +26,13 @@ describeWithClickHouse('crash-point sweeps of incremental models on a ClickHouse
   it.each(STRATEGIES)('%s: each rerun after a kill ends with the clean run\'s rows, the increment whole or not at all', async (strategy) => {
     const db = `sweep_${strategy}_${process.pid}`;
     const model = MODEL_OF[strategy];
-    const kiln = async (dir: string, args: readonly string[]) => {
-      const r = await runKiln(dir, [...args, '--target', 'srv'], { env: env(db) });
-      if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-    };
-    const sweep = await crashSweep({
-      prepare: async () => {
-        const dir = writeProject(incrementalProject([strategy]));
-        await kiln(dir, ['run']);
-        await kiln(dir, ['run', '--select', 'src', '--vars', JSON.stringify({ n: 30, ver: 2 })]);
-        return dir;
-      },
+    await sweepReported(`kiln run (incremental ${strategy}, clickhouse-server ${server.version})`, {
+      prepare: () => incrementalPrepared(incrementalProject([strategy]), ['--target', 'srv'], env(db)),
       args: ['run', '--select', model, '--threads', '1', '--target', 'srv'],
       env: env(db),
       restore: serverRestore(server, [db]),
       view: serverView(server, [db]),
       atomic: [`${db}.${model}`],
-    });
-    console.log(`kiln run (incremental ${strategy}, clickhouse-server ${server.version}): ${sweep.points} crash points`);
-    expect(sweep.failures).toEqual([]);
-    expect(sweep.points).toBeGreaterThanOrEqual(5);
+    }, 5);
   }, SWEEP_TIMEOUT_MS);
 });
