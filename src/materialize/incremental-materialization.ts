@@ -99,8 +99,8 @@ async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): P
     const onePart = freshPartitions.length === 1 && parts.get(fresh.name)!.get(freshPartitions[0]!)!.parts === 1;
     if (added.length === 0 && onePart && strategy !== 'delete_insert') {
       // One statement publishes the whole increment (a or b above).
-      const publish = strategy === 'append' ? ddl.attachPartitionFrom(d, target, freshPartitions[0]!, fresh) : ddl.replacePartitionFrom(d, target, freshPartitions[0]!, fresh);
-      await ctx.warehouse.execute(publish);
+      if (strategy === 'append') await ctx.warehouse.execute(ddl.attachPartitionFrom(d, target, freshPartitions[0]!, fresh));
+      else await ctx.warehouse.replacePartitions(fresh, target, freshPartitions);
       await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
       return { rowsAffected: rows, message: `${DONE[strategy]} ${target.database}.${target.name}` };
     }
