@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { clean, list, show } from '../../api/inspect.js';
 import { compileOrReuse } from '../../api/invocation.js';
-import { initProject } from '../../api/init.js';
+import { initProject, kilnInstalledFor, PACKAGE_NAME } from '../../api/init.js';
 import { KilnError } from '../../errors.js';
 import type { Wrap } from '../command-runner.js';
 import { cliContext, EXIT } from '../context.js';
@@ -78,7 +78,9 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (cmd, streams, dir) => {
         const { root, files } = initProject(typeof dir === 'string' ? dir : '.');
-        streams.out.write(`Created a kiln project in ${root}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: cd ${root} && npx kiln build\n`);
+        // `npx kiln` finds kiln only where its package is installed (the npm name `kiln` is another package).
+        const next = kilnInstalledFor(root) ? `cd ${root} && npx kiln build` : `cd ${root} && npm install --save-dev ${PACKAGE_NAME} && npx kiln build`;
+        streams.out.write(`Created a kiln project in ${root}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: ${next}\n`);
         return EXIT.ok;
       }),
     );
