@@ -12,4 +12,6 @@ export interface InvocationOptions extends RunOptions {
   readonly junit?: string;
   readonly reporter?: Reporter;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Unknown YAML keys and test arguments are errors (`--strict`); project.yml or CI=true may also say so. */
+  readonly strict?: boolean;
 }

@@ -24,6 +24,7 @@ export interface GlobalFlags {
   color?: boolean;
   debug?: boolean;
   state?: string;
+  strict?: boolean;
 }
 
 export interface CliContext {
@@ -50,6 +51,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     ...(flags.junit ? { junit: resolve(flags.junit) } : {}),
     fullRefresh: flags.fullRefresh === true,
     failFast: flags.failFast === true,
+    ...(flags.strict ? { strict: true } : {}),
     reporter,
   };
   return { flags, reporter, streams, options };

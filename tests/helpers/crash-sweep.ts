@@ -40,6 +40,12 @@ export interface SweepScenario {
    * at that moment. Returns a problem, or null.
    */
   readonly afterCrash?: (dir: string, point: number) => Promise<string | null>;
+  /**
+   * Relations (`database.name`) that a crash must leave either as they were before the command or
+   * as the clean run left them, never in between: a reader sees the change whole or not at all.
+   * Checked after every crash, before the rerun.
+   */
+  readonly atomic?: readonly string[];
   /** Stop after this many crash points (a guard against a command that never ends). */
   readonly maxPoints?: number;
 }
@@ -61,6 +67,7 @@ export async function crashSweep(s: SweepScenario): Promise<SweepResult> {
   const rerun = s.rerun ?? s.args;
 
   await restore(dir);
+  const start = s.atomic?.length ? await view(dir) : {};
   const clean = await runKiln(dir, s.args, { env });
   if (clean.code !== 0) throw new Error(`the clean run failed:\n${clean.stdout}\n${clean.stderr}`);
   const expected = await view(dir);
@@ -75,6 +82,10 @@ export async function crashSweep(s: SweepScenario): Promise<SweepResult> {
     }
     const seen = s.afterCrash ? await s.afterCrash(dir, point) : null;
     if (seen) failures.push({ point, problem: `after the crash: ${seen}` });
+    if (s.atomic?.length) {
+      const torn = halfDone(s.atomic, start, expected, await view(dir));
+      if (torn) failures.push({ point, problem: `right after the crash, ${torn}` });
+    }
     const again = await runKiln(dir, rerun, { env });
     if (again.code !== 0) {
       failures.push({ point, problem: `rerun exited ${again.code}:\n${again.stdout}\n${again.stderr}` });
@@ -113,6 +124,16 @@ export function difference(expected: WarehouseView, got: WarehouseView): string 
     if (extra.length > 0 || missing.length > 0) {
       return `${name}: ${have.length} rows, expected ${want.length}; extra ${extra.slice(0, 3).join(' ')}; missing ${missing.slice(0, 3).join(' ')}`;
     }
+  }
+  return null;
+}
+
+/** The first of `names` that is neither as in `before` nor as in `after`, described; null when none. */
+function halfDone(names: readonly string[], before: WarehouseView, after: WarehouseView, got: WarehouseView): string | null {
+  const only = (v: WarehouseView, name: string): WarehouseView => (v[name] ? { [name]: v[name] } : {});
+  for (const name of names) {
+    const asAfter = difference(only(after, name), only(got, name));
+    if (asAfter && difference(only(before, name), only(got, name))) return `${name} is neither as before the command nor as after it (${asAfter})`;
   }
   return null;
 }
