@@ -62,7 +62,7 @@ export async function show(options: InvocationOptions & { model: string; limit: 
     const names = Object.values(manifest.nodes).map((n) => n.name);
     throw new KilnError('UNKNOWN_REF', `no model named '${options.model}'`, { hint: didYouMean(options.model, names) ?? 'list models with `kiln ls`' });
   }
-  const adapter = await connectWarehouse(inv);
+  const adapter = await connectWarehouse(inv, 'show');
   try {
     const exec = inv.compiled.execution.models[node.unique_id];
     const sql = exec && 'sql' in exec ? modelSql(inv.compiled.execution, exec, { isIncremental: false, style: adapter.ephemeralStyle }) : node.compiled_code;
