@@ -3,7 +3,11 @@ import { afterAll, expect, it } from 'vitest';
 import { describeWithClickHouse } from '../harness/clickhouse-server.js';
 import { killChild } from '../harness/child-process.js';
 import { removeProjects, runKiln, startKiln, writeProject, type KilnResult, type RunningKiln } from '../helpers/kiln-cli.js';
-import { queryTarget } from '../helpers/warehouse.js';
+import { queryTarget, withTarget } from '../helpers/warehouse.js';
+import { openTransport } from '../../src/adapters/adapter.js';
+import { encodeHolder, type LockHolder } from '../../src/adapters/lock-holder.js';
+import { ServerLock } from '../../src/adapters/server-lock.js';
+import * as lockSql from '../../src/adapters/target-lock-sql.js';
 
 afterAll(removeProjects);
 
@@ -186,5 +190,36 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     expect(await count(dir, env, `${raw}.ex__items`)).toBe(ROWS + 2);
     expect(await q(dir, env, `SELECT count() AS n FROM ${raw}._kiln_quarantine`)).toEqual([{ n: '0' }]);
     expect(await scratch(dir, env, [raw, db])).toEqual([]);
+  });
+
+  it('ten runs breaking one expired lock at once: exactly one gets it, the others are told who', async () => {
+    const { dir, env, db } = setup();
+    const gone: LockHolder = { host: 'elsewhere', pid: 1, command: 'kiln build', startedAt: '2020-01-01T00:00:00.000Z', runId: 'expired-run', machine: 'elsewhere' };
+    await withTarget(
+      dir,
+      async (adapter) => {
+        await adapter.execute(lockSql.createSystemDatabase(adapter.ddl));
+        await adapter.execute(lockSql.createLockTable(adapter.ddl, lockSql.lockRelation(db), encodeHolder(gone)));
+        const lease = { leaseSeconds: 60, machine: 'here', isAlive: () => true };
+        const contenders = await Promise.all(
+          Array.from({ length: 10 }, async (_, i) => {
+            const lock = new ServerLock(await openTransport(adapter.target, 1), adapter.ddl, db);
+            try {
+              const me: LockHolder = { ...gone, host: 'here', pid: 1000 + i, runId: `run-${i}`, startedAt: new Date().toISOString(), machine: 'here' };
+              return { me, result: await lock.tryAcquire(me, lease) };
+            } finally {
+              await lock.close();
+            }
+          }),
+        );
+        const winners = contenders.filter((c) => c.result.acquired);
+        expect(winners).toHaveLength(1);
+        const winner = winners[0]!.me;
+        for (const c of contenders) if (!c.result.acquired) expect(c.result.holder?.runId).toBe(winner.runId);
+        const state = await new ServerLock(adapter.driver, adapter.ddl, db).read();
+        expect(state.holder?.runId).toBe(winner.runId);
+      },
+      { env },
+    );
   });
 });
