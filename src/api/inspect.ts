@@ -5,7 +5,7 @@ import { KilnError } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import { loadProject } from '../project/load-project.js';
 import { selectableNodes } from '../graph/selection-state.js';
-import { openInvocation } from './invocation.js';
+import { countNodes, openInvocation } from './invocation.js';
 import type { InvocationOptions } from './options.js';
 import { connectWarehouse } from './warehouse.js';
 import { modelSql } from '../compile/execution-manifest.js';
@@ -15,9 +15,7 @@ import type { Invocation } from './invocation.js';
 /** `kiln compile`: manifest and compiled SQL, no database. */
 export function compile(options: InvocationOptions): { invocation: Invocation; counts: Record<string, number> } {
   const invocation = openInvocation(options);
-  const counts: Record<string, number> = { model: 0, seed: 0, source: Object.keys(invocation.compiled.manifest.sources).length };
-  for (const n of Object.values(invocation.compiled.manifest.nodes)) counts[n.resource_type] = (counts[n.resource_type] ?? 0) + 1;
-  return { invocation, counts };
+  return { invocation, counts: countNodes(invocation.compiled) };
 }
 
 /** One node as `kiln ls --output json` prints it, one JSON line each. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { compileProject, type CompiledProject } from '../compile/compile-project.js';
+import { join, resolve } from 'node:path';
+import { compileProject, compileStateOf, type CompiledProject } from '../compile/compile-project.js';
+import { forgetRecordedCompile, InputRecorder, restampManifest, unchangedCompile } from '../compile/compile-inputs.js';
 import type { Manifest } from '../compile/manifest.js';
 import { openTemplateCache } from '../compile/template-cache-file.js';
 import { recompileProject } from '../compile/recompile-project.js';
@@ -10,6 +11,7 @@ import type { RunContext } from '../execute/phase.js';
 import { readSelectionState, selectableNodes } from '../graph/selection-state.js';
 import { selectNodes, type SelectionState } from '../graph/selector.js';
 import { loadProject } from '../project/load-project.js';
+import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js';
 import { silentReporter, type Reporter } from '../report/events.js';
 import type { InvocationOptions } from './options.js';
 
@@ -57,25 +59,80 @@ export function reopenInvocation(previous: Invocation, changedFiles: readonly st
     finish() {
       for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
       const selected = selectAndReport(options, targetDir, compiled, reporter);
+      forgetRecordedCompile(targetDir);
       writeChangedArtifacts(project.root, project.config.targetPath, compiled.manifest, before);
       return { invocationId, startedAt, compiled, reporter, options, targetDir, selected };
     },
   };
 }
 
-function prepareInvocation(options: InvocationOptions): PreparedInvocation {
-  const reporter = options.reporter ?? silentReporter;
-  const invocationId = randomUUID();
-  const startedAt = new Date();
-  const project = loadProject({
+/** The outcome of `kiln compile`: what it compiled, or that target/ already held it. */
+export interface CompileOutcome {
+  readonly counts: Readonly<Record<string, number>>;
+  readonly targetPath: string;
+  /** True when nothing the compile reads had changed and target/ was kept (see compile-inputs.ts). */
+  readonly reused: boolean;
+}
+
+/**
+ * `kiln compile`: when every input the last compile read is unchanged, target/ already holds this
+ * compile's output, so only the manifest's invocation id and time are rewritten; otherwise a full
+ * compile, which records its inputs for the next one.
+ */
+export function compileOrReuse(options: InvocationOptions): CompileOutcome {
+  const env = options.env ?? process.env;
+  const root = resolve(options.projectDir ?? process.cwd());
+  // What shapes the output besides files and env vars read; CI switches strict mode on.
+  const key = JSON.stringify({ root, target: options.target ?? null, vars: options.vars ?? null, ci: env.CI ?? null });
+  const recorder = new InputRecorder(key);
+  const files = recorder.files(diskProjectFiles(root));
+  const project = loadProjectFrom(options, { files, env: recorder.env(env) });
+  const targetDir = join(project.root, project.config.targetPath);
+  if (!options.select?.length && !options.exclude?.length && !options.state) {
+    const record = unchangedCompile(project.root, targetDir, diskProjectFiles(root), env, key);
+    if (record && restampManifest(targetDir, { invocationId: randomUUID(), generatedAt: new Date().toISOString() })) {
+      const reporter = options.reporter ?? silentReporter;
+      for (const warning of record.warnings) reporter.emit({ type: 'warning', warning });
+      return { counts: record.counts, targetPath: project.config.targetPath, reused: true };
+    }
+  }
+  const invocation = prepareInvocation(options, { project, files, recorder }).finish();
+  return { counts: countNodes(invocation.compiled), targetPath: project.config.targetPath, reused: false };
+}
+
+/** Nodes by resource type (sources apart): the line `kiln compile` ends with. */
+export function countNodes(compiled: CompiledProject): Record<string, number> {
+  const counts: Record<string, number> = { model: 0, seed: 0, source: Object.keys(compiled.manifest.sources).length };
+  for (const n of Object.values(compiled.manifest.nodes)) counts[n.resource_type] = (counts[n.resource_type] ?? 0) + 1;
+  return counts;
+}
+
+function loadProjectFrom(options: InvocationOptions, read: { files?: ProjectFiles; env?: Readonly<Record<string, string | undefined>> } = {}) {
+  return loadProject({
     ...(options.projectDir ? { projectDir: options.projectDir } : {}),
     ...(options.target ? { target: options.target } : {}),
     ...(options.vars ? { vars: options.vars } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    ...(read.env ? { env: read.env } : options.env ? { env: options.env } : {}),
+    ...(read.files ? { files: read.files } : {}),
   });
+}
+
+interface RecordedRead {
+  readonly project: ReturnType<typeof loadProject>;
+  readonly files: ProjectFiles;
+  readonly recorder: InputRecorder;
+}
+
+function prepareInvocation(options: InvocationOptions, recorded?: RecordedRead): PreparedInvocation {
+  const reporter = options.reporter ?? silentReporter;
+  const invocationId = randomUUID();
+  const startedAt = new Date();
+  const project = recorded?.project ?? loadProjectFrom(options);
   const targetDir = join(project.root, project.config.targetPath);
   const templateCache = openTemplateCache(targetDir);
-  const compiled = compileProject(project, { invocationId, runStartedAt: startedAt, templateCache });
+  const compiled = recorded
+    ? compileProject(project, { invocationId, runStartedAt: startedAt, templateCache }, recorded.files)
+    : compileProject(project, { invocationId, runStartedAt: startedAt, templateCache });
   return {
     compiled,
     incremental: false,
@@ -83,8 +140,10 @@ function prepareInvocation(options: InvocationOptions): PreparedInvocation {
       for (const warning of compiled.warnings) reporter.emit({ type: 'warning', warning });
       // Read --state before writing our own artifacts, in case it points at target/.
       const state = readSelectionState(options, project.root, targetDir, compiled.manifest);
+      forgetRecordedCompile(targetDir);
       writeCompileArtifacts(project.root, project.config.targetPath, compiled.manifest);
       templateCache.save();
+      recorded?.recorder.save(targetDir, { reusable: !readsClock(compiled), counts: countNodes(compiled), warnings: compiled.warnings });
       const selected = selectWith(options, compiled, state, reporter);
       return { invocationId, startedAt, compiled, reporter, options, targetDir, selected };
     },
@@ -108,4 +167,9 @@ function allNodeIds(manifest: Manifest): Set<string> {
   const out = new Set<string>();
   for (const group of [manifest.nodes, manifest.sources, manifest.tests, manifest.unit_tests]) for (const id in group) out.add(id);
   return out;
+}
+
+/** True when a template read the time or the invocation id: that output differs on every run. */
+function readsClock(compiled: CompiledProject): boolean {
+  return compileStateOf.get(compiled)?.readsClock ?? true;
 }

@@ -63,8 +63,21 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
   return program;
 }
 
+/**
+ * A reader that goes away (`kiln ls | head`) is not an error: output stops quietly and the
+ * command finishes its work (a build still completes and writes run_results.json), as
+ * `git log | head` does. Without a listener, Node throws EPIPE with a stack trace.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
+
 /** Entry point for bin/kiln.js. Sets process.exitCode; never calls process.exit. */
 export async function main(argv: string[], streams: OutputStreams = { out: process.stdout, err: process.stderr }): Promise<number> {
+  if (streams.out === process.stdout) quietOnClosedPipe(process.stdout);
+  if (streams.err === process.stderr) quietOnClosedPipe(process.stderr);
   let code: number = EXIT.ok;
   const program = buildProgram(streams, (c) => (code = c));
   try {

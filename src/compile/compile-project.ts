@@ -52,6 +52,8 @@ export interface CompileState {
   readonly macroIndex: MacroIndex;
   /** Indexes into `renders` of the models whose output read the time or the invocation id. */
   readonly volatile: readonly number[];
+  /** True when any template (model, hook, test) read the time or the invocation id. */
+  readonly readsClock: boolean;
 }
 
 /** A compile's state, for recompileProject; absent on a CompiledProject built some other way. */
@@ -266,7 +268,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   };
   const volatile: number[] = [];
   renders.forEach((r, i) => r.output.volatile && volatile.push(i));
-  compileStateOf.set(compiled, { renders, parseWarnings: input.parseWarnings, macroWarnings: input.macroWarnings, macroIndex: macroIdx, volatile });
+  compileStateOf.set(compiled, { renders, parseWarnings: input.parseWarnings, macroWarnings: input.macroWarnings, macroIndex: macroIdx, volatile, readsClock: engine.readsClock });
   return compiled;
 }
 

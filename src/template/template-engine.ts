@@ -142,6 +142,8 @@ export class TemplateEngine {
   private state: RenderState | undefined;
   readonly macroNames: ReadonlySet<string>;
   readonly warnings: Warning[] = [];
+  /** Set once any render read run_started_at or invocation_id (its output differs on every run). */
+  readsClock = false;
   /** Macro files that did not load, each with its file and line; compile reports them all. */
   readonly macroErrors: KilnError[] = [];
 
@@ -379,6 +381,7 @@ export class TemplateEngine {
     const stamp = opts.runStartedAt.toISOString().replace('T', ' ').slice(0, 19);
     Object.defineProperty(globalsOf(env), 'run_started_at', {
       get: () => {
+        this.readsClock = true;
         if (this.state) this.state.volatile = true;
         return stamp;
       },
@@ -386,6 +389,7 @@ export class TemplateEngine {
     for (const name of SIMPLE_CALLS) this.builtins.set(name, globalsOf(env)[name]);
     Object.defineProperty(globalsOf(env), 'invocation_id', {
       get: () => {
+        this.readsClock = true;
         if (this.state) this.state.volatile = true;
         return opts.invocationId;
       },

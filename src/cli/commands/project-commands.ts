@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { clean, compile, list, show } from '../../api/inspect.js';
+import { clean, list, show } from '../../api/inspect.js';
+import { compileOrReuse } from '../../api/invocation.js';
 import { initProject } from '../../api/init.js';
 import { KilnError } from '../../errors.js';
 import type { Wrap } from '../command-runner.js';
@@ -14,11 +15,11 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
         const t0 = performance.now();
-        const { invocation, counts } = compile(ctx.options);
+        const { counts, targetPath, reused } = compileOrReuse(ctx.options);
         const seconds = ((performance.now() - t0) / 1000).toFixed(2);
         ctx.reporter.emit({
           type: 'info',
-          message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${invocation.compiled.project.config.targetPath}/manifest.json`,
+          message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${targetPath}/manifest.json${reused ? ' (unchanged)' : ''}`,
         });
         return EXIT.ok;
       }),
