@@ -33,22 +33,21 @@ export type WaitOption = boolean | number;
  */
 export async function waitingForLock<T>(attempt: () => Promise<T>, wait: WaitOption | undefined, reporter: Reporter, pollMs = 1000): Promise<T> {
   const limitMs = wait === true ? Number.POSITIVE_INFINITY : typeof wait === 'number' ? wait * 1000 : 0;
-  const start = performance.now();
-  let said = false;
+  let since: number | undefined; // the first refusal: opening the warehouse is not waiting
   for (;;) {
     try {
       return await attempt();
     } catch (err) {
       if (!(err instanceof KilnError) || err.code !== 'TARGET_LOCKED' || !wait) throw err;
-      const waited = performance.now() - start;
+      if (since === undefined) {
+        since = performance.now();
+        reporter.emit({ type: 'info', message: `${err.message}; waiting ${limitMs === Number.POSITIVE_INFINITY ? 'until it is released' : `up to ${wait} s`}` });
+      }
+      const waited = performance.now() - since;
       if (waited >= limitMs) {
         throw new KilnError('TARGET_LOCKED', `${err.message}; gave up after waiting ${Math.round(waited / 1000)} s`, {
           hint: 'a longer `--wait SECONDS`, or `--wait` alone to wait until it is released; `kiln unlock` removes a lock left by a run that is gone',
         });
-      }
-      if (!said) {
-        said = true;
-        reporter.emit({ type: 'info', message: `${err.message}; waiting ${limitMs === Number.POSITIVE_INFINITY ? 'until it is released' : `up to ${wait} s`}` });
       }
       await sleep(Math.min(pollMs, Math.max(50, limitMs - waited)));
     }
