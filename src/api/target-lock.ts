@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openTransport, type Adapter } from '../adapters/adapter.js';
 import { currentMachine, holderText, isProcessAlive, lockedMessage, LOCKED_HINT, type LockHolder } from '../adapters/lock-holder.js';
 import { ServerLock } from '../adapters/server-lock.js';
+import { SqlError } from '../adapters/sql-error.js';
+import { SYSTEM_DATABASE } from '../adapters/target-lock-sql.js';
 import { KilnError } from '../errors.js';
 import type { Reporter } from '../report/events.js';
 
@@ -89,6 +91,11 @@ export class TargetLock {
       }
     } catch (err) {
       await lock.close().catch(() => undefined);
+      if (err instanceof SqlError) {
+        throw new KilnError('TARGET_INVALID', `cannot take the run lock on target '${target.name}': ${err.message.split('\n')[0]}`, {
+          hint: `kiln keeps its locks in the database ${SYSTEM_DATABASE}: the target's user needs to create it and tables in it`,
+        });
+      }
       throw err;
     }
     const held = new TargetLock(lock, target.name, holder, lease);
