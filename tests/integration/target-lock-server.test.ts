@@ -32,7 +32,7 @@ function project(): string {
       'models/dim_items.sql': "{{ config(materialized='table', order_by='id') }}\nSELECT id, name FROM {{ source('ex', 'items') }}\n",
       'models/fct_items.sql':
         "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete_insert', order_by='id') }}\nSELECT id, name FROM {{ ref('dim_items') }}\n{% if is_incremental() %}WHERE id > (SELECT max(id) FROM {{ this }}){% endif %}\n",
-      'models/schema.yml': 'unit_tests:\n  - name: passes_rows\n    model: dim_items\n    given:\n      - input: source(\'ex\', \'items\')\n        rows: [{ id: 1, name: a }]\n    expect:\n      rows: [{ id: 1, name: a }]\n',
+      'models/schema.yml': 'models:\n  - name: dim_items\n    columns:\n      - name: id\n        data_tests:\n          - not_null: { config: { store_failures: true } }\nunit_tests:\n  - name: passes_rows\n    model: dim_items\n    given:\n      - input: source(\'ex\', \'items\')\n        rows: [{ id: 1, name: a }]\n    expect:\n      rows: [{ id: 1, name: a }]\n',
     },
     'kiln-lock-',
   );
@@ -77,7 +77,7 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     expect(r.stderr).toMatch(/hint: .*--wait.*kiln unlock/);
   }
 
-  it('two kiln stage: the second, started while the first is mid-file, is refused (exit 2) and drops none of its scratch tables; read-only commands run; --wait waits and then loads nothing twice', async () => {
+  it('two kiln stage: the second, started while the first is mid-file, is refused (exit 2) and drops none of its scratch tables; read-only commands run (a test storing failures is a writer); --wait waits and then loads nothing twice', async () => {
     const { dir, env, db, raw } = setup();
     const first = startKiln(dir, ['stage', '--threads', '1'], { env });
     await until(async () => (await scratch(dir, env, [raw])).length > 0, 'a scratch table of the first run', first);
@@ -88,11 +88,14 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     const second = await runKiln(dir, ['stage', '--threads', '1'], { env });
     expectRefused(second, first, 'stage');
     // Read-only commands take no lock on a server, and clean up nothing of the live run.
-    for (const args of [['compile'], ['ls'], ['freshness'], ['test', '--select', 'dim_items'], ['show', 'dim_items', '--limit', '1']]) {
+    for (const args of [['compile'], ['ls'], ['freshness'], ['test', '--select', 'test_type:unit'], ['show', 'dim_items', '--limit', '1'], ['docs', 'generate']]) {
       const r = await runKiln(dir, args, { env });
       expect(r.stderr, args.join(' ')).not.toMatch(/is locked by/);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
     }
     expect(await scratch(dir, env, [raw])).toEqual(expect.arrayContaining(live));
+    // A test that stores its failures writes a table: it is a writer, and waits its turn.
+    expectRefused(await runKiln(dir, ['test', '--select', 'test_type:data'], { env }), first, 'stage');
 
     const waiting = startKiln(dir, ['stage', '--threads', '1', '--wait', '600'], { env });
     await waiting.waitFor(/is locked by .*; waiting up to 600 s/);
