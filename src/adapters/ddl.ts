@@ -203,6 +203,11 @@ export function previewRows(select: string, limit: number): string {
   return `SELECT * FROM (\n${stripTrailingSemicolon(select)}\n) LIMIT ${Math.max(0, Math.floor(limit))}`;
 }
 
+/** Every row of a relation, optionally only those matching `predicate` (for previews). */
+export function selectAll(relation: Relation, predicate?: string): string {
+  return `SELECT * FROM ${rel(relation)}${predicate ? ` WHERE ${predicate}` : ''}`;
+}
+
 /** The columns a query produces, without running it (scalar subqueries aside); 18.16 has it too. */
 export function describeSelect(select: string): string {
   return `DESCRIBE (\n${stripTrailingSemicolon(select)}\n)`;

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { build, CollectingReporter } from 'kiln';
+ * import { build, CollectingReporter } from 'kiln-clickhouse';
  * const { results } = await build({ projectDir: 'my-project', reporter: new CollectingReporter() });
  * ```
  *

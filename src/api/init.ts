@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { KilnError } from '../errors.js';
 
 const FILES = (name: string): Record<string, string> => ({
@@ -44,6 +44,17 @@ FROM {{ ref('stg_countries') }}
   'tests/data/.gitkeep': '',
   '.gitignore': 'target/\n.kiln/\n',
 });
+
+/** kiln's npm package: the `kiln` command comes with it. */
+export const PACKAGE_NAME = 'kiln-clickhouse';
+
+/** True when `npx kiln` run in `dir` finds kiln: the package is installed there or in a folder above. */
+export function kilnInstalledFor(dir: string): boolean {
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    if (existsSync(join(at, 'node_modules', PACKAGE_NAME, 'package.json'))) return true;
+    if (dirname(at) === at) return false;
+  }
+}
 
 /** `kiln init [dir]`: a small working project. Refuses to overwrite a non-empty folder's project.yml. */
 export function initProject(dir: string): { root: string; files: string[] } {

@@ -130,7 +130,7 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
         previous = comparable(next.compiled.manifest);
         globs = dataGlobs(root, next.compiled.parsed);
         const outcome = await executeCommand('build', options, buildPhases(), {
-          invocation: { ...next, selected, reporter: forwardWarnings(options.reporter) },
+          invocation: { ...next, selected, reporter: forwardProblems(options.reporter) },
           warehouse,
         });
         pending = new Set(outcome.results.filter((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped').map((r) => r.unique_id));
@@ -198,6 +198,21 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
 function forwardWarnings(reporter: Reporter | undefined): Reporter {
   if (!reporter) return quiet;
   return { emit: (e) => (e.type === 'warning' ? reporter.emit(e) : undefined) };
+}
+
+const PROBLEMS = new Set(['error', 'fail', 'warn']);
+
+/**
+ * A rebuild is one line, plus what needs reading as `build` prints it: warnings, and each node
+ * that errored, failed or warned with its message (the SQL error, the failing rows).
+ */
+function forwardProblems(reporter: Reporter | undefined): Reporter {
+  if (!reporter) return quiet;
+  return {
+    emit: (e) => {
+      if (e.type === 'warning' || (e.type === 'node_done' && PROBLEMS.has(e.result.status))) reporter.emit(e);
+    },
+  };
 }
 
 /** The in-memory manifest with its tests among the nodes, as the artifact on disk has them. */

@@ -74,7 +74,59 @@ export function readSelectionState(options: SelectionOptions, projectRoot: strin
     }
     Object.assign(out, compareWithManifest(JSON.parse(readFileSync(file, 'utf8')) as Manifest, manifest));
   }
-  if (asksForResults(options)) out.results = lastRunStatuses(options, projectRoot, targetDir);
+  if (asksForResults(options)) {
+    const statuses = lastRunStatuses(options, projectRoot, targetDir);
+    const dir = options.state ? resolve(projectRoot, options.state) : targetDir;
+    out.results = carryOverRenamedTests(statuses, readManifestQuietly(join(dir, 'manifest.json')), manifest);
+  }
+  return out;
+}
+
+type TestLike = {
+  readonly unique_id: string;
+  readonly resource_type: string;
+  readonly attached_node?: string | null;
+  readonly column_name?: string | null;
+  readonly test_metadata?: { readonly name: string } | undefined;
+  readonly original_file_path?: string;
+};
+
+function readManifestQuietly(file: string): { readonly nodes?: Readonly<Record<string, TestLike>> } | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { nodes?: Record<string, TestLike> };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A data test's unique id holds its arguments, so editing them (accepted_values gaining a value)
+ * renames it. A test of the last run that is gone from the project now hands its status on to
+ * the test that took its place: the same test on the same node and column (generic), or the
+ * same file (singular), that the last run did not know. So `result:fail` and `kiln retry` still
+ * rerun the edited test instead of silently dropping it.
+ */
+export function carryOverRenamedTests(
+  statuses: ReadonlyMap<string, string>,
+  previous: { readonly nodes?: Readonly<Record<string, TestLike>> } | undefined,
+  current: Manifest,
+): ReadonlyMap<string, string> {
+  const gone = [...statuses].filter(([id]) => id.startsWith('test.') && current.tests[id] === undefined);
+  if (gone.length === 0 || !previous?.nodes) return statuses;
+  const out = new Map(statuses);
+  const identity = (t: TestLike) =>
+    t.test_metadata ? `generic\u0000${t.attached_node ?? ''}\u0000${t.test_metadata.name}\u0000${t.column_name ?? ''}` : `singular\u0000${t.original_file_path ?? ''}`;
+  const successors = new Map<string, string[]>();
+  for (const t of Object.values(current.tests)) {
+    if (statuses.has(t.unique_id) || previous.nodes[t.unique_id]) continue;
+    const key = identity(t);
+    successors.set(key, [...(successors.get(key) ?? []), t.unique_id]);
+  }
+  for (const [id, status] of gone) {
+    const before = previous.nodes[id];
+    if (!before || before.resource_type !== 'test') continue;
+    for (const next of successors.get(identity(before)) ?? []) if (!out.has(next)) out.set(next, status);
+  }
   return out;
 }
 

@@ -76,7 +76,7 @@ function outcome(run: RunContext, table: StageTable, load: TableLoad): StepOutpu
   run.reporter.emit({ type: 'info', message: summary });
   const relationName = `${table.relation.database}.${table.relation.name}`;
   if (load.rejected > 0) {
-    const where = `${table.relation.database}._kiln_quarantine`;
+    const where = `\`kiln show --quarantine ${table.sourceName}.${table.tableName}\` (${table.relation.database}._kiln_quarantine)`;
     if (overRejectLimit(table.maxRejected, load.rejected, load.rows + load.rejected)) {
       return {
         status: 'error',

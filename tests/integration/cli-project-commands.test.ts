@@ -149,7 +149,7 @@ describe('kiln ls, show, clean', () => {
     expect(JSON.parse(json.stdout)).toEqual({ columns: ['code', 'label'], rows: [{ code: 'A', label: 'ALPHA' }] });
     const unknown = await runKiln(dir, ['show', 'stg_code']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("error: no model named 'stg_code'\n  hint: did you mean 'stg_codes'?\n");
+    expect(unknown.stderr).toBe("error: nothing to show named 'stg_code'\n  hint: did you mean 'stg_codes'?\n");
 
     expect(existsSync(join(dir, 'target/manifest.json'))).toBe(true);
     const clean = await runKiln(dir, ['clean']);

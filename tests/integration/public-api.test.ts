@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 // By the package's name, as a user's code imports it: this goes through package.json's
 // `exports` to dist/api/index.js, so a broken entry point fails here.
-import { build, CollectingReporter, KilnError, list, type NodeResult } from 'kiln';
+import { build, CollectingReporter, KilnError, list, type NodeResult } from 'kiln-clickhouse';
 import { projectYml, removeProjects, writeProject } from '../helpers/kiln-cli.js';
 import { queryTarget } from '../helpers/warehouse.js';
 

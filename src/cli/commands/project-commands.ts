@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { clean, list, show } from '../../api/inspect.js';
 import { compileOrReuse } from '../../api/invocation.js';
-import { initProject } from '../../api/init.js';
+import { initProject, kilnInstalledFor, PACKAGE_NAME } from '../../api/init.js';
 import { KilnError } from '../../errors.js';
 import type { Wrap } from '../command-runner.js';
 import { cliContext, EXIT } from '../context.js';
@@ -48,14 +48,24 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
     );
 
   program
-    .command('show <model>')
-    .description("run a model's query and print the first rows")
+    .command('show [name]')
+    .description("print the first rows of a model's query, a seed, a source (source.table), a raw relation (database.table), an inline query or the quarantine")
     .option('--limit <n>', 'rows to show', '10')
+    .option('--inline <sql>', "a query written like a model: {{ ref('x') }}, {{ source('a', 'b') }}, vars and macros work")
+    .option('--quarantine [source.table]', "records staging rejected: all, or one source table's")
     .action(
-      wrap(async (cmd, streams, model) => {
+      wrap(async (cmd, streams, name) => {
         const ctx = cliContext(cmd, streams);
-        const limit = Number(cmd.opts<{ limit: string }>().limit);
-        const { columns, rows } = await show({ ...ctx.options, model: String(model), limit: Number.isFinite(limit) ? limit : 10 });
+        const opts = cmd.opts<{ limit: string; inline?: string; quarantine?: true | string }>();
+        const limit = Number(opts.limit);
+        const given = [name !== undefined, opts.inline !== undefined, opts.quarantine !== undefined].filter(Boolean).length;
+        if (given !== 1) {
+          throw new KilnError('CONFIG_INVALID', given === 0 ? 'kiln show needs a name, --inline or --quarantine' : 'kiln show takes one of a name, --inline or --quarantine', {
+            hint: "e.g. kiln show dim_customer, kiln show app.users, kiln show --inline \"SELECT count() FROM {{ ref('dim_customer') }}\", kiln show --quarantine",
+          });
+        }
+        const request = opts.inline !== undefined ? { inline: opts.inline } : opts.quarantine !== undefined ? { quarantine: opts.quarantine } : { model: String(name) };
+        const { columns, rows } = await show({ ...ctx.options, ...request, limit: Number.isFinite(limit) ? limit : 10 });
         if (ctx.flags.json) streams.out.write(`${JSON.stringify({ columns, rows })}\n`);
         else streams.out.write(formatTable(columns, rows));
         return EXIT.ok;
@@ -68,7 +78,9 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (cmd, streams, dir) => {
         const { root, files } = initProject(typeof dir === 'string' ? dir : '.');
-        streams.out.write(`Created a kiln project in ${root}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: cd ${root} && npx kiln build\n`);
+        // `npx kiln` finds kiln only where its package is installed (the npm name `kiln` is another package).
+        const next = kilnInstalledFor(root) ? `cd ${root} && npx kiln build` : `cd ${root} && npm install --save-dev ${PACKAGE_NAME} && npx kiln build`;
+        streams.out.write(`Created a kiln project in ${root}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: ${next}\n`);
         return EXIT.ok;
       }),
     );
