@@ -137,9 +137,10 @@ export function readFolderLock(folder: string): LockHolder | undefined {
  * fails if the name exists), so no reader ever sees it empty. A holder whose pid is gone is
  * stale: its file is first linked to `kiln.lock.<pid>.stale` — that name can be taken once, so of
  * two processes taking over the same stale lock only one proceeds — and then removed.
- * The residual: a process stalled between reading a stale lock and linking it, across another's
- * whole takeover, could remove that newer lock; both would then open the folder and chdb's own
- * file locks decide.
+ * Before removing the lock it checks the name it linked holds the content it judged stale, so a
+ * process that read a stale lock, stalled, and linked a newer one leaves that one alone.
+ * The residual: a process killed between its two links leaves `kiln.lock.<pid>.stale`, and later
+ * takeovers of that lock give up reporting the dead holder until `kiln unlock` clears both.
  */
 function acquireFolderLock(folder: string, target: string, holder: LockHolder): void {
   const lockPath = folderLockPath(folder);

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Adapter } from '../adapters/adapter.js';
 import { currentMachine, holderText, isProcessAlive, type LockHolder } from '../adapters/lock-holder.js';
 import { ServerLock } from '../adapters/server-lock.js';
@@ -34,6 +35,7 @@ export async function unlock(options: InvocationOptions): Promise<UnlockOutcome>
     const holder = readFolderLock(target.path!);
     if (!holder) {
       rmSync(path, { force: true });
+      removeTakeoverLeftovers(target.path!);
       return { target: target.name, removed: false, holder };
     }
     if (holder.pid !== process.pid && (holder.machine === '' || holder.machine === currentMachine()) && isProcessAlive(holder.pid)) {
@@ -42,6 +44,7 @@ export async function unlock(options: InvocationOptions): Promise<UnlockOutcome>
       });
     }
     rmSync(path, { force: true });
+    removeTakeoverLeftovers(target.path!);
     return { target: target.name, removed: true, holder };
   }
   const adapter = await Adapter.connect(target, { threads: 1 });
@@ -50,5 +53,19 @@ export async function unlock(options: InvocationOptions): Promise<UnlockOutcome>
     return { target: target.name, removed: state.exists, holder: state.holder };
   } finally {
     await adapter.close();
+  }
+}
+
+/** Names a process killed halfway through taking the folder's lock can leave (see acquireFolderLock). */
+function removeTakeoverLeftovers(folder: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^kiln\.lock\.(\d+|unknown)\.(stale|new)$/.exec(name);
+    if (m && (m[2] === 'stale' || !isProcessAlive(Number(m[1])))) rmSync(join(folder, name), { force: true });
   }
 }

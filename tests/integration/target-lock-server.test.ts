@@ -69,6 +69,15 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
   }
 
   const freeze = (k: RunningKiln) => k.child.kill('SIGSTOP');
+  /** A frozen run's last statement may still be running on the server: wait until no DDL is. */
+  const settled = async (dir: string, env: Record<string, string>) => {
+    const ddlRunning = async () =>
+      Number((await q<{ n: string }>(dir, env, "SELECT count() AS n FROM system.processes WHERE query LIKE 'DROP%' OR query LIKE 'CREATE%' OR query LIKE 'RENAME%'"))[0]!.n) > 0;
+    for (let quiet = 0; quiet < 2; ) {
+      quiet = (await ddlRunning()) ? 0 : quiet + 1;
+      await pause(100);
+    }
+  };
   const thaw = (k: RunningKiln) => k.child.kill('SIGCONT');
 
   function expectRefused(r: KilnResult, holder: RunningKiln, command: string): void {
@@ -82,6 +91,7 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     const first = startKiln(dir, ['stage', '--threads', '1'], { env });
     await until(async () => (await scratch(dir, env, [raw])).length > 0, 'a scratch table of the first run', first);
     freeze(first);
+    await settled(dir, env);
     const live = await scratch(dir, env, [raw]);
     expect(await lockExists(dir, env, db)).toBe(true);
 
@@ -90,10 +100,10 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     // Read-only commands take no lock on a server, and clean up nothing of the live run.
     for (const args of [['compile'], ['ls'], ['freshness'], ['test', '--select', 'test_type:unit'], ['show', 'dim_items', '--limit', '1'], ['docs', 'generate']]) {
       const r = await runKiln(dir, args, { env });
-      expect(r.stderr, args.join(' ')).not.toMatch(/is locked by/);
+      expect(r.stderr, `${args.join(' ')}: ${r.stdout}${r.stderr}`).not.toMatch(/is locked by/);
       expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
     }
-    expect(await scratch(dir, env, [raw])).toEqual(expect.arrayContaining(live));
+    expect(await scratch(dir, env, [raw]), 'the frozen run\'s scratch tables are all still there').toEqual(expect.arrayContaining(live));
     // A test that stores its failures writes a table: it is a writer, and waits its turn.
     expectRefused(await runKiln(dir, ['test', '--select', 'test_type:data'], { env }), first, 'stage');
 
@@ -101,9 +111,11 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     await waiting.waitFor(/is locked by .*; waiting up to 600 s/);
     thaw(first);
     const [a, b] = [await first.done, await waiting.done];
-    expect(a.code, a.stderr).toBe(0);
-    expect(b.code, b.stderr).toBe(0);
-    expect(b.stdout).toMatch(/ex\.items: 2 file\(s\) \(2 unchanged\), 0 row\(s\) loaded/);
+    expect(b.code, b.stdout + b.stderr).toBe(0);
+    if (a.code === 0) expect(b.stdout).toMatch(/ex\.items: 2 file\(s\) \(2 unchanged\), 0 row\(s\) loaded/);
+    // Frozen for long mid-INSERT (a loaded machine), the first run's stream can be cut by the
+    // server; then the waiting run loads what the first did not, and still nothing twice.
+    else expect(a.stdout + a.stderr).toMatch(/ECONNRESET|socket hang up|EPIPE/);
     expect(await count(dir, env, `${raw}.ex__items`)).toBe(ROWS + 2);
     expect(await q(dir, env, `SELECT file, count() AS n FROM ${raw}._kiln_ledger GROUP BY file ORDER BY file`)).toHaveLength(2);
     expect(await scratch(dir, env, [raw, db])).toEqual([]);
@@ -175,23 +187,25 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
 
   it('a frozen holder: its lock stays until the lease (KILN_LOCK_LEASE_SECONDS) runs out, then a waiting run takes over; the old holder stops with a clear error when it wakes', async () => {
     const { dir, env, db, raw } = setup();
+    expect((await runKiln(dir, ['stage'], { env })).code).toBe(0);
     const short = { ...env, KILN_LOCK_LEASE_SECONDS: '3' };
-    const first = startKiln(dir, ['stage', '--threads', '1'], { env: short });
-    await until(async () => (await scratch(dir, env, [raw])).length > 0, 'a scratch table of the first run', first);
+    // `run` sends no streamed INSERT, so freezing it cannot get its connection cut by the server.
+    const first = startKiln(dir, ['run', '--threads', '1'], { env: short });
+    await until(() => lockExists(dir, env, db), 'the first run holds the lock', first);
     freeze(first);
-    const refused = await runKiln(dir, ['stage'], { env: { ...env, KILN_LOCK_LEASE_SECONDS: '600' } });
-    expectRefused(refused, first, 'stage');
-    const next = await runKiln(dir, ['stage', '--wait'], { env: short });
+    const refused = await runKiln(dir, ['run'], { env: { ...env, KILN_LOCK_LEASE_SECONDS: '600' } });
+    expectRefused(refused, first, 'run');
+    const next = await runKiln(dir, ['run', '--wait'], { env: short });
     expect(next.code, next.stdout + next.stderr).toBe(0);
-    expect(next.stdout + next.stderr).toMatch(new RegExp(`took over the lock on target 'dev' from .* pid ${first.child.pid} \\(kiln stage, since .*\\): no heartbeat for over 3 s`));
+    expect(next.stdout + next.stderr).toMatch(new RegExp(`took over the lock on target 'dev' from .* pid ${first.child.pid} \\(kiln run, since .*\\): no heartbeat for over 3 s`));
     thaw(first);
     const late = await first.done;
-    expect(late.code).toBe(1);
-    expect(late.stdout + late.stderr).toMatch(/lost the lock on target 'dev' \(it was removed\); stopped before the next statement|lost the lock on target 'dev' \(it is now held by/);
+    expect(late.code, late.stdout + late.stderr).toBe(1);
+    expect(late.stdout + late.stderr).toMatch(/lost the lock on target 'dev' \((it was removed|it is now held by .*)\); stopped before the next statement/);
     // A clean run afterwards: every row once, no scratch table left.
-    expect((await runKiln(dir, ['stage'], { env })).code).toBe(0);
-    expect(await count(dir, env, `${raw}.ex__items`)).toBe(ROWS + 2);
-    expect(await q(dir, env, `SELECT count() AS n FROM ${raw}._kiln_quarantine`)).toEqual([{ n: '0' }]);
+    expect((await runKiln(dir, ['run'], { env })).code).toBe(0);
+    expect(await count(dir, env, `${db}.dim_items`)).toBe(ROWS + 2);
+    expect(await q(dir, env, `SELECT count() AS n, uniqExact(id) AS k FROM ${db}.fct_items`)).toEqual([{ n: String(ROWS + 2), k: String(ROWS + 2) }]);
     expect(await scratch(dir, env, [raw, db])).toEqual([]);
   });
 
