@@ -31,6 +31,23 @@ export class Diagnostics {
     }
   }
 
+  /**
+   * Strict mode: every warning about an unknown key or test argument becomes an error (exit 2,
+   * nothing runs), reported with the rest; `reason` says what made the compile strict.
+   */
+  promoteUnknownKeys(reason: string): void {
+    for (let i = 0; i < this.warnings.length; i++) {
+      const w = this.warnings[i]!;
+      if (!w.unknownKey) continue;
+      this.warnings.splice(i--, 1);
+      const because = `an error under ${reason}`;
+      this.errors.push(new KilnError('CONFIG_INVALID', w.message.replace(/ \(ignored\)$/, ''), {
+        ...(w.location ? { location: w.location } : {}),
+        hint: w.hint ? `${w.hint} (${because})` : because,
+      }));
+    }
+  }
+
   get hasErrors(): boolean {
     return this.errors.length > 0;
   }

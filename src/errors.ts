@@ -125,4 +125,9 @@ export interface Warning {
   readonly message: string;
   readonly location?: SourceLocation;
   readonly hint?: string;
+  /**
+   * A key or argument kiln does not know (most likely a typo that switches something off): an
+   * error under strict mode (`--strict`, `strict: true`, `CI=true`), see compile's strictness.
+   */
+  readonly unknownKey?: true;
 }

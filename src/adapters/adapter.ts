@@ -64,9 +64,9 @@ export class Adapter {
   }
 
   /** This adapter over a driver that adds up the time ClickHouse spends on its statements. */
-  metered(): { adapter: Adapter; elapsedMs(): number } {
+  metered(): { adapter: Adapter; elapsedMs(): number; statements(): readonly string[] } {
     const driver = new MeteredDriver(this.driver);
-    return { adapter: new Adapter(driver, this.target, this.version, this.capabilities), elapsedMs: () => driver.elapsedMs };
+    return { adapter: new Adapter(driver, this.target, this.version, this.capabilities), elapsedMs: () => driver.elapsedMs, statements: () => driver.statements };
   }
 
   private withSettings<O extends ExecOptions>(opts: O | undefined): O | undefined {

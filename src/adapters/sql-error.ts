@@ -1,4 +1,4 @@
-import { KilnError } from '../errors.js';
+import { KilnError, type SourceLocation } from '../errors.js';
 
 /** ClickHouse's own error text without the "Code: N. DB::Exception:" prefix and stack trace. */
 export function cleanClickHouseMessage(message: string): string {
@@ -20,8 +20,14 @@ export class SqlError extends KilnError {
     readonly clickhouseCode: number | undefined,
     readonly sql: string,
     cause?: unknown,
+    location?: SourceLocation,
   ) {
-    super('SQL_ERROR', cleanClickHouseMessage(message), { cause });
+    super('SQL_ERROR', cleanClickHouseMessage(message), { cause, ...(location ? { location } : {}) });
+  }
+
+  /** The same error, placed in a file (the model's own line: sql-error-location.ts). */
+  at(location: SourceLocation, message: string = this.message): SqlError {
+    return new SqlError(message, this.clickhouseCode, this.sql, this.cause, location);
   }
 }
 

@@ -107,3 +107,35 @@ export function dropScratchDatabase(database: string): string {
   return `DROP DATABASE IF EXISTS ${quoteIdentifier(database)}`;
 }
 
+
+/**
+ * A column named in YAML as kiln's generic tests put it into SQL. `quote: true` on the column:
+ * always an identifier; `quote: false`: as written (an expression, dbt's behaviour). Unsaid: a
+ * single function call (`coalesce(a, b)`, `lower(email)`) is an expression and left as written;
+ * anything else is a column name and quoted, so a name with a space, a reserved word or text
+ * such as `a) OR (1=1` stays one identifier (an unknown column at worst) and never changes the
+ * test's condition.
+ */
+export function testColumn(name: string, quote: boolean | undefined): string {
+  if (quote === false || (quote === undefined && isFunctionCall(name))) return name;
+  return quoteIdentifier(name);
+}
+
+/** `f(...)` whose first parenthesis closes at the very end (quotes respected). */
+function isFunctionCall(text: string): boolean {
+  const m = /^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(/.exec(text);
+  if (!m) return false;
+  let depth = 1;
+  let quote: string | null = null;
+  let i = m[0].length;
+  for (; i < text.length && depth > 0; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+  }
+  return depth === 0 && quote === null && text.slice(i).trim() === '';
+}

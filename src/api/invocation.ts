@@ -82,8 +82,8 @@ export interface CompileOutcome {
 export function compileOrReuse(options: InvocationOptions): CompileOutcome {
   const env = options.env ?? process.env;
   const root = resolve(options.projectDir ?? process.cwd());
-  // What shapes the output besides files and env vars read; CI switches strict mode on.
-  const key = JSON.stringify({ root, target: options.target ?? null, vars: options.vars ?? null, ci: env.CI ?? null });
+  // What shapes the output besides files and env vars read; --strict and CI switch strict mode on.
+  const key = JSON.stringify({ root, target: options.target ?? null, vars: options.vars ?? null, ci: env.CI ?? null, strict: options.strict === true });
   const recorder = new InputRecorder(key);
   const files = recorder.files(diskProjectFiles(root));
   const project = loadProjectFrom(options, { files, env: recorder.env(env) });
@@ -114,6 +114,7 @@ function loadProjectFrom(options: InvocationOptions, read: { files?: ProjectFile
     ...(options.vars ? { vars: options.vars } : {}),
     ...(read.env ? { env: read.env } : options.env ? { env: options.env } : {}),
     ...(read.files ? { files: read.files } : {}),
+    ...(options.strict ? { strict: true } : {}),
   });
 }
 

@@ -2,11 +2,15 @@ import type { Adapter } from '../adapters/adapter.js';
 import { hookSql, modelSql } from '../compile/execution-manifest.js';
 import type { ModelManifestNode } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
+import { SqlError } from '../adapters/sql-error.js';
+import { withoutStatementPosition } from '../adapters/sql-error-position.js';
+import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
 import { scratchRunId, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
+import { runPathOf, writeRunStatements } from '../report/run-statements.js';
 
 /** Turns planned model and seed steps into executable steps bound to a warehouse. */
 export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {
@@ -17,12 +21,14 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
     const isModel = node.resource_type === 'model';
+    const runPath = isModel ? runPathOf((node as ModelManifestNode).compiled_path, compiled.project.config.targetPath) : null;
     return {
       uniqueId: step.uniqueId,
       deps: step.deps,
       label: step.label,
       originalFilePath: node.original_file_path,
       compiledPath: isModel ? (node as ModelManifestNode).compiled_path : null,
+      runPath,
       async execute() {
         const exec = compiled.execution.models[step.uniqueId]!;
         if (exec.kind.materialized === 'ephemeral') throw new KilnError('INTERNAL', `ephemeral ${step.uniqueId} was planned to run`);
@@ -43,7 +49,21 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
           },
           hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),
         };
-        const out = await strategy.run(ctx);
+        let out: Awaited<ReturnType<typeof strategy.run>>;
+        try {
+          out = await strategy.run(ctx);
+        } catch (err) {
+          // ClickHouse's position is in the statement it got; the reader wants the model's own line.
+          if (err instanceof SqlError && 'sql' in exec && !err.location) {
+            const variants = [false, true].map((isIncremental) => modelSql(compiled.execution, exec, { isIncremental, style: ephemerals }));
+            const location = sqlErrorLocation(err, { file: node.original_file_path, template: (node as ModelManifestNode).raw_code, sql: variants });
+            throw err.at(location, location.line === undefined ? err.message : withoutStatementPosition(err.message));
+          }
+          throw err;
+        } finally {
+          // Up to and including a failing statement, so its line and column can be read against it.
+          if (runPath) writeRunStatements(compiled.project.root, runPath, metered.statements());
+        }
         return {
           status: 'success' as const,
           rowsAffected: out.rowsAffected,

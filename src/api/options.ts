@@ -17,4 +17,6 @@ export interface InvocationOptions extends RunOptions {
    * until it is released, a number waits up to that many seconds.
    */
   readonly wait?: boolean | number;
+  /** Unknown YAML keys and test arguments are errors (`--strict`); project.yml or CI=true may also say so. */
+  readonly strict?: boolean;
 }

@@ -6,7 +6,7 @@ import type { Phase, RunContext } from '../execute/phase.js';
 import { prepareWarehouse } from '../execute/prepare-warehouse.js';
 import { planNodes, type StepKind, type WarehouseState } from '../plan/plan.js';
 import type { NodeResult, RunResults } from '../report/run-results.js';
-import { writeJson } from '../report/run-results.js';
+import { LAST_RESULTS_FILE, mergeLastResults, writeJson } from '../report/run-results.js';
 import { junitXml, writeText } from '../report/junit.js';
 import { openInvocation, type Invocation } from './invocation.js';
 import { materializeSteps } from './model-steps.js';
@@ -115,4 +115,7 @@ export function writeRunResults(inv: Invocation, command: string, results: reado
     },
   };
   writeJson(join(inv.targetDir, 'run_results.json'), doc);
+  const { manifest } = inv.compiled;
+  const known = (id: string) => id in manifest.nodes || id in manifest.sources || id in manifest.tests || id in manifest.unit_tests;
+  mergeLastResults(join(inv.targetDir, LAST_RESULTS_FILE), results, doc.metadata.generated_at, known);
 }

@@ -25,6 +25,7 @@ export interface GlobalFlags {
   debug?: boolean;
   state?: string;
   wait?: boolean | string;
+  strict?: boolean;
 }
 
 export interface CliContext {
@@ -52,6 +53,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     fullRefresh: flags.fullRefresh === true,
     failFast: flags.failFast === true,
     ...(flags.wait !== undefined ? { wait: parseWait(flags.wait) } : {}),
+    ...(flags.strict ? { strict: true } : {}),
     reporter,
   };
   return { flags, reporter, streams, options };

@@ -29,6 +29,7 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
     .option('--wait [seconds]', 'when another run holds the target lock, wait for it (up to SECONDS; without a value, until it is released)')
     .option('--junit <file>', 'write test results as JUnit XML')
     .option('--json', 'machine-readable output (one JSON object per line)')
+    .option('--strict', 'unknown YAML keys and test arguments are errors (as with strict: true in project.yml or CI=true)')
     .option('--no-color', 'no ANSI colours')
     .addOption(new Option('--debug', 'show stack traces').hideHelp(false))
     .configureOutput({

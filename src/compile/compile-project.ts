@@ -201,6 +201,7 @@ export function linkProject(input: LinkInput): CompiledProject {
     const seed = diagnostics.capture(() => executableSeed(engine, s));
     if (seed) execModels[s.uniqueId] = seed;
   }
+  if (project.strict) diagnostics.promoteUnknownKeys(project.strict);
   diagnostics.throwIfErrors();
 
   const macroIdx = reuse?.state.macroIndex ?? macroIndex(parsed, engine.macroNames);

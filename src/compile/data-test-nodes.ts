@@ -1,4 +1,4 @@
-import { whereSubquery } from '../adapters/test-queries.js';
+import { testColumn, whereSubquery } from '../adapters/test-queries.js';
 import { sha256, uniquePairs } from '../project/checksums.js';
 import { posix } from 'node:path';
 import type { Diagnostics } from '../diagnostics.js';
@@ -15,6 +15,8 @@ import { BUILTIN_TEST_NAMES } from './builtin-tests.js';
 import type { TestManifestNode } from './manifest.js';
 import { TEST_CONFIG_KEYS, testConfig } from './test-config.js';
 import { synthesizeTestNames } from './test-names.js';
+import { checkRequiredArguments, testSignatures, warnUnknownArguments, type TestSignature } from './test-signatures.js';
+import { unknownKeyWarning } from '../project/yaml-keys.js';
 import type { RenderedSql } from './sql-resolver.js';
 import { YamlLocator } from './yaml-locator.js';
 
@@ -58,6 +60,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
   const nodes: Record<string, TestManifestNode> = {};
   const rendered: Record<string, Rendered> = {};
   const testNames = new Set([...engine.macroNames].filter((n) => n.startsWith('test_')).map((n) => n.slice(5)));
+  const signatures = testSignatures(parsed.macros);
 
   const add = (node: TestManifestNode, out: Rendered) => {
     const prior = nodes[node.unique_id];
@@ -101,17 +104,27 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
   ];
   for (const target of targets) {
     const { node } = target;
-    const declared: Array<{ raw: unknown; column: string | undefined; index: number }> = [
+    const declared: Array<{ raw: unknown; column: string | undefined; quote?: boolean; index: number }> = [
       ...node.dataTests.map((raw, index) => ({ raw, column: undefined, index })),
-      ...node.columns.flatMap((c) => c.data_tests.map((raw, index) => ({ raw, column: c.name, index }))),
+      ...node.columns.flatMap((c) => c.data_tests.map((raw, index) => ({ raw, column: c.name, ...(c.quote !== undefined ? { quote: c.quote } : {}), index }))),
     ];
     if (declared.length === 0) continue;
     const knownColumns = target.kind === 'seed' ? target.node.header : contractColumns(target);
     for (const d of declared) {
       const file = target.kind === 'source' ? node.originalFilePath : node.patch?.file ?? node.originalFilePath;
       const where: SourceLocation = { file, ...lineOf(locator, target, d.column, d.index) };
+      // Where an argument or config key of this entry is written: `- t: { key: … }`, `- t: { arguments: { key: … } }`, `- { test_name: t, key: … }`.
+      const locate = (section: 'arguments' | 'config', key: string): SourceLocation => {
+        const raw = d.raw;
+        if (!isPlainObject(raw)) return where;
+        const name = typeof raw.test_name === 'string' ? undefined : Object.keys(raw)[0];
+        const args = name === undefined ? raw : raw[name];
+        const nested = isPlainObject(args) && (section === 'config' || (isPlainObject(args.arguments) && key in args.arguments));
+        const path = [...(name === undefined ? [] : [name]), ...(nested ? [section] : []), key];
+        return { file, ...lineOf(locator, target, d.column, d.index, path) };
+      };
       diagnostics.capture(() => {
-        const out = genericTest(ctx, target, d.raw, d.column, where, testNames, knownColumns, dependencies);
+        const out = genericTest(ctx, target, d.raw, { name: d.column, quote: d.quote }, { where, locate }, { names: testNames, signatures }, knownColumns, dependencies);
         add(out.node(projectName, targetPath, fqnSegmentsFor(project, file)), out.rendered);
       });
     }
@@ -160,13 +173,16 @@ function genericTest(
   ctx: TestCompileContext,
   target: Target,
   raw: unknown,
-  column: string | undefined,
-  where: SourceLocation,
-  testNames: ReadonlySet<string>,
+  columnSpec: { readonly name: string | undefined; readonly quote: boolean | undefined },
+  at: { readonly where: SourceLocation; readonly locate: (section: 'arguments' | 'config', key: string) => SourceLocation },
+  tests: { readonly names: ReadonlySet<string>; readonly signatures: ReadonlyMap<string, TestSignature> },
   knownColumns: readonly string[] | undefined,
   dependencies: (refs: readonly string[], sources: ReadonlyArray<readonly [string, string]>, where: SourceLocation, what: string) => string[],
 ): GenericTest {
   const { project, engine } = ctx;
+  const { where } = at;
+  const column = columnSpec.name;
+  const testNames = tests.names;
   const { testName, args } = splitTestEntry(raw, where);
   const [namespace, bare] = testName.includes('.') ? (testName.split('.', 2) as [string, string]) : [null, testName];
   if (!testNames.has(bare)) {
@@ -180,19 +196,29 @@ function genericTest(
   const own: Record<string, unknown> = {};
   const kwargs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
-    if (key === 'config') continue;
-    if (TEST_CONFIG_KEYS.includes(key)) own[key] = value;
+    if (key === 'config' || key === 'description') continue;
+    // dbt 1.10 nests a test's arguments under `arguments:`.
+    if (key === 'arguments' && isPlainObject(value)) Object.assign(kwargs, value);
+    else if (TEST_CONFIG_KEYS.includes(key)) own[key] = value;
     else kwargs[key] = value;
   }
   if (args.config !== undefined && !isPlainObject(args.config)) {
     throw new KilnError('CONFIG_INVALID', `'config' of test '${testName}' must be a mapping`, { location: where });
+  }
+  for (const key of Object.keys(args.config ?? {})) {
+    if (!TEST_CONFIG_KEYS.includes(key.replace(/^\+/, '').replace(/-/g, '_'))) {
+      ctx.diagnostics.warn(unknownKeyWarning(key, `the config of test '${testName}'`, TEST_CONFIG_KEYS, at.locate('config', key)));
+    }
   }
   Object.assign(own, args.config ?? {});
   const customName = typeof kwargs.name === 'string' ? kwargs.name : undefined;
   delete kwargs.name;
   if (column !== undefined) kwargs.column_name = column;
   const columnName = typeof kwargs.column_name === 'string' ? kwargs.column_name : null;
-  checkArguments(bare, kwargs, where, testName);
+  const signature = tests.signatures.get(bare);
+  if (signature) warnUnknownArguments(signature, kwargs, testName, (key) => at.locate('arguments', key), ctx.diagnostics.warnings);
+  if (!signature || signature.builtin) checkArguments(bare, kwargs, where, testName);
+  if (signature) checkRequiredArguments(signature, kwargs, testName, where);
   if (columnName && knownColumns && !knownColumns.includes(columnName)) {
     throw new KilnError('CONFIG_INVALID', `test '${testName}' is on column '${columnName}', which ${target.kind} '${targetLabel(target)}' does not have`, {
       location: where,
@@ -226,6 +252,10 @@ function genericTest(
   }
   // Arguments written as ref('x') / source('a', 'b') become relations, like dbt's `to:`.
   const macroArgs: Record<string, unknown> = { ...kwargs, model: relation };
+  // A column's name goes into kiln's own tests as an identifier (see testColumn), into a project's
+  // tests as written (dbt) unless quote: true. A `column_name:` argument is dbt's expression slot: as written.
+  if (columnName !== null && column !== undefined) macroArgs.column_name = signature?.builtin || columnSpec.quote === true ? testColumn(columnName, columnSpec.quote) : columnName;
+  if (signature?.builtin && bare === 'relationships' && typeof kwargs.field === 'string') macroArgs.field = testColumn(kwargs.field, undefined);
   for (const [key, value] of Object.entries(kwargs)) {
     if (typeof value === 'string' && REF_OR_SOURCE.test(value)) macroArgs[key] = renderPart(engine, names.full, where, `{{ ${value} }}`, refs, sources);
   }
@@ -348,17 +378,19 @@ function testNodeBase(projectName: string, uniqueId: string, name: string, alias
   };
 }
 
-function lineOf(locator: YamlLocator, target: Target, column: string | undefined, index: number): { line?: number } {
+/** The line of a test entry, or with `key` (a path inside the entry) the line of that key. */
+function lineOf(locator: YamlLocator, target: Target, column: string | undefined, index: number, key?: ReadonlyArray<string>): { line?: number } {
   const file = target.kind === 'source' ? target.node.originalFilePath : target.node.patch?.file;
   if (!file) return {};
   let line: number | undefined;
+  const inEntry = (path: Array<string | number>) => (key ? [...path, ...key] : path);
   if (target.kind === 'source') {
     const data = locator.sourceTable(file, target.node.sourceName, target.node.tableName);
-    line = locator.lineInSourceTable(file, target.node.sourceName, target.node.tableName, YamlLocator.testPath(data, column, index));
+    line = locator.lineInSourceTable(file, target.node.sourceName, target.node.tableName, inEntry(YamlLocator.testPath(data, column, index)), key !== undefined);
   } else {
     const list = target.kind === 'model' ? 'models' : 'seeds';
     const data = locator.entry(file, list, target.node.name);
-    line = locator.lineInEntry(file, list, target.node.name, YamlLocator.testPath(data, column, index));
+    line = locator.lineInEntry(file, list, target.node.name, inEntry(YamlLocator.testPath(data, column, index)), key !== undefined);
   }
   return line === undefined ? (target.node.patch?.line ? { line: target.node.patch.line } : {}) : { line };
 }

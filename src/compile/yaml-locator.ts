@@ -9,11 +9,15 @@ type Path = Array<string | number>;
 export class YamlLocator {
   constructor(private readonly files: ReadonlyMap<string, YamlFile>) {}
 
-  /** Line of `path` under the entry named `name` of the top-level list `list` (models, seeds, unit_tests). */
-  lineInEntry(file: string, list: string, name: string, path: Path = []): number | undefined {
+  /**
+   * Line of `path` under the entry named `name` of the top-level list `list` (models, seeds,
+   * unit_tests); with `atKey`, the line of the key ending `path` rather than of its value.
+   */
+  lineInEntry(file: string, list: string, name: string, path: Path = [], atKey = false): number | undefined {
     const yaml = this.read(file);
     const i = indexByName(yaml?.data, [list], name);
-    return i === undefined ? undefined : yaml!.lineOf([list, i, ...path]);
+    if (i === undefined) return undefined;
+    return atKey ? yaml!.keyLineOf([list, i, ...path]) : yaml!.lineOf([list, i, ...path]);
   }
 
   /** Like lineInEntry, for lists whose entries are told apart by more than a name (unit tests). */
@@ -25,13 +29,15 @@ export class YamlLocator {
     return i < 0 ? undefined : yaml!.lineOf([list, i, ...path]);
   }
 
-  /** Line of `path` under the table `table` of source `source`. */
-  lineInSourceTable(file: string, source: string, table: string, path: Path = []): number | undefined {
+  /** Line of `path` under the table `table` of source `source` (of its key, with `atKey`). */
+  lineInSourceTable(file: string, source: string, table: string, path: Path = [], atKey = false): number | undefined {
     const yaml = this.read(file);
     const s = indexByName(yaml?.data, ['sources'], source);
     if (s === undefined) return undefined;
     const t = indexByName(yaml!.data, ['sources', s, 'tables'], table);
-    return t === undefined ? undefined : yaml!.lineOf(['sources', s, 'tables', t, ...path]);
+    if (t === undefined) return undefined;
+    const full = ['sources', s, 'tables', t, ...path];
+    return atKey ? yaml!.keyLineOf(full) : yaml!.lineOf(full);
   }
 
   /** The path of a node's test entry: model-level `data_tests[i]`, or `columns[c].data_tests[i]`. */

@@ -13,6 +13,8 @@ import type { LineageLayout } from './lineage-layout.js';
 export interface DocsTestRef {
   readonly id: string;
   readonly name: string;
+  /** The test's kind (not_null, accepted_values, singular, unit): what a column's badge says. */
+  readonly test_name: string;
   readonly status: string | null;
 }
 
@@ -127,6 +129,8 @@ export interface DocsData {
 export interface DocsInputs {
   readonly manifest: ManifestArtifact;
   readonly runResults: RunResultsArtifact | null;
+  /** How each node last ended, over every command (last_results.json): statuses of nodes the last command did not run. */
+  readonly lastResults?: Readonly<Record<string, ArtifactResult>> | null;
   readonly catalog: Catalog | null;
   readonly catalogMessage?: string | null;
   readonly loads?: ReadonlyMap<string, LoadSummary> | null;
@@ -187,7 +191,9 @@ function statsOf(entry: CatalogEntry | undefined): DocsNode['stats'] {
 
 export function buildDocsData(input: DocsInputs, layout: LineageLayout): DocsData {
   const { manifest, runResults, catalog } = input;
-  const results = new Map((runResults?.results ?? []).map((r) => [r.unique_id, r]));
+  // The last command's result of a node, else the last result any command had for it.
+  const results = new Map<string, ArtifactResult>(Object.entries(input.lastResults ?? {}));
+  for (const r of runResults?.results ?? []) results.set(r.unique_id, r);
   const { nodes: lineage, parents } = lineageGraph(manifest);
   const lineageIds = new Set(lineage.map((n) => n.unique_id));
   const children: number[][] = lineage.map(() => []);
@@ -214,7 +220,7 @@ export function buildDocsData(input: DocsInputs, layout: LineageLayout): DocsDat
   });
   const testsOf = new Map<string, DocsTest[]>();
   for (const t of tests) if (t.attached) testsOf.set(t.attached, [...(testsOf.get(t.attached) ?? []), t]);
-  const ref = (t: DocsTest): DocsTestRef => ({ id: t.id, name: t.name, status: t.status });
+  const ref = (t: DocsTest): DocsTestRef => ({ id: t.id, name: t.name, test_name: t.test_name ?? 'test', status: t.status });
 
   const nodes: DocsNode[] = lineage.map((n, i) => {
     const r = results.get(n.unique_id);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TargetConfig } from '../project/types.js';
-import { writeJson } from '../report/run-results.js';
+import { LAST_RESULTS_FILE, readLastResults, writeJson } from '../report/run-results.js';
 import type { Catalog } from './catalog.js';
 import { buildDocsData, lineageGraph, type DocsData } from './docs-data.js';
 import { readManifestArtifact, readRunResultsArtifact } from './docs-artifacts.js';
@@ -68,6 +68,7 @@ export async function generateSite(opts: SiteOptions): Promise<SiteOutcome> {
   const generatedAt = new Date().toISOString();
   const manifest = readManifestArtifact(opts.targetDir);
   const runResults = readRunResultsArtifact(opts.targetDir);
+  const lastResults = readLastResults(join(opts.targetDir, LAST_RESULTS_FILE))?.results ?? null;
   lap('read');
   const catalogFile = join(opts.targetDir, 'catalog.json');
   let capture: WarehouseCapture = { catalog: null, catalogMessage: 'no warehouse target', loads: null, quarantined: null, dashboards: [], warnings: [] };
@@ -93,6 +94,7 @@ export async function generateSite(opts: SiteOptions): Promise<SiteOutcome> {
     {
       manifest,
       runResults,
+      lastResults,
       catalog,
       catalogMessage,
       loads: capture.loads,

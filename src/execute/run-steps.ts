@@ -21,6 +21,8 @@ export interface ExecStep {
   readonly label: string;
   readonly originalFilePath?: string;
   readonly compiledPath?: string | null;
+  /** Where the statements it sent are written (target/run/…), named in its SQL errors. */
+  readonly runPath?: string | null;
   /**
    * Node ids this step gates: whatever depends on them also waits for this step, and is
    * skipped when it fails (data tests gate the model they test).
@@ -80,7 +82,8 @@ export async function runSteps(steps: readonly ExecStep[], opts: RunStepsOptions
 function describeFailure(err: KilnError, step: ExecStep): string {
   const withFile = err.location ? err : new KilnError(err.code, err.message, { location: { file: step.originalFilePath ?? step.uniqueId }, ...(err.hint ? { hint: err.hint } : {}) });
   const text = formatError(withFile);
-  return step.compiledPath && err.code === 'SQL_ERROR' ? `${text}\n  compiled SQL: ${step.compiledPath}` : text;
+  if (err.code !== 'SQL_ERROR' || !step.compiledPath) return text;
+  return `${text}\n  compiled SQL: ${step.compiledPath}${step.runPath ? `\n  statements sent: ${step.runPath}` : ''}`;
 }
 
 function toResult(step: ExecStep, out: StepOutput, thread: string, startedAt: Date, completedAt: Date): NodeResult {

@@ -6,14 +6,17 @@ import type { EngineKind, ProjectConfig, TargetConfig } from './types.js';
 import { diskProjectFiles, type ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
 import { renderYamlValue, type VarScope } from './yaml-strings.js';
+import { unknownKeyWarning } from './yaml-keys.js';
 
 export const PROJECT_FILE = 'project.yml';
 
 const PROJECT_KEYS = [
   'name', 'version', 'config-version', 'profile', 'model-paths', 'seed-paths', 'macro-paths', 'test-paths',
   'analysis-paths', 'snapshot-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'tests',
-  'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'on-run-start', 'on-run-end',
+  'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'strict',
 ];
+/** dbt project keys for features kiln does not have: a warning that they are ignored. */
+const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'quoting', 'snapshots', 'flags', 'query-comment'];
 const TARGET_KEYS = ['engine', 'path', 'url', 'host', 'port', 'username', 'user', 'password', 'database',
   'raw_database', 'settings', 'threads', 'cluster', 'secure'];
 
@@ -25,6 +28,8 @@ export interface LoadProjectOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where project.yml is read from; the disk under projectDir unless given. */
   readonly files?: ProjectFiles;
+  /** `--strict`: unknown keys and test arguments are errors. */
+  readonly strict?: boolean;
 }
 
 /** A loaded project: its config, the selected target (rendered) and what to warn about. */
@@ -34,6 +39,11 @@ export interface Project {
   readonly target: TargetConfig;
   readonly scope: VarScope;
   readonly warnings: readonly Warning[];
+  /**
+   * Set when unknown keys and test arguments are errors, to what made it so (`--strict`,
+   * `strict: true` in project.yml, `CI=true`); undefined when they are warnings.
+   */
+  readonly strict?: string;
 }
 
 export function loadProject(opts: LoadProjectOptions = {}): Project {
@@ -51,7 +61,31 @@ export function loadProject(opts: LoadProjectOptions = {}): Project {
   const scope: VarScope = { vars: { ...config.vars, ...(opts.vars ?? {}) }, env };
   const targetName = opts.target ?? env.KILN_TARGET ?? config.defaultTarget;
   const target = resolveTarget(root, config, targetName, scope, yaml);
-  return { root, config, target, scope, warnings };
+  checkOtherTargets(config, targetName, yaml, warnings);
+  const strict = strictnessOf(opts.strict === true, config.strict, env.CI);
+  return { root, config, target, scope, warnings, ...(strict ? { strict } : {}) };
+}
+
+/**
+ * `--strict` always; else project.yml's `strict:` when set (`strict: false` keeps a project's
+ * warnings warnings even in CI); else CI=true (set by GitHub Actions, GitLab CI and most others),
+ * so a typo in a key fails the pipeline instead of switching a check off there.
+ */
+function strictnessOf(flag: boolean, configured: boolean | undefined, ci: string | undefined): string | undefined {
+  if (flag) return '--strict';
+  if (configured !== undefined) return configured ? 'strict: true in project.yml' : undefined;
+  const v = ci?.trim().toLowerCase();
+  return v === 'true' || v === '1' ? `CI=${ci}` : undefined;
+}
+
+/** The selected target's keys are checked as it is resolved; the others' only warn (their env vars may be unset here). */
+function checkOtherTargets(config: ProjectConfig, selected: string, yaml: YamlFile, warnings: Warning[]): void {
+  for (const [name, raw] of Object.entries(config.rawTargets)) {
+    if (name === selected || !isPlainObject(raw)) continue;
+    for (const key of Object.keys(raw)) {
+      if (!TARGET_KEYS.includes(key)) warnings.push(unknownKeyWarning(key, `target '${name}'`, TARGET_KEYS, { file: yaml.file, line: yaml.keyLineOf(['targets', name, key]) }));
+    }
+  }
 }
 
 function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig {
@@ -61,10 +95,16 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
     throw new KilnError('CONFIG_INVALID', `${PROJECT_FILE} must be a mapping of keys`, { location: at() });
   }
   for (const key of Object.keys(raw)) {
-    if (!PROJECT_KEYS.includes(key)) {
+    const location = { file: yaml.file, line: yaml.keyLineOf([key]) };
+    if (UNSUPPORTED_PROJECT_KEYS.includes(key)) {
+      warnings.push({ message: `project key '${key}' is not supported by kiln (ignored)`, location });
+    } else if (!PROJECT_KEYS.includes(key)) {
       const hint = didYouMean(key, PROJECT_KEYS);
-      warnings.push({ message: `unknown project key '${key}' (ignored)`, location: at(key), ...(hint ? { hint } : {}) });
+      warnings.push({ message: `unknown project key '${key}' (ignored)`, location, ...(hint ? { hint } : {}), unknownKey: true });
     }
+  }
+  if (raw.strict !== undefined && typeof raw.strict !== 'boolean') {
+    throw new KilnError('CONFIG_INVALID', `'strict' must be true or false`, { location: at('strict') });
   }
   if (typeof raw.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.name)) {
     throw new KilnError('CONFIG_INVALID', `project 'name' must be an identifier (letters, digits, _)`, {
@@ -96,11 +136,12 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
     testPaths: paths('test-paths', 'tests/data'),
     targetPath: typeof raw['target-path'] === 'string' ? raw['target-path'] : 'target',
     vars,
-    models: parseFolderConfig(raw.models, at('models'), warnings),
-    seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings),
+    models: parseFolderConfig(raw.models, at('models'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['models', ...f]) })),
+    seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['seeds', ...f]) })),
     tests: parseFolderConfig(raw.data_tests ?? raw.tests, at('tests'), warnings),
     defaultTarget,
     rawTargets: targets as ProjectConfig['rawTargets'],
+    ...(typeof raw.strict === 'boolean' ? { strict: raw.strict } : {}),
   };
 }
 

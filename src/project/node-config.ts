@@ -23,7 +23,7 @@ export function normalizeConfig(raw: Record<string, unknown>, where: SourceLocat
     const key = rawKey.replace(/^\+/, '').replace(/-/g, '_');
     if (!KNOWN_CONFIG_KEYS.includes(key)) {
       const hint = didYouMean(key, KNOWN_CONFIG_KEYS);
-      warnings.push({ message: `unknown config key '${rawKey}'`, location: where, ...(hint ? { hint } : {}) });
+      warnings.push({ message: `unknown config key '${rawKey}'`, location: where, ...(hint ? { hint } : {}), unknownKey: true });
     }
     out[key] = LIST_KEYS.has(key) ? toList(value) : value;
   }
@@ -69,9 +69,16 @@ export function mergeConfigs(...configs: ReadonlyArray<NodeConfig | undefined>):
 
 /**
  * Parses a folder config tree (`models:` in project.yml). A key is a config key when it starts
- * with `+` or is a known config name, otherwise it names a subfolder.
+ * with `+` or is a known config name, otherwise it names a subfolder. `locate` gives the line
+ * of a subfolder's key (by its folder path), so its config's problems point at it.
  */
-export function parseFolderConfig(raw: unknown, where: SourceLocation, warnings: Warning[]): FolderConfig {
+export function parseFolderConfig(
+  raw: unknown,
+  where: SourceLocation,
+  warnings: Warning[],
+  locate?: (folders: readonly string[]) => SourceLocation,
+  folders: readonly string[] = [],
+): FolderConfig {
   const config: Record<string, unknown> = {};
   const children = new Map<string, FolderConfig>();
   if (raw !== undefined && raw !== null) {
@@ -83,13 +90,14 @@ export function parseFolderConfig(raw: unknown, where: SourceLocation, warnings:
       if (key.startsWith('+') || (KNOWN_CONFIG_KEYS.includes(bare) && !isPlainObject(value)) || bare === 'settings' || bare === 'meta') {
         config[key] = value;
       } else if (isPlainObject(value)) {
-        children.set(key, parseFolderConfig(value, where, warnings));
+        const path = [...folders, key];
+        children.set(key, parseFolderConfig(value, locate ? locate(path) : where, warnings, locate, path));
       } else {
         config[key] = value; // normalizeConfig warns about it
       }
     }
   }
-  return { config: normalizeConfig(config, where, warnings), children };
+  return { config: normalizeConfig(config, where, warnings), children, location: where };
 }
 
 /** Config for a file at `segments` (folders relative to its resource path), outermost first. */

@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import type { Diagnostics } from '../diagnostics.js';
-import { formatLocation, KilnError, type SourceLocation } from '../errors.js';
+import { formatLocation, KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
 import type { Project } from './load-project.js';
 import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig } from './node-config.js';
@@ -15,9 +15,11 @@ import {
   type UnitTestSpec,
   type WholeDatabaseSource,
 } from './nodes.js';
-import type { ColumnSpec, NodeConfig } from './types.js';
+import type { ColumnSpec, FolderConfig, NodeConfig } from './types.js';
 import type { ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
+import { checkKeys, PROPERTIES_SHAPE } from './yaml-keys.js';
+import { checkSourceEnums } from './source-enums.js';
 import { renderYamlValue } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
 import { splitCsvLine } from './csv-line.js';
@@ -134,6 +136,8 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
+  checkFolderConfigs(config.models, modelFiles, config.name, 'models', diagnostics.warnings);
+  checkFolderConfigs(config.seeds, files.list(config.seedPaths, ['.csv']), config.name, 'seeds', diagnostics.warnings);
   const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics);
   const macroBases = new Set(config.macroPaths.map((p) => p.replace(/\/+$/, '')));
   const macros: MacroFile[] = [];
@@ -145,6 +149,40 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   }
 
   return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests, propertyFiles };
+}
+
+/**
+ * A folder config (`models: { stagin: {...} }` in project.yml) that names no folder holding a
+ * model (or seed) applies to nothing: most likely a misspelled folder, so an unknown key.
+ */
+function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: string; base: string }>, projectName: string, kind: 'models' | 'seeds', warnings: Warning[]): void {
+  const folders = new Set<string>();
+  for (const { path, base } of listed) {
+    const segments = foldersBelow(base, path);
+    for (let n = 1; n <= segments.length; n++) folders.add(segments.slice(0, n).join('/'));
+  }
+  const walk = (node: FolderConfig, prefix: string, top: boolean) => {
+    for (const [name, child] of node.children) {
+      if (top && name === projectName) {
+        walk(child, '', false); // dbt nests folder configs under the project name
+        continue;
+      }
+      const path = prefix ? `${prefix}/${name}` : name;
+      if (folders.has(path)) {
+        walk(child, path, false);
+        continue;
+      }
+      const siblings = [...folders].filter((f) => f.startsWith(prefix ? `${prefix}/` : '') && !f.slice(prefix ? prefix.length + 1 : 0).includes('/')).map((f) => f.slice(prefix ? prefix.length + 1 : 0));
+      const hint = didYouMean(name, siblings);
+      warnings.push({
+        message: `folder config '${path}' under ${kind}: applies to nothing: no folder of ${kind} is named so (ignored)`,
+        ...(child.location ? { location: child.location } : {}),
+        ...(hint ? { hint } : {}),
+        unknownKey: true,
+      });
+    }
+  };
+  walk(tree, '', true);
 }
 
 /** Test-path files that only define generic tests or macros are macro files, not singular tests. */
@@ -191,13 +229,7 @@ function collectProperties(yaml: YamlFile, sinks: PropertySinks, diagnostics: Di
     diagnostics.error(new KilnError('CONFIG_INVALID', 'a properties file must be a mapping', { location: { file: yaml.file, line: 1 } }));
     return;
   }
-  const known = ['version', 'models', 'seeds', 'sources', 'unit_tests', 'macros', 'exposures', 'metrics', 'data_tests'];
-  for (const key of Object.keys(data)) {
-    if (!known.includes(key)) {
-      const hint = didYouMean(key, known);
-      diagnostics.warn({ message: `unknown top-level key '${key}' (ignored)`, location: { file: yaml.file, line: yaml.lineOf([key]) }, ...(hint ? { hint } : {}) });
-    }
-  }
+  checkKeys(yaml, [], data, PROPERTIES_SHAPE, diagnostics.warnings);
   const list = (key: string): Array<{ raw: Record<string, unknown>; path: Array<string | number> }> => {
     const v = data[key];
     if (v === undefined || v === null) return [];
@@ -286,6 +318,7 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
       ...(typeof c.data_type === 'string' ? { data_type: c.data_type } : typeof c.type === 'string' ? { data_type: c.type } : {}),
       data_tests: testsOf(c),
       ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
+      ...(typeof c.quote === 'boolean' ? { quote: c.quote } : {}),
     }];
   });
 }
@@ -305,6 +338,7 @@ function readSources(
     const sourceName = raw.name as string;
     const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
     const tables = raw.tables;
+    checkSourceEnums(yaml, path, raw, `source '${sourceName}'`, diagnostics);
     const sourceOptions = Object.fromEntries(Object.entries(raw).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
     // A whole-database source owns its name: tables of another entry of that name would be ambiguous.
     const prior = declaredAt.get(sourceName);
@@ -335,6 +369,7 @@ function readSources(
         return;
       }
       const tableName = t.name;
+      checkSourceEnums(yaml, tpath, t, `source ${sourceName}.${tableName}`, diagnostics);
       diagnostics.capture(() => {
         const tableOptions = Object.fromEntries(Object.entries(t).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
         // Strings may use var()/env_var(): render them now so stage/ sees final paths and hosts.

@@ -1,5 +1,7 @@
 /** Typed, validated project configuration: what `project/` hands to the rest of the pipeline. */
 
+import type { SourceLocation } from '../errors.js';
+
 /** The values `materialized:` takes. */
 export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed';
 export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed'];
@@ -38,6 +40,8 @@ export interface ColumnSpec {
   /** Raw test entries as written (`unique`, `{ accepted_values: {...} }`); interpreted by testing/. */
   readonly data_tests: readonly unknown[];
   readonly meta?: Readonly<Record<string, unknown>>;
+  /** `quote:` as written: true, the name is always an identifier in test SQL; false, an expression. */
+  readonly quote?: boolean;
 }
 
 export type EngineKind = 'embedded' | 'clickhouse';
@@ -64,6 +68,8 @@ export interface TargetConfig {
 export interface FolderConfig {
   readonly config: NodeConfig;
   readonly children: ReadonlyMap<string, FolderConfig>;
+  /** Where in project.yml this folder's key is. */
+  readonly location?: SourceLocation;
 }
 
 export interface ProjectConfig {
@@ -81,4 +87,6 @@ export interface ProjectConfig {
   readonly defaultTarget: string;
   /** Targets as written; only the selected one is rendered (so prod's env vars are not needed on dev). */
   readonly rawTargets: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** `strict:` in project.yml, when set: unknown keys are errors (true) or warnings even in CI (false). */
+  readonly strict?: boolean;
 }

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import { KilnError } from '../errors.js';
 
 /** A parsed YAML file that can still tell where a value came from. */
@@ -7,6 +7,8 @@ export interface YamlFile {
   readonly data: unknown;
   /** 1-based line of the value at `path` (or the nearest parent that exists). */
   lineOf(path: ReadonlyArray<string | number>): number | undefined;
+  /** 1-based line of the key that ends `path` (where a misspelled key is written), else lineOf(path). */
+  keyLineOf(path: ReadonlyArray<string | number>): number | undefined;
 }
 
 export function parseYaml(text: string, displayPath: string): YamlFile {
@@ -40,6 +42,14 @@ export function parseYaml(text: string, displayPath: string): YamlFile {
         if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
       }
       return undefined;
+    },
+    keyLineOf(path) {
+      const parent = doc.getIn(path.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+        if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+      }
+      return this.lineOf(path);
     },
   };
 }

@@ -55,3 +55,33 @@ export function readRunResults(file: string, shownAs: string = file): RunResults
     throw new KilnError('STATE_INVALID', `${shownAs} is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+/** Per node, the result of the last command that ran it: `target/last_results.json`. */
+export interface LastResults {
+  readonly results: Readonly<Record<string, NodeResult & { readonly generated_at: string }>>;
+}
+
+export const LAST_RESULTS_FILE = 'last_results.json';
+
+/**
+ * Merges a command's results into last_results.json, keeping only nodes the project still has.
+ * run_results.json says what the last command did (a `kiln watch` rebuild: a few nodes); this
+ * says how every node last ended, which the docs site shows next to what the warehouse holds.
+ */
+export function mergeLastResults(file: string, results: readonly NodeResult[], generatedAt: string, known: (id: string) => boolean): void {
+  const before = readLastResults(file);
+  const merged: Record<string, NodeResult & { generated_at: string }> = {};
+  for (const [id, r] of Object.entries(before?.results ?? {})) if (known(id)) merged[id] = r;
+  for (const r of results) merged[r.unique_id] = { ...r, generated_at: generatedAt };
+  writeFileSync(file, JSON.stringify({ results: merged } satisfies LastResults));
+}
+
+/** last_results.json, or null when missing or unreadable (it is a convenience, never an error). */
+export function readLastResults(file: string): LastResults | null {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as LastResults;
+    return doc && typeof doc.results === 'object' && doc.results !== null ? doc : null;
+  } catch {
+    return null;
+  }
+}

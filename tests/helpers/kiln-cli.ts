@@ -55,7 +55,7 @@ export interface KilnResult {
 }
 
 export interface KilnOptions {
-  /** Extra environment variables, over a copy of this process's environment without KILN_TARGET and GITHUB_ACTIONS. */
+  /** Extra environment variables, over a copy of this process's environment without KILN_TARGET, GITHUB_ACTIONS and CI. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Defaults to the project folder (or the repository when there is none). */
   readonly cwd?: string;
@@ -84,7 +84,8 @@ export function startKiln(dir: string | null, args: readonly string[], opts: Kil
     throw new Error('dist/ is missing: run `npm run build` (npm test does it in pretest)');
   }
   const argv = [KILN_BIN, ...args, ...(dir === null ? [] : ['--project-dir', dir])];
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: undefined, KILN_TARGET: undefined };
+  // CI=true would make every run strict (unknown keys are errors): tests that want it set it.
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: undefined, KILN_TARGET: undefined, CI: undefined };
   for (const [k, v] of Object.entries(opts.env ?? {})) env[k] = v;
   const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? dir ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], ...opts.user });
 

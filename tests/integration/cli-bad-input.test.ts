@@ -160,13 +160,14 @@ describe('warnings do not fail the command', () => {
 });
 
 describe('SQL ClickHouse rejects', () => {
-  it('exits 1 naming the model file, ClickHouse message and the compiled SQL path', async () => {
+  it('exits 1 naming the model file and line, ClickHouse message and the compiled SQL path', async () => {
     const dir = writeProject(base({ 'models/broken.sql': "{{ config(materialized='view') }}\nSELECT id, nosuchfn(id) AS y FROM {{ ref('ok') }}" }));
     const r = await runKiln(dir, ['run']);
     expect(r.code).toBe(1);
     expect(allOutput(r)).not.toMatch(STACK_FRAME);
     expect(r.stdout).toMatch(/ERROR +view model analytics\.broken/);
-    expect(r.stdout).toMatch(/^ {6}models\/broken\.sql: .*nosuchfn.*$/m);
+    // The unknown function on the model's own line and column (line 2, col 12), not the CREATE VIEW's.
+    expect(r.stdout).toMatch(/^ {6}models\/broken\.sql:2:12: .*nosuchfn.*$/m);
     expect(r.stdout).toMatch(/^ {8}compiled SQL: target\/compiled\/models\/broken\.sql$/m);
     expect(readFileSync(join(dir, 'target/compiled/models/broken.sql'), 'utf8')).toContain('nosuchfn(id)');
     expect(r.stdout).toMatch(/OK +view model analytics\.ok/);

@@ -40,6 +40,11 @@ targets:
     columns:
       - name: customer
         description: Customer name, trimmed.
+        data_tests:
+          - not_null
+          - accepted_values:
+              values: ['a_customer_name_long_enough_to_widen_any_table_that_does_not_wrap_its_cells_properly_0001', 'alice']
+              config: { severity: warn }
       - name: total
         description: Money spent.
 `,
@@ -154,11 +159,40 @@ if (chromiumMissing) {
       await page.screenshot({ path: join(shots, 'node.png'), fullPage: true });
     });
 
+    it('labels column tests by kind and keeps the Tests page within a 1400 px window', async () => {
+      await open(join(project, 'target', 'docs', 'index.html'), '#/node/model.shop.dim_customers');
+      const kinds = await page.locator('table.columns tr[data-column="customer"] .column-test').allTextContents();
+      expect(kinds.map((k) => k.replace(/^(pass|warn|fail|error|not run)\s*/, '').trim()).sort()).toEqual(['accepted_values', 'not_null']);
+      await page.click('a[data-page="tests"]');
+      await page.waitForSelector('table.tests');
+      await expect(page.locator('table.tests').textContent()).resolves.toContain('a_customer_name_long_enough');
+      const overflow = await page.evaluate(() => {
+        const main = document.querySelector('main')!;
+        return { main: main.scrollWidth - main.clientWidth, page: document.documentElement.scrollWidth - window.innerWidth };
+      });
+      expect(overflow).toEqual({ main: 0, page: 0 });
+      await page.screenshot({ path: join(shots, 'tests.png'), fullPage: true });
+    });
+
+    it('lists the project as a tree of folders with a search box', async () => {
+      await open(join(project, 'target', 'docs', 'index.html'));
+      const leaves = () => page.locator('#file-tree li.leaf').evaluateAll((els) => els.map((e) => e.textContent).sort());
+      await expect(leaves()).resolves.toEqual([...MODELS].sort());
+      await expect(page.locator('#file-tree summary').allTextContents()).resolves.toEqual(expect.arrayContaining(['models', 'marts', 'staging', 'dashboards', 'seeds']));
+      await page.fill('#tree-search', 'CUST');
+      await expect(leaves()).resolves.toEqual(['dim_customers', 'top_customers']);
+      await page.fill('#tree-search', 'nothing-like-this');
+      await expect(page.locator('#file-tree').textContent()).resolves.toContain('Nothing matches.');
+      await page.fill('#tree-search', 'stg_');
+      await page.click('#file-tree li.leaf a');
+      await expect(page.locator('h1').textContent()).resolves.toBe('stg_orders');
+    });
+
     it('draws the run timeline per thread', async () => {
       await page.click('a[data-page="timeline"]');
       await page.waitForSelector('#gantt');
-      const bars = await page.locator('#gantt rect.bar').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
-      expect(bars.sort()).toEqual(MODELS.map((m) => (m === 'orders' ? 'seed.shop.orders' : `model.shop.${m}`)).sort());
+      const bars = await page.locator('#gantt rect.bar').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')!));
+      expect(bars.filter((id) => !id.startsWith('test.')).sort()).toEqual(MODELS.map((m) => (m === 'orders' ? 'seed.shop.orders' : `model.shop.${m}`)).sort());
       await page.screenshot({ path: join(shots, 'timeline.png') });
     });
 
@@ -195,6 +229,18 @@ if (chromiumMissing) {
       await page.click('a[data-page="dashboards"]');
       await expect(page.locator('#dash-revenue_trend .dash-error').textContent()).resolves.toContain('not captured');
       await page.screenshot({ path: join(shots, 'offline.png') });
+    });
+
+    it("after a run of one model, every other node keeps the status of its last run", async () => {
+      const one = await kiln(project, 'run', '--select', 'stg_orders');
+      expect(one.code, one.out).toBe(0);
+      const r = await kiln(project, 'docs', 'generate');
+      expect(r.code, r.out).toBe(0);
+      await open(join(project, 'target', 'docs', 'index.html'), '#/node/model.shop.dim_customers');
+      await expect(page.locator('main .badge').first().textContent()).resolves.toBe('success');
+      await expect(page.locator('main').textContent()).resolves.not.toContain('not run yet');
+      await open(join(project, 'target', 'docs', 'index.html'));
+      expect(await page.locator('svg g.node.none').count()).toBe(0);
     });
   });
 }

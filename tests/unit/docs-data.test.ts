@@ -137,7 +137,7 @@ describe('docs page data', () => {
       ['t1', 'unit_test', 'model.p.dim_users', null, null, null],
     ]);
     const dim = data.nodes.find((n) => n.name === 'dim_users')!;
-    expect(dim.columns.find((c) => c.name === 'user_id')!.tests).toEqual([{ id: test.unique_id, name: test.name, status: 'fail' }]);
+    expect(dim.columns.find((c) => c.name === 'user_id')!.tests).toEqual([{ id: test.unique_id, name: test.name, test_name: 'not_null', status: 'fail' }]);
     expect(dim.tests).toHaveLength(2);
   });
 
@@ -224,5 +224,21 @@ describe('the site html', () => {
     const big = { nodes: Array.from({ length: 30000 }, (_, i) => ({ id: `model.p.m_${i}`, sql: 'select 1 </script>' })) } as never;
     expect(dataElement(big)).toMatch(/^<script type="application\/octet-stream" id="kiln-data" data-encoding="gzip-base64">[A-Za-z0-9+/=]+<\/script>$/);
     expect(dataElement({ nodes: [{ sql: '</script>' }] } as never)).not.toContain('</script><');
+  });
+});
+
+describe('statuses over several commands', () => {
+  it("takes the last command's result of a node, else the last result any command had for it", () => {
+    const m = manifest();
+    const lastResults = {
+      'model.p.stg_users': { unique_id: 'model.p.stg_users', status: 'error' },
+      'model.p.dim_users': { unique_id: 'model.p.dim_users', status: 'success', rows_affected: 7 },
+    };
+    const onlyStg: RunResultsArtifact = { ...runResults, results: runResults.results.filter((r) => r.unique_id === 'model.p.stg_users') };
+    const data = buildDocsData({ manifest: m, runResults: onlyStg, lastResults, catalog: null, generatedAt: 'now' }, layout(m));
+    const status = (name: string) => data.nodes.find((n) => n.name === name)!.status;
+    expect(status('stg_users')).toBe('success');
+    expect(status('dim_users')).toBe('success');
+    expect(data.nodes.find((n) => n.name === 'dim_users')!.rows).toBe(7);
   });
 });

@@ -133,7 +133,7 @@ targets:
   it('warns about an unknown key and names the closest one', () => {
     const { project } = load({ 'project.yml': 'name: p\nmodel-path: [models]\n' });
     expect(project.warnings).toEqual([
-      { message: "unknown project key 'model-path' (ignored)", location: { file: 'project.yml', line: 2 }, hint: "did you mean 'model-paths'?" },
+      { message: "unknown project key 'model-path' (ignored)", location: { file: 'project.yml', line: 2 }, hint: "did you mean 'model-paths'?", unknownKey: true },
     ]);
   });
 
@@ -191,7 +191,7 @@ describe('folder configs', () => {
   it('unknown config keys warn with the closest key', () => {
     const warnings: Warning[] = [];
     parseFolderConfig({ staging: { materialised: 'view' } }, { file: 'project.yml', line: 3 }, warnings);
-    expect(warnings).toEqual([{ message: "unknown config key 'materialised'", location: { file: 'project.yml', line: 3 }, hint: "did you mean 'materialized'?" }]);
+    expect(warnings).toEqual([{ message: "unknown config key 'materialised'", location: { file: 'project.yml', line: 3 }, hint: "did you mean 'materialized'?", unknownKey: true }]);
   });
 
   it('an unknown materialization is an error', () => {

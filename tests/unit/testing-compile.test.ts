@@ -93,7 +93,7 @@ describe('test nodes in the manifest', () => {
     expect(rel.column_name).toBe('code');
     expect(rel.depends_on.nodes).toEqual(['model.proj.dim_user', 'seed.proj.codes']);
     expect(rel.test_metadata).toMatchObject({ name: 'relationships', kwargs: { to: "ref('codes')", field: 'code', column_name: 'code' } });
-    expect(rel.compiled_code).toContain('NOT IN (SELECT code FROM `analytics`.`codes`');
+    expect(rel.compiled_code).toContain('`code` NOT IN (SELECT `code` FROM `analytics`.`codes`');
     expect(rel.declared_at).toEqual({ file: 'models/marts/schema.yml', line: 12 });
     expect(tests['test.proj.source_not_null_app_users_id']!.depends_on.nodes).toEqual(['source.proj.app.users']);
     expect(tests['test.proj.no_orphans']!.attached_node).toBeNull();

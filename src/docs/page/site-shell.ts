@@ -1,5 +1,6 @@
 import type { DocsData } from '../docs-data.js';
 import { h } from './dom.js';
+import { fileTree } from './file-tree.js';
 
 export type PageName = 'lineage' | 'sources' | 'tests' | 'timeline' | 'dashboards';
 
@@ -43,6 +44,6 @@ export function drawShell(app: HTMLElement, data: DocsData): { main: HTMLElement
   for (const w of data.warnings) if (!notes.includes(w)) notes.push(w);
   if (notes.length) app.append(h('div', { class: 'banner', id: 'banner', text: notes.join(' · ') }));
   const main = h('main');
-  app.append(main);
+  app.append(h('div', { class: 'body' }, [fileTree(data), main]));
   return { main, navLinks };
 }

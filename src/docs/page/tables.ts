@@ -18,7 +18,7 @@ export function columnsTable(ctx: PageContext, n: DocsNode): HTMLElement {
           h('td', {}, [h('code', { text: c.name })]),
           h('td', {}, [h('code', { text: c.type || '' })]),
           h('td', { text: c.description }),
-          h('td', {}, c.tests.map((t) => h('span', { title: t.name }, [badge(t.status), ' ', t.name.replace(/_.*/, ''), ' ']))),
+          h('td', {}, c.tests.map((t) => h('span', { class: 'column-test', title: t.name }, [badge(t.status), ' ', t.test_name, ' ']))),
         ]),
       ),
     ),
