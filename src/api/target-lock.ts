@@ -65,7 +65,6 @@ export async function waitingForLock<T>(attempt: () => Promise<T>, wait: WaitOpt
  */
 export class TargetLock {
   private lost: KilnError | undefined;
-  private lastConfirmed = performance.now();
   private renewing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private released = false;
@@ -75,12 +74,18 @@ export class TargetLock {
     private readonly target: string,
     readonly holder: LockHolder,
     private readonly lease: LeaseConfig,
+    /**
+     * When the lock was last known to be this run's: taken when the check starts, not when it
+     * ends, so a run stalled halfway through taking or renewing its lock checks again first.
+     */
+    private lastConfirmed: number,
   ) {}
 
   /** Takes the lock for `holder` or throws TARGET_LOCKED (exit 2) naming the live holder. */
   static async acquire(adapter: Adapter, holder: LockHolder, lease: LeaseConfig, reporter: Reporter): Promise<TargetLock> {
     const target = adapter.target;
     const lock = new ServerLock(await openTransport(target, 1), adapter.ddl, target.database);
+    const askedAt = performance.now();
     try {
       const r = await lock.tryAcquire(holder, { leaseSeconds: lease.leaseSeconds, machine: currentMachine(), isAlive: isProcessAlive });
       if (!r.acquired) throw new KilnError('TARGET_LOCKED', lockedMessage(target.name, r.holder), { hint: LOCKED_HINT });
@@ -98,7 +103,7 @@ export class TargetLock {
       }
       throw err;
     }
-    const held = new TargetLock(lock, target.name, holder, lease);
+    const held = new TargetLock(lock, target.name, holder, lease, askedAt);
     held.timer = setInterval(() => void held.renew().catch(() => undefined), lease.heartbeatMs);
     held.timer.unref();
     return held;
@@ -119,6 +124,7 @@ export class TargetLock {
 
   private async verifyAndBeat(): Promise<void> {
     if (this.lost || this.released) return;
+    const askedAt = performance.now();
     const state = await this.lock.read();
     if (!state.exists || state.holder?.runId !== this.holder.runId) {
       const now = state.exists
@@ -131,7 +137,7 @@ export class TargetLock {
       return;
     }
     await this.lock.beat();
-    this.lastConfirmed = performance.now();
+    this.lastConfirmed = askedAt;
   }
 
   private stopTimer(): void {
