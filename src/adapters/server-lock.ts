@@ -82,7 +82,14 @@ export class ServerLock {
         broke = { holder: state.holder, status };
         continue;
       }
-      await this.beat();
+      try {
+        await this.beat();
+      } catch (err) {
+        // Removed (kiln unlock) between our CREATE and our first beat: nothing was written under
+        // it yet, so take it again.
+        if (err instanceof SqlError && err.clickhouseCode === CH_ERRORS.UNKNOWN_TABLE) continue;
+        throw err;
+      }
       await this.sweepTombstones().catch(() => undefined);
       return broke ? { acquired: true, broke } : { acquired: true };
     }
