@@ -13,19 +13,42 @@ type IncrementalKind = Extract<ModelKind, { readonly materialized: 'incremental'
 const UNKNOWN_IDENTIFIER = 47;
 
 /**
- * Incremental models. New rows are always computed into a scratch table first; how they reach
- * the target depends on the strategy, and every path is safe to kill and rerun:
- * - append / delete_insert: the target's parts are cloned by hard links into a copy (cheap, no
- *   data rewritten), the copy is changed, then swapped in like a table. A run killed before the
- *   swap leaves the target untouched; the next run cleans the scratch tables.
- * - append whose new rows are one part in one partition (the usual small increment): that part
- *   is attached to the target directly. ClickHouse adds an attached part with one rename of its
- *   directory, so a kill leaves the target with none or all of the new rows, as the swap would,
- *   without cloning every partition of the target first.
- * - insert_overwrite: each partition of the new rows replaces the target's partition with
- *   REPLACE PARTITION, atomic per partition and idempotent, so a rerun converges.
- * Insert deduplication tokens were not used: they only protect a retried identical block, while
- * a rerun recomputes its rows and may cut them into different blocks.
+ * Incremental models. Crash safety (issue 12): a kill between any two statements leaves the
+ * target either as it was or with the whole increment, never part of it, and leaves only scratch
+ * relations (`__kiln_tmp__<model>__<run>`) that the next run's prepareWarehouse drops. The rerun
+ * then recomputes is_incremental() from the target: before the one step that publishes the
+ * increment it finds the old target and computes the same rows again; after it, the model's own
+ * filter against {{ this }} finds them already there (append adds nothing; delete_insert and
+ * insert_overwrite replace rows by key or partition with the same rows), as a clean second run
+ * would. Hooks run at least once per completed run, so they must be idempotent.
+ *
+ * Statements, in order:
+ *   pre_hook…
+ *   CREATE TABLE fresh AS target; [ADD COLUMN … to fresh]; INSERT INTO fresh SELECT <model>
+ *   (partition rows of target and fresh: a read)
+ *   then exactly one way to publish the new rows:
+ *   a. append, no new columns, the new rows one part in one partition:
+ *        ATTACH PARTITION … FROM fresh INTO target            ← publishes (one statement)
+ *   b. insert_overwrite, no new columns, the new rows one part in one partition:
+ *        REPLACE PARTITION … FROM fresh IN target             ← publishes (one statement)
+ *   c. everything else (several partitions, new columns, delete_insert): a copy of the target
+ *      sharing its parts by hard links (nothing rewritten), changed, then swapped in:
+ *        CREATE TABLE copy AS target; ATTACH PARTITION … FROM target (each partition the
+ *        increment keeps: all for append and delete_insert, those it does not overwrite for
+ *        insert_overwrite); [ADD COLUMN …]; [DELETE rows whose key is in fresh, waited for];
+ *        ATTACH PARTITION … FROM fresh (each new partition);
+ *        EXCHANGE TABLES copy AND target, or RENAME target TO old, copy TO target  ← publishes
+ *        DROP copy (now the old target) / DROP old
+ *   DROP fresh
+ *   post_hook…
+ * Several REPLACE PARTITION statements on the target would each be atomic but not together: a
+ * kill between two left a target that was neither the old nor the new one until the rerun, and
+ * a rerun whose filter reads {{ this }} could compute a different increment from it. Likewise an
+ * ADD COLUMN on the target before its rows arrive. Both go through the copy instead.
+ * The one-part condition of a and b keeps a server crash in the middle of the statement from
+ * leaving some of the parts attached. Insert deduplication tokens were not used: they only
+ * protect a retried identical block, while a rerun recomputes its rows and may cut them into
+ * different blocks. A first build and --full-refresh are the table materialization.
  */
 export const incrementalMaterialization: MaterializationStrategy = {
   name: 'incremental',
@@ -48,6 +71,12 @@ function incrementalKind(ctx: MaterializeContext): IncrementalKind {
   return ctx.kind;
 }
 
+const DONE: Readonly<Record<IncrementalKind['strategy'], string>> = {
+  append: 'appended to',
+  insert_overwrite: 'replaced partitions of',
+  delete_insert: 'merged into',
+};
+
 async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): Promise<MaterializeResult> {
   const { strategy } = kind;
   const d = ctx.warehouse.ddl;
@@ -68,22 +97,20 @@ async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): P
     }
     const freshPartitions = [...(parts.get(fresh.name)?.keys() ?? [])].sort();
     const onePart = freshPartitions.length === 1 && parts.get(fresh.name)!.get(freshPartitions[0]!)!.parts === 1;
-    if (strategy === 'append' && added.length === 0 && onePart) {
-      await ctx.warehouse.execute(ddl.attachPartitionFrom(d, target, freshPartitions[0]!, fresh));
+    if (added.length === 0 && onePart && strategy !== 'delete_insert') {
+      // One statement publishes the whole increment (a or b above).
+      if (strategy === 'append') await ctx.warehouse.execute(ddl.attachPartitionFrom(d, target, freshPartitions[0]!, fresh));
+      else await ctx.warehouse.replacePartitions(fresh, target, freshPartitions);
       await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
-      return { rowsAffected: rows, message: `appended to ${target.database}.${target.name}` };
+      return { rowsAffected: rows, message: `${DONE[strategy]} ${target.database}.${target.name}` };
     }
 
-    if (strategy === 'insert_overwrite') {
-      if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, target, added));
-      await ctx.warehouse.replacePartitions(fresh, target, freshPartitions);
-      await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
-      return { rowsAffected: rows, message: `replaced partitions of ${target.database}.${target.name}` };
-    }
-
+    const overwritten = new Set(strategy === 'insert_overwrite' ? freshPartitions : []);
     await buildThenSwap(ctx, copy, async () => {
       await ctx.warehouse.execute(ddl.createTableAsTable(d, copy, target));
-      for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, target));
+      for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) {
+        if (!overwritten.has(pid)) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, target));
+      }
       if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, copy, added));
       // Settled before the swap: deleteWhere returns once the rows are gone, on old servers too.
       if (strategy === 'delete_insert') await ctx.warehouse.deleteWhere(copy, ddl.keyIn(kind.uniqueKey, fresh));
@@ -91,7 +118,7 @@ async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): P
       for (const pid of freshPartitions) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, fresh));
     });
     await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
-    return { rowsAffected: rows, message: `${strategy === 'append' ? 'appended to' : 'merged into'} ${target.database}.${target.name}` };
+    return { rowsAffected: rows, message: `${DONE[strategy]} ${target.database}.${target.name}` };
   } catch (err) {
     await cleanup();
     throw err;

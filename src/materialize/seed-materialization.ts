@@ -11,6 +11,12 @@ import { buildThenSwap } from './swap.js';
 /**
  * A seed CSV is loaded by ClickHouse itself into a temporary table, then swapped in like a
  * table. Column types are inferred by ClickHouse unless `column_types` names them.
+ *
+ * Crash safety (issue 12), statements in order: DESCRIBE the file (read); CREATE TABLE tmp;
+ * INSERT INTO tmp from the file; a count (read); the swap (swap.ts). Only the swap's one
+ * EXCHANGE or RENAME changes the seed's table, so a kill leaves the old seed (or none) or the
+ * whole new one, plus scratch tables the next run drops; the rerun loads the whole file again.
+ * A changed seed is therefore never half old, half new, and never loaded twice.
  */
 export const seedMaterialization: MaterializationStrategy = {
   name: 'seed',

@@ -3,7 +3,17 @@ import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializationStrategy } from './materialization.js';
 import { buildThenSwap } from './swap.js';
 
-/** A table is built whole under a temporary name and swapped in atomically. */
+/**
+ * A table is built whole under a temporary name and swapped in atomically.
+ *
+ * Crash safety (issue 12), statements in order: pre_hook…; CREATE TABLE tmp AS <model>; a count
+ * (read); the swap (swap.ts: one EXCHANGE or RENAME publishes, then a DROP of the old rows under
+ * a scratch name); post_hook…. The target changes only in that one statement: a kill before it
+ * leaves the old table (or none) and a scratch table, a kill after it the new table and perhaps
+ * the old one under a scratch name. The next run drops the scratch relations and builds the table
+ * again from the model, so it ends as a clean run does. Hooks run again on the rerun, so they
+ * must be idempotent.
+ */
 export const tableMaterialization: MaterializationStrategy = {
   name: 'table',
   async run(ctx) {

@@ -6,6 +6,10 @@ import { buildThenSwap } from './swap.js';
 /**
  * `CREATE OR REPLACE VIEW` where the server has it and the relation is a view (or absent);
  * otherwise the view is created under a temporary name and swapped in like a table.
+ *
+ * Crash safety (issue 12): pre_hook…; either the one CREATE OR REPLACE VIEW, or CREATE VIEW tmp
+ * and the swap (swap.ts); post_hook…. A view holds no rows, so a kill anywhere leaves the old
+ * definition or the new one plus scratch views the next run drops; the rerun defines it again.
  */
 export const viewMaterialization: MaterializationStrategy = {
   name: 'view',

@@ -35,6 +35,12 @@ export interface SweepScenario {
   readonly restore?: (dir: string) => Promise<void>;
   /** Reads the warehouse; defaults to the embedded folder `.kiln/dev` of the project. */
   readonly view?: (dir: string) => Promise<WarehouseView>;
+  /**
+   * Relations (`database.name`) that a crash must leave either as they were before the command or
+   * as the clean run left them, never in between: a reader sees the change whole or not at all.
+   * Checked after every crash, before the rerun.
+   */
+  readonly atomic?: readonly string[];
   /** Stop after this many crash points (a guard against a command that never ends). */
   readonly maxPoints?: number;
 }
@@ -56,6 +62,7 @@ export async function crashSweep(s: SweepScenario): Promise<SweepResult> {
   const rerun = s.rerun ?? s.args;
 
   await restore(dir);
+  const start = s.atomic?.length ? await view(dir) : {};
   const clean = await runKiln(dir, s.args, { env });
   if (clean.code !== 0) throw new Error(`the clean run failed:\n${clean.stdout}\n${clean.stderr}`);
   const expected = await view(dir);
@@ -67,6 +74,10 @@ export async function crashSweep(s: SweepScenario): Promise<SweepResult> {
     if (!killed(crashed)) {
       if (crashed.code !== 0) failures.push({ point, problem: `with fewer statements than ${point}, the run failed:\n${crashed.stderr}` });
       return { points: point - 1, failures };
+    }
+    if (s.atomic?.length) {
+      const torn = halfDone(s.atomic, start, expected, await view(dir));
+      if (torn) failures.push({ point, problem: `right after the crash, ${torn}` });
     }
     const again = await runKiln(dir, rerun, { env });
     if (again.code !== 0) {
@@ -106,6 +117,16 @@ export function difference(expected: WarehouseView, got: WarehouseView): string 
     if (extra.length > 0 || missing.length > 0) {
       return `${name}: ${have.length} rows, expected ${want.length}; extra ${extra.slice(0, 3).join(' ')}; missing ${missing.slice(0, 3).join(' ')}`;
     }
+  }
+  return null;
+}
+
+/** The first of `names` that is neither as in `before` nor as in `after`, described; null when none. */
+function halfDone(names: readonly string[], before: WarehouseView, after: WarehouseView, got: WarehouseView): string | null {
+  const only = (v: WarehouseView, name: string): WarehouseView => (v[name] ? { [name]: v[name] } : {});
+  for (const name of names) {
+    const asAfter = difference(only(after, name), only(got, name));
+    if (asAfter && difference(only(before, name), only(got, name))) return `${name} is neither as before the command nor as after it (${asAfter})`;
   }
   return null;
 }

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adapter, type RelationInfo } from '../../src/adapters/adapter.js';
 import { SqlError } from '../../src/adapters/sql-error.js';
+import { incrementalMaterialization } from '../../src/materialize/incremental-materialization.js';
 import { seedMaterialization } from '../../src/materialize/seed-materialization.js';
 import { tableMaterialization } from '../../src/materialize/table-materialization.js';
 import { viewMaterialization } from '../../src/materialize/view-materialization.js';
+import type { NodeConfig } from '../../src/project/types.js';
 import { recordingContext } from '../helpers/recording-context.js';
 
 /**
@@ -263,5 +265,50 @@ describe('seed materialization', () => {
     const r = recordingContext({ adapter, relation: rel('bad'), config: { column_types: { b: 'String' } }, seed: { rootPath: dir, file: 'bad.csv' } });
     await expect(seedMaterialization.run(r.ctx)).rejects.toThrow("column_types names 'b', which is not a column of bad.csv");
     expect(r.statements).toEqual([]);
+  });
+});
+
+describe('incremental materialization: the increment reaches the target in one statement', () => {
+  /** Statements that change `name` itself (not a scratch table). */
+  const writesTo = (statements: readonly string[], name: string) =>
+    statements.filter((s) => s.includes(`ALTER TABLE ${q(name)} `) || s.startsWith(`INSERT INTO ${q(name)}`) || ((s.startsWith('EXCHANGE') || s.startsWith('RENAME')) && s.includes(q(name))));
+  const overwrite = (extra: NodeConfig = {}): NodeConfig => ({ materialized: 'incremental', incremental_strategy: 'insert_overwrite', partition_by: 'd', order_by: 'id', ...extra });
+  const targetOf = (name: string) =>
+    adapter.execute(`CREATE TABLE ${q(name)} ENGINE = MergeTree() PARTITION BY d ORDER BY id AS SELECT toUInt32(number) AS id, toUInt8(intDiv(number, 2)) AS d, toUInt8(1) AS v FROM numbers(4)`);
+  const contents = async (name: string) =>
+    (await adapter.query<{ id: number; v: number }>(`SELECT id, v FROM ${q(name)} ORDER BY id`)).rows.map((r) => [Number(r.id), Number(r.v)]);
+  // ids 2…5 in partitions 1 and 2, version 2: partition 0 stays, 1 is replaced, 2 is new.
+  const twoPartitions = 'SELECT toUInt32(number) AS id, toUInt8(intDiv(number, 2)) AS d, toUInt8(2) AS v FROM numbers(2, 4)';
+
+  for (const exchangeTables of [true, false]) {
+    it(`insert_overwrite of two partitions: a copy of the target is changed and swapped in (exchangeTables ${exchangeTables})`, async () => {
+      const name = `io_two_${exchangeTables}`;
+      await targetOf(name);
+      const r = recordingContext({ adapter, relation: rel(name), sql: twoPartitions, config: overwrite(), existing: await existing(name), capabilities: { exchangeTables }, runId: 'i1' });
+      expect(await incrementalMaterialization.run(r.ctx)).toEqual({ rowsAffected: 4, message: `replaced partitions of analytics.${name}` });
+      expect(writesTo(r.statements, name)).toHaveLength(1);
+      expect(writesTo(r.statements, name)[0]).toMatch(exchangeTables ? /^EXCHANGE TABLES/ : /^RENAME TABLE/);
+      expect(await contents(name)).toEqual([[0, 1], [1, 1], [2, 2], [3, 2], [4, 2], [5, 2]]);
+      expect((await names()).filter((n) => n.startsWith('__kiln_'))).toEqual([]);
+    });
+  }
+
+  it('insert_overwrite of one partition: one REPLACE PARTITION', async () => {
+    await targetOf('io_one');
+    const sql = 'SELECT toUInt32(number) AS id, toUInt8(intDiv(number, 2)) AS d, toUInt8(2) AS v FROM numbers(2, 2)';
+    const r = recordingContext({ adapter, relation: rel('io_one'), sql, config: overwrite(), existing: await existing('io_one'), runId: 'i2' });
+    await incrementalMaterialization.run(r.ctx);
+    expect(writesTo(r.statements, 'io_one')).toEqual([`ALTER TABLE ${q('io_one')} REPLACE PARTITION ID '1' FROM ${q('__kiln_tmp__io_one__i2_new')}`]);
+    expect(await contents('io_one')).toEqual([[0, 1], [1, 1], [2, 2], [3, 2]]);
+  });
+
+  it('a new column (append_new_columns) is added to the copy, never to the target before its rows', async () => {
+    await targetOf('io_wider');
+    const sql = 'SELECT toUInt32(number) AS id, toUInt8(intDiv(number, 2)) AS d, toUInt8(2) AS v, toUInt8(7) AS w FROM numbers(2, 2)';
+    const r = recordingContext({ adapter, relation: rel('io_wider'), sql, config: overwrite({ on_schema_change: 'append_new_columns' }), existing: await existing('io_wider'), capabilities: { exchangeTables: true }, runId: 'i3' });
+    await incrementalMaterialization.run(r.ctx);
+    expect(writesTo(r.statements, 'io_wider').map((s) => s.split(' ')[0])).toEqual(['EXCHANGE']);
+    const rows = await adapter.query<{ id: number; w: number }>(`SELECT id, w FROM ${q('io_wider')} ORDER BY id`);
+    expect(rows.rows.map((x) => [Number(x.id), Number(x.w)])).toEqual([[0, 0], [1, 0], [2, 7], [3, 7]]);
   });
 });
