@@ -32,6 +32,10 @@ export type ErrorCode =
   | 'TARGET_INVALID'
   | 'WAREHOUSE_UNREACHABLE'
   | 'WAREHOUSE_IN_USE'
+  /** Another run holds the target's lock (exit 2: nothing was executed). */
+  | 'TARGET_LOCKED'
+  /** This run's lock was broken or taken while it ran: it stopped before its next statement. */
+  | 'TARGET_LOCK_LOST'
   | 'SQL_ERROR'
   | 'SQL_INVALID'
   | 'STATE_INVALID'
@@ -56,6 +60,7 @@ const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SQL_INVALID',
   'WAREHOUSE_UNREACHABLE',
   'WAREHOUSE_IN_USE',
+  'TARGET_LOCKED',
   'STATE_INVALID',
   'SOURCE_UNREACHABLE',
   'SOURCE_MISSING',

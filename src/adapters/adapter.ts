@@ -5,6 +5,8 @@ import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
 import { CrashPointDriver, crashPointFromEnv } from './crash-point.js';
 import { MeteredDriver } from './metered-driver.js';
+import { GuardedDriver } from './guarded-driver.js';
+import type { LockHolder } from './lock-holder.js';
 import { quoteString } from './quoting.js';
 import { SqlError } from './sql-error.js';
 import type { Readable } from 'node:stream';
@@ -73,19 +75,9 @@ export class Adapter {
   }
 
   /** Opens the target's warehouse and reads its version once. Unreachable → exit-2 error. */
-  static async connect(target: TargetConfig, opts: { threads?: number } = {}): Promise<Adapter> {
-    // Drivers load on connect: chdb's native library and the HTTP client cost a few hundred ms of
-    // startup that compile, ls and clean never need.
+  static async connect(target: TargetConfig, opts: { threads?: number; lockAs?: LockHolder } = {}): Promise<Adapter> {
     const http = target.engine === 'embedded' ? undefined : await import('./http-driver.js');
-    const transport: Driver = !http
-      ? (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!)
-      : new http.HttpDriver({
-          url: target.url!,
-          username: target.username ?? 'default',
-          password: target.password ?? '',
-          ...(target.settings ? { settings: target.settings } : {}),
-          maxConnections: Math.max(2, opts.threads ?? 4),
-        });
+    const transport = await openTransport(target, Math.max(2, opts.threads ?? 4), opts.lockAs);
     const crashAfter = crashPointFromEnv();
     const driver = crashAfter === undefined ? transport : new CrashPointDriver(transport, crashAfter);
     let version: string;
@@ -103,6 +95,14 @@ export class Adapter {
       });
     }
     return new Adapter(driver, target, version, capabilitiesFor(version));
+  }
+
+  /**
+   * This adapter with `check` awaited before every statement: a run that holds the target lock
+   * passes its "still mine?" check, so it stops before its next write once the lock is lost.
+   */
+  guarded(check: () => Promise<void>): Adapter {
+    return new Adapter(new GuardedDriver(this.driver, check), this.target, this.version, this.capabilities);
   }
 
   execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
@@ -226,4 +226,23 @@ export class Adapter {
   close(): Promise<void> {
     return this.driver.close();
   }
+}
+
+/**
+ * A bare connection to the target, not counted by KILN_CRASH_AFTER: the crash-point wrapper is
+ * added by connect(); the target lock uses this directly for its own (wall-clock) traffic.
+ * The embedded engine takes its folder lock here, recording `lockAs` as the holder.
+ */
+export async function openTransport(target: TargetConfig, maxConnections: number, lockAs?: LockHolder): Promise<Driver> {
+  // Drivers load on connect: chdb's native library and the HTTP client cost a few hundred ms of
+  // startup that compile, ls and clean never need.
+  if (target.engine === 'embedded') return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}) });
+  const http = await import('./http-driver.js');
+  return new http.HttpDriver({
+    url: target.url!,
+    username: target.username ?? 'default',
+    password: target.password ?? '',
+    ...(target.settings ? { settings: target.settings } : {}),
+    maxConnections,
+  });
 }

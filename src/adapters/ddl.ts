@@ -28,7 +28,8 @@ export interface DdlContext {
 }
 
 export const rel = (r: Relation): string => qualifiedName(r.database, r.name);
-const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
+/** ` ON CLUSTER c` when the target names a cluster, else nothing (exported for the other SQL builders of this folder). */
+export const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
 
 function expressionList(value: string | readonly string[]): string {
   // `order_by: 'a, b'` (dbt-clickhouse style) must become a tuple: `ORDER BY a, b` is a syntax error.

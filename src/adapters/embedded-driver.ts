@@ -1,4 +1,4 @@
-import { closeSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { createWriteStream, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,13 +8,15 @@ import { Session } from 'chdb';
 import { KilnError } from '../errors.js';
 import { describeFile, insertInto, withSettings, type Relation } from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { currentHolder, currentMachine, decodeHolder, encodeHolder, isProcessAlive, lockedMessage, LOCKED_HINT, type LockHolder } from './lock-holder.js';
 import { SqlError } from './sql-error.js';
 
 const LOCK_FILE = 'kiln.lock';
 
 /**
  * The in-process engine: a chdb Session on the target's data folder. One kiln process owns a
- * folder at a time (a lock file with its pid), since two processes writing one folder corrupt it.
+ * folder at a time, for any command (chdb cannot share a folder between processes, even to
+ * read): `kiln.lock` in the folder records the holder, and is the embedded target's run lock.
  */
 export class EmbeddedDriver implements Driver {
   readonly kind = 'embedded' as const;
@@ -27,9 +29,10 @@ export class EmbeddedDriver implements Driver {
     this.lockPath = join(path, LOCK_FILE);
   }
 
-  static open(path: string): EmbeddedDriver {
+  /** `target` names the target in a refusal; `holder` is what this process records as the lock's holder. */
+  static open(path: string, opts: { readonly target?: string; readonly holder?: LockHolder } = {}): EmbeddedDriver {
     mkdirSync(path, { recursive: true });
-    acquireLock(join(path, LOCK_FILE));
+    acquireFolderLock(path, opts.target ?? path, opts.holder ?? currentHolder('', randomUUID()));
     let session: Session;
     try {
       // 64-bit integers as JSON strings, as servers send them: a JS number would round them.
@@ -114,34 +117,87 @@ function toSqlError(err: unknown, sql: string): SqlError {
   return new SqlError(e.message ?? String(err), e.clickhouseCode, sql, err);
 }
 
-function acquireLock(lockPath: string): void {
-  if (existsSync(lockPath)) {
-    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-    if (pid && pid !== process.pid && isAlive(pid)) {
-      throw new KilnError('WAREHOUSE_IN_USE', `the embedded warehouse ${lockPath.replace(/\/kiln\.lock$/, '')} is in use by pid ${pid}`, {
-        hint: 'wait for the other kiln process (e.g. `kiln watch`) to finish, or stop it',
-      });
-    }
-    unlinkSync(lockPath); // stale: its process is gone
-  }
-  const fd = openSync(lockPath, 'wx');
-  writeSync(fd, String(process.pid));
-  closeSync(fd);
+/** The embedded target's lock file in `folder`. */
+export function folderLockPath(folder: string): string {
+  return join(folder, LOCK_FILE);
 }
 
-function releaseLock(lockPath: string): void {
+/** Who holds the folder's lock (undefined: nobody, or an unreadable file). */
+export function readFolderLock(folder: string): LockHolder | undefined {
   try {
-    if (Number.parseInt(readFileSync(lockPath, 'utf8'), 10) === process.pid) unlinkSync(lockPath);
+    return decodeHolder(readFileSync(folderLockPath(folder), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the folder's lock for `holder`, or throws TARGET_LOCKED naming the live holder. The lock
+ * file appears with its content in one step (written aside, then hard-linked into place: link
+ * fails if the name exists), so no reader ever sees it empty. A holder whose pid is gone is
+ * stale: its file is first linked to `kiln.lock.<pid>.stale` — that name can be taken once, so of
+ * two processes taking over the same stale lock only one proceeds — and then removed.
+ * Before removing the lock it checks the name it linked holds the content it judged stale, so a
+ * process that read a stale lock, stalled, and linked a newer one leaves that one alone.
+ * The residual: a process killed between its two links leaves `kiln.lock.<pid>.stale`, and later
+ * takeovers of that lock give up reporting the dead holder until `kiln unlock` clears both.
+ */
+function acquireFolderLock(folder: string, target: string, holder: LockHolder): void {
+  const lockPath = folderLockPath(folder);
+  const mine = join(folder, `${LOCK_FILE}.${process.pid}.new`);
+  writeFileSync(mine, encodeHolder({ ...holder, pid: process.pid, machine: currentMachine() }));
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        linkSync(mine, lockPath);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const text = readText(lockPath);
+      if (text === undefined) continue; // released meanwhile
+      const found = decodeHolder(text);
+      if (found && found.pid !== process.pid && isProcessAlive(found.pid)) {
+        throw new KilnError('TARGET_LOCKED', lockedMessage(target, found), {
+          hint: `${LOCKED_HINT} (an embedded warehouse serves one kiln process at a time, reads included)`,
+        });
+      }
+      // Stale (its process is gone), unreadable, or our own from an earlier open: take it over.
+      const stale = `${lockPath}.${found?.pid ?? 'unknown'}.stale`;
+      try {
+        linkSync(lockPath, stale);
+      } catch {
+        continue; // another process is taking it over, or it went away: look again
+      }
+      if (readText(stale) === text) rmQuietly(lockPath);
+      rmQuietly(stale);
+    }
+    throw new KilnError('TARGET_LOCKED', lockedMessage(target, decodeHolder(readText(lockPath) ?? '')), { hint: LOCKED_HINT });
+  } finally {
+    rmQuietly(mine);
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function rmQuietly(path: string): void {
+  try {
+    unlinkSync(path);
   } catch {
     // already gone
   }
 }
 
-function isAlive(pid: number): boolean {
+function releaseLock(lockPath: string): void {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (decodeHolder(readFileSync(lockPath, 'utf8'))?.pid === process.pid) unlinkSync(lockPath);
+  } catch {
+    // already gone
   }
 }

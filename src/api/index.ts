@@ -33,6 +33,9 @@ export { docsGenerate, docsServe, type DocsOptions, type DocsOutcome, type DocsS
 /** `kiln watch`: build once, then rebuild what each saved change touches. */
 export { watch, type RebuildReport, type WatchOptions, type WatchSession } from './watch.js';
 
+/** `kiln unlock`: removes a target's run lock left by a run that died, and says whose it was. */
+export { unlock, type UnlockOutcome } from './unlock.js';
+
 /** `kiln init`: a new project's files in an empty folder. */
 export { initProject } from './init.js';
 

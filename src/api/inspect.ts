@@ -72,7 +72,7 @@ export interface ShownRows {
 /** `kiln show`: runs the query (for a model, its query, not its relation) and returns the first rows. */
 export async function show(options: InvocationOptions & ShowRequest & { limit: number }): Promise<ShownRows> {
   const inv = openInvocation({ ...options, select: [] });
-  const adapter = await connectWarehouse(inv);
+  const adapter = await connectWarehouse(inv, 'show');
   try {
     const { sql, location } = await showQuery(inv, adapter, options);
     if (sql === null) return { columns: [], rows: [] };

@@ -12,6 +12,11 @@ export interface InvocationOptions extends RunOptions {
   readonly junit?: string;
   readonly reporter?: Reporter;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * When the target is locked by another run: false/absent refuses at once (exit 2), true waits
+   * until it is released, a number waits up to that many seconds.
+   */
+  readonly wait?: boolean | number;
   /** Unknown YAML keys and test arguments are errors (`--strict`); project.yml or CI=true may also say so. */
   readonly strict?: boolean;
 }

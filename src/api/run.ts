@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { KILN_VERSION } from '../compile/compile-project.js';
 import { runSteps, type ExecStep } from '../execute/run-steps.js';
-import type { Adapter } from '../adapters/adapter.js';
 import { linkSteps } from '../execute/link-steps.js';
 import type { Phase, RunContext } from '../execute/phase.js';
 import { prepareWarehouse } from '../execute/prepare-warehouse.js';
@@ -14,7 +13,7 @@ import { materializeSteps } from './model-steps.js';
 import { testPhase } from '../testing/test-phase.js';
 import { stagePhase } from '../stage/stage-phase.js';
 import type { InvocationOptions } from './options.js';
-import { connectWarehouse, threadsOf } from './warehouse.js';
+import { openWarehouse, threadsOf, type WarehouseSession } from './warehouse.js';
 
 /** What a command that runs nodes returns: each node's result, as written to run_results.json. */
 export interface CommandOutcome {
@@ -54,30 +53,40 @@ export function build(options: InvocationOptions): Promise<CommandOutcome> {
   return executeCommand('build', options, buildPhases());
 }
 
+/** Whether running `phases` writes to the target (and so must hold its lock). */
+export function phasesWrite(ctx: RunContext, phases: readonly Phase[]): boolean {
+  return phases.some((p) => p.writes?.(ctx) ?? true);
+}
+
 /**
  * Runs `phases` as one DAG and writes run_results.json. `reuse` lets a long-lived caller
- * (`kiln watch`) pass an invocation it compiled and a warehouse it keeps open across runs.
+ * (`kiln watch`) pass an invocation it compiled and a warehouse (and lock) it keeps across runs.
+ * Otherwise the warehouse is opened here, and the target's lock taken when the phases write:
+ * after connecting, before the first statement that changes anything, released in `finally`.
  */
 export async function executeCommand(
   command: string,
   options: InvocationOptions,
   phases: readonly Phase[],
-  reuse: { readonly invocation?: Invocation; readonly adapter?: Adapter } = {},
+  reuse: { readonly invocation?: Invocation; readonly warehouse?: WarehouseSession } = {},
 ): Promise<CommandOutcome> {
   const t0 = performance.now();
   const inv = reuse.invocation ?? openInvocation(options);
   const { compiled, reporter } = inv;
-  const adapter = reuse.adapter ?? (await connectWarehouse(inv));
+  const warehouse = reuse.warehouse ?? (await openWarehouse(inv, command, phasesWrite(inv, phases)));
+  const { adapter } = warehouse;
+  const ctx: RunContext = { ...inv, holdsTargetLock: warehouse.holdsTargetLock };
   let results: NodeResult[] = [];
   try {
-    const state = await prepareWarehouse(adapter, phases.flatMap((p) => p.relations?.(inv) ?? []));
+    const relations = phases.flatMap((p) => p.relations?.(ctx) ?? []);
+    const state = await prepareWarehouse(adapter, relations, { dropLeftovers: warehouse.holdsTargetLock });
     const raw: ExecStep[] = [];
-    for (const phase of phases) raw.push(...(await phase.steps(inv, adapter, state)));
+    for (const phase of phases) raw.push(...(await phase.steps(ctx, adapter, state)));
     const steps = linkSteps(raw, compiled.dag);
     reporter.emit({ type: 'phase', name: command, total: steps.length });
     results = await runSteps(steps, { threads: threadsOf(inv), failFast: options.failFast ?? false, reporter });
   } finally {
-    if (!reuse.adapter) await adapter.close();
+    if (!reuse.warehouse) await warehouse.close();
   }
   const elapsedSeconds = (performance.now() - t0) / 1000;
   writeRunResults(inv, command, results, elapsedSeconds);

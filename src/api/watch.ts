@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
-import type { Adapter } from '../adapters/adapter.js';
 import type { Manifest } from '../compile/manifest.js';
 import { KilnError, KilnErrors } from '../errors.js';
 import type { Reporter } from '../report/events.js';
@@ -12,7 +11,7 @@ import { compareWithManifest, selectableNodes, type ComparableManifest } from '.
 import { openInvocation, reopenInvocation } from './invocation.js';
 import type { InvocationOptions } from './options.js';
 import { buildPhases, executeCommand } from './run.js';
-import { connectWarehouse } from './warehouse.js';
+import { openWarehouse } from './warehouse.js';
 
 /** One rebuild, as the watch line reports it. */
 export interface RebuildReport {
@@ -55,16 +54,18 @@ const quiet: Reporter = { emit: () => undefined };
  * recompiles (only the edited model files when nothing else changed: see recompileProject),
  * rebuilds the changed nodes and everything downstream (state:modified+
  * against the previous build's manifest, held in memory) and runs their tests; a new raw data
- * file of a source rebuilds that source and its dependants. One warehouse connection (and
- * lock, for the embedded engine) is held from start to close.
+ * file of a source rebuilds that source and its dependants. One warehouse connection and the
+ * target's lock are held from start to close.
  */
 export async function watch(options: WatchOptions): Promise<WatchSession> {
   let inv = openInvocation(options);
   const root = inv.compiled.project.root;
-  const adapter: Adapter = await connectWarehouse(inv);
+  // The lock is held for the watch's lifetime, not per rebuild: a rebuild never waits for or loses
+  // the target to another writer halfway through an editing session.
+  const warehouse = await openWarehouse(inv, 'watch', true);
   let watcher: FSWatcher | undefined;
   try {
-    const first = await executeCommand('build', options, buildPhases(), { invocation: inv, adapter });
+    const first = await executeCommand('build', options, buildPhases(), { invocation: inv, warehouse });
     let previous = comparable(inv.compiled.manifest);
     let globs: DataGlob[] = dataGlobs(root, inv.compiled.parsed);
     let pending = new Set(first.results.filter((r) => r.status !== 'success' && r.status !== 'pass' && r.status !== 'warn').map((r) => r.unique_id));
@@ -130,7 +131,7 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
         globs = dataGlobs(root, next.compiled.parsed);
         const outcome = await executeCommand('build', options, buildPhases(), {
           invocation: { ...next, selected, reporter: forwardProblems(options.reporter) },
-          adapter,
+          warehouse,
         });
         pending = new Set(outcome.results.filter((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped').map((r) => r.unique_id));
         const byId = new Map(nodes.map((n) => [n.uniqueId, n]));
@@ -183,12 +184,12 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
         if (timer) clearTimeout(timer);
         await w.close();
         await running.catch(() => undefined);
-        await adapter.close();
+        await warehouse.close();
       },
     };
   } catch (err) {
     await watcher?.close();
-    await adapter.close();
+    await warehouse.close();
     throw err;
   }
 }

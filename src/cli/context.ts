@@ -24,6 +24,7 @@ export interface GlobalFlags {
   color?: boolean;
   debug?: boolean;
   state?: string;
+  wait?: boolean | string;
   strict?: boolean;
 }
 
@@ -51,6 +52,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     ...(flags.junit ? { junit: resolve(flags.junit) } : {}),
     fullRefresh: flags.fullRefresh === true,
     failFast: flags.failFast === true,
+    ...(flags.wait !== undefined ? { wait: parseWait(flags.wait) } : {}),
     ...(flags.strict ? { strict: true } : {}),
     reporter,
   };
@@ -70,6 +72,17 @@ function parseVars(text: string): Record<string, unknown> {
     throw new KilnError('CONFIG_INVALID', '--vars must be a mapping', { hint: `write it like --vars '{data_root: /data}'` });
   }
   return value as Record<string, unknown>;
+}
+
+function parseWait(value: boolean | string): boolean | number {
+  if (value === true) return true;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new KilnError('CONFIG_INVALID', `--wait takes a number of seconds, got '${String(value)}'`, {
+      hint: '`--wait 300` waits up to five minutes; `--wait` alone waits until the lock is released',
+    });
+  }
+  return n;
 }
 
 function parseThreads(text: string): number {

@@ -7,6 +7,7 @@ import { registerRetryCommands } from './commands/retry-commands.js';
 import { registerWatchCommands } from './commands/watch-commands.js';
 import { registerStageCommands } from './commands/stage-commands.js';
 import { registerTestCommands } from './commands/test-commands.js';
+import { registerUnlockCommands } from './commands/unlock-commands.js';
 import { EXIT, reportFailure } from './context.js';
 import { JsonReporter, TerminalReporter, type OutputStreams } from './terminal-reporter.js';
 
@@ -25,6 +26,7 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
     .option('--state <dir>', 'folder with an earlier manifest.json, for state:modified')
     .option('--full-refresh', 'rebuild incremental models and reload sources from scratch')
     .option('--fail-fast', 'stop at the first failure')
+    .option('--wait [seconds]', 'when another run holds the target lock, wait for it (up to SECONDS; without a value, until it is released)')
     .option('--junit <file>', 'write test results as JUnit XML')
     .option('--json', 'machine-readable output (one JSON object per line)')
     .option('--strict', 'unknown YAML keys and test arguments are errors (as with strict: true in project.yml or CI=true)')
@@ -58,6 +60,7 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
   registerStageCommands(program, wrap);
   registerTestCommands(program, wrap);
   registerDocsCommands(program, wrap);
+  registerUnlockCommands(program, wrap);
   return program;
 }
 

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Adapter } from '../adapters/adapter.js';
+import { currentHolder } from '../adapters/lock-holder.js';
 import { describeQuery, queryRows, quarantineCounts, readBookkeepingRows, readCatalogRows, stagingTables } from '../adapters/catalog-sql.js';
 import { KilnError } from '../errors.js';
 import type { TargetConfig } from '../project/types.js';
@@ -36,7 +38,7 @@ export async function captureWarehouse(
   const dashboards = dashboardModels(manifest);
   let adapter: Adapter;
   try {
-    adapter = await Adapter.connect(target, { threads: 1 });
+    adapter = await Adapter.connect(target, { threads: 1, lockAs: currentHolder('docs generate', randomUUID()) });
   } catch (err) {
     const why = err instanceof KilnError ? err.message : messageOf(err);
     const message = `warehouse not reachable, catalog skipped: ${why}`;

@@ -28,6 +28,12 @@ export interface RunContext {
   readonly reporter: Reporter;
   /** The project's target folder, where the last run's run_results.json is. */
   readonly targetDir: string;
+  /**
+   * True when this run holds the target's lock (a server writer, or any run on the embedded
+   * engine): scratch relations of other runs are then of runs that no longer hold it, and may
+   * be dropped. False for a read-only run on a server, which drops only its own.
+   */
+  readonly holdsTargetLock?: boolean;
 }
 
 /**
@@ -36,6 +42,8 @@ export interface RunContext {
  */
 export interface Phase {
   readonly name: string;
+  /** Whether the phase changes the warehouse (so its command takes the target lock); default true. */
+  writes?(ctx: RunContext): boolean;
   /** Relations the phase writes, so databases exist and leftovers are cleaned before it runs. */
   relations?(ctx: RunContext): ReadonlyArray<Relation>;
   steps(ctx: RunContext, adapter: Adapter, state: WarehouseState): Promise<ExecStep[]> | ExecStep[];

@@ -33,6 +33,8 @@ function thresholdOf(value: unknown, key: string, location: SourceLocation): Thr
  */
 export const freshnessPhase: Phase = {
   name: 'freshness',
+  // Reads raw tables and the ledger only.
+  writes: () => false,
   steps(run: RunContext, adapter: Adapter): ExecStep[] {
     const { parsed, project } = run.compiled;
     const out: ExecStep[] = [];

@@ -34,7 +34,7 @@ export async function unreadWholeDatabaseTables(run: RunContext, adapter: Adapte
     }
   }
   // As prepareWarehouse does for the tables compile knows: their databases, and leftovers of a killed run.
-  if (out.length) await prepareWarehouse(adapter, out.map((t) => t.relation));
+  if (out.length) await prepareWarehouse(adapter, out.map((t) => t.relation), { dropLeftovers: run.holdsTargetLock === true });
   return out;
 }
 

@@ -16,6 +16,8 @@ import { runUnitTest } from './unit-test-step.js';
  */
 export const testPhase: Phase = {
   name: 'test',
+  // Unit tests write only scratch tables named for their run; store_failures writes relations.
+  writes: (run) => selectedDataTests(run).some((t) => t.config.store_failures === true),
   relations: (run) => selectedDataTests(run).filter((t) => t.config.store_failures === true).map((t): Relation => ({ database: t.database, name: t.alias })),
   steps(run, adapter) {
     const { manifest, dag } = run.compiled;
@@ -33,7 +35,7 @@ export const testPhase: Phase = {
     }
     const locator = new YamlLocator(run.compiled.parsed.propertyFiles);
     const unitTests = Object.values(manifest.unit_tests).filter((node) => run.selected.has(node.unique_id));
-    const scratch = new UnitTestScratch(adapter, run.compiled.project.target.database, scratchRunId(run), unitTests.length);
+    const scratch = new UnitTestScratch(adapter, run.compiled.project.target.database, scratchRunId(run), unitTests.length, run.holdsTargetLock === true);
     for (const [index, node] of unitTests.entries()) {
       const modelId = node.depends_on.nodes[0]!;
       steps.push({

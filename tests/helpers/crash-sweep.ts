@@ -152,7 +152,9 @@ function multisetMinus(a: readonly string[], b: readonly string[]): string[] {
 
 /** Columns whose values differ between two runs that did the same work. */
 const VOLATILE = new Set(['_kiln_load_id', '_kiln_loaded_at', 'seq', 'loaded_at']);
-const SYSTEM_DATABASES = new Set(['system', 'INFORMATION_SCHEMA', 'information_schema', 'default', '_temporary_and_external_tables']);
+// `_kiln` holds target locks and the tombstones of broken ones: bookkeeping, not warehouse data (a
+// crashed run's lock is broken by the rerun and leaves a tombstone by design).
+const SYSTEM_DATABASES = new Set(['system', 'INFORMATION_SCHEMA', 'information_schema', 'default', '_temporary_and_external_tables', '_kiln']);
 
 export interface RelationRows {
   readonly database: string;

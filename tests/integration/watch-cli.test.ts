@@ -25,10 +25,10 @@ describe('kiln watch', () => {
     expect(watch.stdout()).toMatch(/OK\s+table model analytics\.c/);
 
     // A second process on the same embedded warehouse: a clear error, exit 2.
-    expect(readFileSync(lock, 'utf8')).toBe(String(child.pid));
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: child.pid, command: 'kiln watch' });
     const second = await runKiln(dir, ['run']);
     expect(second.code).toBe(2);
-    expect(second.stderr).toContain(`in use by pid ${child.pid}`);
+    expect(second.stderr).toMatch(new RegExp(`target 'dev' is locked by .* pid ${child.pid} \\(kiln watch, since \\d\\d:\\d\\d:\\d\\d\\)`));
 
     let mark = watch.stdout().length;
     writeFiles(dir, { 'models/a.sql': "{{ config(materialized='table') }}\nSELECT 2 AS x\n" });
