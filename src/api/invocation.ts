@@ -11,7 +11,7 @@ import type { RunContext } from '../execute/phase.js';
 import { readSelectionState, selectableNodes } from '../graph/selection-state.js';
 import { selectNodes, type SelectionState } from '../graph/selector.js';
 import { loadProject } from '../project/load-project.js';
-import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js';
+import { diskProjectFiles, memoizedProjectFiles, type ProjectFiles } from '../project/project-files.js';
 import { silentReporter, type Reporter } from '../report/events.js';
 import type { InvocationOptions } from './options.js';
 
@@ -85,11 +85,13 @@ export function compileOrReuse(options: InvocationOptions): CompileOutcome {
   // What shapes the output besides files and env vars read; --strict and CI switch strict mode on.
   const key = JSON.stringify({ root, target: options.target ?? null, vars: options.vars ?? null, ci: env.CI ?? null, strict: options.strict === true });
   const recorder = new InputRecorder(key);
-  const files = recorder.files(diskProjectFiles(root));
+  // The check reads every input once; a compile after a miss reads them from memory, not again.
+  const disk = memoizedProjectFiles(diskProjectFiles(root));
+  const files = recorder.files(disk);
   const project = loadProjectFrom(options, { files, env: recorder.env(env) });
   const targetDir = join(project.root, project.config.targetPath);
   if (!options.select?.length && !options.exclude?.length && !options.state) {
-    const record = unchangedCompile(project.root, targetDir, diskProjectFiles(root), env, key);
+    const record = unchangedCompile(project.root, targetDir, disk, env, key);
     if (record && restampManifest(targetDir, { invocationId: randomUUID(), generatedAt: new Date().toISOString() })) {
       const reporter = options.reporter ?? silentReporter;
       for (const warning of record.warnings) reporter.emit({ type: 'warning', warning });

@@ -33,8 +33,6 @@ export interface RecordedCompile {
   /** The compile's outcome, told again when it is reused. */
   readonly counts: Readonly<Record<string, number>>;
   readonly warnings: readonly Warning[];
-  /** The compiled files the index lists, checked present before reuse. */
-  readonly compiledPaths: readonly string[];
 }
 
 const fileOf = (targetDir: string) => join(targetDir, '.cache', 'compile-inputs.json');
@@ -124,7 +122,6 @@ export class InputRecorder {
       env: Object.fromEntries(this.envRead),
       counts: outcome.counts,
       warnings: outcome.warnings,
-      compiledPaths: compiledPathsOf(targetDir),
     };
     saveManifestStamp(targetDir);
     writeAtomically(fileOf(targetDir), JSON.stringify(record));
@@ -194,7 +191,9 @@ export function unchangedCompile(
   if (record.version !== VERSION || record.options !== options || record.kiln !== kilnBuild()) return undefined;
   for (const [name, digest] of Object.entries(record.env)) if (valueDigest(env[name]) !== digest) return undefined;
   if (!manifestUnchanged(targetDir)) return undefined;
-  if (!allPresent(root, record.compiledPaths)) return undefined;
+  // The compiled files the index says were written must all still be there.
+  const compiled = compiledPathsOf(targetDir);
+  if (compiled === undefined || !allPresent(root, compiled)) return undefined;
 
   const hash = createHash('sha1');
   const replay = recordingFiles(files, () => undefined, hash);
@@ -249,12 +248,13 @@ export function restampManifest(targetDir: string, stamp: { readonly invocationI
   return true;
 }
 
-function compiledPathsOf(targetDir: string): string[] {
+/** The compiled files the last compile wrote or kept (compiled-files-index.ts); undefined without an index. */
+function compiledPathsOf(targetDir: string): string[] | undefined {
   try {
     const doc = JSON.parse(readFileSync(join(targetDir, '.cache', 'compiled-files.json'), 'utf8')) as { digests?: Record<string, string> };
-    return Object.keys(doc.digests ?? {});
+    return doc.digests ? Object.keys(doc.digests) : undefined;
   } catch {
-    return [];
+    return undefined;
   }
 }
 

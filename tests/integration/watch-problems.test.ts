@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { projectYml, removeProjects, startKiln, writeFiles, writeProject } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
@@ -12,6 +12,10 @@ describe('kiln watch shows what went wrong in a rebuild, as build does', () => {
       'models/schema.yml': 'models:\n  - name: b\n    columns:\n      - name: x\n        data_tests: [not_null]\n',
     });
     const watch = startKiln(dir, ['watch', '--debounce', '50']);
+    // A failed expectation must not leave the watcher running.
+    onTestFinished(() => {
+      if (watch.child.exitCode === null && watch.child.signalCode === null) watch.child.kill('SIGKILL');
+    });
     await watch.waitFor(/Watching for changes/);
 
     let mark = watch.stdout().length;
