@@ -1,8 +1,7 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeWithMariaDb, type MariaDbServer } from '../harness/mariadb.js';
-import { crashSweep, embeddedView, withoutRefreshMarks, type SweepResult } from '../helpers/crash-sweep.js';
+import { ALL_SWEEPS, crashSweep, embeddedView, withoutRefreshMarks, type SweepResult } from '../helpers/crash-sweep.js';
 
 const embedded = (dir: string) => embeddedView(join(dir, '.kiln/dev'));
 import { projectYml, removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
@@ -96,7 +95,7 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
     report('stage jsonl', sweep, 8);
   });
 
-  it('--full-refresh, rerun the same', async () => {
+  it.skipIf(!ALL_SWEEPS)('--full-refresh, rerun the same (KILN_SWEEPS=all)', async () => {
     const sweep = await crashSweep({
       prepare: async () => {
         const dir = await staged(csvProject(false));
@@ -118,7 +117,7 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
     report('stage --full-refresh, rerun plain stage', sweep, 10);
   });
 
-  it('--prune of a vanished file', async () => {
+  it.skipIf(!ALL_SWEEPS)('--prune of a vanished file (KILN_SWEEPS=all)', async () => {
     const sweep = await crashSweep({
       prepare: async () => {
         const dir = await staged(csvProject());
@@ -128,83 +127,5 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
       args: ['stage', '--prune', '--threads', '1'],
     });
     report('stage --prune', sweep, 4);
-  });
-});
-
-const MYSQL_SOURCES = (how: string) => `sources:
-  - name: app
-    loader: mysql
-${how}
-    tables:
-      - name: users
-      - name: orders
-        incremental_key: id
-`;
-const LIVE = `    connection: { host: "{{ env_var('MYSQL_HOST', '') }}", port: "{{ env_var('MYSQL_PORT', '3306') }}", database: app,
-                  user: "{{ env_var('MYSQL_USER', '') }}", password: "{{ env_var('MYSQL_PASSWORD', '') }}" }`;
-
-// The MariaDB suite's own timeout (its describe's) is a server test's; a sweep runs kiln dozens of times.
-const SWEEP_TIMEOUT = 1_800_000;
-
-describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (getServer) => {
-  let ready = false;
-  const env = () => {
-    const s = getServer();
-    return { MYSQL_HOST: s.host, MYSQL_PORT: String(s.port), MYSQL_USER: s.user, MYSQL_PASSWORD: s.password };
-  };
-  async function fill(s: MariaDbServer): Promise<void> {
-    if (ready) return;
-    await s.query(
-      `CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(20), born DATE NULL);
-       INSERT INTO users VALUES (1, 'ann', '1990-01-02'), (2, 'bob', NULL);
-       CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, total DECIMAL(8,2));
-       INSERT INTO orders VALUES (10, 1, 9.50), (11, 2, 3.25), (12, 1, 1.00);`,
-      s.database,
-    );
-    ready = true;
-  }
-
-  it('live tables (mysql()), one whole and one incremental', { timeout: SWEEP_TIMEOUT }, async () => {
-    const s = getServer();
-    await fill(s);
-    const sweep = await crashSweep({
-      prepare: async () => writeProject({ 'project.yml': projectYml('sweep'), 'sources.yml': MYSQL_SOURCES(LIVE) }),
-      args: ['stage', '--threads', '1'],
-      env: env(),
-    });
-    report('stage mysql live', sweep, 8);
-  });
-
-  it('live tables, --full-refresh killed then a plain kiln stage', { timeout: SWEEP_TIMEOUT }, async () => {
-    const s = getServer();
-    await fill(s);
-    const sweep = await crashSweep({
-      prepare: async () => {
-        const dir = writeProject({ 'project.yml': projectYml('sweep'), 'sources.yml': MYSQL_SOURCES(LIVE) });
-        const r = await runKiln(dir, ['stage', '--threads', '1'], { env: env() });
-        if (r.code !== 0) throw new Error(r.stderr);
-        return dir;
-      },
-      args: ['stage', '--full-refresh', '--threads', '1'],
-      rerun: ['stage', '--threads', '1'],
-      env: env(),
-      view: withoutRefreshMarks(embedded),
-    });
-    report('stage mysql live --full-refresh, rerun plain stage', sweep, 8);
-  });
-
-  it('a dump', { timeout: SWEEP_TIMEOUT }, async () => {
-    const s = getServer();
-    await fill(s);
-    const sweep = await crashSweep({
-      prepare: async () => {
-        const dir = writeProject({ 'project.yml': projectYml('sweep'), 'sources.yml': MYSQL_SOURCES('    dump: dump/app.sql') });
-        mkdirSync(join(dir, 'dump'), { recursive: true });
-        await s.dump(join(dir, 'dump/app.sql'));
-        return dir;
-      },
-      args: ['stage', '--threads', '1'],
-    });
-    report('stage mysql dump', sweep, 6);
   });
 });

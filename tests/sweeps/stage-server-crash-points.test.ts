@@ -2,7 +2,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithClickHouse } from '../harness/clickhouse-server.js';
-import { crashSweep, dropServerDatabases, serverView, withoutRefreshMarks, type ServerAccess, type SweepResult } from '../helpers/crash-sweep.js';
+import { ALL_SWEEPS, crashSweep, dropServerDatabases, serverView, withoutRefreshMarks, type ServerAccess, type SweepResult } from '../helpers/crash-sweep.js';
 import { removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
@@ -64,17 +64,17 @@ describeWithClickHouse('crash-point sweeps of kiln stage on a ClickHouse server'
     report('server stage csv (first load)', sweep, 10);
   });
 
-  it('csv, reload of a changed file', { timeout: SWEEP_TIMEOUT }, async () => {
+  it.skipIf(!ALL_SWEEPS)('csv, reload of a changed file (KILN_SWEEPS=all)', { timeout: SWEEP_TIMEOUT }, async () => {
     const sweep = await crashSweep({ ...scenario('sw_reload', { stagedFirst: true, then: X_NEW }), args: ['stage', '--threads', '1'] });
     report('server stage csv (reload of a changed file)', sweep, 8);
   });
 
-  it('--full-refresh, rerun the same', { timeout: SWEEP_TIMEOUT }, async () => {
+  it.skipIf(!ALL_SWEEPS)('--full-refresh, rerun the same (KILN_SWEEPS=all)', { timeout: SWEEP_TIMEOUT }, async () => {
     const sweep = await crashSweep({ ...scenario('sw_refresh', { stagedFirst: true, then: X_NEW }), args: ['stage', '--full-refresh', '--threads', '1'] });
     report('server stage --full-refresh', sweep, 10);
   });
 
-  it('--full-refresh killed, then a plain kiln stage', { timeout: SWEEP_TIMEOUT }, async () => {
+  it.skipIf(!ALL_SWEEPS)('--full-refresh killed, then a plain kiln stage (KILN_SWEEPS=all)', { timeout: SWEEP_TIMEOUT }, async () => {
     const start = scenario('sw_refresh_plain', { stagedFirst: true });
     const sweep = await crashSweep({
       ...start,
