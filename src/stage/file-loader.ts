@@ -55,10 +55,10 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
     if (table.required) {
       throw new KilnError('STAGE_FAILED', `source ${table.sourceName}.${table.tableName}: ${message}`, {
         location: table.location,
-        hint: 'check path: (and --vars data_root), or drop required: true',
+        hint: 'check path: (relative to the project folder; a var() in it is set with --vars), or drop required: true',
       });
     }
-    ctx.warn({ message: `source ${table.sourceName}.${table.tableName}: ${message}`, location: table.location, hint: 'check path: and --vars data_root' });
+    ctx.warn({ message: `source ${table.sourceName}.${table.tableName}: ${message}`, location: table.location, hint: 'check path: (relative to the project folder; a var() in it is set with --vars)' });
     return { files: 0, skipped: 0, rows: 0, rejected: 0 };
   }
   const columns = table.columns ?? (table.loader === 'jsonl' ? [{ name: 'raw', type: 'String' }] : headerColumns(firstHeader(files, table)));

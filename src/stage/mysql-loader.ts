@@ -70,7 +70,7 @@ function assertDumpExists(table: MySqlTable, dump: string): void {
   if (!existsSync(dump) || !statSync(dump).isFile()) {
     throw new KilnError('SOURCE_MISSING', `source ${table.sourceName}: dump file ${dump} does not exist`, {
       location: table.location,
-      hint: 'check dump: (and --vars data_root), or set MYSQL_HOST to read the live database',
+      hint: 'check dump: (relative to the project folder; a var() in it is set with --vars), or set MYSQL_HOST to read the live database',
     });
   }
 }
