@@ -1,6 +1,7 @@
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { REPO_ROOT, runKiln, type KilnResult } from './kiln-cli.js';
 
 /**
@@ -22,6 +23,26 @@ import { REPO_ROOT, runKiln, type KilnResult } from './kiln-cli.js';
  * incremental; stage and incremental on the server) so the suite stays within minutes.
  */
 export const ALL_SWEEPS = process.env.KILN_SWEEPS === 'all';
+
+/** Expects a sweep without failures over at least `atLeast` crash points, and prints its count for the note. */
+export function reportSweep(name: string, sweep: SweepResult, atLeast: number): void {
+  console.log(`${name}: ${sweep.points} crash points`);
+  expect(sweep.failures).toEqual([]);
+  expect(sweep.points).toBeGreaterThanOrEqual(atLeast);
+}
+
+/** A CSV source over data/*.csv, and two versions of data/x.csv (each with a malformed record): the staging sweeps' data. */
+export const CSV_SWEEP = {
+  sources: `sources:
+  - name: s
+    loader: csv
+    tables:
+      - name: t
+        path: data/*.csv
+`,
+  xOld: 'id,name\n1,ann\n2,bob,extra\n3,cy\n',
+  xNew: 'id,name\n1,ann\n3,cy\n4,dee\n5,eve,extra\n',
+} as const;
 
 /** Relation → its rows, each a JSON text with sorted keys, sorted. */
 export type WarehouseView = Readonly<Record<string, readonly string[]>>;

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_SWEEPS, crashSweep, embeddedView, withoutRefreshMarks, type SweepResult } from '../helpers/crash-sweep.js';
+import { afterAll, describe, it } from 'vitest';
+import { ALL_SWEEPS, crashSweep, embeddedView, withoutRefreshMarks, reportSweep, CSV_SWEEP } from '../helpers/crash-sweep.js';
 
 const embedded = (dir: string) => embeddedView(join(dir, '.kiln/dev'));
 import { projectYml, removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
@@ -15,15 +15,7 @@ afterAll(removeProjects);
  * quarantine is swept too.
  */
 
-const CSV_SOURCES = `sources:
-  - name: s
-    loader: csv
-    tables:
-      - name: t
-        path: data/*.csv
-`;
-const X_OLD = 'id,name\n1,ann\n2,bob,extra\n3,cy\n';
-const X_NEW = 'id,name\n1,ann\n3,cy\n4,dee\n5,eve,extra\n';
+const { sources: CSV_SOURCES, xOld: X_OLD, xNew: X_NEW } = CSV_SWEEP;
 const Y = 'id,name\n9,zed\n';
 
 /** A CSV source over data/x.csv (with a malformed record) and, with `two`, data/y.csv. */
@@ -36,11 +28,6 @@ async function staged(dir: string, args: readonly string[] = ['stage', '--thread
   return dir;
 }
 
-function report(name: string, sweep: SweepResult, atLeast: number): void {
-  console.log(`${name}: ${sweep.points} crash points`);
-  expect(sweep.failures).toEqual([]);
-  expect(sweep.points).toBeGreaterThanOrEqual(atLeast);
-}
 
 /** The names in raw.s__t of the file x.csv, sorted: what a reader sees of that file. */
 async function namesOfX(dir: string): Promise<string> {
@@ -56,7 +43,7 @@ async function namesOfX(dir: string): Promise<string> {
 describe('crash-point sweeps of kiln stage (embedded)', () => {
   it('csv, first load of two files with a malformed record', async () => {
     const sweep = await crashSweep({ prepare: async () => csvProject(), args: ['stage', '--threads', '1'] });
-    report('stage csv (first load)', sweep, 10);
+    reportSweep('stage csv (first load)', sweep, 10);
   });
 
   it('csv, reload of a changed file: a reader sees its old rows or its new rows, never neither', async () => {
@@ -72,7 +59,7 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
         return seen === 'ann,cy' || seen === 'ann,cy,dee' ? null : `raw.s__t holds x.csv as [${seen}], neither its old nor its new rows`;
       },
     });
-    report('stage csv (reload of a changed file)', sweep, 8);
+    reportSweep('stage csv (reload of a changed file)', sweep, 8);
   });
 
   it('jsonl, first load with a malformed line', async () => {
@@ -92,7 +79,7 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
         }),
       args: ['stage', '--threads', '1'],
     });
-    report('stage jsonl', sweep, 8);
+    reportSweep('stage jsonl', sweep, 8);
   });
 
   it.skipIf(!ALL_SWEEPS)('--full-refresh, rerun the same (KILN_SWEEPS=all)', async () => {
@@ -104,7 +91,7 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
       },
       args: ['stage', '--full-refresh', '--threads', '1'],
     });
-    report('stage --full-refresh', sweep, 10);
+    reportSweep('stage --full-refresh', sweep, 10);
   });
 
   it('--full-refresh killed, then a plain kiln stage: no row or reject twice', async () => {
@@ -114,7 +101,7 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
       rerun: ['stage', '--threads', '1'],
       view: withoutRefreshMarks(embedded),
     });
-    report('stage --full-refresh, rerun plain stage', sweep, 10);
+    reportSweep('stage --full-refresh, rerun plain stage', sweep, 10);
   });
 
   it.skipIf(!ALL_SWEEPS)('--prune of a vanished file (KILN_SWEEPS=all)', async () => {
@@ -126,6 +113,6 @@ describe('crash-point sweeps of kiln stage (embedded)', () => {
       },
       args: ['stage', '--prune', '--threads', '1'],
     });
-    report('stage --prune', sweep, 4);
+    reportSweep('stage --prune', sweep, 4);
   });
 });

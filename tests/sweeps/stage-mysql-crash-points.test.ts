@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, it } from 'vitest';
 import { describeWithMariaDb, type MariaDbServer } from '../harness/mariadb.js';
-import { ALL_SWEEPS, crashSweep, embeddedView, withoutRefreshMarks, type SweepResult } from '../helpers/crash-sweep.js';
+import { ALL_SWEEPS, crashSweep, embeddedView, withoutRefreshMarks, reportSweep } from '../helpers/crash-sweep.js';
 import { projectYml, removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
 
 /**
@@ -14,11 +14,6 @@ afterAll(removeProjects);
 
 const embedded = (dir: string) => embeddedView(join(dir, '.kiln/dev'));
 
-function report(name: string, sweep: SweepResult, atLeast: number): void {
-  console.log(`${name}: ${sweep.points} crash points`);
-  expect(sweep.failures).toEqual([]);
-  expect(sweep.points).toBeGreaterThanOrEqual(atLeast);
-}
 
 const MYSQL_SOURCES = (how: string) => `sources:
   - name: app
@@ -61,7 +56,7 @@ describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (g
       args: ['stage', '--threads', '1'],
       env: env(),
     });
-    report('stage mysql live', sweep, 8);
+    reportSweep('stage mysql live', sweep, 8);
   });
 
   it.skipIf(!ALL_SWEEPS)('live tables, --full-refresh killed then a plain kiln stage (KILN_SWEEPS=all)', { timeout: SWEEP_TIMEOUT }, async () => {
@@ -79,7 +74,7 @@ describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (g
       env: env(),
       view: withoutRefreshMarks(embedded),
     });
-    report('stage mysql live --full-refresh, rerun plain stage', sweep, 8);
+    reportSweep('stage mysql live --full-refresh, rerun plain stage', sweep, 8);
   });
 
   it('a dump', { timeout: SWEEP_TIMEOUT }, async () => {
@@ -94,6 +89,6 @@ describeWithMariaDb('crash-point sweeps of kiln stage from MySQL (embedded)', (g
       },
       args: ['stage', '--threads', '1'],
     });
-    report('stage mysql dump', sweep, 6);
+    reportSweep('stage mysql dump', sweep, 6);
   });
 });

@@ -1,8 +1,8 @@
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, it } from 'vitest';
 import { describeWithClickHouse } from '../harness/clickhouse-server.js';
-import { ALL_SWEEPS, crashSweep, dropServerDatabases, serverView, withoutRefreshMarks, type ServerAccess, type SweepResult } from '../helpers/crash-sweep.js';
+import { ALL_SWEEPS, crashSweep, dropServerDatabases, serverView, withoutRefreshMarks, type ServerAccess, reportSweep, CSV_SWEEP } from '../helpers/crash-sweep.js';
 import { removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
 
 afterAll(removeProjects);
@@ -14,22 +14,9 @@ afterAll(removeProjects);
  */
 
 const TARGET = `dev: { engine: clickhouse, url: "{{ env_var('CH_URL') }}", username: "{{ env_var('CH_USER') }}", password: "{{ env_var('CH_PASSWORD') }}", database: analytics, raw_database: "{{ env_var('RAW_DB') }}" }`;
-const SOURCES = `sources:
-  - name: s
-    loader: csv
-    tables:
-      - name: t
-        path: data/*.csv
-`;
-const X_OLD = 'id,name\n1,ann\n2,bob,extra\n3,cy\n';
-const X_NEW = 'id,name\n1,ann\n3,cy\n4,dee\n5,eve,extra\n';
+const { sources: SOURCES, xOld: X_OLD, xNew: X_NEW } = CSV_SWEEP;
 const FIXED_TIME = new Date('2025-01-01T00:00:00Z');
 
-function report(name: string, sweep: SweepResult, atLeast: number): void {
-  console.log(`${name}: ${sweep.points} crash points`);
-  expect(sweep.failures).toEqual([]);
-  expect(sweep.points).toBeGreaterThanOrEqual(atLeast);
-}
 
 function writeData(dir: string, name: string, text: string): void {
   writeFileSync(join(dir, 'data', name), text);
@@ -61,17 +48,17 @@ describeWithClickHouse('crash-point sweeps of kiln stage on a ClickHouse server'
 
   it('csv, first load', { timeout: SWEEP_TIMEOUT }, async () => {
     const sweep = await crashSweep({ ...scenario('sw_first', { stagedFirst: false }), args: ['stage', '--threads', '1'] });
-    report('server stage csv (first load)', sweep, 10);
+    reportSweep('server stage csv (first load)', sweep, 10);
   });
 
   it.skipIf(!ALL_SWEEPS)('csv, reload of a changed file (KILN_SWEEPS=all)', { timeout: SWEEP_TIMEOUT }, async () => {
     const sweep = await crashSweep({ ...scenario('sw_reload', { stagedFirst: true, then: X_NEW }), args: ['stage', '--threads', '1'] });
-    report('server stage csv (reload of a changed file)', sweep, 8);
+    reportSweep('server stage csv (reload of a changed file)', sweep, 8);
   });
 
   it.skipIf(!ALL_SWEEPS)('--full-refresh, rerun the same (KILN_SWEEPS=all)', { timeout: SWEEP_TIMEOUT }, async () => {
     const sweep = await crashSweep({ ...scenario('sw_refresh', { stagedFirst: true, then: X_NEW }), args: ['stage', '--full-refresh', '--threads', '1'] });
-    report('server stage --full-refresh', sweep, 10);
+    reportSweep('server stage --full-refresh', sweep, 10);
   });
 
   it.skipIf(!ALL_SWEEPS)('--full-refresh killed, then a plain kiln stage (KILN_SWEEPS=all)', { timeout: SWEEP_TIMEOUT }, async () => {
@@ -82,6 +69,6 @@ describeWithClickHouse('crash-point sweeps of kiln stage on a ClickHouse server'
       rerun: ['stage', '--threads', '1'],
       view: withoutRefreshMarks(start.view),
     });
-    report('server stage --full-refresh, rerun plain stage', sweep, 10);
+    reportSweep('server stage --full-refresh, rerun plain stage', sweep, 10);
   });
 });
