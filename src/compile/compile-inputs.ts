@@ -1,4 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, type Hash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,7 @@ export interface RecordedCompile {
   /** What was read, in order: `L` a listing, `R` a text file, `B` bytes, `E` an existence check. */
   readonly reads: ReadonlyArray<readonly [op: 'L' | 'R' | 'B' | 'E', arg: string]>;
   readonly digest: string;
-  /** Environment variables read, each as a digest of its value (never the value: it may be a secret). */
+  /** Environment variables read, each as a keyed digest of its value (never the value: it may be a secret; see envKey). */
   readonly env: Readonly<Record<string, string>>;
   /** The compile's outcome, told again when it is reused. */
   readonly counts: Readonly<Record<string, number>>;
@@ -69,7 +70,44 @@ function manifestUnchanged(targetDir: string): boolean {
   }
 }
 
-const valueDigest = (value: string | undefined) => (value === undefined ? '-' : createHash('sha1').update(value).digest('base64url'));
+/**
+ * The key env values are digested with: random, one per user, kept outside the project. target/
+ * may travel (a CI artifact), and a plain digest of a short password could be guessed from it.
+ * Undefined where it cannot be kept: then a compile that read env vars is not recorded.
+ */
+let envKeyCache: Buffer | null | undefined;
+function envKey(): Buffer | undefined {
+  if (envKeyCache !== undefined) return envKeyCache ?? undefined;
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kiln');
+  const file = join(dir, 'compile-inputs.key');
+  const read = () => {
+    try {
+      const key = readFileSync(file);
+      return key.length >= 32 ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let key = read();
+  if (!key) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
+    } catch {
+      // another process made it first, or the folder cannot be written
+    }
+    key = read();
+  }
+  envKeyCache = key ?? null;
+  return key;
+}
+
+/** A keyed digest of an env value ('-' when unset); undefined without a key. */
+function valueDigest(value: string | undefined): string | undefined {
+  if (value === undefined) return '-';
+  const key = envKey();
+  return key ? createHmac('sha256', key).update(value).digest('base64url') : undefined;
+}
 
 /** kiln's own build: this module's file stands for the bundle or dist/ it was loaded from. */
 function kilnBuild(): string {
@@ -86,7 +124,7 @@ export class InputRecorder {
   private readonly hash: Hash = createHash('sha1');
   private readonly reads: Array<readonly ['L' | 'R' | 'B' | 'E', string]> = [];
   private readonly envRead = new Map<string, string>();
-  /** Set when something read the whole environment (its keys): then nothing is reused. */
+  /** Set when something read the whole environment (its keys), or a value could not be digested: then nothing is recorded. */
   private wholeEnv = false;
 
   constructor(private readonly options: string) {}
@@ -99,7 +137,11 @@ export class InputRecorder {
     return new Proxy(inner as Record<string, string | undefined>, {
       get: (t, key) => {
         const value = t[key as string];
-        if (typeof key === 'string') this.envRead.set(key, valueDigest(value));
+        if (typeof key === 'string') {
+          const digest = valueDigest(value);
+          if (digest === undefined) this.wholeEnv = true; // no key to digest it with: not recorded
+          else this.envRead.set(key, digest);
+        }
         return value;
       },
       ownKeys: (t) => {

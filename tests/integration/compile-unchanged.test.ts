@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,8 +83,14 @@ describe('kiln compile of an unchanged project', () => {
     expect(await compile(dir, [], { SHOP_REGION: 'us', UNRELATED_VAR: 'x' })).toMatch(UNCHANGED);
     expect(await compile(dir, [], { SHOP_REGION: 'ap' })).not.toMatch(UNCHANGED);
     expect(readFileSync(join(dir, 'target/compiled/models/stg.sql'), 'utf8')).toContain("'ap' AS region");
-    // The record keeps a digest of each value read, never the value (it may be a secret).
-    expect(readFileSync(join(dir, 'target/.cache/compile-inputs.json'), 'utf8')).not.toContain('ap');
+    // The record keeps a keyed digest of each value read, never the value (it may be a secret),
+    // nor a plain digest that could be guessed from target/ alone.
+    const record = readFileSync(join(dir, 'target/.cache/compile-inputs.json'), 'utf8');
+    expect(record).not.toContain("'ap'");
+    for (const algorithm of ['sha1', 'sha256', 'md5']) {
+      for (const encoding of ['hex', 'base64url', 'base64'] as const) expect(record).not.toContain(createHash(algorithm).update('ap').digest(encoding));
+    }
+    expect(JSON.parse(record).env.SHOP_REGION).toMatch(/^[\w-]{20,}$/);
   });
 
   it('never reuses a compile whose templates read the time or the invocation id', async () => {
