@@ -125,7 +125,7 @@ async function showQuery(inv: Invocation, adapter: Awaited<ReturnType<typeof con
     return { sql, location: { file: model.original_file_path, hint: `compiled SQL: ${model.compiled_path}` } };
   }
   const seed = nodes.find((n) => n.name === name && n.resource_type === 'seed');
-  if (seed?.relation_name) return { sql: `SELECT * FROM ${seed.relation_name}` };
+  if (seed?.resource_type === 'seed') return { sql: ddl.selectAll({ database: seed.database, name: seed.alias }) };
   const source = sources.find((n) => `${n.source_name}.${n.name}` === name);
   if (source) return { sql: ddl.selectAll({ database: source.database, name: source.identifier }) };
   const dot = name.indexOf('.');

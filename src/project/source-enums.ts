@@ -4,8 +4,8 @@ import { didYouMean } from './closest.js';
 import { isPlainObject } from './node-config.js';
 import type { YamlFile } from './yaml-file.js';
 
-/** The loaders stage/ has (stage/source-options.ts turns each into its typed table). */
-export const SOURCE_LOADERS: readonly string[] = ['csv', 'jsonl', 'mysql'];
+/** The loaders stage/ has: the one list, checked here at compile; stage/source-options.ts turns each into its typed table. */
+export const SOURCE_LOADERS = ['csv', 'jsonl', 'mysql'] as const;
 /** `freshness` periods (dbt's, without `week`); a trailing `s` is allowed. */
 export const FRESHNESS_PERIODS: readonly string[] = ['minute', 'hour', 'day'];
 
@@ -18,7 +18,7 @@ export function checkSourceEnums(yaml: YamlFile, path: ReadonlyArray<string | nu
   const at = (...rest: Array<string | number>) => ({ file: yaml.file, line: yaml.keyLineOf([...path, ...rest]) });
   const templated = (v: unknown) => typeof v === 'string' && v.includes('{{');
   const loader = raw.loader;
-  if (loader !== undefined && !templated(loader) && !(typeof loader === 'string' && SOURCE_LOADERS.includes(loader))) {
+  if (loader !== undefined && !templated(loader) && !(typeof loader === 'string' && (SOURCE_LOADERS as readonly string[]).includes(loader))) {
     diagnostics.error(
       new KilnError('CONFIG_INVALID', `${label}: unknown loader '${String(loader)}'`, {
         location: at('loader'),

@@ -1,3 +1,4 @@
+import { SOURCE_LOADERS } from '../project/source-enums.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { Relation } from '../adapters/ddl.js';
 import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
@@ -40,7 +41,6 @@ export interface MySqlTable extends StageTableBase {
 
 export type StageTable = FileTable | MySqlTable;
 
-const LOADERS = ['csv', 'jsonl', 'mysql'] as const;
 
 export function stageTableOf(node: SourceNode, root: string, rawDatabase: string): StageTable {
   const o = node.options;
@@ -48,8 +48,8 @@ export function stageTableOf(node: SourceNode, root: string, rawDatabase: string
   const invalid = (message: string, hint?: string) =>
     new KilnError('CONFIG_INVALID', `source ${node.sourceName}.${node.tableName}: ${message}`, { location, ...(hint ? { hint } : {}) });
   const loader = node.loader;
-  if (!loader || !(LOADERS as readonly string[]).includes(loader)) {
-    throw invalid(loader ? `unknown loader '${loader}'` : 'no loader', `set loader: to one of ${LOADERS.join(', ')} on the source or the table`);
+  if (!loader || !(SOURCE_LOADERS as readonly string[]).includes(loader)) {
+    throw invalid(loader ? `unknown loader '${loader}'` : 'no loader', `set loader: to one of ${SOURCE_LOADERS.join(', ')} on the source or the table`);
   }
   const base: StageTableBase = {
     uniqueId: node.uniqueId,
