@@ -37,6 +37,14 @@ export interface Capabilities {
    * `allow_experimental_low_cardinality_type`, which the adapter then sends with every statement.
    */
   readonly stableLowCardinality: boolean;
+  /**
+   * `CREATE TABLE … EMPTY AS SELECT`: a table from a query without running it, also in a Memory
+   * database (validation's shadow, kept off disk). The floor is conservative: below it the
+   * shadow is an ordinary database whose inputs are empty, which checks the same, only slower.
+   */
+  readonly emptyAsSelect: boolean;
+  /** `EXPLAIN AST <statement>`: parses without running (20.6+). Hooks are parse-checked with it. */
+  readonly explainAst: boolean;
 }
 
 /** How ephemeral models are inlined: CTEs (the manifest's form) or subqueries (servers without CTEs). */
@@ -66,5 +74,7 @@ export function capabilitiesFor(version: string): Capabilities {
     mysqlTableNulls: atLeast(version, 20, 4),
     jsonFunctions: atLeast(version, 23, 3),
     stableLowCardinality: atLeast(version, 19, 3),
+    emptyAsSelect: atLeast(version, 24, 1),
+    explainAst: atLeast(version, 20, 6),
   };
 }

@@ -73,8 +73,9 @@ export function createDatabase(ctx: DdlContext, database: string): string {
   return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${onCluster(ctx)}`;
 }
 
-export function createTableAs(ctx: DdlContext, target: Relation, select: string, opts: TableOptions): string {
-  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n${storageClause(opts)}\nAS ${stripTrailingSemicolon(select)}`;
+/** `empty`: `EMPTY AS`, the table made from the query's columns without running it (capability emptyAsSelect). */
+export function createTableAs(ctx: DdlContext, target: Relation, select: string, opts: TableOptions, how: { readonly empty?: boolean } = {}): string {
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n${storageClause(opts)}\n${how.empty ? 'EMPTY AS' : 'AS'} ${stripTrailingSemicolon(select)}`;
 }
 
 /** An empty table with the columns `select` would produce. */

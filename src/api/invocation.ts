@@ -72,6 +72,8 @@ export interface CompileOutcome {
   readonly targetPath: string;
   /** True when nothing the compile reads had changed and target/ was kept (see compile-inputs.ts). */
   readonly reused: boolean;
+  /** The compile, when it ran (not reused): lets `--validate` check it without compiling again. */
+  readonly invocation?: Invocation;
 }
 
 /**
@@ -99,7 +101,7 @@ export function compileOrReuse(options: InvocationOptions): CompileOutcome {
     }
   }
   const invocation = prepareInvocation(options, { project, files, recorder }).finish();
-  return { counts: countNodes(invocation.compiled), targetPath: project.config.targetPath, reused: false };
+  return { counts: countNodes(invocation.compiled), targetPath: project.config.targetPath, reused: false, invocation };
 }
 
 /** Nodes by resource type (sources apart): the line `kiln compile` ends with. */

@@ -9,6 +9,7 @@ import type { NodeResult, RunResults } from '../report/run-results.js';
 import { LAST_RESULTS_FILE, mergeLastResults, writeJson } from '../report/run-results.js';
 import { junitXml, writeText } from '../report/junit.js';
 import { openInvocation, type Invocation } from './invocation.js';
+import { checkPhases } from './validate.js';
 import { materializeSteps } from './model-steps.js';
 import { testPhase } from '../testing/test-phase.js';
 import { stagePhase } from '../stage/stage-phase.js';
@@ -28,6 +29,7 @@ export function materializePhase(kinds: ReadonlySet<StepKind>): Phase {
     planNodes(ctx.compiled.manifest, ctx.compiled.dag, ctx.selected, state, kinds);
   return {
     name: [...kinds].join('+'),
+    checks: { kinds: [...kinds] },
     relations: (ctx) => plan(ctx, { relations: new Map() }).map((s) => s.relation),
     steps: (ctx, adapter, state) => materializeSteps(ctx, adapter, plan(ctx, state)),
   };
@@ -78,6 +80,8 @@ export async function executeCommand(
   const ctx: RunContext = { ...inv, holdsTargetLock: warehouse.holdsTargetLock };
   let results: NodeResult[] = [];
   try {
+    // Before the first statement that changes anything (prepareWarehouse creates databases).
+    if (options.validate !== false) await checkPhases(ctx, adapter, phases);
     const relations = phases.flatMap((p) => p.relations?.(ctx) ?? []);
     const state = await prepareWarehouse(adapter, relations, { dropLeftovers: warehouse.holdsTargetLock });
     const raw: ExecStep[] = [];

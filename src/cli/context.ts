@@ -26,6 +26,8 @@ export interface GlobalFlags {
   state?: string;
   wait?: boolean | string;
   strict?: boolean;
+  /** run/seed/build/watch: `--no-validate` sets false; compile: `--validate` sets true. */
+  validate?: boolean;
 }
 
 export interface CliContext {
@@ -54,6 +56,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     failFast: flags.failFast === true,
     ...(flags.wait !== undefined ? { wait: parseWait(flags.wait) } : {}),
     ...(flags.strict ? { strict: true } : {}),
+    ...(flags.validate !== undefined ? { validate: flags.validate } : {}),
     reporter,
   };
   return { flags, reporter, streams, options };

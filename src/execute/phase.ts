@@ -2,7 +2,7 @@ import type { Adapter } from '../adapters/adapter.js';
 import type { Relation } from '../adapters/ddl.js';
 import type { CompiledProject } from '../compile/compile-project.js';
 import type { SelectionOptions } from '../graph/selection-state.js';
-import type { WarehouseState } from '../plan/plan.js';
+import type { StepKind, WarehouseState } from '../plan/plan.js';
 import type { Reporter } from '../report/events.js';
 import type { ExecStep } from './run-steps.js';
 
@@ -11,6 +11,11 @@ export interface RunOptions extends SelectionOptions {
   readonly fullRefresh?: boolean;
   /** `kiln stage --prune`: remove the staged rows of files that are gone. */
   readonly prune?: boolean;
+  /**
+   * Check the selection on the target before the first change (issue 16; default on for
+   * run, seed and build; `--no-validate` turns it off, `kiln compile --validate` asks for it).
+   */
+  readonly validate?: boolean;
 }
 
 /**
@@ -47,6 +52,8 @@ export interface Phase {
   /** Relations the phase writes, so databases exist and leftovers are cleaned before it runs. */
   relations?(ctx: RunContext): ReadonlyArray<Relation>;
   steps(ctx: RunContext, adapter: Adapter, state: WarehouseState): Promise<ExecStep[]> | ExecStep[];
+  /** What validation checks for this phase before anything runs: nodes of these kinds, data tests. */
+  readonly checks?: { readonly kinds?: readonly StepKind[]; readonly tests?: boolean };
 }
 
 /** Short id of a run, for the names of its scratch relations. */

@@ -1,5 +1,6 @@
 import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
+import { checkTableAs, createStandIn } from '../adapters/shadow-sql.js';
 import { SqlError } from '../adapters/sql-error.js';
 import type { ModelKind, OnSchemaChange } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
@@ -62,6 +63,14 @@ export const incrementalMaterialization: MaterializationStrategy = {
     const result = await applyIncrement(ctx, kind);
     await runHooks(ctx, 'post_hook');
     return result;
+  },
+  async check(ctx) {
+    if (!ctx.existing || ctx.fullRefresh || ctx.existing.isView) return tableMaterialization.check!(ctx);
+    // {{ this }} is the table as it stands: a stand-in with its columns, which readers downstream
+    // see too; the increment's SQL is checked into a table of its own beside it.
+    await ctx.warehouse.execute(createStandIn(ctx.relation, await ctx.warehouse.columns(ctx.existing)));
+    const increment = { database: ctx.relation.database, name: `${ctx.relation.name}#increment` };
+    await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, increment, ctx.sql({ isIncremental: true }), tableOptions(ctx.node.config)));
   },
 };
 

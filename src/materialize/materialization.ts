@@ -32,6 +32,14 @@ export interface MaterializeResult {
 export interface MaterializationStrategy {
   readonly name: string;
   run(ctx: MaterializeContext): Promise<MaterializeResult>;
+  /**
+   * Validation before any change (issue 16): sends to the shadow database the statements that
+   * show the node would build. `ctx.relation` is the node's shadow relation, `ctx.sql` reads
+   * empty stand-ins of its inputs, `ctx.existing` is the real relation as the run will find it.
+   * Nothing outside the shadow is changed and no hook runs. A SqlError is the node's error.
+   * Without it, validation checks the model's SQL as a view.
+   */
+  check?(ctx: MaterializeContext): Promise<void>;
 }
 
 export function tableOptions(config: NodeConfig): TableOptions {

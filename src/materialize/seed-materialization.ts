@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ddl from '../adapters/ddl.js';
+import { checkTable } from '../adapters/shadow-sql.js';
 import type { ColumnInfo } from '../adapters/adapter.js';
 import { quoteIdentifier } from '../adapters/quoting.js';
 import type { SeedManifestNode } from '../compile/manifest.js';
@@ -35,6 +36,14 @@ export const seedMaterialization: MaterializationStrategy = {
       rows = await ctx.warehouse.countRows(temp);
     });
     return { rowsAffected: rows, message: `loaded seed ${ctx.relation.database}.${ctx.relation.name}` };
+  },
+  async check(ctx) {
+    // The file's columns and column_types with the seed's table options; its rows are not read.
+    const node = ctx.node as SeedManifestNode;
+    const settings: Record<string, string | number> = {};
+    if (typeof node.config.delimiter === 'string') settings.format_csv_delimiter = node.config.delimiter;
+    const columns = await seedColumns(ctx, join(node.root_path, node.original_file_path), settings);
+    await ctx.warehouse.execute(checkTable(ctx.warehouse.ddl, ctx.relation, columns, tableOptions(node.config)));
   },
 };
 

@@ -1,4 +1,5 @@
 import * as ddl from '../adapters/ddl.js';
+import { checkTableAs } from '../adapters/shadow-sql.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializationStrategy } from './materialization.js';
 import { buildThenSwap } from './swap.js';
@@ -27,5 +28,8 @@ export const tableMaterialization: MaterializationStrategy = {
     });
     await runHooks(ctx, 'post_hook');
     return { rowsAffected: rows, message: `created table ${ctx.relation.database}.${ctx.relation.name}` };
+  },
+  async check(ctx) {
+    await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, ctx.relation, ctx.sql({ isIncremental: false }), tableOptions(ctx.node.config)));
   },
 };

@@ -1,4 +1,5 @@
 import * as ddl from '../adapters/ddl.js';
+import { checkView } from '../adapters/shadow-sql.js';
 import { runHooks } from './hooks.js';
 import { tempRelation, type MaterializationStrategy } from './materialization.js';
 import { buildThenSwap } from './swap.js';
@@ -25,5 +26,8 @@ export const viewMaterialization: MaterializationStrategy = {
     }
     await runHooks(ctx, 'post_hook');
     return { rowsAffected: null, message: `created view ${ctx.relation.database}.${ctx.relation.name}` };
+  },
+  async check(ctx) {
+    await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, ctx.relation, ctx.sql({ isIncremental: false })));
   },
 };

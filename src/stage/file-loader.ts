@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import type { Adapter } from '../adapters/adapter.js';
+import type { Adapter, ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import type { Relation } from '../adapters/ddl.js';
 import * as fileSql from '../adapters/file-read-sql.js';
@@ -61,9 +61,8 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
     ctx.warn({ message: `source ${table.sourceName}.${table.tableName}: ${message}`, location: table.location, hint: 'check path: (relative to the project folder; a var() in it is set with --vars)' });
     return { files: 0, skipped: 0, rows: 0, rejected: 0 };
   }
-  const columns = table.columns ?? (table.loader === 'jsonl' ? [{ name: 'raw', type: 'String' }] : headerColumns(firstHeader(files, table)));
-  const large = (f: string) => (statSync(f, { throwIfNoEntry: false })?.size ?? 0) >= sql.LARGE_FILE_BYTES;
-  const rawColumns = await ensureRawTable(adapter, table, [...columns, ...sql.fileMetaColumns(files.some(large))]);
+  const columns = fileColumns(table, files);
+  const rawColumns = await ensureRawTable(adapter, table, [...columns, ...sql.fileMetaColumns(files.some(isLarge))]);
   const narrowLines = rawColumns.find((c) => c.name === '_kiln_line')?.type === 'UInt32';
 
   const todo = files.filter((f) => {
@@ -198,6 +197,23 @@ export async function listFiles(pattern: string, known: ReadonlySet<string> = ne
     if (chosen === undefined || (!known.has(chosen) && known.has(real))) byIdentity.set(identity, real);
   }
   return [...new Set(byIdentity.values())].sort();
+}
+
+const isLarge = (f: string) => (statSync(f, { throwIfNoEntry: false })?.size ?? 0) >= sql.LARGE_FILE_BYTES;
+
+/** A file table's data columns: declared, else `raw` for JSON lines, else the first CSV header's. */
+function fileColumns(table: FileTable, files: readonly string[]): readonly sql.StagedColumn[] {
+  return table.columns ?? (table.loader === 'jsonl' ? [{ name: 'raw', type: 'String' }] : headerColumns(firstHeader(files, table)));
+}
+
+/**
+ * The columns a file table's raw table is created with when staging first meets it, computed
+ * without creating it (validation before any change); undefined when no file matches yet.
+ */
+export async function plannedFileColumns(adapter: Adapter, table: FileTable): Promise<ColumnInfo[] | undefined> {
+  const files = await listFiles(table.path);
+  if (files.length === 0) return undefined;
+  return [...fileColumns(table, files), ...sql.fileMetaColumns(files.some(isLarge))].map((c) => ({ name: c.name, type: adapter.portableType(c.type) }));
 }
 
 /** The raw table's columns as the warehouse has them, the table created first if missing. */

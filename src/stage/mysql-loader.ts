@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Adapter } from '../adapters/adapter.js';
+import type { Adapter, ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
 import * as mysqlSql from '../adapters/mysql-staging-sql.js';
 import * as sql from '../adapters/staging-sql.js';
+import type { LoadStamp } from '../adapters/staging-sql.js';
 import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
 import { KilnError } from '../errors.js';
 import { closestName } from '../project/closest.js';
@@ -194,20 +195,44 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
   const prior = (await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp)).files.get(dump);
   const exists = (await adapter.columns(table.relation)).length > 0;
   if (exists && prior?.status === 'loaded' && prior.fingerprint === fingerprint) return { files: 1, skipped: 1, rows: 0, rejected: 0 };
+  const read = await dumpRead(adapter, table, dump, dumps, ctx.stamp);
+  const rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, ...(read.settings ? { settings: read.settings } : {}) });
+  await writeLedger(adapter, table, { file: dump, size, fingerprint, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
+  return { files: 1, skipped: 0, rows, rejected: 0 };
+}
+
+/** The SELECT (run by the local engine) that reads one table of a dump, with its types. */
+async function dumpRead(adapter: Adapter, table: MySqlTable, dump: string, dumps: DumpFiles, stamp: LoadStamp): Promise<{ select: string; settings?: Record<string, string | number> }> {
   const settings = mysqlSql.dumpSettings(table.mysqlTable);
-  let rows: number;
   if (await dumps.isEmpty(adapter, dump, table.mysqlTable)) {
     // ClickHouse does not describe a table without INSERTs: its CREATE TABLE alone gives the columns.
     const described = await adapter.queryLocal<{ name: string; type: string }>(mysqlSql.describeDumpTable(await dumps.emptyTable(dump, table.mysqlTable)), { settings });
-    rows = await buildAndSwap(ctx, table.relation, mysqlSql.emptyTableSelect(described.rows, ctx.stamp), { local: true });
-  } else {
-    const readable = await dumps.readable(adapter, dump, table.mysqlTable);
-    const described = await adapter.queryLocal<{ name: string; type: string }>(mysqlSql.describeDumpTable(readable), { settings });
-    const read = mysqlSql.dumpSelect(readable, table.mysqlTable, described.rows, ctx.stamp);
-    rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, settings: read.settings });
+    return { select: mysqlSql.emptyTableSelect(described.rows, stamp) };
   }
-  await writeLedger(adapter, table, { file: dump, size, fingerprint, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
-  return { files: 1, skipped: 0, rows, rejected: 0 };
+  const readable = await dumps.readable(adapter, dump, table.mysqlTable);
+  const described = await adapter.queryLocal<{ name: string; type: string }>(mysqlSql.describeDumpTable(readable), { settings });
+  return mysqlSql.dumpSelect(readable, table.mysqlTable, described.rows, stamp);
+}
+
+/**
+ * The columns a MySQL table's raw table is created with when staging first loads it, described
+ * without creating anything (validation before any change). Reads the dump's schema or asks the
+ * live server, as staging would.
+ */
+export async function plannedMySqlColumns(adapter: Adapter, table: MySqlTable, dumps: DumpFiles, stamp: LoadStamp): Promise<ColumnInfo[]> {
+  const src = table.source;
+  if (src.kind === 'dump') {
+    assertDumpExists(table, src.dump);
+    const read = await dumpRead(adapter, table, src.dump, dumps, stamp);
+    const r = await adapter.queryLocal<{ name: string; type: string }>(ddl.describeSelect(read.select), read.settings ? { settings: read.settings } : {});
+    return r.rows.map((c) => ({ name: c.name, type: adapter.portableType(c.type) }));
+  }
+  const select = mysqlSql.mysqlSelect(src.connection, table.mysqlTable, stamp, src.incrementalKey ? { key: src.incrementalKey, after: null } : undefined);
+  if (pullsLocally(adapter)) {
+    const r = await adapter.queryLocal<{ name: string; type: string }>(ddl.describeSelect(select));
+    return r.rows.map((c) => ({ name: c.name, type: adapter.portableType(c.type) }));
+  }
+  return (await adapter.query<{ name: string; type: string }>(ddl.describeSelect(select))).rows;
 }
 
 /**

@@ -16,6 +16,7 @@ import { runUnitTest } from './unit-test-step.js';
  */
 export const testPhase: Phase = {
   name: 'test',
+  checks: { tests: true },
   // Unit tests write only scratch tables named for their run; store_failures writes relations.
   writes: (run) => selectedDataTests(run).some((t) => t.config.store_failures === true),
   relations: (run) => selectedDataTests(run).filter((t) => t.config.store_failures === true).map((t): Relation => ({ database: t.database, name: t.alias })),

@@ -19,11 +19,15 @@ function executing(pick: (m: Commands) => Runner): CommandRunner {
   };
 }
 
+/** The flag of every command that changes the warehouse: validation before any change is on by default. */
+export const NO_VALIDATE = ['--no-validate', 'do not check the selection on the target before changing anything'] as const;
+
 export function registerExecuteCommands(program: Command, wrap: Wrap): void {
-  program.command('run').description('materialize the selected models in DAG order').action(wrap(executing((m) => m.run)));
-  program.command('seed').description('load seed CSVs into tables').action(wrap(executing((m) => m.seed)));
+  program.command('run').description('materialize the selected models in DAG order').option(...NO_VALIDATE).action(wrap(executing((m) => m.run)));
+  program.command('seed').description('load seed CSVs into tables').option(...NO_VALIDATE).action(wrap(executing((m) => m.seed)));
   program
     .command('build')
     .description('seeds, then models in DAG order (stage and tests join as they land)')
+    .option(...NO_VALIDATE)
     .action(wrap(executing((m) => m.build)));
 }

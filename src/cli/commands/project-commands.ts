@@ -11,16 +11,18 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
   program
     .command('compile')
     .description('write target/compiled/**.sql and target/manifest.json (no database needed)')
+    .option('--validate', 'also check every selected model, seed, test and hook on the target (nothing is changed)')
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
         const t0 = performance.now();
-        const { counts, targetPath, reused } = compileOrReuse(ctx.options);
+        const { counts, targetPath, reused, invocation } = compileOrReuse(ctx.options);
         const seconds = ((performance.now() - t0) / 1000).toFixed(2);
         ctx.reporter.emit({
           type: 'info',
           message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${targetPath}/manifest.json${reused ? ' (unchanged)' : ''}`,
         });
+        if (ctx.options.validate === true) await (await import('../../api/validate.js')).validate(ctx.options, invocation);
         return EXIT.ok;
       }),
     );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { NO_VALIDATE } from './execute-commands.js';
 import type { RebuildReport } from '../../api/watch.js';
 import { formatError, KilnError, KilnErrors } from '../../errors.js';
 import type { Wrap } from '../command-runner.js';
@@ -10,6 +11,7 @@ export function registerWatchCommands(program: Command, wrap: Wrap): void {
     .command('watch')
     .description('build, then rebuild changed models (and everything downstream) and stage new event files as they appear')
     .option('--debounce <ms>', 'quiet time after the last change before rebuilding', '150')
+    .option(...NO_VALIDATE)
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);

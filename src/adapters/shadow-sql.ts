@@ -1,0 +1,70 @@
+import { createTableAs, createTable, createView, rel, stripTrailingSemicolon, type DdlContext, type Relation, type TableOptions } from './ddl.js';
+import { quoteIdentifier, quoteString } from './quoting.js';
+
+/**
+ * SQL of validation's shadow database (issue 16): a scratch database where each selected model is
+ * created from its own SQL over empty stand-ins of its inputs, so ClickHouse checks every name,
+ * function, type and table option before a run changes anything. Nothing in it holds a row.
+ */
+
+export const SHADOW_PREFIX = '_kiln_validate_';
+
+/** Shadows older than this belong to a killed validation and are dropped by the next run. */
+export const STALE_SHADOW_SECONDS = 3600;
+
+/** `_kiln_validate_<unix seconds>_<run id>`: the time lets a later run tell a dead shadow from a live one. */
+export function shadowDatabaseName(runId: string, nowMs: number = Date.now()): string {
+  return `${SHADOW_PREFIX}${Math.floor(nowMs / 1000)}_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** When the shadow was made (unix seconds), or undefined for a name that is not a shadow's. */
+export function shadowCreatedAt(name: string): number | undefined {
+  const m = new RegExp(`^${SHADOW_PREFIX}(\\d+)_`).exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The shadow is never ON CLUSTER: it lives on the node kiln talks to, for one invocation. */
+const local = (ctx: DdlContext): DdlContext => ({ capabilities: ctx.capabilities });
+
+/** A Memory database keeps the shadow off disk where ClickHouse lets it hold every engine. */
+export function createShadowDatabase(ctx: DdlContext, name: string): string {
+  return `CREATE DATABASE ${quoteIdentifier(name)}${ctx.capabilities.emptyAsSelect ? ' ENGINE = Memory' : ''}`;
+}
+
+export function dropShadowDatabase(name: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`;
+}
+
+export function listShadowDatabases(): string {
+  return `SELECT name FROM system.databases WHERE startsWith(name, ${quoteString(SHADOW_PREFIX)})`;
+}
+
+/** An empty stand-in for an input (a source's raw table, a relation this run does not build). */
+export function createStandIn(target: Relation, columns: ReadonlyArray<{ readonly name: string; readonly type: string }>): string {
+  const cols = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
+  return `CREATE TABLE ${rel(target)} (${cols}) ENGINE = Memory`;
+}
+
+/**
+ * The table a model builds, in the shadow: its SQL and its table options, as the run's own
+ * CREATE TABLE … AS sends them. Where the server has `EMPTY AS` the SELECT is analysed, not run;
+ * elsewhere it runs over empty stand-ins.
+ */
+export function checkTableAs(ctx: DdlContext, target: Relation, select: string, opts: TableOptions): string {
+  return createTableAs(local(ctx), target, select, opts, { empty: ctx.capabilities.emptyAsSelect });
+}
+
+/** A view of the model's SQL in the shadow: ClickHouse analyses the SELECT to learn its columns. */
+export function checkView(ctx: DdlContext, target: Relation, select: string): string {
+  return createView(local(ctx), target, select, { orReplace: false });
+}
+
+/** A table with declared columns (a seed's) in the shadow: checks the types and the table options. */
+export function checkTable(ctx: DdlContext, target: Relation, columns: ReadonlyArray<{ name: string; type: string }>, opts: TableOptions): string {
+  return createTable(local(ctx), target, columns, opts);
+}
+
+/** A statement parsed, not run: hooks may write anywhere, so they are only parse-checked. */
+export function parseOnly(statement: string): string {
+  return `EXPLAIN AST ${stripTrailingSemicolon(statement)}`;
+}
