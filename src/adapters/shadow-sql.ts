@@ -9,18 +9,9 @@ import { quoteIdentifier, quoteString } from './quoting.js';
 
 export const SHADOW_PREFIX = '_kiln_validate_';
 
-/** Shadows older than this belong to a killed validation and are dropped by the next run. */
-export const STALE_SHADOW_SECONDS = 3600;
-
-/** `_kiln_validate_<unix seconds>_<run id>`: the time lets a later run tell a dead shadow from a live one. */
-export function shadowDatabaseName(runId: string, nowMs: number = Date.now()): string {
-  return `${SHADOW_PREFIX}${Math.floor(nowMs / 1000)}_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
-}
-
-/** When the shadow was made (unix seconds), or undefined for a name that is not a shadow's. */
-export function shadowCreatedAt(name: string): number | undefined {
-  const m = new RegExp(`^${SHADOW_PREFIX}(\\d+)_`).exec(name);
-  return m ? Number(m[1]) : undefined;
+/** `_kiln_validate_<run id>`. */
+export function shadowDatabaseName(runId: string): string {
+  return `${SHADOW_PREFIX}${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 /** The shadow is never ON CLUSTER: it lives on the node kiln talks to, for one invocation. */

@@ -12,11 +12,12 @@ const EVERYTHING: ValidationScope = { kinds: new Set<StepKind>(['seed', 'model']
 
 /**
  * `kiln compile --validate`: the selection checked on the target, nothing changed (a scratch
- * database of its own is made and dropped). Errors are thrown together (exit 2).
+ * database of its own is made and dropped). It takes the target's lock like a run, so it never
+ * drops the shadow of a live validation. Errors are thrown together (exit 2).
  */
 export async function validate(options: InvocationOptions, invocation?: Invocation): Promise<ValidationOutcome> {
   const inv = invocation ?? openInvocation(options);
-  const warehouse = await openWarehouse(inv, 'validate', false);
+  const warehouse = await openWarehouse(inv, 'validate', true);
   try {
     return await checkOrThrow(inv, warehouse.adapter, EVERYTHING);
   } finally {
@@ -24,11 +25,14 @@ export async function validate(options: InvocationOptions, invocation?: Invocati
   }
 }
 
-/** Validation for the phases a command is about to run; nothing when none of them builds or tests. */
+/**
+ * Validation for the phases a command is about to run, when one of them builds models or seeds
+ * (`kiln test` alone changes nothing worth guarding, and a test's SQL error is its own result).
+ */
 export async function checkPhases(ctx: RunContext, adapter: Adapter, phases: readonly Phase[]): Promise<void> {
   const kinds = new Set(phases.flatMap((p) => p.checks?.kinds ?? []));
   const tests = phases.some((p) => p.checks?.tests === true);
-  if (kinds.size === 0 && !tests) return;
+  if (kinds.size === 0) return;
   await checkOrThrow(ctx, adapter, { kinds, tests });
 }
 

@@ -16,8 +16,12 @@ export function sqlErrorLocation(
   const where: SourceLocation = { file: model.file };
   const position = errorPosition(error.message, error.sql);
   if (!position) return where;
-  // The model's SQL as embedded in the statement (an incremental model has two variants).
-  const sql = model.sql.map(stripTrailingSemicolon).find((s) => s.length > 0 && error.sql.includes(s));
+  // The model's SQL as embedded in the statement (an incremental model has two variants; the
+  // full one may be the start of the incremental one, so the longest that fits is the one sent).
+  const sql = model.sql
+    .map(stripTrailingSemicolon)
+    .filter((s) => s.length > 0 && error.sql.includes(s))
+    .sort((a, b) => b.length - a.length)[0];
   if (sql === undefined) return where;
   const start = error.sql.indexOf(sql);
   let offset: number;

@@ -41,8 +41,9 @@ const HINT = 'found before any change: nothing was run (kiln build --no-validate
  * relation this run does not build with its columns on the target, and each selected model as
  * its own SQL made it. ClickHouse so checks names, functions, types and table options against the
  * columns each input will have, without reading or writing a row. Hooks, which may write
- * anywhere, are parsed only. The shadow is dropped afterwards; one a killed run left behind is
- * dropped by the next validation after an hour (its name carries its time).
+ * anywhere, are parsed only. The shadow is dropped afterwards. Validation runs under the
+ * target's lock (any command that validates takes it), so a shadow it finds is one a killed run
+ * left behind, and is dropped.
  *
  * Errors are collected, not thrown at the first: a node whose input failed its check is counted
  * as not checked rather than reported twice.
@@ -72,7 +73,7 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
     for (const p of parents) if (!isChecked(p)) inputs.add(p);
   }
 
-  await dropStaleShadows(adapter);
+  await dropLeftoverShadows(adapter);
   await adapter.execute(shadowSql.createShadowDatabase(adapter.ddl, shadowDb));
   const planner = sourceColumnsPlanner(ctx, adapter);
   try {
@@ -248,11 +249,8 @@ async function existingRelations(adapter: Adapter, nodes: readonly ManifestNode[
   return new Map(found.map((r) => [relationKey(r), r]));
 }
 
-async function dropStaleShadows(adapter: Adapter): Promise<void> {
-  const now = Date.now() / 1000;
+/** Validation runs under the target's lock, so any shadow found is a killed run's. */
+async function dropLeftoverShadows(adapter: Adapter): Promise<void> {
   const r = await adapter.query<{ name: string }>(shadowSql.listShadowDatabases());
-  for (const { name } of r.rows) {
-    const at = shadowSql.shadowCreatedAt(name);
-    if (at !== undefined && now - at > shadowSql.STALE_SHADOW_SECONDS) await adapter.execute(shadowSql.dropShadowDatabase(name));
-  }
+  for (const { name } of r.rows) await adapter.execute(shadowSql.dropShadowDatabase(name));
 }

@@ -52,6 +52,12 @@ export interface SweepScenario {
   readonly prepare: () => Promise<string>;
   /** The command swept, e.g. `['stage', '--full-refresh']`. */
   readonly args: readonly string[];
+  /**
+   * Keep validation before any change on for build/run/seed. Off by default: its statements only
+   * touch a shadow database and are swept once, by tests/sweeps/validation.sweep.test.ts, so the
+   * other sweeps' crash points are their commands' own.
+   */
+  readonly validate?: boolean;
   /** What the operator runs after the crash; defaults to `args`. */
   readonly rerun?: readonly string[];
   /** Environment of every kiln run (a server's URL…). */
@@ -93,18 +99,20 @@ export async function crashSweep(s: SweepScenario): Promise<SweepResult> {
   const env = s.env ?? {};
   const view = s.view ?? ((d: string) => embeddedView(join(d, '.kiln/dev')));
   const restore = s.restore ?? snapshotFolders(dir);
-  const rerun = s.rerun ?? s.args;
+  const flagged = (args: readonly string[]) => (s.validate || !['build', 'run', 'seed'].includes(args[0] ?? '') ? args : [...args, '--no-validate']);
+  const args = flagged(s.args);
+  const rerun = flagged(s.rerun ?? s.args);
 
   await restore(dir);
   const start = s.atomic?.length ? await view(dir) : {};
-  const clean = await runKiln(dir, s.args, { env });
+  const clean = await runKiln(dir, args, { env });
   if (clean.code !== 0) throw new Error(`the clean run failed:\n${clean.stdout}\n${clean.stderr}`);
   const expected = await view(dir);
 
   const failures: Array<{ point: number; problem: string }> = [];
   for (let point = 1; point <= (s.maxPoints ?? 1000); point++) {
     await restore(dir);
-    const crashed = await runKiln(dir, s.args, { env: { ...env, KILN_CRASH_AFTER: String(point) } });
+    const crashed = await runKiln(dir, args, { env: { ...env, KILN_CRASH_AFTER: String(point) } });
     if (!killed(crashed)) {
       if (crashed.code !== 0) failures.push({ point, problem: `with fewer statements than ${point}, the run failed:\n${crashed.stderr}` });
       return { points: point - 1, failures };
