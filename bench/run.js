@@ -2,6 +2,8 @@
 //   compile: cold (no target/) and warm (second run) at 1k and 10k synthetic models
 //   Dataform's CLI on the same 1k DAG (../shared/bench/dataform-compile.sh), in the same run
 //   run: 1k views on the embedded engine, split into startup, compile, connect, ClickHouse, kiln
+//     (with --no-validate: the validation before any change is measured on its own, below)
+//   validate: kiln compile --validate of the 1k DAG on the embedded engine (issue 16: ≤ 2 s)
 // Env: KILN_BENCH_REPS (default 3) repetitions for the compile medians; KILN_BENCH_SKIP_DATAFORM=1.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +18,7 @@ const genDag = join(shared, 'bench/gen-dag.js');
 const dataformScript = join(shared, 'bench/dataform-compile.sh');
 const kilnBin = join(repo, 'bin/kiln.js');
 const reps = Math.max(1, Number(process.env.KILN_BENCH_REPS ?? 3));
-const GOAL = { compile10k: 3, compile10kWarm: 1, dataformRatio: 10, overheadMs: 5 };
+const GOAL = { compile10k: 3, compile10kWarm: 1, dataformRatio: 10, overheadMs: 5, validate1k: 2 };
 
 const work = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
 const progress = (msg) => process.stderr.write(`· ${msg}\n`);
@@ -85,10 +87,34 @@ function benchRun(dir, n, threads) {
   cpSync(join(dir, 'project.yml'), join(proj, 'project.yml'));
   settleDisk();
   progress(`run ${n} views, --threads ${threads}, fresh warehouse`);
-  const r = mustSucceed(`kiln run (${n}, threads ${threads})`, kiln('run', '--project-dir', proj, '--threads', String(threads)));
+  const r = mustSucceed(`kiln run (${n}, threads ${threads})`, kiln('run', '--project-dir', proj, '--threads', String(threads), '--no-validate'));
   const phases = runPhases(join(proj, 'target'), r);
   rmSync(proj, { recursive: true, force: true });
   return { wall: r.wall, cpu: r.cpu, ...phases };
+}
+
+/**
+ * `kiln compile --validate` on a fresh embedded warehouse: the check every run/build does before
+ * its first change. In-process time from its own line ("Validated N nodes … in X s").
+ */
+function benchValidate(dir, n) {
+  const proj = join(work, `validate-${n}`);
+  const inProcess = [];
+  const walls = [];
+  for (let i = 0; i < reps; i++) {
+    rmSync(proj, { recursive: true, force: true });
+    cpSync(join(dir, 'models'), join(proj, 'models'), { recursive: true });
+    cpSync(join(dir, 'project.yml'), join(proj, 'project.yml'));
+    settleDisk();
+    progress(`compile --validate ${n} models ${i + 1}/${reps}`);
+    const r = mustSucceed(`kiln compile --validate (${n})`, kiln('compile', '--validate', '--project-dir', proj));
+    const m = /Validated (\d+) nodes.* in ([\d.]+)s/.exec(r.stdout);
+    if (!m) throw new Error(`no validation line in: ${r.stdout}`);
+    inProcess.push(Number(m[2]));
+    walls.push(r.wall);
+  }
+  rmSync(proj, { recursive: true, force: true });
+  return { inProcess: median(inProcess), wall: median(walls), all: inProcess };
 }
 
 function benchStartup() {
@@ -108,6 +134,7 @@ const c10k = benchCompile(dag10k, 10000);
 const dataform = benchDataform(1000);
 const run1 = benchRun(dag1k, 1000, 1);
 const run4 = benchRun(dag1k, 1000, 4);
+const v1k = benchValidate(dag1k, 1000);
 const load1 = loadavg()[0];
 rmSync(work, { recursive: true, force: true });
 
@@ -159,6 +186,9 @@ row('  startup / compile / connect', `${s(run4.startup)} / ${s(run4.compile)} / 
 row('  nodes: first start → last end', s(run4.nodes));
 row('  Σ ClickHouse query time (overlaps across threads)', s(run4.clickhouse));
 row('  statuses', Object.entries(run4.statuses).map(([k, v]) => `${v} ${k}`).join(', '));
+section(`validation before any change (kiln compile --validate), 1k views, embedded engine, fresh warehouse; median of ${reps}`);
+row('validation, in-process (shadow database, 1k views checked)', `${s(v1k.inProcess)} [runs: ${v1k.all.map((x) => x.toFixed(2)).join(', ')}]`, `≤ ${GOAL.validate1k} s`, verdict(v1k.inProcess <= GOAL.validate1k));
+row('  whole command (new process: compile + connect + validate)', s(v1k.wall));
 
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.filter((r) => r.length > 1).map((r) => String(r[i]).length)));
 const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  │ ').trimEnd();
