@@ -12,11 +12,11 @@ export const PROJECT_FILE = 'project.yml';
 
 const PROJECT_KEYS = [
   'name', 'version', 'config-version', 'profile', 'model-paths', 'seed-paths', 'macro-paths', 'test-paths',
-  'analysis-paths', 'snapshot-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'tests',
+  'analysis-paths', 'snapshot-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'snapshots', 'tests',
   'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'strict',
 ];
 /** dbt project keys for features kiln does not have: a warning that they are ignored. */
-const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'quoting', 'snapshots', 'flags', 'query-comment'];
+const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'quoting', 'flags', 'query-comment'];
 const TARGET_KEYS = ['engine', 'path', 'url', 'host', 'port', 'username', 'user', 'password', 'database',
   'raw_database', 'settings', 'threads', 'cluster', 'secure'];
 
@@ -131,6 +131,7 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
     name: raw.name,
     version: typeof raw.version === 'number' || typeof raw.version === 'string' ? raw.version : 1,
     modelPaths: paths('model-paths', 'models'),
+    snapshotPaths: paths('snapshot-paths', 'snapshots'),
     seedPaths: paths('seed-paths', 'seeds'),
     macroPaths: paths('macro-paths', 'macros'),
     testPaths: paths('test-paths', 'tests/data'),
@@ -138,6 +139,7 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
     vars,
     models: parseFolderConfig(raw.models, at('models'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['models', ...f]) })),
     seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['seeds', ...f]) })),
+    snapshots: parseFolderConfig(raw.snapshots, at('snapshots'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['snapshots', ...f]) })),
     tests: parseFolderConfig(raw.data_tests ?? raw.tests, at('tests'), warnings),
     defaultTarget,
     rawTargets: targets as ProjectConfig['rawTargets'],

@@ -23,6 +23,7 @@ import { checkSourceEnums } from './source-enums.js';
 import { renderYamlValue } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
 import { splitCsvLine } from './csv-line.js';
+import { relationSnapshotCode, SNAPSHOT_RELATION, snapshotBlocks } from './snapshot-blocks.js';
 
 export const SOURCES_FILE = 'sources.yml';
 
@@ -41,9 +42,10 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   const { config } = project;
 
   const modelFiles = files.list(config.modelPaths, ['.sql']);
-  const yamlFiles = files.list([...config.modelPaths, ...config.seedPaths], ['.yml', '.yaml']);
+  const yamlFiles = files.list([...config.modelPaths, ...config.snapshotPaths, ...config.seedPaths], ['.yml', '.yaml']);
   const modelProps = new Map<string, PropertyEntry>();
   const seedProps = new Map<string, PropertyEntry>();
+  const snapshotProps = new Map<string, PropertyEntry>();
   const sourceEntries: PropertyEntry[] = [];
   const unitTests: UnitTestSpec[] = [];
   const propertyFiles = new Map<string, YamlFile>();
@@ -53,7 +55,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     diagnostics.capture(() => {
       const yaml = readYaml(files, path);
       propertyFiles.set(path, yaml);
-      collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, diagnostics);
+      collectProperties(yaml, { models: modelProps, seeds: seedProps, snapshots: snapshotProps, sources: sourceEntries, unitTests }, diagnostics);
     });
   }
 
@@ -97,6 +99,8 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       config: mergeConfigs(folderConfigFor(config.models, segments, config.name), common.config),
     });
   }
+
+  readSnapshots(project, files, snapshotProps, claim, models, diagnostics);
 
   const seeds: SeedNode[] = [];
   for (const { path, base } of files.list(config.seedPaths, ['.csv'])) {
@@ -149,6 +153,66 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   }
 
   return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests, propertyFiles };
+}
+
+/**
+ * Snapshots: each `{% snapshot name %}` block of the .sql files in snapshot paths, and each
+ * `snapshots:` properties entry with a `relation:` (dbt 1.9). They are models whose
+ * materialization is `snapshot`, with `snapshot.<project>.<name>` ids.
+ */
+function readSnapshots(
+  project: Project,
+  files: ProjectFiles,
+  props: Map<string, PropertyEntry>,
+  claim: (name: string, path: string, kind: string) => boolean,
+  models: ModelNode[],
+  diagnostics: Diagnostics,
+): void {
+  const { config } = project;
+  const snapshot = (name: string, path: string, rawCode: string, segments: readonly string[], entry: PropertyEntry | undefined) => {
+    const common = nodeProperties(entry, diagnostics);
+    models.push({
+      resourceType: 'snapshot',
+      uniqueId: uniqueIds.snapshot(config.name, name),
+      name,
+      originalFilePath: path,
+      fqn: [config.name, ...segments, name],
+      rawCode,
+      description: common.description,
+      columns: common.columns,
+      dataTests: common.dataTests,
+      meta: common.meta,
+      ...(common.patch ? { patch: common.patch } : {}),
+      config: mergeConfigs(folderConfigFor(config.snapshots, segments, config.name), common.config, { materialized: 'snapshot' }),
+    });
+  };
+  for (const { path, base } of files.list(config.snapshotPaths, ['.sql'])) {
+    const blocks = diagnostics.capture(() => snapshotBlocks(files.read(path), path));
+    for (const block of blocks ?? []) {
+      if (!claim(block.name, path, 'snapshot')) continue;
+      const entry = props.get(block.name);
+      props.delete(block.name);
+      snapshot(block.name, path, block.code, foldersBelow(base, path), entry);
+    }
+  }
+  for (const [name, entry] of props) {
+    const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
+    const relation = entry.raw.relation;
+    if (relation === undefined) {
+      diagnostics.warn({ message: `properties declared for snapshot '${name}', but it has no relation: and no {% snapshot %} block`, location: where, hint: "add relation: ref('model') or source('src', 'table')" });
+      continue;
+    }
+    if (typeof relation !== 'string' || !SNAPSHOT_RELATION.test(relation)) {
+      diagnostics.error(new KilnError('CONFIG_INVALID', `snapshot '${name}': relation must be ref('…') or source('…', '…')`, {
+        location: { file: entry.yaml.file, line: entry.yaml.lineOf([...entry.path, 'relation']) ?? where.line },
+        hint: "relation: source('app', 'users')",
+      }));
+      continue;
+    }
+    if (!claim(name, entry.yaml.file, 'snapshot')) continue;
+    const base = config.snapshotPaths.find((p) => entry.yaml.file.startsWith(`${p.replace(/\/+$/, '')}/`));
+    snapshot(name, entry.yaml.file, relationSnapshotCode(relation), base === undefined ? [] : foldersBelow(base.replace(/\/+$/, ''), entry.yaml.file), entry);
+  }
 }
 
 /**
@@ -218,6 +282,7 @@ function csvHeader(bytes: Buffer, delimiter: string): string[] {
 interface PropertySinks {
   models: Map<string, PropertyEntry>;
   seeds: Map<string, PropertyEntry>;
+  snapshots: Map<string, PropertyEntry>;
   sources: PropertyEntry[];
   unitTests: UnitTestSpec[];
 }
@@ -245,7 +310,7 @@ function collectProperties(yaml: YamlFile, sinks: PropertySinks, diagnostics: Di
       return [{ raw, path: [key, i] }];
     });
   };
-  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds]] as const) {
+  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds], ['snapshots', sinks.snapshots]] as const) {
     for (const { raw, path } of list(key)) {
       const name = raw.name as string;
       const prior = sink.get(name);
