@@ -25,9 +25,10 @@ export const NO_VALIDATE = ['--no-validate', 'do not check the selection on the 
 export function registerExecuteCommands(program: Command, wrap: Wrap): void {
   program.command('run').description('materialize the selected models in DAG order').option(...NO_VALIDATE).action(wrap(executing((m) => m.run)));
   program.command('seed').description('load seed CSVs into tables').option(...NO_VALIDATE).action(wrap(executing((m) => m.seed)));
+  program.command('snapshot').description('take the selected snapshots (SCD type 2 history)').option(...NO_VALIDATE).action(wrap(executing((m) => m.snapshot)));
   program
     .command('build')
-    .description('seeds, then models in DAG order (stage and tests join as they land)')
+    .description('seeds, then models and snapshots in DAG order (stage and tests join as they land)')
     .option(...NO_VALIDATE)
     .action(wrap(executing((m) => m.build)));
 }
