@@ -221,7 +221,12 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
 }
 
 function invalid(message: string, location: SourceLocation, cause: SqlError): KilnError {
-  return new KilnError('SQL_INVALID', message, { location, hint: cause.hint ? `${cause.hint}; ${HINT}` : HINT, cause });
+  return new KilnError('SQL_INVALID', unshadow(message), { location, hint: cause.hint ? `${cause.hint}; ${HINT}` : HINT, cause });
+}
+
+/** ClickHouse names the shadow's stand-ins in its messages; the reader knows the real relations. */
+function unshadow(message: string): string {
+  return message.replace(new RegExp(`\`?${shadowSql.SHADOW_PREFIX}\\w+\`?\\.\`([^\`.]+)\\.([^\`]+)\``, 'g'), (_m, db: string, name: string) => `${db}.${name}`);
 }
 
 function testLocation(test: TestManifestNode, err: SqlError, sql: string): SourceLocation {

@@ -83,7 +83,8 @@ describe('state: selection', () => {
 describe('result: selection and kiln retry', () => {
   it('selects errored and skipped nodes of the last run, and retry reruns exactly those with the same command', async () => {
     const dir = writeProject(PROJECT);
-    const failed = await runKiln(dir, ['run', '--vars', '{break_e: true}']);
+    // --no-validate: the error must happen at run time, for retry to find it in run_results.json.
+    const failed = await runKiln(dir, ['run', '--no-validate', '--vars', '{break_e: true}']);
     expect(failed.code).toBe(1);
     const first = runResults(dir);
     expect(first.get('model.st.e')!.status).toBe('error');
@@ -93,7 +94,7 @@ describe('result: selection and kiln retry', () => {
     expect(await names(dir, 'result:error+')).toEqual(['e', 'f']);
     // ls does not write run_results.json, so the selection above still reads the failed run.
 
-    const again = await runKiln(dir, ['retry', '--vars', '{break_e: true}']);
+    const again = await runKiln(dir, ['retry', '--no-validate', '--vars', '{break_e: true}']);
     expect(again.code).toBe(1);
     expect([...runResults(dir).keys()].sort()).toEqual(['model.st.e', 'model.st.f']);
 
@@ -111,7 +112,7 @@ describe('result: selection and kiln retry', () => {
 
   it('retry repeats a build as a build (seeds and models)', async () => {
     const dir = writeProject({ ...PROJECT, 'models/h.sql': "SELECT code FROM {{ ref('rates') }} {% if var('break_h', false) %}WHERE nope{% endif %}\n" });
-    expect((await runKiln(dir, ['build', '--vars', '{break_h: true}'])).code).toBe(1);
+    expect((await runKiln(dir, ['build', '--no-validate', '--vars', '{break_h: true}'])).code).toBe(1);
     const r = await runKiln(dir, ['retry']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/last build/);

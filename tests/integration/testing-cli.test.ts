@@ -173,7 +173,12 @@ describe('unit test failures and bad fixtures', () => {
       ...PROJECT,
       'models/schema.yml': 'models:\n  - name: stg_reviews\n    columns:\n      - name: reviewer\n        data_tests: [not_null]\n',
     });
-    const r = await runKiln(dir, ['build']);
+    // Validation finds it before anything runs, at the test's declaration…
+    const checked = await runKiln(dir, ['build']);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toMatch(/^error: models\/schema\.yml:5: test 'not_null_stg_reviews_reviewer' would fail on target 'dev': .*reviewer/m);
+    // …and without it the test errors at run time, its dependants skipped.
+    const r = await runKiln(dir, ['build', '--no-validate']);
     expect(r.code).toBe(1);
     const entry = runResults(dir).get('test.proj.not_null_stg_reviews_reviewer')!;
     expect(entry.status).toBe('error');

@@ -18,16 +18,17 @@ describe('kiln watch shows what went wrong in a rebuild, as build does', () => {
     });
     await watch.waitFor(/Watching for changes/);
 
-    let mark = watch.stdout().length;
+    // Validation before any change catches the broken edit: its error on the model's own line, nothing rebuilt.
+    const mark = watch.stderr().length;
     writeFiles(dir, { 'models/b.sql': "{{ config(materialized='table') }}\nSELECT no_such_column FROM {{ ref('a') }}\n" });
-    const broken = await watch.waitFor(/\[watch\].*\n/, { from: mark });
-    expect(broken).toMatch(/ERROR\s+table model analytics\.b/);
-    expect(broken).toMatch(/no_such_column/);
-    expect(broken).toMatch(/\[watch\] models\/b\.sql changed → rebuilt b \(1 errored, 1 skipped\)/);
+    const broken = await watch.waitFor(/hint: .*\n/, { stream: 'stderr', from: mark });
+    expect(broken).toMatch(/^error: models\/b\.sql: not rebuilt$/m);
+    expect(broken).toMatch(/^models\/b\.sql:2:8: model 'b' would fail on target 'dev': .*no_such_column.* in scope SELECT no_such_column FROM analytics\.a\b/m);
 
-    mark = watch.stdout().length;
+    const mark2 = watch.stdout().length;
+
     writeFiles(dir, { 'models/b.sql': "{{ config(materialized='table') }}\nSELECT CAST(NULL AS Nullable(Int32)) AS x FROM {{ ref('a') }}\n" });
-    const failing = await watch.waitFor(/\[watch\].*\n/, { from: mark });
+    const failing = await watch.waitFor(/\[watch\].*\n/, { from: mark2 });
     expect(failing).toMatch(/FAIL\s+.*not_null_b_x/);
     expect(failing).toMatch(/tests 0 passed, 1 failed/);
     // Nodes that succeeded stay out of the way: one line per rebuild besides the problems.

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Wrap } from '../command-runner.js';
+import { NO_VALIDATE } from './execute-commands.js';
 import { cliContext, EXIT, exitCodeFor } from '../context.js';
 
 /** `kiln retry`: rerun what errored, failed or was skipped in the last run. */
@@ -7,6 +8,7 @@ export function registerRetryCommands(program: Command, wrap: Wrap): void {
   program
     .command('retry')
     .description('rerun what errored, failed or was skipped in the last run (target/run_results.json)')
+    .option(...NO_VALIDATE)
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
