@@ -91,7 +91,7 @@ describeWithClickHouse('validation before any change on clickhouse-server', (get
     writeFiles(dir, { 'models/customers.sql': "WITH o AS (SELECT customer, amount FROM {{ ref('stg_orders') }})\nSELECT customer, sum(amount) AS total FROM o GROUP BY customer\n" });
     const r = await kiln(dir, ['build']);
     expect(r.code, allOutput(r)).toBe(2);
-    expect(r.stderr).toMatch(/^error: models\/customers\.sql(:\d+:\d+)?: model 'customers' would fail on target 'ch'/m);
+    expect(r.stderr).toMatch(/^error: models\/customers\.sql(:\d+)*: model 'customers' would fail on target 'ch'/m);
     expect(await databases('v4')).toEqual([]);
   });
 });
