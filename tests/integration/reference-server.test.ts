@@ -16,10 +16,10 @@ import { queryWarehouse } from '../helpers/warehouse.js';
 
 afterAll(removeProjects);
 
-/** A copy of the reference project: models, macros, seeds, tests, sources and the sample data. */
+/** A copy of the reference project: models, macros, seeds, snapshots, tests, sources and the sample data. */
 function referenceProject(): string {
   const dir = writeProject({}, 'kiln-reference-');
-  for (const entry of ['project.yml', 'sources.yml', 'models', 'macros', 'seeds', 'tests/data', 'data']) {
+  for (const entry of ['project.yml', 'sources.yml', 'models', 'macros', 'seeds', 'snapshots', 'tests/data', 'data']) {
     cpSync(join(REPO_ROOT, entry), join(dir, entry), { recursive: true });
   }
   return dir;
