@@ -8,7 +8,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'primary_key', 'settings', 'ttl', 'pre_hook', 'post_hook', 'incremental_strategy', 'unique_key',
   'on_schema_change', 'column_types', 'meta', 'docs', 'persist_docs', 'full_refresh', 'quote_columns',
   'severity', 'warn_if', 'error_if', 'where', 'limit', 'store_failures', 'delimiter', 'contract',
-  'grants', 'group', 'access', 'description',
+  'grants', 'group', 'access', 'description', 'indexes', 'projections',
 ];
 
 const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
@@ -87,7 +87,7 @@ export function parseFolderConfig(
     }
     for (const [key, value] of Object.entries(raw)) {
       const bare = key.replace(/^\+/, '').replace(/-/g, '_');
-      if (key.startsWith('+') || (KNOWN_CONFIG_KEYS.includes(bare) && !isPlainObject(value)) || bare === 'settings' || bare === 'meta') {
+      if (key.startsWith('+') || (KNOWN_CONFIG_KEYS.includes(bare) && !isPlainObject(value)) || bare === 'settings' || bare === 'meta' || bare === 'contract') {
         config[key] = value;
       } else if (isPlainObject(value)) {
         const path = [...folders, key];
