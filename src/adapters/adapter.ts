@@ -62,7 +62,7 @@ export class Adapter {
     this.ephemeralStyle = capabilities.ctes ? 'cte' : 'subquery';
     this.always = {
       ...(capabilities.stableLowCardinality ? {} : { allow_experimental_low_cardinality_type: 1 }),
-      ...(capabilities.skippingIndexSetting ? { allow_experimental_data_skipping_indices: 1 } : {}),
+      ...(capabilities.skippingIndexes && !capabilities.stableSkippingIndexes ? { allow_experimental_data_skipping_indices: 1 } : {}),
     };
   }
 

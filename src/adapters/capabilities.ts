@@ -41,10 +41,13 @@ export interface Capabilities {
   readonly columnCodecs: boolean;
   /** `TTL` on columns and tables (19.6+). */
   readonly ttl: boolean;
-  /** Data-skipping `INDEX … TYPE … GRANULARITY` in CREATE TABLE (19.5+ here; see skippingIndexSetting). */
+  /** Data-skipping `INDEX … TYPE … GRANULARITY` in CREATE TABLE (19.5+ here; see stableSkippingIndexes). */
   readonly skippingIndexes: boolean;
-  /** Before 20.1 skipping indexes are experimental: `allow_experimental_data_skipping_indices` must be on. */
-  readonly skippingIndexSetting: boolean;
+  /**
+   * Skipping indexes are no longer experimental (20.1+). Before, creating one needs
+   * `allow_experimental_data_skipping_indices`, which the adapter then sends with every statement.
+   */
+  readonly stableSkippingIndexes: boolean;
   /** `CONSTRAINT name CHECK expr` in CREATE TABLE (19.14+ here). */
   readonly checkConstraints: boolean;
   /** `PROJECTION name (query)` in CREATE TABLE (21.6+). */
@@ -93,7 +96,7 @@ export function capabilitiesFor(version: string): Capabilities {
     columnCodecs: atLeast(version, ...TABLE_OPTION_SINCE.columnCodecs),
     ttl: atLeast(version, ...TABLE_OPTION_SINCE.ttl),
     skippingIndexes: atLeast(version, ...TABLE_OPTION_SINCE.skippingIndexes),
-    skippingIndexSetting: atLeast(version, ...TABLE_OPTION_SINCE.skippingIndexes) && !atLeast(version, 20, 1),
+    stableSkippingIndexes: atLeast(version, 20, 1),
     checkConstraints: atLeast(version, ...TABLE_OPTION_SINCE.checkConstraints),
     projections: atLeast(version, ...TABLE_OPTION_SINCE.projections),
   };
