@@ -91,7 +91,7 @@ export function tableDefinitionOf(input: DefinitionInput, warnings: Warning[]): 
         warnings.push({
           message: `constraint '${kind}' on column '${column.name}' of model '${modelName}' is not enforced by ClickHouse`,
           location: properties,
-          hint: 'test it instead (e.g. a unique data test), or set warn_unenforced: false',
+          hint: 'check it with a data test instead, or set warn_unenforced: false',
         });
       }
     });
