@@ -21,6 +21,7 @@ import { createTemplateEngine, renderModels, type CompileOptions, type RenderedM
 import { sourceNodesRead } from './source-nodes.js';
 import { resolveSql, type RefTable, type RenderedSql } from './sql-resolver.js';
 import { compileUnitTests } from './unit-test-nodes.js';
+import { engineOf } from './engine-of.js';
 
 export type { CompileOptions, RenderedModel } from './render-models.js';
 
@@ -269,6 +270,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   };
   const volatile: number[] = [];
   renders.forEach((r, i) => r.output.volatile && volatile.push(i));
+  engineOf.set(compiled, engine);
   compileStateOf.set(compiled, { renders, parseWarnings: input.parseWarnings, macroWarnings: input.macroWarnings, macroIndex: macroIdx, volatile, readsClock: engine.readsClock });
   return compiled;
 }
@@ -293,19 +295,23 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
   const kind = modelKindOf(config, modelConfigLocator(node.originalFilePath, node.rawCode, node.patch));
   if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental or ephemeral' });
   const where = { file: node.originalFilePath };
+  let introspective = output.introspective;
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
     const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental });
+    introspective ||= out.introspective;
     assertOneStatement(out.sql, where, what);
     return { sql: out.sql, refs: out.refs };
   };
-  assertOneStatement(output.sql, where, `model '${node.name}'`);
-  return {
+  // With execute false an introspective model may render to anything: it is checked when it executes.
+  if (!introspective) assertOneStatement(output.sql, where, `model '${node.name}'`);
+  const rendered = {
     kind,
     sql: { sql: output.sql, refs: output.refs },
     ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
     preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
     postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
   };
+  return introspective ? { ...rendered, introspective: true } : rendered;
 }
 
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
