@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'SOURCE_UNREACHABLE'
   | 'SOURCE_MISSING'
   | 'STAGE_FAILED'
+  /** `kiln deps` could not download a package (no network, a wrong address). */
+  | 'PACKAGE_UNREACHABLE'
   | 'INTERNAL';
 
 const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -64,6 +66,7 @@ const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STATE_INVALID',
   'SOURCE_UNREACHABLE',
   'SOURCE_MISSING',
+  'PACKAGE_UNREACHABLE',
 ]);
 
 /** An error a user can act on: a code, where in their project (`file:line`), and a hint. */

@@ -39,6 +39,9 @@ export { unlock, type UnlockOutcome } from './unlock.js';
 /** `kiln init`: a new project's files in an empty folder. */
 export { initProject } from './init.js';
 
+/** `kiln deps`: install packages.yml's packages into dbt_packages/. */
+export { installPackages, type DepsOptions, type DepsOutcome, type InstalledPackage } from './deps.js';
+
 /** The flags every command shares: project folder, target, vars, selection, threads, reporter. */
 export type { InvocationOptions } from './options.js';
 

@@ -206,21 +206,21 @@ export function linkProject(input: LinkInput): CompiledProject {
   diagnostics.throwIfErrors();
 
   const macroIdx = reuse?.state.macroIndex ?? macroIndex(parsed, engine.macroNames);
-  const macroId = (name: string) => `macro.${projectConfig.name}.${name}`;
+  const macroId = (name: string) => `macro.${macroIdx.macros.get(name)?.package ?? projectConfig.name}.${name}`;
   const compiledDir = `${projectConfig.targetPath}/compiled/`;
   // A recompile has the same nodes as before (else it is a full compile): copy, then replace the dirty ones.
   const nodes: Record<string, ManifestNode> = reuse ? { ...previous!.manifest.nodes } : {};
   for (const r of reuse ? [...reuse.dirty].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
     nodes[r.node.uniqueId] = modelManifestNode(
       r,
-      projectConfig.name,
+      r.node.packageName ?? projectConfig.name,
       relations.get(r.node.name)!,
       { code: resolve(r.output), path: compiledDir + r.node.originalFilePath },
       { nodes: depsOf(r), macros: macroIdx.depsOf(r.node.rawCode).map(macroId) },
     );
   }
   for (const seed of reuse ? [] : seeds.values()) {
-    nodes[seed.uniqueId] = seedManifestNode(seed, projectConfig.name, relations.get(seed.name)!, project.root);
+    nodes[seed.uniqueId] = seedManifestNode(seed, seed.packageName ?? projectConfig.name, relations.get(seed.name)!, project.root);
   }
   let sourceNodes: Record<string, SourceManifestNode>;
   if (previous) sourceNodes = previous.manifest.sources as Record<string, SourceManifestNode>;

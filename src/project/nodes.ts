@@ -17,6 +17,8 @@ interface BaseNode {
   readonly meta: Readonly<Record<string, unknown>>;
   /** Where the YAML properties for this node were declared, if anywhere. */
   readonly patch?: SourceLocation;
+  /** The package (packages.yml) that defines it; undefined for the root project's own. */
+  readonly packageName?: string;
 }
 
 export interface ModelNode extends BaseNode {
@@ -97,6 +99,8 @@ export function wholeDatabaseTable(projectName: string, source: WholeDatabaseSou
 export interface MacroFile {
   readonly path: string;
   readonly source: string;
+  /** The package that defines it (its macros live under that name); undefined for the root project's and kiln's own. */
+  readonly package?: string;
 }
 
 /** A singular data test: a query returning failing rows (`tests/data/*.sql`). */

@@ -209,9 +209,6 @@ function dispatcher([name, params]: readonly [string, string]): string {
   return `{% macro ${name}(${params}) %}{{ return(adapter.dispatch('${name}', 'dbt')(${args})) }}{% endmacro %}`;
 }
 
-/** Names of the dispatching macros, the members of the `dbt` namespace. */
-export const CROSS_DATABASE_MACRO_NAMES: readonly string[] = DISPATCHED.map(([name]) => name);
-
 export const CROSS_DATABASE_MACROS_FILE: MacroFile = {
   path: '<kiln>/cross_database_macros.sql',
   source: [...DISPATCHED.map(dispatcher), IMPLEMENTATIONS].join('\n'),

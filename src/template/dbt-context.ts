@@ -77,6 +77,8 @@ export interface DbtContextHost {
   markIntrospective(): void;
   /** A macro of a package (the root project when undefined), or undefined. */
   macro(pkg: string | undefined, name: string): unknown;
+  /** A macro by its global name (a package's where the root project has none of that name). */
+  anyMacro(name: string): unknown;
   /** The `dispatch:` config: search order per macro namespace. */
   searchOrder(namespace: string): readonly string[] | undefined;
   /** The database and table a relation-like value names. */
@@ -124,9 +126,14 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     const order = ns ? host.searchOrder(ns) ?? [host.projectName, ns] : [host.projectName];
     for (const pkg of order) {
       for (const prefix of ADAPTER_PREFIXES) {
-        const macro = pkg === 'dbt' ? host.dbtMacro(prefix + name) ?? host.macro(undefined, prefix + name) : host.macro(pkg === host.projectName ? undefined : pkg, prefix + name);
+        const macro = pkg === 'dbt' ? host.dbtMacro(prefix + name) : host.macro(pkg === host.projectName ? undefined : pkg, prefix + name);
         if (typeof macro === 'function') return macro;
       }
+    }
+    // dbt stops here; kiln also takes a global of the name (a package's macro copied elsewhere).
+    for (const prefix of ADAPTER_PREFIXES) {
+      const macro = host.anyMacro(prefix + name);
+      if (typeof macro === 'function') return macro;
     }
     return fail(
       new KilnError('UNKNOWN_MACRO', `adapter.dispatch('${name}'${ns ? `, '${ns}'` : ''}) found no macro clickhouse__${name} or default__${name}`, {
