@@ -1,11 +1,12 @@
 import { KilnError } from '../errors.js';
 import { AnswerBook, type WarehouseQuestion } from '../template/introspection.js';
 import type { RelationName } from '../template/dbt-context.js';
+import type { RenderOutput } from '../template/template-engine.js';
 import type { CompiledProject } from './compile-project.js';
 import { assertOneStatement } from './check-statements.js';
 import { engineOf } from './engine-of.js';
 import type { ExecutableModel } from './execution-manifest.js';
-import type { RenderedSql } from './sql-resolver.js';
+import { resolveSql, type RenderedSql } from './sql-resolver.js';
 
 /**
  * Rendering at execution, for the models compile marked introspective (see execution-manifest.ts):
@@ -33,10 +34,24 @@ export async function renderIntrospective(compiled: CompiledProject, uniqueId: s
     return m ? { database: m[1]!.replace(/\\(.)/g, '$1'), table: m[2]!.replace(/\\(.)/g, '$1') } : undefined;
   };
   const book = new AnswerBook();
+  const answerMissing = async () => {
+    for (const q of [...book.missing.values()]) {
+      // SQL built from ref() holds placeholders: resolve them (an ephemeral as a subquery) first.
+      book.record(q, await ask(q.kind === 'query' ? { kind: 'query', sql: resolveSql(compiled.execution.refs, { sql: q.sql, refs: [] }, 'subquery') } : q));
+    }
+  };
   const where = { file: node.originalFilePath };
   const render = async (code: string, what: string, isIncremental: boolean): Promise<RenderedSql> => {
     for (let round = 0; ; round++) {
-      const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental, answers: book, refRelation });
+      let out: RenderOutput;
+      try {
+        out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental, answers: book, refRelation });
+      } catch (err) {
+        // A render that failed on an answer it did not have yet (an empty column list) is retried with it.
+        if (book.missing.size === 0 || round >= MAX_ROUNDS) throw err;
+        await answerMissing();
+        continue;
+      }
       if (book.missing.size === 0) {
         assertOneStatement(out.sql, where, what);
         return { sql: out.sql, refs: out.refs };
@@ -47,7 +62,7 @@ export async function renderIntrospective(compiled: CompiledProject, uniqueId: s
           hint: 'each run_query/statement whose SQL depends on the previous answer is one round; render fewer in sequence',
         });
       }
-      for (const q of [...book.missing.values()]) book.record(q, await ask(q));
+      await answerMissing();
     }
   };
   const config = compiled.manifest.nodes[uniqueId]?.config;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { quoteIdentifier } from '../adapters/quoting.js';
 import { KilnError } from '../errors.js';
 import { ColumnInfo, statementResult, type QueryRows, type RelationColumn, type WarehouseAnswers, type WarehouseQuestion } from './introspection.js';
-import { currentKwargs, currentVarargs, MacroReturn } from './jinja-runtime.js';
+import { currentKwargs, currentVarargs, KeywordSplat, MacroReturn, Spread } from './jinja-runtime.js';
 import { fromjson, fromyaml, namespace, pythonModules, setAttribute, splitKeywords, tojson, toyaml, zip } from './python-modules.js';
 
 /**
@@ -234,6 +234,8 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     zip_strict: zip,
     namespace,
     __kiln_setattr: setAttribute,
+    __kiln_spread: (items: unknown) => new Spread(items),
+    __kiln_kwsplat: (entries: unknown) => new KeywordSplat(entries),
     tojson,
     fromjson,
     toyaml,

@@ -9,6 +9,9 @@ import nunjucks from 'nunjucks';
  * `kilnCompiledSource` so the patches that need it see the template's own variables.
  */
 
+/** Part of the template cache's key: bump when a change here changes nunjucks' generated code. */
+export const JINJA_RUNTIME_VERSION = 2;
+
 /** Thrown by `return(value)`; the macro that is running catches it and returns the value. */
 export class MacroReturn {
   constructor(readonly value: unknown) {}
@@ -57,7 +60,35 @@ export function currentVarargs(): unknown[] {
   return calls[calls.length - 1]?.varargs ?? [];
 }
 
+/** `*args` in a call: its items become positional arguments. */
+export class Spread {
+  constructor(readonly items: unknown) {}
+}
+
+/** `**kwargs` in a call: its entries become keyword arguments. */
+export class KeywordSplat {
+  constructor(readonly entries: unknown) {}
+}
+
+/** A call's arguments with `*args` / `**kwargs` markers expanded (nunjucks' keyword object last). */
+function expandArguments(args: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  let keywords: Record<string, unknown> | undefined;
+  for (const arg of args) {
+    if (arg instanceof Spread) out.push(...(arg.items == null ? [] : [...(arg.items as Iterable<unknown>)]));
+    else if (arg instanceof KeywordSplat) keywords = { ...keywords, ...(arg.entries as Record<string, unknown>) };
+    else if (arg && typeof arg === 'object' && (arg as { __keywords?: unknown }).__keywords === true) keywords = { ...keywords, ...(arg as Record<string, unknown>) };
+    else out.push(arg);
+  }
+  if (keywords) {
+    const { __keywords: _k, ...rest } = keywords;
+    if (Object.keys(rest).length) out.push({ ...rest, __keywords: true });
+  }
+  return out;
+}
+
 interface Runtime {
+  callWrap(obj: unknown, name: string, context: unknown, args: unknown[]): unknown;
   makeMacro(argNames: string[], kwargNames: string[], func: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown;
   numArgs(args: unknown[]): number;
   kilnMacro?: unknown;
@@ -119,11 +150,19 @@ export function kilnCompiledSource(source: string, file: string): string {
 }
 
 /**
- * Jinja statements nunjucks does not parse, rewritten on the same lines into ones it does:
- * `{% set ns.attr = value %}` assigns an attribute of a namespace().
+ * Jinja nunjucks does not parse, rewritten on the same lines into what it does:
+ * `{% set ns.attr = value %}` assigns an attribute of a namespace(), and `*args` / `**kwargs` in a
+ * call become markers that the call expands.
  */
 export function jinjaToNunjucks(code: string): string {
-  return code.replace(/{%(-?)\s*set\s+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=([\s\S]*?)(-?)%}/g, (_m, open: string, obj: string, attr: string, value: string, close: string) =>
+  return code
+    .replace(/{{[\s\S]*?}}|{%[\s\S]*?%}/g, (tag) =>
+      // `f(a, *args, **kwargs)`: markers that callWrap expands (see installJinjaRuntime).
+      tag.includes('*')
+        ? tag.replace(/([(,]\s*)\*\*\s*([A-Za-z_][\w.]*)/g, '$1__kiln_kwsplat($2)').replace(/([(,]\s*)\*\s*([A-Za-z_][\w.]*)/g, '$1__kiln_spread($2)')
+        : tag,
+    )
+    .replace(/{%(-?)\s*set\s+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=([\s\S]*?)(-?)%}/g, (_m, open: string, obj: string, attr: string, value: string, close: string) =>
     `{%${open} do __kiln_setattr(${obj}, "${attr}", (${value})) ${close}%}`,
   );
 }
@@ -154,6 +193,7 @@ export class DoExtension {
 
 interface CompilerProto {
   compilePair(this: CompilerProto, node: { key: unknown; value: unknown }, frame: unknown): void;
+  compileKeywordArgs(this: CompilerProto, node: { children: Array<{ key: { value: unknown }; value: unknown }> }, frame: unknown): void;
   compile(node: unknown, frame: unknown): void;
   _compileExpression(node: unknown, frame: unknown): void;
   _emit(code: string): void;
@@ -171,6 +211,11 @@ export function installJinjaRuntime(): void {
     nodes: { Symbol: new (...a: unknown[]) => { value: string }; Literal: new (...a: unknown[]) => { value: unknown } };
   };
   lib.runtime.kilnMacro = kilnMacro;
+  const callWrap = lib.runtime.callWrap;
+  lib.runtime.callWrap = function kilnCallWrap(obj, name, context, args) {
+    const marked = args.some((a) => a instanceof Spread || a instanceof KeywordSplat);
+    return callWrap.call(this, obj, name, context, marked ? expandArguments(args) : args);
+  };
   const { Symbol: SymbolNode, Literal } = lib.nodes;
   // Jinja reads a dict key as an expression (`{col.name: 1}`, `{key: 1}` with key a variable);
   // nunjucks takes a bare name as a string. A name that is not defined keeps nunjucks' meaning.
@@ -189,5 +234,15 @@ export function installJinjaRuntime(): void {
     }
     this._emit(': ');
     this._compileExpression(node.value, frame);
+  };
+  // A call's keyword arguments are names, never expressions (`f(except=[])` with a macro `except`).
+  lib.compiler.Compiler.prototype.compileKeywordArgs = function compileKeywordArgs(node, frame) {
+    this._emit('runtime.makeKeywordArgs({');
+    node.children.forEach((pair, i) => {
+      if (i > 0) this._emit(',');
+      this._emit(`${JSON.stringify(String(pair.key.value))}: `);
+      this._compileExpression(pair.value, frame);
+    });
+    this._emit('})');
   };
 }

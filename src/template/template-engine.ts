@@ -8,11 +8,11 @@ import { CROSS_DATABASE_MACROS_FILE } from './cross-database-macros.js';
 import { dbtContext, defineMacroArguments, Relation, type RelationName } from './dbt-context.js';
 import type { QueryRows, WarehouseAnswers } from './introspection.js';
 import { installJinjaCompat } from './jinja-compat.js';
-import { DoExtension, installJinjaRuntime, jinjaToNunjucks, kilnCompiledSource, macroTrace, startRender } from './jinja-runtime.js';
+import { DoExtension, installJinjaRuntime, JINJA_RUNTIME_VERSION, jinjaToNunjucks, kilnCompiledSource, macroTrace, startRender } from './jinja-runtime.js';
 import { installJinjaFilters } from './jinja-filters.js';
 import { boundedRange, renderLimitsFrom, withDeadline, type RenderLimits } from './render-limits.js';
 import { prepareMacroSource } from './macro-source.js';
-import { refPlaceholder } from './placeholders.js';
+import { refPlaceholder, resolvePlaceholders } from './placeholders.js';
 import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
 import { templateCacheKey, type CompiledTemplateCache } from './template-cache.js';
 
@@ -162,7 +162,7 @@ function globalsOf(env: nunjucks.Environment): Record<string, unknown> {
 const ENV_OPTIONS = { autoescape: false, throwOnUndefined: false } as const;
 
 /** What nunjucks' generated code depends on besides the template: its version and our options. */
-export const TEMPLATE_CACHE_VERSION = `nunjucks ${(createRequire(import.meta.url)('nunjucks/package.json') as { version: string }).version} ${JSON.stringify(ENV_OPTIONS)} jinja-compat kiln-runtime-1`;
+export const TEMPLATE_CACHE_VERSION = `nunjucks ${(createRequire(import.meta.url)('nunjucks/package.json') as { version: string }).version} ${JSON.stringify(ENV_OPTIONS)} jinja-compat kiln-runtime-${JINJA_RUNTIME_VERSION}`;
 
 /** nunjucks' code generator; public, but missing from its typings. */
 const nunjucksCompiler = (nunjucks as unknown as {
@@ -202,6 +202,8 @@ export class TemplateEngine {
   readonly macroErrors: KilnError[] = [];
   /** What templates logged (`log(msg, info=True)`, `print`), in order; the CLI may show them. */
   readonly logs: string[] = [];
+  /** A package's macro files loaded as one text: where each file starts (1-based line). */
+  private readonly joinedFiles = new Map<string, ReadonlyArray<{ readonly file: string; readonly start: number }>>();
   /** kiln's cross-database macros as loaded, the members of the `dbt` namespace. */
   private readonly dbtMacros = new Map<string, unknown>();
   /**
@@ -494,7 +496,14 @@ export class TemplateEngine {
       });
     for (const [name, value] of Object.entries(context)) env.addGlobal(name, value);
     defineMacroArguments(globalsOf(env));
-    Object.defineProperty(globalsOf(env), 'execute', { get: () => this.state?.input.answers !== undefined, configurable: true });
+    // A template that reads `execute` renders differently when it executes: it is rendered again then.
+    Object.defineProperty(globalsOf(env), 'execute', {
+      get: () => {
+        if (this.state) this.state.introspective = true;
+        return this.state?.input.answers !== undefined;
+      },
+      configurable: true,
+    });
     env.addGlobal('target', { ...opts.target, schema: opts.target.database, type: 'clickhouse', profile_name: opts.projectName, threads: 1 });
   }
 
@@ -594,12 +603,32 @@ export class TemplateEngine {
       return p.code;
     });
     const errors = this.macroErrors.length;
-    const whole = this.exportedMacros(`${pkg} (macros of package ${pkg})`, prepared.join('\n'));
+    const wholePath = `${pkg} (macros of package ${pkg})`;
+    // Where each file starts in the joined text, so a line in it names the file and its own line.
+    let start = 1;
+    this.joinedFiles.set(
+      wholePath,
+      files.map((f, i) => {
+        const at = { file: f.path, start };
+        start += prepared[i]!.split('\n').length;
+        return at;
+      }),
+    );
+    const whole = this.exportedMacros(wholePath, prepared.join('\n'));
     if (whole) return whole;
     this.macroErrors.length = errors;
     const out: Record<string, unknown> = {};
     files.forEach((f, i) => Object.assign(out, this.exportedMacros(f.path, prepared[i]!)));
     return out;
+  }
+
+  /** A line of a package's joined macro text as its own file and line. */
+  private fileLine(file: string, line: number): { file: string; line: number } {
+    const parts = this.joinedFiles.get(file);
+    if (!parts) return { file, line };
+    let found = parts[0]!;
+    for (const p of parts) if (p.start <= line) found = p;
+    return { file: found.file, line: line - found.start + 1 };
   }
 
   private toKilnError(err: unknown, recorded: unknown, file: string, lineOffset: number): KilnError {
@@ -610,10 +639,13 @@ export class TemplateEngine {
     const location: SourceLocation = line === undefined ? { file } : { file, line };
     const cause = recorded ?? err;
     // An error raised inside a macro: the call site is the location, the macro's file:line is named.
-    const frames = macroTrace().filter((f) => !f.file.startsWith('<kiln>/') && f.file !== file);
+    const frames = macroTrace()
+      .map((f) => this.fileLine(f.file, f.line))
+      .filter((f) => !f.file.startsWith('<kiln>/') && f.file !== file);
     const inMacro = frames.length ? ` (in macro ${frames.map((f) => `${f.file}:${f.line}`).join(', called from ')})` : '';
     if (cause instanceof KilnError) {
-      return new KilnError(cause.code, cause.message + inMacro, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
+      // A message built from ref() holds placeholders: show the model names.
+      return new KilnError(cause.code, resolvePlaceholders(cause.message, (n) => n) + inMacro, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
     }
     if (cause instanceof MissingVariableError) {
       return new KilnError(cause.kind === 'var' ? 'UNKNOWN_VAR' : 'CONFIG_INVALID', cause.message, {

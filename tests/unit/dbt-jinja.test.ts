@@ -173,9 +173,10 @@ describe('introspection', () => {
     const eng = engine(files);
     const out = eng.render({ name: 'm', file: 'models/m.sql', code: "SELECT {{ col_list(ref('base')) }} FROM {{ ref('base') }}{% if execute %}{% set r = run_query('SELECT 1') %}{% endif %}" });
     expect(resolvePlaceholders(out.sql, (n) => n)).toBe('SELECT * FROM base');
-    expect(out.introspective).toBe(false);
-    const asks = eng.render({ name: 'm', file: 'models/m.sql', code: "{% set r = run_query('SELECT 1') %}x" });
-    expect(asks.introspective).toBe(true);
+    // It read `execute`: it renders differently when it executes, so it is rendered again then.
+    expect(out.introspective).toBe(true);
+    expect(eng.render({ name: 'm', file: 'models/m.sql', code: "{% set r = run_query('SELECT 1') %}x" }).introspective).toBe(true);
+    expect(eng.render({ name: 'm', file: 'models/m.sql', code: "SELECT {{ dbt.hash('x') }} FROM {{ ref('base') }}" }).introspective).toBe(false);
   });
 
   it('at execution it reads the warehouse through the answers given', () => {
@@ -223,5 +224,23 @@ describe('dbt cross-database macros', () => {
     const eng = engine([macro('macros/ch.sql', "{% macro clickhouse__type_string() %}{{ return('LowCardinality(String)') }}{% endmacro %}")]);
     expect(render('{{ dbt.type_string() }}', eng)).toBe('LowCardinality(String)');
     expect(eng.warnings).toEqual([]);
+  });
+});
+
+describe('*args and **kwargs in calls', () => {
+  it('spread into the called macro', () => {
+    const eng = engine([
+      macro('macros/fwd.sql', `
+{% macro target_macro(a, b, c=0) %}{{ a }}{{ b }}{{ c }}{% for k, v in kwargs.items() %} {{ k }}={{ v }}{% endfor %}{% endmacro %}
+{% macro forward(a) %}{{ target_macro(a, *varargs, **kwargs) }}{% endmacro %}`),
+    ]);
+    expect(render("{{ forward(1, 2, c=3, extra='x') }} {{ forward(1, 2) }}", eng)).toBe('123 extra=x 120');
+    expect(render('{{ 2 ** 3 }} SELECT count(*) FROM t', eng)).toBe('8 SELECT count(*) FROM t');
+  });
+});
+
+describe('keyword arguments named like a global', () => {
+  it('stay names (a macro except= argument while dbt.except exists)', () => {
+    expect(render("{% macro s(from, except=[]) %}{{ except | join(',') }}{% endmacro %}{{ s(1, except=['amount', 'x']) }}")).toBe('amount,x');
   });
 });
