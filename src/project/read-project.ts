@@ -23,6 +23,7 @@ import { checkSourceEnums } from './source-enums.js';
 import { renderYamlValue } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
 import { splitCsvLine } from './csv-line.js';
+import { relationSnapshotCode, SNAPSHOT_RELATION, snapshotBlocks } from './snapshot-blocks.js';
 
 export const SOURCES_FILE = 'sources.yml';
 
@@ -51,9 +52,10 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     })),
   ];
 
-  const yamlFiles = owners.flatMap((o) => files.list([...o.config.modelPaths, ...o.config.seedPaths], ['.yml', '.yaml']));
+  const yamlFiles = owners.flatMap((o) => files.list([...o.config.modelPaths, ...(o.package ? [] : o.config.snapshotPaths), ...o.config.seedPaths], ['.yml', '.yaml']));
   const modelProps = new Map<string, PropertyEntry>();
   const seedProps = new Map<string, PropertyEntry>();
+  const snapshotProps = new Map<string, PropertyEntry>();
   const sourceEntries: PropertyEntry[] = [];
   const unitTests: UnitTestSpec[] = [];
   const propertyFiles = new Map<string, YamlFile>();
@@ -63,7 +65,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     diagnostics.capture(() => {
       const yaml = readYaml(files, path);
       propertyFiles.set(path, yaml);
-      collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, diagnostics);
+      collectProperties(yaml, { models: modelProps, seeds: seedProps, snapshots: snapshotProps, sources: sourceEntries, unitTests }, diagnostics);
     });
   }
 
@@ -155,6 +157,9 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
+  // The root project's snapshots (a package's are left to its authors, like its singular tests).
+  readSnapshots(project, files, snapshotProps, claim, models, diagnostics);
+
   for (const [kind, leftovers, names] of [
     ['model', modelProps, models.map((m) => m.name)],
     ['seed', seedProps, seeds.map((s) => s.name)],
@@ -191,6 +196,66 @@ function packageFolderConfig(tree: FolderConfig, packageName: string, segments: 
     cur = i < segments.length ? cur.children.get(segments[i]!) : undefined;
   }
   return mergeConfigs(...chain);
+}
+
+/**
+ * Snapshots: each `{% snapshot name %}` block of the .sql files in snapshot paths, and each
+ * `snapshots:` properties entry with a `relation:` (dbt 1.9). They are models whose
+ * materialization is `snapshot`, with `snapshot.<project>.<name>` ids.
+ */
+function readSnapshots(
+  project: Project,
+  files: ProjectFiles,
+  props: Map<string, PropertyEntry>,
+  claim: (name: string, path: string, kind: string) => boolean,
+  models: ModelNode[],
+  diagnostics: Diagnostics,
+): void {
+  const { config } = project;
+  const snapshot = (name: string, path: string, rawCode: string, segments: readonly string[], entry: PropertyEntry | undefined) => {
+    const common = nodeProperties(entry, diagnostics);
+    models.push({
+      resourceType: 'snapshot',
+      uniqueId: uniqueIds.snapshot(config.name, name),
+      name,
+      originalFilePath: path,
+      fqn: [config.name, ...segments, name],
+      rawCode,
+      description: common.description,
+      columns: common.columns,
+      dataTests: common.dataTests,
+      meta: common.meta,
+      ...(common.patch ? { patch: common.patch } : {}),
+      config: mergeConfigs(folderConfigFor(config.snapshots, segments, config.name), common.config, { materialized: 'snapshot' }),
+    });
+  };
+  for (const { path, base } of files.list(config.snapshotPaths, ['.sql'])) {
+    const blocks = diagnostics.capture(() => snapshotBlocks(files.read(path), path));
+    for (const block of blocks ?? []) {
+      if (!claim(block.name, path, 'snapshot')) continue;
+      const entry = props.get(block.name);
+      props.delete(block.name);
+      snapshot(block.name, path, block.code, foldersBelow(base, path), entry);
+    }
+  }
+  for (const [name, entry] of props) {
+    const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
+    const relation = entry.raw.relation;
+    if (relation === undefined) {
+      diagnostics.warn({ message: `properties declared for snapshot '${name}', but it has no relation: and no {% snapshot %} block`, location: where, hint: "add relation: ref('model') or source('src', 'table')" });
+      continue;
+    }
+    if (typeof relation !== 'string' || !SNAPSHOT_RELATION.test(relation)) {
+      diagnostics.error(new KilnError('CONFIG_INVALID', `snapshot '${name}': relation must be ref('…') or source('…', '…')`, {
+        location: { file: entry.yaml.file, line: entry.yaml.lineOf([...entry.path, 'relation']) ?? where.line },
+        hint: "relation: source('app', 'users')",
+      }));
+      continue;
+    }
+    if (!claim(name, entry.yaml.file, 'snapshot')) continue;
+    const base = config.snapshotPaths.find((p) => entry.yaml.file.startsWith(`${p.replace(/\/+$/, '')}/`));
+    snapshot(name, entry.yaml.file, relationSnapshotCode(relation), base === undefined ? [] : foldersBelow(base.replace(/\/+$/, ''), entry.yaml.file), entry);
+  }
 }
 
 /**
@@ -264,6 +329,7 @@ function csvHeader(bytes: Buffer, delimiter: string): string[] {
 interface PropertySinks {
   models: Map<string, PropertyEntry>;
   seeds: Map<string, PropertyEntry>;
+  snapshots: Map<string, PropertyEntry>;
   sources: PropertyEntry[];
   unitTests: UnitTestSpec[];
 }
@@ -291,7 +357,7 @@ function collectProperties(yaml: YamlFile, sinks: PropertySinks, diagnostics: Di
       return [{ raw, path: [key, i] }];
     });
   };
-  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds]] as const) {
+  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds], ['snapshots', sinks.snapshots]] as const) {
     for (const { raw, path } of list(key)) {
       const name = raw.name as string;
       const prior = sink.get(name);
@@ -365,6 +431,9 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
       data_tests: testsOf(c),
       ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
       ...(typeof c.quote === 'boolean' ? { quote: c.quote } : {}),
+      ...(c.constraints !== undefined && c.constraints !== null ? { constraints: Array.isArray(c.constraints) ? c.constraints : [c.constraints] } : {}),
+      ...(typeof c.codec === 'string' ? { codec: c.codec } : {}),
+      ...(typeof c.ttl === 'string' ? { ttl: c.ttl } : {}),
     }];
   });
 }
