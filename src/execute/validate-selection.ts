@@ -32,6 +32,9 @@ export interface ValidationOutcome {
   readonly elapsedMs: number;
 }
 
+/** A node's own problems a check can find besides SQL errors: config (column_types) and an enforced contract. */
+const CHECK_ERRORS: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'CONTRACT_MISMATCH']);
+
 const HINT = 'found before any change: nothing was run (kiln build --no-validate skips this check)';
 
 /**
@@ -176,14 +179,17 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
         runId: scratchRunId(ctx),
         sql: ({ isIncremental }) => sqlOf(isIncremental),
         hooks: () => [],
+        ...('table' in exec && exec.table ? { table: exec.table } : {}),
       };
       try {
         await (strategy.check ?? viewMaterialization.check!)(mctx);
         return undefined;
       } catch (err) {
-        if (!(err instanceof SqlError || (err instanceof KilnError && err.code === 'CONFIG_INVALID'))) throw err;
-        if (!(err instanceof SqlError)) return err;
         const what = `${node.resource_type} '${node.name}' would fail on target '${ctx.compiled.project.target.name}'`;
+        if (err instanceof KilnError && CHECK_ERRORS.has(err.code)) {
+          return new KilnError('SQL_INVALID', `${what}: ${err.message}`, { location: err.location ?? { file: node.original_file_path }, hint: err.hint ? `${err.hint}; ${HINT}` : HINT, cause: err });
+        }
+        if (!(err instanceof SqlError)) throw err;
         if (!('sql' in exec)) return invalid(`${what}: ${err.message}`, { file: node.original_file_path }, err);
         const variants = [false, true].map(sqlOf);
         const location = sqlErrorLocation(err, { file: node.original_file_path, template: (node as ModelManifestNode).raw_code, sql: variants });

@@ -42,6 +42,11 @@ export interface ColumnSpec {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** `quote:` as written: true, the name is always an identifier in test SQL; false, an expression. */
   readonly quote?: boolean;
+  /** `constraints:` entries as written (`{type: not_null}`, `{type: check, expression: …}`); validated at compile. */
+  readonly constraints?: readonly unknown[];
+  /** dbt-clickhouse's column `codec:` ("Delta, ZSTD") and `ttl:` (an expression). */
+  readonly codec?: string;
+  readonly ttl?: string;
 }
 
 export type EngineKind = 'embedded' | 'clickhouse';
@@ -92,4 +97,6 @@ export interface ProjectConfig {
   readonly rawTargets: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** `strict:` in project.yml, when set: unknown keys are errors (true) or warnings even in CI (false). */
   readonly strict?: boolean;
+  /** `dispatch:`: where adapter.dispatch looks, per macro namespace. */
+  readonly dispatch?: ReadonlyArray<{ readonly macro_namespace: string; readonly search_order: readonly string[] }>;
 }
