@@ -32,8 +32,13 @@ export interface ValidationOutcome {
   readonly elapsedMs: number;
 }
 
-/** A node's own problems a check can find besides SQL errors: config (column_types) and an enforced contract. */
-const CHECK_ERRORS: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'CONTRACT_MISMATCH']);
+/** A server too old to EXPLAIN has statements parsed by the local engine's (newer) parser. */
+function parser(adapter: Adapter): (sql: string) => Promise<unknown> {
+  return (sql) => (adapter.capabilities.explainAst ? adapter.query(shadowSql.parseOnly(sql)) : adapter.queryLocal(shadowSql.parseOnly(sql)));
+}
+
+/** A node's own problems a check can find besides SQL errors: a seed's column_types naming no column. */
+const CHECK_ERRORS: ReadonlySet<string> = new Set(['CONFIG_INVALID']);
 
 const HINT = 'found before any change: nothing was run (kiln build --no-validate skips this check)';
 
@@ -79,6 +84,7 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
   await dropLeftoverShadows(adapter);
   await adapter.execute(shadowSql.createShadowDatabase(adapter.ddl, shadowDb));
   const planner = sourceColumnsPlanner(ctx, adapter);
+  const parse = parser(adapter);
   try {
     const existing = await existingRelations(adapter, [...models, ...inputs].map((id) => manifest.nodes[id]).filter((n): n is ManifestNode => n !== undefined));
     const sourceText = new Map<string, string>();
@@ -105,6 +111,9 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
       if (dag.parents(id).some((p) => failed.has(p))) {
         failed.add(id);
         notChecked++;
+        // Its inputs cannot be stood in for, but a syntax error needs none: it is parsed.
+        const problem = await parseModel(node);
+        if (problem) errors.push(problem);
         continue;
       }
       const problem = await checkNode(node);
@@ -197,6 +206,21 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
       }
     }
 
+    /** A model's SQL parsed, not analysed: for a model whose inputs failed their own checks. */
+    async function parseModel(node: ManifestNode): Promise<KilnError | undefined> {
+      const exec = execution.models[node.unique_id]!;
+      if (!('sql' in exec)) return undefined;
+      const sql = toShadow(resolveSql(refs, exec.sql, adapter.ephemeralStyle));
+      try {
+        await parse(sql);
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof SqlError)) throw err;
+        const location = sqlErrorLocation(err, { file: node.original_file_path, template: (node as ModelManifestNode).raw_code, sql: [sql] });
+        return invalid(`${node.resource_type} '${node.name}' is not valid SQL: ${location.line === undefined ? err.message : withoutStatementPosition(err.message)}`, location, err);
+      }
+    }
+
     /** Hooks run against the real relations and may write anywhere: they are parsed, not run. */
     async function parseHooks(ids: readonly string[]): Promise<number> {
       let count = 0;
@@ -208,9 +232,7 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
           for (const hook of hookSql(execution, exec, kind, adapter.ephemeralStyle)) {
             count++;
             try {
-              // A server too old to EXPLAIN has its statements parsed by the local engine's (newer) parser.
-              if (adapter.capabilities.explainAst) await adapter.query(shadowSql.parseOnly(hook));
-              else await adapter.queryLocal(shadowSql.parseOnly(hook));
+              await parse(hook);
             } catch (err) {
               if (!(err instanceof SqlError)) throw err;
               errors.push(invalid(`${kind.replace('_', '-')} of '${node.name}' is not valid SQL: ${err.message}`, { file: node.original_file_path }, err));

@@ -1,6 +1,6 @@
 import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
-import { checkTableAs, createStandIn } from '../adapters/shadow-sql.js';
+import { checkTableAs, checkView, createStandIn } from '../adapters/shadow-sql.js';
 import { SqlError } from '../adapters/sql-error.js';
 import type { ModelKind, OnSchemaChange } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
@@ -77,9 +77,11 @@ export const incrementalMaterialization: MaterializationStrategy = {
     // {{ this }} is the table as it stands: a stand-in with its columns, which readers downstream
     // see too; the increment's SQL is checked into a table of its own beside it.
     await ctx.warehouse.execute(createStandIn(ctx.relation, await ctx.warehouse.columns(ctx.existing)));
-    if (ctx.table?.contract) await checkExistingTable(ctx, await checkContract(ctx, ctx.table.contract, ctx.sql({ isIncremental: true })));
     const increment = { database: ctx.relation.database, name: `${ctx.relation.name}#increment` };
-    await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, increment, ctx.sql({ isIncremental: true }), tableOptions(ctx.node.config)));
+    const sql = ctx.sql({ isIncremental: true });
+    // A defined table's columns come from its contract: only its SELECT is checked (see table's check).
+    if (ctx.table) await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, increment, sql));
+    else await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, increment, sql, tableOptions(ctx.node.config)));
   },
 };
 

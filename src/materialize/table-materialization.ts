@@ -1,5 +1,5 @@
 import * as ddl from '../adapters/ddl.js';
-import { checkTableAs } from '../adapters/shadow-sql.js';
+import { checkTableAs, checkView } from '../adapters/shadow-sql.js';
 import { buildDefinedTable, checkContract } from './defined-table.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializationStrategy } from './materialization.js';
@@ -38,13 +38,9 @@ export const tableMaterialization: MaterializationStrategy = {
   },
   async check(ctx) {
     const sql = ctx.sql({ isIncremental: false });
-    const def = ctx.table;
-    if (!def) {
-      await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, ctx.relation, sql, tableOptions(ctx.node.config)));
-      return;
-    }
-    // A defined table (contract, codecs, indexes…) is built in the shadow as the run builds it; its inputs are empty.
-    if (def.contract) await checkContract(ctx, def.contract, sql);
-    await buildDefinedTable(ctx, def, ctx.relation, sql);
+    // A defined table's columns come from its contract, not the SELECT, and its contract and
+    // CHECK constraints are the run's to check (exit 1 before the swap): only the SELECT here.
+    if (ctx.table) await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, ctx.relation, sql));
+    else await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, ctx.relation, sql, tableOptions(ctx.node.config)));
   },
 };

@@ -31,8 +31,6 @@ export const viewMaterialization: MaterializationStrategy = {
     return { rowsAffected: null, message: `created view ${ctx.relation.database}.${ctx.relation.name}` };
   },
   async check(ctx) {
-    const sql = ctx.sql({ isIncremental: false });
-    if (ctx.table?.contract) await checkContract(ctx, ctx.table.contract, sql);
-    await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, ctx.relation, sql));
+    await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, ctx.relation, ctx.sql({ isIncremental: false })));
   },
 };

@@ -77,13 +77,16 @@ FROM {{ ref('regions') }}
 `,
       // A singular test with an unknown column.
       'tests/no_negative.sql': `SELECT * FROM {{ ref('regions') }} WHERE populaton < 0\n`,
+      // A syntax error downstream of the broken stg_orders: parsed, so reported too.
+      'models/counts.sql': `SELECT customer,\n       count( AS n\nFROM {{ ref('stg_orders') }} GROUP BY customer\n`,
     });
     const r = await runKiln(dir, ['build']);
     expect(r.code, allOutput(r)).toBe(2);
-    expect(r.stdout).toMatch(/Validation on target 'dev' found 3 errors before any change \(\d+ nodes checked, \d+ not checked/);
+    expect(r.stdout).toMatch(/Validation on target 'dev' found 4 errors before any change \(\d+ nodes checked, \d+ not checked/);
     expect(r.stderr).toMatch(/^error: models\/stg_orders\.sql:3:15: model 'stg_orders' would fail on target 'dev': .*amuont/m);
     expect(r.stderr).toMatch(/^error: models\/regions_upper\.sql:2:5: model 'regions_upper' would fail on target 'dev': .*upperCaseEverything/m);
     expect(r.stderr).toMatch(/^error: tests\/no_negative\.sql:1:\d+: test 'no_negative' would fail on target 'dev': .*populaton/m);
+    expect(r.stderr).toMatch(/^error: models\/counts\.sql:2:\d+: model 'counts' is not valid SQL: Syntax error/m);
     // customers reads the broken stg_orders: not reported again, counted as not checked.
     expect(r.stderr).not.toMatch(/customers/);
     expect(r.stderr).toMatch(/hint: found before any change: nothing was run/);
