@@ -13,9 +13,10 @@ import { assertOneStatement } from './check-statements.js';
 import { compileDataTests } from './data-test-nodes.js';
 import type { ExecutableNode, ExecutionManifest } from './execution-manifest.js';
 import { macroIndex, type MacroIndex } from './macro-index.js';
-import type { Manifest, ManifestNode, SourceManifestNode } from './manifest.js';
+import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } from './manifest.js';
 import { modelManifestNode, relationOfConfig, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
 import { modelConfigLocator, modelKindOf } from './model-kind.js';
+import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
 import { createTemplateEngine, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
 import { sourceNodesRead } from './source-nodes.js';
@@ -228,6 +229,10 @@ export function linkProject(input: LinkInput): CompiledProject {
     for (const s of sources) sourceNodes[s.uniqueId] = sourceManifestNode(s, projectConfig.name, target.raw_database);
   }
 
+  for (const r of reuse ? [...reuse.dirty].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
+    if (r.config.materialized === 'materialized_view') nodes[r.node.uniqueId] = withMaterializedViews(nodes[r.node.uniqueId] as ModelManifestNode, nodes, sourceNodes);
+  }
+
   let maps: { parentMap: Record<string, readonly string[]>; childMap: Record<string, readonly string[]> };
   if (reuse && dag === previous!.dag) maps = { parentMap: previous!.manifest.parent_map, childMap: previous!.manifest.child_map };
   else if (reuse) maps = patchAdjacencyMaps(previous!.manifest, previous!.dag, dag, [...reuse.depsChanged].map((n) => rendered.get(n)!.node.uniqueId));
@@ -291,7 +296,7 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
 function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNode {
   const { node, config, output } = r;
   const kind = modelKindOf(config, modelConfigLocator(node.originalFilePath, node.rawCode, node.patch));
-  if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental or ephemeral' });
+  if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental, materialized_view or ephemeral' });
   const where = { file: node.originalFilePath };
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
     const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental });
@@ -299,6 +304,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
     return { sql: out.sql, refs: out.refs };
   };
   assertOneStatement(output.sql, where, `model '${node.name}'`);
+  if (kind.materialized === 'materialized_view') materializedViewParts(output.sql, where, node.rawCode);
   return {
     kind,
     sql: { sql: output.sql, refs: output.refs },
@@ -309,6 +315,27 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
 }
 
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
+
+/**
+ * A materialized_view model's node with its ClickHouse views: each view's name and the nodes whose
+ * inserts it is fed by (the model's dependencies named in that view's SELECT), for lineage.
+ */
+function withMaterializedViews(
+  node: ModelManifestNode,
+  nodes: Readonly<Record<string, ManifestNode>>,
+  sources: Readonly<Record<string, SourceManifestNode>>,
+): ModelManifestNode {
+  const relationOf = (id: string) => nodes[id]?.relation_name ?? sources[id]?.relation_name ?? null;
+  const views = materializedViewParts(node.compiled_code, { file: node.original_file_path }).map((part) => {
+    const name = materializedViewName(node.alias, part);
+    const fed = node.depends_on.nodes.filter((id) => {
+      const rel = relationOf(id);
+      return rel !== null && part.sql.includes(rel);
+    });
+    return { name, relation_name: qualifiedName(node.database, name), depends_on: { nodes: fed } };
+  });
+  return { ...node, materialized_views: views };
+}
 
 function executableSeed(engine: TemplateEngine, seed: SeedNode): ExecutableNode {
   const render = (code: string): RenderedSql => {

@@ -27,11 +27,16 @@ export type ModelKind =
       /** Columns identifying a row; required by delete_insert. */
       readonly uniqueKey: readonly string[];
       readonly onSchemaChange: OnSchemaChange;
+    }
+  | {
+      readonly materialized: 'materialized_view';
+      /** Backfill the target from the rows already in the sources when it is (re)built (dbt-clickhouse's `catchup`, default true). */
+      readonly catchup: boolean;
     };
 
 
 /** Kinds without settings, shared: a 10k-model project has 10k of them. */
-const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental'>, ModelKind>> = {
+const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental' | 'materialized_view'>, ModelKind>> = {
   view: Object.freeze({ materialized: 'view' }),
   table: Object.freeze({ materialized: 'table' }),
   ephemeral: Object.freeze({ materialized: 'ephemeral' }),
@@ -44,6 +49,12 @@ export type ConfigKeyLocator = (key: string) => SourceLocation;
 /** Validates a node's merged config into its kind; throws CONFIG_INVALID pointing at the key. */
 export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): ModelKind {
   const materialized = config.materialized ?? 'view';
+  if (materialized === 'materialized_view') {
+    if (config.catchup !== undefined && typeof config.catchup !== 'boolean') {
+      throw new KilnError('CONFIG_INVALID', `config 'catchup' must be true or false`, { location: locate('catchup'), hint: 'catchup=false skips the backfill of the target' });
+    }
+    return { materialized, catchup: config.catchup !== false };
+  }
   if (materialized !== 'incremental') return SIMPLE_KINDS[materialized];
   const strategy = incrementalStrategy(config.incremental_strategy, locate);
   const uniqueKey = keyColumns(config.unique_key);

@@ -8,7 +8,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'primary_key', 'settings', 'ttl', 'pre_hook', 'post_hook', 'incremental_strategy', 'unique_key',
   'on_schema_change', 'column_types', 'meta', 'docs', 'persist_docs', 'full_refresh', 'quote_columns',
   'severity', 'warn_if', 'error_if', 'where', 'limit', 'store_failures', 'delimiter', 'contract',
-  'grants', 'group', 'access', 'description',
+  'grants', 'group', 'access', 'description', 'catchup',
 ];
 
 const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
