@@ -49,7 +49,7 @@ describe('materialized_view', () => {
           writeFiles(dir, { 'data/orders_2.csv': orders(7, 30) });
           return dir;
         },
-        args: ['stage', '--select', 'source:mv.shop.orders', ...T1],
+        args: ['stage', '--select', 'source:shop.orders', ...T1],
         view: viewWithQueries,
       },
       6,
