@@ -94,4 +94,28 @@ describe('materialized_view on the embedded engine', () => {
       { name: 'sales_by_sku_mv', relation_name: '`analytics`.`sales_by_sku_mv`', depends_on: { nodes: ['source.mv.shop.orders'] } },
     ]);
   });
+  it('a changed file is replaced whole, which the views do not see: kiln stage says so', async () => {
+    writeFiles(dir, { 'data/returns_1.csv': 'id,sku,qty\n1,a,5\n' });
+    const r = await runKiln(dir, ['stage']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain(
+      'warning: sources.yml:8: source shop.returns: data/returns_1.csv changed; the materialized views reading `raw`.`shop__returns` keep what its earlier rows added (rebuild the models they feed with kiln run --select <model> --full-refresh)',
+    );
+    expect((await runKiln(dir, ['run', '--select', 'net_by_sku', '--full-refresh'])).code).toBe(0);
+    await expectTotalsMatchRaw();
+  });
+
+  it('a view dropped from the model is dropped from the warehouse, and the table rebuilt without it', async () => {
+    writeFiles(dir, {
+      'models/net_by_sku.sql': `{{ config(materialized='materialized_view', engine='MergeTree()', order_by='sku') }}
+--orders:begin
+SELECT sku, toInt64(qty) AS qty FROM {{ source('shop', 'orders') }}
+--orders:end
+`,
+    });
+    const r = await runKiln(dir, ['run', '--select', 'net_by_sku']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await relationNames(db, 'analytics')).toEqual(['net_by_sku', 'net_by_sku_orders', 'sales_by_sku', 'sales_by_sku_mv']);
+    expect(await q(ACTUAL_NET)).toEqual(await q('SELECT sku, sum(toInt64(qty)) AS qty FROM raw.shop__orders GROUP BY sku ORDER BY sku'));
+  });
 });
