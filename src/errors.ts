@@ -37,11 +37,15 @@ export type ErrorCode =
   /** This run's lock was broken or taken while it ran: it stopped before its next statement. */
   | 'TARGET_LOCK_LOST'
   | 'SQL_ERROR'
+  /** A model's columns or types differ from its enforced contract (a node error: exit 1). */
+  | 'CONTRACT_MISMATCH'
   | 'SQL_INVALID'
   | 'STATE_INVALID'
   | 'SOURCE_UNREACHABLE'
   | 'SOURCE_MISSING'
   | 'STAGE_FAILED'
+  /** `kiln deps` could not download a package (no network, a wrong address). */
+  | 'PACKAGE_UNREACHABLE'
   | 'INTERNAL';
 
 const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -64,6 +68,7 @@ const INVALID_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STATE_INVALID',
   'SOURCE_UNREACHABLE',
   'SOURCE_MISSING',
+  'PACKAGE_UNREACHABLE',
 ]);
 
 /** An error a user can act on: a code, where in their project (`file:line`), and a hint. */

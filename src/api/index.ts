@@ -13,7 +13,7 @@
  */
 
 /** `kiln run`, `kiln seed`, `kiln build`: materialize seeds and models (build also stages sources and runs tests), in one DAG. */
-export { build, run, seed, type CommandOutcome } from './run.js';
+export { build, run, seed, snapshot, type CommandOutcome } from './run.js';
 
 /** `kiln test`: the selected data tests and unit tests against what is already built. */
 export { test } from './test.js';
@@ -38,6 +38,9 @@ export { unlock, type UnlockOutcome } from './unlock.js';
 
 /** `kiln init`: a new project's files in an empty folder. */
 export { initProject } from './init.js';
+
+/** `kiln deps`: install packages.yml's packages into dbt_packages/. */
+export { installPackages, type DepsOptions, type DepsOutcome, type InstalledPackage } from './deps.js';
 
 /** The flags every command shares: project folder, target, vars, selection, threads, reporter. */
 export type { InvocationOptions } from './options.js';

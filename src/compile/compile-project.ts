@@ -17,6 +17,7 @@ import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } fr
 import { modelManifestNode, relationOfConfig, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
 import { modelConfigLocator, modelKindOf } from './model-kind.js';
 import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
+import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
 import { createTemplateEngine, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
 import { sourceNodesRead } from './source-nodes.js';
@@ -195,7 +196,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   // Execution needs a valid kind for every model it may run; a bad one is a compile error.
   const execModels: Record<string, ExecutableNode> = reuse ? { ...previous!.execution.models } : {};
   for (const r of reuse ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
-    const model = diagnostics.capture(() => executableModel(engine, r));
+    const model = diagnostics.capture(() => executableModel(engine, r, warnings));
     if (model) execModels[r.node.uniqueId] = model;
   }
   for (const s of reuse ? [] : seeds.values()) {
@@ -206,21 +207,21 @@ export function linkProject(input: LinkInput): CompiledProject {
   diagnostics.throwIfErrors();
 
   const macroIdx = reuse?.state.macroIndex ?? macroIndex(parsed, engine.macroNames);
-  const macroId = (name: string) => `macro.${projectConfig.name}.${name}`;
+  const macroId = (name: string) => `macro.${macroIdx.macros.get(name)?.package ?? projectConfig.name}.${name}`;
   const compiledDir = `${projectConfig.targetPath}/compiled/`;
   // A recompile has the same nodes as before (else it is a full compile): copy, then replace the dirty ones.
   const nodes: Record<string, ManifestNode> = reuse ? { ...previous!.manifest.nodes } : {};
   for (const r of reuse ? [...reuse.dirty].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
     nodes[r.node.uniqueId] = modelManifestNode(
       r,
-      projectConfig.name,
+      r.node.packageName ?? projectConfig.name,
       relations.get(r.node.name)!,
-      { code: resolve(r.output), path: compiledDir + r.node.originalFilePath },
+      { code: resolve(r.output), path: compiledDir + compiledFileOf(r.node) },
       { nodes: depsOf(r), macros: macroIdx.depsOf(r.node.rawCode).map(macroId) },
     );
   }
   for (const seed of reuse ? [] : seeds.values()) {
-    nodes[seed.uniqueId] = seedManifestNode(seed, projectConfig.name, relations.get(seed.name)!, project.root);
+    nodes[seed.uniqueId] = seedManifestNode(seed, seed.packageName ?? projectConfig.name, relations.get(seed.name)!, project.root);
   }
   let sourceNodes: Record<string, SourceManifestNode>;
   if (previous) sourceNodes = previous.manifest.sources as Record<string, SourceManifestNode>;
@@ -280,6 +281,13 @@ export function linkProject(input: LinkInput): CompiledProject {
 
 type ModelOrSeedConfig = RenderedModel['config'];
 
+/** Where a node's compiled SQL goes below target/compiled: a snapshot file (or YAML) may hold several, so each gets its own. */
+function compiledFileOf(node: RenderedModel['node']): string {
+  if (node.resourceType !== 'snapshot') return node.originalFilePath;
+  const slash = node.originalFilePath.lastIndexOf('/');
+  return `${slash < 0 ? '' : node.originalFilePath.slice(0, slash + 1)}${node.name}.sql`;
+}
+
 /** Ref names → relations, and ephemeral models' rendered SQL: what resolving any SQL needs. */
 function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: ReadonlyMap<string, NodeRelation>): RefTable {
   const rel: Record<string, string> = {};
@@ -293,10 +301,21 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
 }
 
 /** A model as execution needs it: its validated kind and every SQL it may run, rendered now. */
-function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNode {
+function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: Warning[]): ExecutableNode {
   const { node, config, output } = r;
-  const kind = modelKindOf(config, modelConfigLocator(node.originalFilePath, node.rawCode, node.patch));
+  const locate = modelConfigLocator(node.originalFilePath, node.rawCode, node.patch);
+  const kind = modelKindOf(config, locate);
+  const table = tableDefinitionOf(
+    { modelName: node.name, materialized: kind.materialized, config, columns: node.columns, properties: node.patch ?? { file: node.originalFilePath }, locate },
+    warnings,
+  );
   if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental, materialized_view or ephemeral' });
+  if ((kind.materialized === 'snapshot') !== (node.resourceType === 'snapshot')) {
+    throw new KilnError('CONFIG_INVALID', node.resourceType === 'snapshot' ? `snapshot '${node.name}' cannot be materialized as '${kind.materialized}'` : `materialized 'snapshot' is for {% snapshot %} blocks in snapshot paths`, {
+      location: modelConfigLocator(node.originalFilePath, node.rawCode, node.patch)('materialized'),
+      hint: node.resourceType === 'snapshot' ? 'remove materialized from its config' : 'move the query into snapshots/ as {% snapshot name %}…{% endsnapshot %}, or use view, table, incremental or ephemeral',
+    });
+  }
   const where = { file: node.originalFilePath };
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
     const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental });
@@ -311,6 +330,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
     ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
     preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
     postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
+    ...(table ? { table } : {}),
   };
 }
 

@@ -261,7 +261,7 @@ function genericTest(
   }
   let out: RenderOutput;
   try {
-    out = engine.callMacro(`test_${bare}`, { name: names.full, file: where.file }, macroArgs);
+    out = engine.callMacro(namespace && engine.macroNamespaces.get(namespace)?.[`test_${bare}`] ? `${namespace}.test_${bare}` : `test_${bare}`, { name: names.full, file: where.file }, macroArgs);
   } catch (err) {
     if (err instanceof KilnError) throw new KilnError(err.code, `${what}: ${err.message}`, { location: where, ...(err.hint ? { hint: err.hint } : {}) });
     throw err;

@@ -4,11 +4,14 @@ export type MacroIndex = ReturnType<typeof macroIndex>;
 
 /** Macro bodies by name, and the macros a piece of code calls directly or through other macros. */
 export function macroIndex(parsed: ParsedProject, macroNames: ReadonlySet<string>) {
-  const macros = new Map<string, { readonly body: string; readonly path: string }>();
+  const macros = new Map<string, { readonly body: string; readonly path: string; readonly package?: string }>();
   for (const file of parsed.macros) {
-    const re = /{%-?\s*(?:macro|test)\s+(\w+)\s*\(([\s\S]*?){%-?\s*end(?:macro|test)\s*-?%}/g;
+    const re = /{%-?\s*(macro|test)\s+(\w+)\s*\(([\s\S]*?){%-?\s*end(?:macro|test)\s*-?%}/g;
     for (const m of file.source.matchAll(re)) {
-      macros.set(macroNames.has(m[1]!) ? m[1]! : `test_${m[1]}`, { body: m[2]!, path: file.path });
+      const name = m[1] === 'test' ? `test_${m[2]}` : m[2]!;
+      // The root project's definition wins over a package's, as in the template engine.
+      if (file.package !== undefined && macros.has(name)) continue;
+      macros.set(name, { body: m[3]!, path: file.path, ...(file.package !== undefined ? { package: file.package } : {}) });
     }
   }
   // One pass of one regex per piece of code, not one regex per macro (names are \w+: no escaping).

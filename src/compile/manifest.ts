@@ -10,6 +10,8 @@ export interface ManifestColumn {
   readonly description: string;
   readonly data_type: string | null;
   readonly meta: Readonly<Record<string, unknown>>;
+  /** dbt's column constraints, as written. */
+  readonly constraints: readonly unknown[];
 }
 
 interface ManifestNodeBase {
@@ -40,8 +42,9 @@ interface CompiledSqlFields {
   readonly sources: ReadonlyArray<readonly [string, string]>;
 }
 
+/** A model, or a snapshot (dbt's `snapshot` node: same fields). */
 export interface ModelManifestNode extends ManifestNodeBase, CompiledSqlFields {
-  readonly resource_type: 'model';
+  readonly resource_type: 'model' | 'snapshot';
   readonly database: string;
   readonly schema: string;
   readonly alias: string;

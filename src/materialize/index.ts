@@ -3,6 +3,7 @@ import { materializedViewMaterialization } from './materialized-view-materializa
 import type { ModelKind } from '../compile/model-kind.js';
 import type { MaterializationStrategy } from './materialization.js';
 import { seedMaterialization } from './seed-materialization.js';
+import { snapshotMaterialization } from './snapshot-materialization.js';
 import { tableMaterialization } from './table-materialization.js';
 import { viewMaterialization } from './view-materialization.js';
 
@@ -16,4 +17,5 @@ export const STRATEGIES: Readonly<Record<Exclude<ModelKind['materialized'], 'eph
   seed: seedMaterialization,
   incremental: incrementalMaterialization,
   materialized_view: materializedViewMaterialization,
+  snapshot: snapshotMaterialization,
 };

@@ -7,16 +7,20 @@ import { diskProjectFiles, type ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
 import { renderYamlValue, type VarScope } from './yaml-strings.js';
 import { unknownKeyWarning } from './yaml-keys.js';
+import { DBT_PROJECT_FILE, loadPackages, type PackageProject } from './packages.js';
 
 export const PROJECT_FILE = 'project.yml';
 
 const PROJECT_KEYS = [
   'name', 'version', 'config-version', 'profile', 'model-paths', 'seed-paths', 'macro-paths', 'test-paths',
-  'analysis-paths', 'snapshot-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'tests',
+  'analysis-paths', 'snapshot-paths', 'docs-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'snapshots', 'tests',
   'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'strict',
+  // dbt keys that change nothing kiln does: accepted without a word.
+  'asset-paths', 'log-path', 'packages-install-path', 'dbt-cloud', 'flags', 'query-comment', 'restrict-access',
+  'source-paths', 'data-paths', 'modules-path', 'quoting', 'analyses',
 ];
 /** dbt project keys for features kiln does not have: a warning that they are ignored. */
-const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'quoting', 'snapshots', 'flags', 'query-comment'];
+const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'exposures', 'metrics', 'semantic-models', 'saved-queries', 'unit_tests'];
 const TARGET_KEYS = ['engine', 'path', 'url', 'host', 'port', 'username', 'user', 'password', 'database',
   'raw_database', 'settings', 'threads', 'cluster', 'secure'];
 
@@ -39,6 +43,8 @@ export interface Project {
   readonly target: TargetConfig;
   readonly scope: VarScope;
   readonly warnings: readonly Warning[];
+  /** Installed and `local:` packages (packages.yml), whose nodes and macros compile with the project's. */
+  readonly packages: readonly PackageProject[];
   /**
    * Set when unknown keys and test arguments are errors, to what made it so (`--strict`,
    * `strict: true` in project.yml, `CI=true`); undefined when they are warnings.
@@ -49,21 +55,46 @@ export interface Project {
 export function loadProject(opts: LoadProjectOptions = {}): Project {
   const root = opts.files?.root ?? resolve(opts.projectDir ?? process.cwd());
   const files = opts.files ?? diskProjectFiles(root);
-  if (!files.exists(PROJECT_FILE)) {
-    throw new KilnError('PROJECT_NOT_FOUND', `no ${PROJECT_FILE} in ${root}`, {
+  // kiln's own file first; a dbt project is read as it is.
+  const projectFile = files.exists(PROJECT_FILE) ? PROJECT_FILE : files.exists(DBT_PROJECT_FILE) ? DBT_PROJECT_FILE : undefined;
+  if (!projectFile) {
+    throw new KilnError('PROJECT_NOT_FOUND', `no ${PROJECT_FILE} or ${DBT_PROJECT_FILE} in ${root}`, {
       hint: 'run kiln from a project folder, pass --project-dir, or create one with `kiln init`',
     });
   }
-  const yaml = parseYaml(files.read(PROJECT_FILE), PROJECT_FILE);
+  const yaml = parseYaml(files.read(projectFile), projectFile);
   const warnings: Warning[] = [];
   const config = parseProjectConfig(yaml, warnings);
   const env = opts.env ?? process.env;
-  const scope: VarScope = { vars: { ...config.vars, ...(opts.vars ?? {}) }, env };
+  const packages = loadPackages(files, config.name, { vars: config.vars, env }, parseProjectFile);
+  const scope: VarScope = { vars: { ...packageVars(packages, config.vars), ...config.vars, ...(opts.vars ?? {}) }, env };
   const targetName = opts.target ?? env.KILN_TARGET ?? config.defaultTarget;
   const target = resolveTarget(root, config, targetName, scope, yaml);
   checkOtherTargets(config, targetName, yaml, warnings);
   const strict = strictnessOf(opts.strict === true, config.strict, env.CI);
-  return { root, config, target, scope, warnings, ...(strict ? { strict } : {}) };
+  return { root, config, target, scope, warnings, packages, ...(strict ? { strict } : {}) };
+}
+
+/** Parses a project file's text (a package's dbt_project.yml) as the root's is parsed. */
+export function parseProjectFile(text: string, file: string, warnings: Warning[]): ProjectConfig {
+  return parseProjectConfig(parseYaml(text, file), warnings);
+}
+
+/**
+ * Package vars are defaults under the root's; dbt scopes them to the package, and the root's
+ * `vars: { <package>: {...} }` sets them for that package only. kiln has one var scope, so both
+ * are flattened into it, the root's winning.
+ */
+function packageVars(packages: readonly PackageProject[], rootVars: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of packages) {
+    for (const [k, v] of Object.entries(p.config.vars)) if (!isPlainObject(v) || !packages.some((q) => q.name === k)) out[k] = v;
+  }
+  for (const p of packages) {
+    const scoped = rootVars[p.name];
+    if (isPlainObject(scoped)) Object.assign(out, scoped);
+  }
+  return out;
 }
 
 /**
@@ -92,7 +123,7 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
   const raw = yaml.data;
   const at = (...path: string[]) => ({ file: yaml.file, line: yaml.lineOf(path) });
   if (!isPlainObject(raw)) {
-    throw new KilnError('CONFIG_INVALID', `${PROJECT_FILE} must be a mapping of keys`, { location: at() });
+    throw new KilnError('CONFIG_INVALID', `${yaml.file} must be a mapping of keys`, { location: at() });
   }
   for (const key of Object.keys(raw)) {
     const location = { file: yaml.file, line: yaml.keyLineOf([key]) };
@@ -130,14 +161,18 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
   return {
     name: raw.name,
     version: typeof raw.version === 'number' || typeof raw.version === 'string' ? raw.version : 1,
-    modelPaths: paths('model-paths', 'models'),
-    seedPaths: paths('seed-paths', 'seeds'),
+    // dbt before 1.0 spelled them source-paths and data-paths.
+    modelPaths: raw['model-paths'] === undefined && raw['source-paths'] !== undefined ? paths('source-paths', 'models') : paths('model-paths', 'models'),
+    snapshotPaths: paths('snapshot-paths', 'snapshots'),
+    seedPaths: raw['seed-paths'] === undefined && raw['data-paths'] !== undefined ? paths('data-paths', 'seeds') : paths('seed-paths', 'seeds'),
     macroPaths: paths('macro-paths', 'macros'),
-    testPaths: paths('test-paths', 'tests/data'),
+    // dbt's default is tests/ (singular tests and tests/generic); kiln's own layout keeps tests/data.
+    testPaths: paths('test-paths', yaml.file.endsWith('dbt_project.yml') ? 'tests' : 'tests/data'),
     targetPath: typeof raw['target-path'] === 'string' ? raw['target-path'] : 'target',
     vars,
     models: parseFolderConfig(raw.models, at('models'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['models', ...f]) })),
     seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['seeds', ...f]) })),
+    snapshots: parseFolderConfig(raw.snapshots, at('snapshots'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['snapshots', ...f]) })),
     tests: parseFolderConfig(raw.data_tests ?? raw.tests, at('tests'), warnings),
     defaultTarget,
     rawTargets: targets as ProjectConfig['rawTargets'],

@@ -17,10 +17,13 @@ interface BaseNode {
   readonly meta: Readonly<Record<string, unknown>>;
   /** Where the YAML properties for this node were declared, if anywhere. */
   readonly patch?: SourceLocation;
+  /** The package (packages.yml) that defines it; undefined for the root project's own. */
+  readonly packageName?: string;
 }
 
+/** A model, or a snapshot (SCD2 history of a query): both are SQL that renders and is ref()-able. */
 export interface ModelNode extends BaseNode {
-  readonly resourceType: 'model';
+  readonly resourceType: 'model' | 'snapshot';
   readonly rawCode: string;
   /** Folder + properties config; `config()` calls in the SQL are applied at render time. */
   readonly config: NodeConfig;
@@ -97,6 +100,8 @@ export function wholeDatabaseTable(projectName: string, source: WholeDatabaseSou
 export interface MacroFile {
   readonly path: string;
   readonly source: string;
+  /** The package that defines it (its macros live under that name); undefined for the root project's and kiln's own. */
+  readonly package?: string;
 }
 
 /** A singular data test: a query returning failing rows (`tests/data/*.sql`). */
@@ -131,6 +136,7 @@ export interface ParsedProject {
 export const uniqueIds = {
   model: (project: string, name: string) => `model.${project}.${name}`,
   seed: (project: string, name: string) => `seed.${project}.${name}`,
+  snapshot: (project: string, name: string) => `snapshot.${project}.${name}`,
   source: (project: string, source: string, table: string) => `source.${project}.${source}.${table}`,
   test: (project: string, name: string) => `test.${project}.${name}`,
   unitTest: (project: string, model: string, name: string) => `unit_test.${project}.${model}.${name}`,

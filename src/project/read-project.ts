@@ -15,7 +15,7 @@ import {
   type UnitTestSpec,
   type WholeDatabaseSource,
 } from './nodes.js';
-import type { ColumnSpec, FolderConfig, NodeConfig } from './types.js';
+import type { ColumnSpec, FolderConfig, NodeConfig, ProjectConfig } from './types.js';
 import type { ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
 import { checkKeys, PROPERTIES_SHAPE } from './yaml-keys.js';
@@ -23,6 +23,7 @@ import { checkSourceEnums } from './source-enums.js';
 import { renderYamlValue } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
 import { splitCsvLine } from './csv-line.js';
+import { relationSnapshotCode, SNAPSHOT_RELATION, snapshotBlocks } from './snapshot-blocks.js';
 
 export const SOURCES_FILE = 'sources.yml';
 
@@ -39,11 +40,22 @@ interface PropertyEntry {
  */
 export function readProject(project: Project, files: ProjectFiles, diagnostics: Diagnostics): ParsedProject {
   const { config } = project;
+  // The root project first, then its packages: a node name is claimed by the first to define it.
+  const owners: Owner[] = [
+    { name: config.name, config, folderConfig: (tree, segments) => folderConfigFor(tree(config), segments, config.name) },
+    ...project.packages.map((p): Owner => ({
+      name: p.name,
+      config: p.config,
+      package: p.name,
+      // The package's own folder configs, then the root's `models: { <package>: {...} }` over them, as in dbt.
+      folderConfig: (tree, segments) => mergeConfigs(folderConfigFor(tree(p.config), segments, p.name), packageFolderConfig(tree(config), p.name, segments)),
+    })),
+  ];
 
-  const modelFiles = files.list(config.modelPaths, ['.sql']);
-  const yamlFiles = files.list([...config.modelPaths, ...config.seedPaths], ['.yml', '.yaml']);
+  const yamlFiles = owners.flatMap((o) => files.list([...o.config.modelPaths, ...(o.package ? [] : o.config.snapshotPaths), ...o.config.seedPaths], ['.yml', '.yaml']));
   const modelProps = new Map<string, PropertyEntry>();
   const seedProps = new Map<string, PropertyEntry>();
+  const snapshotProps = new Map<string, PropertyEntry>();
   const sourceEntries: PropertyEntry[] = [];
   const unitTests: UnitTestSpec[] = [];
   const propertyFiles = new Map<string, YamlFile>();
@@ -53,7 +65,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     diagnostics.capture(() => {
       const yaml = readYaml(files, path);
       propertyFiles.set(path, yaml);
-      collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, diagnostics);
+      collectProperties(yaml, { models: modelProps, seeds: seedProps, snapshots: snapshotProps, sources: sourceEntries, unitTests }, diagnostics);
     });
   }
 
@@ -65,7 +77,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       diagnostics.error(
         new KilnError('DUPLICATE_NODE', `two nodes are named '${name}': ${prior} and ${path}`, {
           location: { file: path },
-          hint: `node names are file names and must be unique across models and seeds; rename one ${kind}`,
+          hint: `node names are file names and must be unique across models and seeds (packages included); rename one ${kind}`,
         }),
       );
       return false;
@@ -74,53 +86,79 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     return true;
   };
 
-  for (const { path, base } of modelFiles) {
-    const name = basename(path, '.sql');
-    if (!claim(name, path, 'model')) continue;
-    const segments = foldersBelow(base, path);
-    const props = modelProps.get(name);
-    modelProps.delete(name);
-    const common = nodeProperties(props, diagnostics);
-    models.push({
-      resourceType: 'model',
-      uniqueId: uniqueIds.model(config.name, name),
-      name,
-      originalFilePath: path,
-      fqn: [config.name, ...segments, name],
-      rawCode: files.read(path),
-      // Listed, not spread: V8 builds a spread of this many fields slowly, and 10k models pay it.
-      description: common.description,
-      columns: common.columns,
-      dataTests: common.dataTests,
-      meta: common.meta,
-      ...(common.patch ? { patch: common.patch } : {}),
-      config: mergeConfigs(folderConfigFor(config.models, segments, config.name), common.config),
-    });
+  const seeds: SeedNode[] = [];
+  const macros: MacroFile[] = [];
+  const singularTests: SingularTestFile[] = [];
+  for (const owner of owners) {
+    const modelFiles = files.list(owner.config.modelPaths, ['.sql']);
+    for (const { path, base } of modelFiles) {
+      const name = basename(path, '.sql');
+      if (!claim(name, path, 'model')) continue;
+      const segments = foldersBelow(base, path);
+      const props = modelProps.get(name);
+      modelProps.delete(name);
+      const common = nodeProperties(props, diagnostics);
+      models.push({
+        resourceType: 'model',
+        uniqueId: uniqueIds.model(owner.name, name),
+        name,
+        originalFilePath: path,
+        fqn: [owner.name, ...segments, name],
+        rawCode: files.read(path),
+        // Listed, not spread: V8 builds a spread of this many fields slowly, and 10k models pay it.
+        description: common.description,
+        columns: common.columns,
+        dataTests: common.dataTests,
+        meta: common.meta,
+        ...(common.patch ? { patch: common.patch } : {}),
+        ...(owner.package ? { packageName: owner.package } : {}),
+        config: mergeConfigs(owner.folderConfig((c) => c.models, segments), common.config),
+      });
+    }
+
+    const seedFiles = files.list(owner.config.seedPaths, ['.csv']);
+    for (const { path, base } of seedFiles) {
+      const name = basename(path, '.csv');
+      if (!claim(name, path, 'seed')) continue;
+      const segments = foldersBelow(base, path);
+      const props = seedProps.get(name);
+      seedProps.delete(name);
+      const common = nodeProperties(props, diagnostics);
+      const seedConfig = mergeConfigs(owner.folderConfig((c) => c.seeds, segments), common.config, { materialized: 'seed' });
+      const bytes = files.readBytes(path);
+      seeds.push({
+        resourceType: 'seed',
+        uniqueId: uniqueIds.seed(owner.name, name),
+        name,
+        originalFilePath: path,
+        fqn: [owner.name, ...segments, name],
+        absPath: join(files.root, path),
+        checksum: sha256(bytes),
+        header: csvHeader(bytes, typeof seedConfig.delimiter === 'string' ? seedConfig.delimiter : ','),
+        ...common,
+        ...(owner.package ? { packageName: owner.package } : {}),
+        config: seedConfig,
+      });
+    }
+
+    if (!owner.package) {
+      // Folder configs naming a package configure that package's nodes, not a folder of this project's.
+      const packageNames = new Set(project.packages.map((p) => p.name));
+      checkFolderConfigs(config.models, modelFiles, config.name, 'models', diagnostics.warnings, packageNames);
+      checkFolderConfigs(config.seeds, seedFiles, config.name, 'seeds', diagnostics.warnings, packageNames);
+    }
+
+    const macroBases = new Set(owner.config.macroPaths.map((p) => p.replace(/\/+$/, '')));
+    for (const { path, base } of files.list([...owner.config.macroPaths, ...owner.config.testPaths], ['.sql'])) {
+      const text = files.read(path);
+      if (macroBases.has(base) || isTestMacroFile(text)) macros.push({ path, source: text, ...(owner.package ? { package: owner.package } : {}) });
+      // A package's singular tests test the package (dbt runs them too); kiln leaves them to the package's authors.
+      else if (!owner.package) singularTests.push({ name: basename(path, '.sql'), path, rawCode: text, fqn: [config.name, ...foldersBelow(base, path), basename(path, '.sql')] });
+    }
   }
 
-  const seeds: SeedNode[] = [];
-  for (const { path, base } of files.list(config.seedPaths, ['.csv'])) {
-    const name = basename(path, '.csv');
-    if (!claim(name, path, 'seed')) continue;
-    const segments = foldersBelow(base, path);
-    const props = seedProps.get(name);
-    seedProps.delete(name);
-    const common = nodeProperties(props, diagnostics);
-    const seedConfig = mergeConfigs(folderConfigFor(config.seeds, segments, config.name), common.config, { materialized: 'seed' });
-    const bytes = files.readBytes(path);
-    seeds.push({
-      resourceType: 'seed',
-      uniqueId: uniqueIds.seed(config.name, name),
-      name,
-      originalFilePath: path,
-      fqn: [config.name, ...segments, name],
-      absPath: join(files.root, path),
-      checksum: sha256(bytes),
-      header: csvHeader(bytes, typeof seedConfig.delimiter === 'string' ? seedConfig.delimiter : ','),
-      ...common,
-      config: seedConfig,
-    });
-  }
+  // The root project's snapshots (a package's are left to its authors, like its singular tests).
+  readSnapshots(project, files, snapshotProps, claim, models, diagnostics);
 
   for (const [kind, leftovers, names] of [
     ['model', modelProps, models.map((m) => m.name)],
@@ -136,26 +174,95 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
-  checkFolderConfigs(config.models, modelFiles, config.name, 'models', diagnostics.warnings);
-  checkFolderConfigs(config.seeds, files.list(config.seedPaths, ['.csv']), config.name, 'seeds', diagnostics.warnings);
   const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics);
-  const macroBases = new Set(config.macroPaths.map((p) => p.replace(/\/+$/, '')));
-  const macros: MacroFile[] = [];
-  const singularTests: SingularTestFile[] = [];
-  for (const { path, base } of files.list([...config.macroPaths, ...config.testPaths], ['.sql'])) {
-    const text = files.read(path);
-    if (macroBases.has(base) || isTestMacroFile(text)) macros.push({ path, source: text });
-    else singularTests.push({ name: basename(path, '.sql'), path, rawCode: text, fqn: [config.name, ...foldersBelow(base, path), basename(path, '.sql')] });
-  }
-
   return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests, propertyFiles };
+}
+
+/** The root project or one of its packages: whose files are read, and how folder configs apply to them. */
+interface Owner {
+  readonly name: string;
+  readonly config: ProjectConfig;
+  /** Set for a package. */
+  readonly package?: string;
+  readonly folderConfig: (tree: (c: ProjectConfig) => FolderConfig, segments: readonly string[]) => NodeConfig;
+}
+
+/** The root's folder config for a package's node: its top level, then `<package>:` and the folders below. */
+function packageFolderConfig(tree: FolderConfig, packageName: string, segments: readonly string[]): NodeConfig {
+  const chain: NodeConfig[] = [tree.config];
+  let cur = tree.children.get(packageName);
+  for (let i = 0; cur && i <= segments.length; i++) {
+    chain.push(cur.config);
+    cur = i < segments.length ? cur.children.get(segments[i]!) : undefined;
+  }
+  return mergeConfigs(...chain);
+}
+
+/**
+ * Snapshots: each `{% snapshot name %}` block of the .sql files in snapshot paths, and each
+ * `snapshots:` properties entry with a `relation:` (dbt 1.9). They are models whose
+ * materialization is `snapshot`, with `snapshot.<project>.<name>` ids.
+ */
+function readSnapshots(
+  project: Project,
+  files: ProjectFiles,
+  props: Map<string, PropertyEntry>,
+  claim: (name: string, path: string, kind: string) => boolean,
+  models: ModelNode[],
+  diagnostics: Diagnostics,
+): void {
+  const { config } = project;
+  const snapshot = (name: string, path: string, rawCode: string, segments: readonly string[], entry: PropertyEntry | undefined) => {
+    const common = nodeProperties(entry, diagnostics);
+    models.push({
+      resourceType: 'snapshot',
+      uniqueId: uniqueIds.snapshot(config.name, name),
+      name,
+      originalFilePath: path,
+      fqn: [config.name, ...segments, name],
+      rawCode,
+      description: common.description,
+      columns: common.columns,
+      dataTests: common.dataTests,
+      meta: common.meta,
+      ...(common.patch ? { patch: common.patch } : {}),
+      config: mergeConfigs(folderConfigFor(config.snapshots, segments, config.name), common.config, { materialized: 'snapshot' }),
+    });
+  };
+  for (const { path, base } of files.list(config.snapshotPaths, ['.sql'])) {
+    const blocks = diagnostics.capture(() => snapshotBlocks(files.read(path), path));
+    for (const block of blocks ?? []) {
+      if (!claim(block.name, path, 'snapshot')) continue;
+      const entry = props.get(block.name);
+      props.delete(block.name);
+      snapshot(block.name, path, block.code, foldersBelow(base, path), entry);
+    }
+  }
+  for (const [name, entry] of props) {
+    const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
+    const relation = entry.raw.relation;
+    if (relation === undefined) {
+      diagnostics.warn({ message: `properties declared for snapshot '${name}', but it has no relation: and no {% snapshot %} block`, location: where, hint: "add relation: ref('model') or source('src', 'table')" });
+      continue;
+    }
+    if (typeof relation !== 'string' || !SNAPSHOT_RELATION.test(relation)) {
+      diagnostics.error(new KilnError('CONFIG_INVALID', `snapshot '${name}': relation must be ref('…') or source('…', '…')`, {
+        location: { file: entry.yaml.file, line: entry.yaml.lineOf([...entry.path, 'relation']) ?? where.line },
+        hint: "relation: source('app', 'users')",
+      }));
+      continue;
+    }
+    if (!claim(name, entry.yaml.file, 'snapshot')) continue;
+    const base = config.snapshotPaths.find((p) => entry.yaml.file.startsWith(`${p.replace(/\/+$/, '')}/`));
+    snapshot(name, entry.yaml.file, relationSnapshotCode(relation), base === undefined ? [] : foldersBelow(base.replace(/\/+$/, ''), entry.yaml.file), entry);
+  }
 }
 
 /**
  * A folder config (`models: { stagin: {...} }` in project.yml) that names no folder holding a
  * model (or seed) applies to nothing: most likely a misspelled folder, so an unknown key.
  */
-function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: string; base: string }>, projectName: string, kind: 'models' | 'seeds', warnings: Warning[]): void {
+function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: string; base: string }>, projectName: string, kind: 'models' | 'seeds', warnings: Warning[], packageNames: ReadonlySet<string>): void {
   const folders = new Set<string>();
   for (const { path, base } of listed) {
     const segments = foldersBelow(base, path);
@@ -167,6 +274,7 @@ function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: st
         walk(child, '', false); // dbt nests folder configs under the project name
         continue;
       }
+      if (top && packageNames.has(name)) continue;
       const path = prefix ? `${prefix}/${name}` : name;
       if (folders.has(path)) {
         walk(child, path, false);
@@ -187,7 +295,10 @@ function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: st
 
 /** Test-path files that only define generic tests or macros are macro files, not singular tests. */
 function isTestMacroFile(text: string): boolean {
-  return /{%-?\s*(test|macro)\s+\w+\s*\(/.test(text) && !/^\s*(select|with)\b/im.test(text.replace(/{%[\s\S]*?%}/g, ''));
+  if (!/{%-?\s*(test|macro)\s+\w+\s*\(/.test(text)) return false;
+  // A query outside every definition makes it a singular test; one inside a test's body does not.
+  const outside = text.replace(/{%-?\s*(test|macro)\s[\s\S]*?{%-?\s*end(test|macro)\s*-?%}/g, '').replace(/{%[\s\S]*?%}/g, '');
+  return !/^\s*(select|with)\b/im.test(outside);
 }
 
 /** A file's folders below the resource folder it was found in: where its folder configs come from. */
@@ -218,6 +329,7 @@ function csvHeader(bytes: Buffer, delimiter: string): string[] {
 interface PropertySinks {
   models: Map<string, PropertyEntry>;
   seeds: Map<string, PropertyEntry>;
+  snapshots: Map<string, PropertyEntry>;
   sources: PropertyEntry[];
   unitTests: UnitTestSpec[];
 }
@@ -245,7 +357,7 @@ function collectProperties(yaml: YamlFile, sinks: PropertySinks, diagnostics: Di
       return [{ raw, path: [key, i] }];
     });
   };
-  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds]] as const) {
+  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds], ['snapshots', sinks.snapshots]] as const) {
     for (const { raw, path } of list(key)) {
       const name = raw.name as string;
       const prior = sink.get(name);
@@ -319,6 +431,9 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
       data_tests: testsOf(c),
       ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
       ...(typeof c.quote === 'boolean' ? { quote: c.quote } : {}),
+      ...(c.constraints !== undefined && c.constraints !== null ? { constraints: Array.isArray(c.constraints) ? c.constraints : [c.constraints] } : {}),
+      ...(typeof c.codec === 'string' ? { codec: c.codec } : {}),
+      ...(typeof c.ttl === 'string' ? { ttl: c.ttl } : {}),
     }];
   });
 }

@@ -3,8 +3,8 @@
 import type { SourceLocation } from '../errors.js';
 
 /** The values `materialized:` takes. */
-export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'materialized_view';
-export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'materialized_view'];
+export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'materialized_view';
+export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot', 'materialized_view'];
 
 /**
  * Node config as written by users (project folder configs, properties YAML, `config()` calls),
@@ -42,6 +42,11 @@ export interface ColumnSpec {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** `quote:` as written: true, the name is always an identifier in test SQL; false, an expression. */
   readonly quote?: boolean;
+  /** `constraints:` entries as written (`{type: not_null}`, `{type: check, expression: …}`); validated at compile. */
+  readonly constraints?: readonly unknown[];
+  /** dbt-clickhouse's column `codec:` ("Delta, ZSTD") and `ttl:` (an expression). */
+  readonly codec?: string;
+  readonly ttl?: string;
 }
 
 export type EngineKind = 'embedded' | 'clickhouse';
@@ -76,6 +81,8 @@ export interface ProjectConfig {
   readonly name: string;
   readonly version: string | number;
   readonly modelPaths: readonly string[];
+  /** Where `{% snapshot %}` files and snapshot properties live (`snapshot-paths`, default `snapshots`). */
+  readonly snapshotPaths: readonly string[];
   readonly seedPaths: readonly string[];
   readonly macroPaths: readonly string[];
   readonly testPaths: readonly string[];
@@ -83,6 +90,7 @@ export interface ProjectConfig {
   readonly vars: Readonly<Record<string, unknown>>;
   readonly models: FolderConfig;
   readonly seeds: FolderConfig;
+  readonly snapshots: FolderConfig;
   readonly tests: FolderConfig;
   readonly defaultTarget: string;
   /** Targets as written; only the selected one is rendered (so prod's env vars are not needed on dev). */

@@ -36,9 +36,15 @@ const CONFIG = any;
 
 const DOC_KEYS = { description: any, meta: any, tags: any, docs: any } as const;
 
+/** A column constraint (dbt's keys); its type and expression are checked at compile (compile/table-contract.ts). */
+const CONSTRAINT_SHAPE = map('constraint', {
+  type: any, expression: any, name: any, warn_unenforced: any, warn_unsupported: any, to: any, to_columns: any, columns: any,
+});
+
 export const COLUMN_SHAPE = map('column', {
   name: any, ...DOC_KEYS, data_type: any, type: any, quote: any, data_tests: TESTS, tests: TESTS, config: any,
-}, ['constraints', 'granularity']);
+  constraints: list(CONSTRAINT_SHAPE), codec: any, ttl: any,
+}, ['granularity']);
 
 /** Loader options: valid on a source (for all its tables) and on a table. */
 const LOADER_KEYS = {
@@ -77,6 +83,8 @@ export const MODEL_SHAPE = map('model', { ...NODE_KEYS, access: any, group: any,
 
 export const SEED_SHAPE = map('seed', NODE_KEYS);
 
+export const SNAPSHOT_SHAPE = map('snapshot', { ...NODE_KEYS, relation: any });
+
 const FIXTURE = { rows: any, format: any } as const;
 
 export const UNIT_TEST_SHAPE = map('unit test', {
@@ -92,9 +100,10 @@ export const PROPERTIES_SHAPE = map('properties file', {
   version: any,
   models: list(MODEL_SHAPE),
   seeds: list(SEED_SHAPE),
+  snapshots: list(SNAPSHOT_SHAPE),
   sources: list(SOURCE_SHAPE),
   unit_tests: list(UNIT_TEST_SHAPE),
-}, ['macros', 'exposures', 'metrics', 'snapshots', 'analyses', 'semantic_models', 'saved_queries', 'groups', 'data_tests']);
+}, ['macros', 'exposures', 'metrics', 'analyses', 'semantic_models', 'saved_queries', 'groups', 'data_tests']);
 
 /**
  * Walks `value` (found at `path` of `yaml`) against `shape` and warns about every key it does not

@@ -6,6 +6,7 @@ import type { MacroFile } from '../project/nodes.js';
 import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
 import { installJinjaCompat } from './jinja-compat.js';
 import { boundedRange, renderLimitsFrom, withDeadline, type RenderLimits } from './render-limits.js';
+import { prepareMacroSource } from './macro-source.js';
 import { refPlaceholder } from './placeholders.js';
 import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
 import { templateCacheKey, type CompiledTemplateCache } from './template-cache.js';
@@ -146,6 +147,13 @@ export class TemplateEngine {
   readsClock = false;
   /** Macro files that did not load, each with its file and line; compile reports them all. */
   readonly macroErrors: KilnError[] = [];
+  /**
+   * Macros by package, the root project's under its own name: what `{{ pkg.macro() }}` reads,
+   * and where `adapter.dispatch(name, macro_namespace)` searches. Kiln's built-in tests are in none.
+   */
+  macroNamespaces: ReadonlyMap<string, Readonly<Record<string, unknown>>> = new Map();
+  /** `{% materialization %}` blocks packages define: loaded, not run; reported when a selected model uses one. */
+  readonly packageMaterializations: Array<{ readonly package: string; readonly name: string; readonly file: string }> = [];
 
   private readonly limits: RenderLimits;
 
@@ -177,7 +185,9 @@ export class TemplateEngine {
 
   /** Calls a macro by name (generic tests are macros named `test_<name>`). */
   callMacro(name: string, input: Omit<RenderInput, 'code'>, args: Record<string, unknown>): RenderOutput {
-    const macro = globalsOf(this.env)[name];
+    // `package.macro`: the package's own definition, even where the root project overrides the name.
+    const dot = name.indexOf('.');
+    const macro = dot > 0 ? this.macroNamespaces.get(name.slice(0, dot))?.[name.slice(dot + 1)] : globalsOf(this.env)[name];
     if (typeof macro !== 'function') {
       throw new KilnError('UNKNOWN_MACRO', `macro '${name}' is not defined`, { location: { file: input.file } });
     }
@@ -405,35 +415,87 @@ export class TemplateEngine {
     });
   }
 
+  /**
+   * Root macros (and kiln's built-ins) load file by file, each a global. A package's files load as
+   * one template, so its macros — `_private` ones included — see each other first, as dbt's local
+   * namespace does; its public macros are globals only where the root project defines none of that
+   * name (the root project first, as in dbt), and all of them live under the package's name.
+   */
   private loadMacros(files: readonly MacroFile[]): ReadonlySet<string> {
     const names = new Set<string>();
-    const errors = this.macroErrors;
+    const rootNamespace: Record<string, unknown> = {};
+    const packageFiles = new Map<string, MacroFile[]>();
     for (const file of files) {
-      // `{% test name(...) %}` defines generic test `name`; it is the macro `test_name`.
-      const code = file.source
-        .replace(/{%(-?)\s*test\s+(\w+)\s*\(/g, '{%$1 macro test_$2(')
-        .replace(/{%(-?)\s*endtest\s*(-?)%}/g, '{%$1 endmacro $2%}');
-      let exported: Record<string, unknown> = {};
-      try {
-        const template = this.nunjucksTemplate(code, file.path);
-        (template as unknown as ExportingTemplate).getExported({}, null, (err, exp) => {
-          if (err) throw err;
-          exported = exp as Record<string, unknown>;
-        });
-      } catch (err) {
-        errors.push(this.toKilnError(err, undefined, file.path, 0));
+      if (file.package !== undefined) {
+        let list = packageFiles.get(file.package);
+        if (!list) packageFiles.set(file.package, (list = []));
+        list.push(file);
         continue;
       }
+      const exported = this.exportedMacros(file.path, prepareMacroSource(file.source).code);
+      if (!exported) continue;
       for (const [name, macro] of Object.entries(exported)) {
-        if (typeof macro !== 'function') continue;
         if (names.has(name)) {
           this.warnings.push({ message: `macro '${name}' is defined more than once; the last definition wins`, location: { file: file.path } });
         }
         names.add(name);
         this.env.addGlobal(name, macro);
+        rootNamespace[name] = macro;
       }
     }
+    const globals = globalsOf(this.env);
+    const namespaces = new Map<string, Readonly<Record<string, unknown>>>([[this.opts.projectName, rootNamespace]]);
+    for (const [pkg, list] of packageFiles) {
+      const exported = this.loadPackageMacros(pkg, list);
+      namespaces.set(pkg, exported);
+      for (const [name, macro] of Object.entries(exported)) {
+        if (names.has(name)) continue;
+        names.add(name);
+        this.env.addGlobal(name, macro);
+      }
+    }
+    // `{{ dbt_utils.star(...) }}`: a namespace is a global of the package's name, unless that name is taken.
+    for (const [name, namespace] of namespaces) if (!(name in globals)) this.env.addGlobal(name, namespace);
+    this.macroNamespaces = namespaces;
     return names;
+  }
+
+  /** The macros a file exports; undefined (with the error in macroErrors) when it does not load. */
+  private exportedMacros(path: string, code: string): Record<string, unknown> | undefined {
+    let exported: Record<string, unknown> = {};
+    try {
+      const template = this.nunjucksTemplate(code, path);
+      (template as unknown as ExportingTemplate).getExported({}, null, (err, exp) => {
+        if (err) throw err;
+        exported = exp as Record<string, unknown>;
+      });
+    } catch (err) {
+      this.macroErrors.push(this.toKilnError(err, undefined, path, 0));
+      return undefined;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [name, macro] of Object.entries(exported)) if (typeof macro === 'function') out[name] = macro;
+    return out;
+  }
+
+  /**
+   * A package's macro files as one template (one nunjucks context, so they call each other and
+   * their `_private` macros unqualified). When that does not load, each file loads on its own so
+   * the error names the file that has it.
+   */
+  private loadPackageMacros(pkg: string, files: readonly MacroFile[]): Record<string, unknown> {
+    const prepared = files.map((f) => {
+      const p = prepareMacroSource(f.source);
+      for (const m of p.materializations) this.packageMaterializations.push({ package: pkg, name: m, file: f.path });
+      return p.code;
+    });
+    const errors = this.macroErrors.length;
+    const whole = this.exportedMacros(`${pkg} (macros of package ${pkg})`, prepared.join('\n'));
+    if (whole) return whole;
+    this.macroErrors.length = errors;
+    const out: Record<string, unknown> = {};
+    files.forEach((f, i) => Object.assign(out, this.exportedMacros(f.path, prepared[i]!)));
+    return out;
   }
 
   private toKilnError(err: unknown, recorded: unknown, file: string, lineOffset: number): KilnError {

@@ -172,6 +172,6 @@ describe('kiln ls, show, clean', () => {
     const dir = writeProject({}, 'kiln-empty-');
     const r = await runKiln(dir, ['run']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: no project.yml in ${dir}\n  hint: run kiln from a project folder, pass --project-dir, or create one with \`kiln init\`\n`);
+    expect(r.stderr).toBe(`error: no project.yml or dbt_project.yml in ${dir}\n  hint: run kiln from a project folder, pass --project-dir, or create one with \`kiln init\`\n`);
   });
 });

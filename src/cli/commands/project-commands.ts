@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { installPackages } from '../../api/deps.js';
 import { clean, list, show } from '../../api/inspect.js';
 import { compileOrReuse } from '../../api/invocation.js';
 import { initProject, kilnInstalledFor, PACKAGE_NAME } from '../../api/init.js';
@@ -19,7 +20,7 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
         const seconds = ((performance.now() - t0) / 1000).toFixed(2);
         ctx.reporter.emit({
           type: 'info',
-          message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${targetPath}/manifest.json${reused ? ' (unchanged)' : ''}`,
+          message: `Compiled ${counts.model} models, ${counts.snapshot ? `${counts.snapshot} snapshots, ` : ''}${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${targetPath}/manifest.json${reused ? ' (unchanged)' : ''}`,
         });
         return EXIT.ok;
       }),
@@ -30,7 +31,7 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
     .alias('list')
     .description('list the selected nodes')
     .option('--output <format>', 'name | path | json', 'name')
-    .option('--resource-type <types...>', 'model, seed, source, test, unit_test')
+    .option('--resource-type <types...>', 'model, snapshot, seed, source, test, unit_test')
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
@@ -81,6 +82,23 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
         // `npx kiln` finds kiln only where its package is installed (the npm name `kiln` is another package).
         const next = kilnInstalledFor(root) ? `cd ${root} && npx kiln build` : `cd ${root} && npm install --save-dev ${PACKAGE_NAME} && npx kiln build`;
         streams.out.write(`Created a kiln project in ${root}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: ${next}\n`);
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('deps')
+    .description('install the packages packages.yml lists into dbt_packages/ and write package-lock.yml')
+    .action(
+      wrap(async (cmd, streams) => {
+        const ctx = cliContext(cmd, streams);
+        const { installed, lockFile } = await installPackages({ ...(ctx.options.projectDir ? { projectDir: ctx.options.projectDir } : {}), ...(ctx.options.env ? { env: ctx.options.env } : {}) });
+        if (!lockFile) {
+          streams.out.write('No packages to install (no packages.yml or dependencies.yml)\n');
+          return EXIT.ok;
+        }
+        for (const p of installed) streams.out.write(`Installed ${p.name}${p.version ? ` ${p.version}` : ''} (${p.source})\n`);
+        streams.out.write(`${installed.length} package${installed.length === 1 ? '' : 's'} in dbt_packages/, locked in ${lockFile}\n`);
         return EXIT.ok;
       }),
     );
