@@ -8,10 +8,10 @@ import { queryWarehouse } from '../helpers/warehouse.js';
 
 /**
  * Crash-point sweeps of materialized_view models on the embedded engine (issue 15): the first
- * build (table, backfill, two views into it), a staged file reaching the table through the views,
- * a redeploy of a changed SELECT (MODIFY QUERY) and, with KILN_SWEEPS=all, --full-refresh (its
- * statements are the first build's plus dropping the views and swapping with an existing table,
- * which the table sweeps cover). After every kill the same
+ * build (table, backfill, two views into it) and a redeploy of a changed SELECT (MODIFY QUERY);
+ * with KILN_SWEEPS=all also a staged file reaching the table through the views (26 points) and
+ * --full-refresh (the first build's statements plus dropping the views and swapping with an
+ * existing table, which the table sweeps cover). After every kill the same
  * command runs again and must leave what a clean run leaves: the table's rows (a view's rows are
  * its table's), the views, and each view's query, so a view left on its old SELECT shows up.
  */
@@ -40,7 +40,8 @@ describe('materialized_view', () => {
     await sweepReported('kiln run (materialized_view, first build)', { prepare: () => prepared(false), args: ['run', ...NET, ...T1], view: viewWithQueries }, 6);
   });
 
-  it('kiln stage of a new file feeds the table through the views exactly once', async () => {
+  // 26 crash points: a whole staging of a file; the file loader's own sweeps run by default.
+  it.skipIf(!ALL_SWEEPS)('kiln stage of a new file feeds the table through the views exactly once (KILN_SWEEPS=all)', { timeout: 1_500_000 }, async () => {
     await sweepReported(
       'kiln stage (file into a raw table with materialized views)',
       {
