@@ -101,8 +101,10 @@ describe('materialized_view on the embedded engine', () => {
     expect(r.stdout + r.stderr).toContain(
       'warning: sources.yml:8: source shop.returns: data/returns_1.csv changed; the materialized views reading `raw`.`shop__returns` keep what its earlier rows added (rebuild the models they feed with kiln run --select <model> --full-refresh)',
     );
+    // Until the rebuild, the table still holds the first version's return (1 of sku a) too.
+    expect(await q(ACTUAL_NET)).not.toEqual(await q(EXPECTED_NET));
     expect((await runKiln(dir, ['run', '--select', 'net_by_sku', '--full-refresh'])).code).toBe(0);
-    await expectTotalsMatchRaw();
+    expect(await q(ACTUAL_NET)).toEqual(await q(EXPECTED_NET));
   });
 
   it('a view dropped from the model is dropped from the warehouse, and the table rebuilt without it', async () => {
