@@ -8,7 +8,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'primary_key', 'settings', 'ttl', 'pre_hook', 'post_hook', 'incremental_strategy', 'unique_key',
   'on_schema_change', 'column_types', 'meta', 'docs', 'persist_docs', 'full_refresh', 'quote_columns',
   'severity', 'warn_if', 'error_if', 'where', 'limit', 'store_failures', 'delimiter', 'contract',
-  'grants', 'group', 'access', 'description',
+  'grants', 'group', 'access', 'description', 'indexes', 'projections',
   // snapshots (dbt 1.9)
   'strategy', 'updated_at', 'check_cols', 'hard_deletes', 'invalidate_hard_deletes', 'snapshot_meta_column_names',
   'dbt_valid_to_current', 'target_database', 'target_schema',
@@ -17,7 +17,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
 ];
 
 /** Config keys whose value is a mapping: in a folder config they are config, not a subfolder. */
-const MAPPING_KEYS = new Set(['settings', 'meta', 'snapshot_meta_column_names']);
+const MAPPING_KEYS = new Set(['settings', 'meta', 'snapshot_meta_column_names', 'contract']);
 
 const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
 
