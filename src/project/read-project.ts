@@ -3,7 +3,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import { formatLocation, KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
 import type { Project } from './load-project.js';
-import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig } from './node-config.js';
+import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig, typedRendering } from './node-config.js';
 import {
   uniqueIds,
   type MacroFile,
@@ -19,9 +19,10 @@ import type { ColumnSpec, FolderConfig, NodeConfig, ProjectConfig } from './type
 import type { ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
 import { checkKeys, PROPERTIES_SHAPE } from './yaml-keys.js';
-import { checkSourceEnums } from './source-enums.js';
-import { renderYamlValue } from './yaml-strings.js';
+import { checkSourceEnums, SOURCE_LOADERS } from './source-enums.js';
+import { renderYamlValue, type VarScope } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
+import { readDocsBlocks, renderDocCalls, type DocsBlock } from './docs-blocks.js';
 import { splitCsvLine } from './csv-line.js';
 
 export const SOURCES_FILE = 'sources.yml';
@@ -51,6 +52,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     })),
   ];
 
+  const docs = readDocsBlocks(files, owners.flatMap((o) => o.config.docsPaths), diagnostics);
   const yamlFiles = owners.flatMap((o) => files.list([...o.config.modelPaths, ...o.config.seedPaths], ['.yml', '.yaml']));
   const modelProps = new Map<string, PropertyEntry>();
   const seedProps = new Map<string, PropertyEntry>();
@@ -95,7 +97,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       const segments = foldersBelow(base, path);
       const props = modelProps.get(name);
       modelProps.delete(name);
-      const common = nodeProperties(props, diagnostics);
+      const common = nodeProperties(props, diagnostics, docs, project.scope);
       models.push({
         resourceType: 'model',
         uniqueId: uniqueIds.model(owner.name, name),
@@ -121,7 +123,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       const segments = foldersBelow(base, path);
       const props = seedProps.get(name);
       seedProps.delete(name);
-      const common = nodeProperties(props, diagnostics);
+      const common = nodeProperties(props, diagnostics, docs, project.scope);
       const seedConfig = mergeConfigs(owner.folderConfig((c) => c.seeds, segments), common.config, { materialized: 'seed' });
       const bytes = files.readBytes(path);
       seeds.push({
@@ -169,8 +171,16 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
-  const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics);
+  const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics, docs);
   return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests, propertyFiles };
+}
+
+type DocsBlocks = ReadonlyMap<string, DocsBlock>;
+
+/** A description as dbt renders it: `{{ doc('name') }}` replaced by its docs block; an unknown name is reported at the description's line. */
+function describe(raw: unknown, yaml: YamlFile, path: Array<string | number>, docs: DocsBlocks, diagnostics: Diagnostics): string {
+  if (typeof raw !== 'string') return '';
+  return diagnostics.capture(() => renderDocCalls(raw, docs, { file: yaml.file, line: yaml.lineOf(path) })) ?? raw;
 }
 
 /** The root project or one of its packages: whose files are read, and how folder configs apply to them. */
@@ -322,7 +332,7 @@ interface CommonProperties {
   patch?: SourceLocation;
 }
 
-function nodeProperties(entry: PropertyEntry | undefined, diagnostics: Diagnostics): CommonProperties {
+function nodeProperties(entry: PropertyEntry | undefined, diagnostics: Diagnostics, docs: DocsBlocks, scope: VarScope): CommonProperties {
   if (!entry) return { description: '', columns: [], dataTests: [], meta: {}, config: {} };
   const { raw, yaml, path } = entry;
   const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
@@ -330,11 +340,18 @@ function nodeProperties(entry: PropertyEntry | undefined, diagnostics: Diagnosti
     diagnostics.capture(() => {
       const rawConfig = raw.config ?? {};
       if (!isPlainObject(rawConfig)) throw new KilnError('CONFIG_INVALID', `'config' must be a mapping`, { location: where });
-      return normalizeConfig({ ...rawConfig, ...(raw.tags !== undefined ? { tags: raw.tags } : {}) }, where, diagnostics.warnings);
+      const merged: Record<string, unknown> = { ...rawConfig, ...(raw.tags !== undefined ? { tags: raw.tags } : {}) };
+      // Values may use var()/env_var() (`enabled: "{{ var('x', false) }}"`), rendered as dbt renders them, each at its key's line.
+      for (const [key, value] of Object.entries(merged)) {
+        if (typeof value === 'string' && value.includes('{{')) {
+          merged[key] = typedRendering(renderYamlValue(value, scope, { file: yaml.file, line: yaml.keyLineOf([...path, key in rawConfig ? 'config' : key, ...(key in rawConfig ? [key] : [])]) }));
+        }
+      }
+      return normalizeConfig(merged, where, diagnostics.warnings);
     }) ?? {};
   return {
-    description: typeof raw.description === 'string' ? raw.description : '',
-    columns: readColumns(raw.columns, yaml, [...path, 'columns'], diagnostics),
+    description: describe(raw.description, yaml, [...path, 'description'], docs, diagnostics),
+    columns: readColumns(raw.columns, yaml, [...path, 'columns'], diagnostics, docs),
     dataTests: testsOf(raw),
     meta: isPlainObject(raw.meta) ? raw.meta : isPlainObject(config.meta) ? (config.meta as Record<string, unknown>) : {},
     config,
@@ -347,7 +364,7 @@ function testsOf(raw: Record<string, unknown>): unknown[] {
   return Array.isArray(t) ? t : [];
 }
 
-function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>, diagnostics: Diagnostics): ColumnSpec[] {
+function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>, diagnostics: Diagnostics, docs: DocsBlocks): ColumnSpec[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
     diagnostics.error(new KilnError('CONFIG_INVALID', `'columns' must be a list`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
@@ -360,7 +377,7 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
     }
     return [{
       name: c.name,
-      description: typeof c.description === 'string' ? c.description : '',
+      description: describe(c.description, yaml, [...path, i, 'description'], docs, diagnostics),
       ...(typeof c.data_type === 'string' ? { data_type: c.data_type } : typeof c.type === 'string' ? { data_type: c.type } : {}),
       data_tests: testsOf(c),
       ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
@@ -375,6 +392,7 @@ function readSources(
   project: Project,
   entries: readonly PropertyEntry[],
   diagnostics: Diagnostics,
+  docs: DocsBlocks,
 ): { sources: SourceNode[]; wholeDatabaseSources: WholeDatabaseSource[] } {
   const out: SourceNode[] = [];
   const whole: WholeDatabaseSource[] = [];
@@ -399,7 +417,7 @@ function readSources(
       continue;
     }
     if (tables === undefined) {
-      const w = diagnostics.capture(() => wholeDatabaseSource(project, sourceName, sourceOptions, { raw, yaml, path }, diagnostics));
+      const w = diagnostics.capture(() => wholeDatabaseSource(project, sourceName, sourceOptions, { raw, yaml, path }, diagnostics, docs));
       if (w) whole.push(w);
       continue;
     }
@@ -420,16 +438,22 @@ function readSources(
         const tableOptions = Object.fromEntries(Object.entries(t).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
         // Strings may use var()/env_var(): render them now so stage/ sees final paths and hosts.
         const options = renderYamlValue({ ...sourceOptions, ...tableOptions }, project.scope, twhere) as Record<string, unknown>;
-        const identifier = typeof t.identifier === 'string' ? t.identifier : `${sourceName}__${tableName}`;
-        const prior = byIdentifier.get(identifier);
-        if (prior) {
-          throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${sourceName}.${tableName} would both load into ${project.target.raw_database}.${identifier}`, {
-            location: twhere,
-            hint: 'rename a source or a table, or set identifier: on one of them',
-          });
+        // A table kiln stages is named <source>__<table> in the raw database; one someone else
+        // fills is dbt's <schema>.<identifier> (schema defaults to the source's name, identifier to the table's).
+        const staged = isStagingLoader(options.loader);
+        const identifier = typeof t.identifier === 'string' ? t.identifier : staged ? `${sourceName}__${tableName}` : tableName;
+        const database = staged ? undefined : unstagedDatabase(options, sourceName);
+        if (staged) {
+          const prior = byIdentifier.get(identifier);
+          if (prior) {
+            throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${sourceName}.${tableName} would both load into ${project.target.raw_database}.${identifier}`, {
+              location: twhere,
+              hint: 'rename a source or a table, or set identifier: on one of them',
+            });
+          }
+          byIdentifier.set(identifier, `${sourceName}.${tableName}`);
         }
-        byIdentifier.set(identifier, `${sourceName}.${tableName}`);
-        const props = nodeProperties({ raw: t, yaml, path: tpath }, diagnostics);
+        const props = nodeProperties({ raw: t, yaml, path: tpath }, diagnostics, docs, project.scope);
         out.push({
           resourceType: 'source',
           uniqueId: uniqueIds.source(project.config.name, sourceName, tableName),
@@ -437,17 +461,28 @@ function readSources(
           sourceName,
           tableName: tableName,
           identifier,
-          loader: typeof options.loader === 'string' ? options.loader : undefined,
-          options,
+          loader: staged ? (options.loader as string) : undefined,
+          options: database === undefined ? options : { ...options, database },
           originalFilePath: yaml.file,
           fqn: [project.config.name, sourceName, tableName],
           ...props,
-          description: props.description || (typeof raw.description === 'string' ? raw.description : ''),
+          description: props.description || describe(raw.description, yaml, [...path, 'description'], docs, diagnostics),
         });
       });
     });
   }
   return { sources: out, wholeDatabaseSources: whole };
+}
+
+/** A `loader:` kiln stages with; any other value is dbt's descriptive `loader` (the tool that fills the table). */
+function isStagingLoader(loader: unknown): boolean {
+  return typeof loader === 'string' && (SOURCE_LOADERS as readonly string[]).includes(loader);
+}
+
+/** dbt's source `schema:` (a ClickHouse database), else `database:`, else the source's name. */
+function unstagedDatabase(options: Readonly<Record<string, unknown>>, sourceName: string): string {
+  for (const key of ['schema', 'database'] as const) if (typeof options[key] === 'string' && options[key]) return options[key] as string;
+  return sourceName;
 }
 
 const TABLES_HINT = 'list its tables (tables: [{ name: ... }]); only a loader: mysql source may leave tables: out, to load every table of its database';
@@ -459,6 +494,7 @@ function wholeDatabaseSource(
   sourceOptions: Record<string, unknown>,
   entry: PropertyEntry,
   diagnostics: Diagnostics,
+  docs: DocsBlocks,
 ): WholeDatabaseSource {
   const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
   const options = renderYamlValue(sourceOptions, project.scope, where) as Record<string, unknown>;
@@ -471,7 +507,7 @@ function wholeDatabaseSource(
       hint: 'every table of the database loads into <source>__<table>; list the table under tables: to rename it',
     });
   }
-  const props = nodeProperties(entry, diagnostics);
+  const props = nodeProperties(entry, diagnostics, docs, project.scope);
   return {
     sourceName,
     options,
