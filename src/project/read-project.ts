@@ -112,7 +112,8 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
         meta: common.meta,
         ...(common.patch ? { patch: common.patch } : {}),
         ...(owner.package ? { packageName: owner.package } : {}),
-        config: mergeConfigs(owner.folderConfig((c) => c.models, segments), common.config),
+        // dbt's config tree ends at the node's own name too (`models: { shop: { orders: {...} } }`).
+        config: mergeConfigs(owner.folderConfig((c) => c.models, [...segments, name]), common.config),
       });
     }
 
@@ -124,7 +125,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       const props = seedProps.get(name);
       seedProps.delete(name);
       const common = nodeProperties(props, diagnostics, docs, project.scope);
-      const seedConfig = mergeConfigs(owner.folderConfig((c) => c.seeds, segments), common.config, { materialized: 'seed' });
+      const seedConfig = mergeConfigs(owner.folderConfig((c) => c.seeds, [...segments, name]), common.config, { materialized: 'seed' });
       const bytes = files.readBytes(path);
       seeds.push({
         resourceType: 'seed',
@@ -210,7 +211,8 @@ function packageFolderConfig(tree: FolderConfig, packageName: string, segments: 
 function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: string; base: string }>, projectName: string, kind: 'models' | 'seeds', warnings: Warning[], packageNames: ReadonlySet<string>): void {
   const folders = new Set<string>();
   for (const { path, base } of listed) {
-    const segments = foldersBelow(base, path);
+    // A node's own name ends a config path as a folder does.
+    const segments = [...foldersBelow(base, path), basename(path).replace(/\.[^.]+$/, '')];
     for (let n = 1; n <= segments.length; n++) folders.add(segments.slice(0, n).join('/'));
   }
   const walk = (node: FolderConfig, prefix: string, top: boolean) => {

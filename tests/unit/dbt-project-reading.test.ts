@@ -224,3 +224,22 @@ sources:
     expect(warnings).toEqual([]);
   });
 });
+
+describe('a model that fails to render', () => {
+  it('is reported once; the models and tests that ref it are not reported as unknown refs', () => {
+    const { project } = load({
+      'dbt_project.yml': 'name: shop\n',
+      'models/broken.sql': "select {{ dbt_utils.nope( }}",
+      'models/child.sql': "select * from {{ ref('broken') }}",
+      'models/grandchild.sql': "select * from {{ ref('child') }}",
+      'models/schema.yml': 'version: 2\nmodels:\n  - name: child\n    data_tests:\n      - relationships: { column_name: id, to: "ref(\'broken\')", field: id }\n',
+    });
+    let errors: readonly KilnError[] = [];
+    try {
+      compileProject(project, { invocationId: 'i', runStartedAt: new Date(0) });
+    } catch (err) {
+      errors = err instanceof KilnErrors ? err.errors : [err as KilnError];
+    }
+    expect(errors.map((e) => `${e.location?.file}: ${e.code}`)).toEqual(['models/broken.sql: TEMPLATE_ERROR']);
+  });
+});
