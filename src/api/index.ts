@@ -13,7 +13,7 @@
  */
 
 /** `kiln run`, `kiln seed`, `kiln build`: materialize seeds and models (build also stages sources and runs tests), in one DAG. */
-export { build, run, seed, type CommandOutcome } from './run.js';
+export { build, run, seed, snapshot, type CommandOutcome } from './run.js';
 
 /** `kiln test`: the selected data tests and unit tests against what is already built. */
 export { test } from './test.js';

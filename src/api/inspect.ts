@@ -118,7 +118,7 @@ async function showQuery(inv: Invocation, adapter: Awaited<ReturnType<typeof con
   }
   const name = request.model;
   const nodes = Object.values(manifest.nodes);
-  const model = nodes.find((n) => n.name === name && n.resource_type === 'model') as ModelManifestNode | undefined;
+  const model = nodes.find((n) => n.name === name && (n.resource_type === 'model' || n.resource_type === 'snapshot')) as ModelManifestNode | undefined;
   if (model) {
     const exec = execution.models[model.unique_id];
     const sql = exec && 'sql' in exec ? modelSql(execution, exec, { isIncremental: false, style: adapter.ephemeralStyle }) : model.compiled_code;

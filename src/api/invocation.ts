@@ -104,7 +104,7 @@ export function compileOrReuse(options: InvocationOptions): CompileOutcome {
 
 /** Nodes by resource type (sources apart): the line `kiln compile` ends with. */
 export function countNodes(compiled: CompiledProject): Record<string, number> {
-  const counts: Record<string, number> = { model: 0, seed: 0, source: Object.keys(compiled.manifest.sources).length };
+  const counts: Record<string, number> = { model: 0, snapshot: 0, seed: 0, source: Object.keys(compiled.manifest.sources).length };
   for (const n of Object.values(compiled.manifest.nodes)) counts[n.resource_type] = (counts[n.resource_type] ?? 0) + 1;
   return counts;
 }

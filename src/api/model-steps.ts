@@ -20,7 +20,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
   const ephemerals = adapter.ephemeralStyle;
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
-    const isModel = node.resource_type === 'model';
+    const isModel = node.resource_type === 'model' || node.resource_type === 'snapshot';
     const runPath = isModel ? runPathOf((node as ModelManifestNode).compiled_path, compiled.project.config.targetPath) : null;
     return {
       uniqueId: step.uniqueId,

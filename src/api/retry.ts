@@ -3,13 +3,13 @@ import { KilnError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
 import { readRunResults } from '../report/run-results.js';
 import type { InvocationOptions } from './options.js';
-import { build, run, seed, type CommandOutcome } from './run.js';
+import { build, run, seed, snapshot, type CommandOutcome } from './run.js';
 
 /** A command retry can repeat: `run`, `seed` or `build`. */
 export type CommandRunner = (options: InvocationOptions) => Promise<CommandOutcome>;
 
 /** Commands `retry` can repeat, by `args.which` of run_results.json. */
-export const RETRYABLE: Readonly<Record<string, CommandRunner>> = { run, seed, build };
+export const RETRYABLE: Readonly<Record<string, CommandRunner>> = { run, seed, snapshot, build };
 
 /** What errored, failed or was skipped: exactly the nodes `result:` selects. */
 export const RETRY_SELECTORS: readonly string[] = ['result:error', 'result:fail', 'result:skipped'];

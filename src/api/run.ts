@@ -43,9 +43,14 @@ export function seed(options: InvocationOptions): Promise<CommandOutcome> {
   return executeCommand('seed', options, [materializePhase(new Set(['seed']))]);
 }
 
+/** `kiln snapshot`: take the selected snapshots (SCD2 history of their queries). */
+export function snapshot(options: InvocationOptions): Promise<CommandOutcome> {
+  return executeCommand('snapshot', options, [materializePhase(new Set(['snapshot']))]);
+}
+
 /** The phases of `kiln build`, in order; `kiln watch` rebuilds with the same ones. */
 export function buildPhases(): Phase[] {
-  return [stagePhase, materializePhase(new Set(['seed', 'model'])), testPhase];
+  return [stagePhase, materializePhase(new Set(['seed', 'model', 'snapshot'])), testPhase];
 }
 
 /** `kiln build`: every phase in one DAG: stage → seeds → models, with their tests. */

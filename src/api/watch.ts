@@ -137,7 +137,7 @@ export async function watch(options: WatchOptions): Promise<WatchSession> {
         const byId = new Map(nodes.map((n) => [n.uniqueId, n]));
         const rebuilt = outcome.results
           .map((r) => byId.get(r.unique_id))
-          .filter((n) => n !== undefined && (n.resourceType === 'model' || n.resourceType === 'seed' || n.resourceType === 'source'))
+          .filter((n) => n !== undefined && (n.resourceType === 'model' || n.resourceType === 'snapshot' || n.resourceType === 'seed' || n.resourceType === 'source'))
           .map((n) => (n!.resourceType === 'source' ? `${n!.sourceName}.${n!.name}` : n!.name));
         options.onRebuild?.({ changed: rel, rebuilt, results: outcome.results, compileMs, compiledAt, elapsedMs: performance.now() - t0 });
       } catch (err) {

@@ -143,7 +143,7 @@ const STATUS_COLOR: Record<NodeStatus, keyof typeof COLORS> = {
 
 /** When tests ran: a table of passed / warned / failed / errored / skipped per kind of node. */
 function testTable(results: readonly NodeResult[]): string {
-  const kinds: Array<[string, string]> = [['model', 'models'], ['seed', 'seeds'], ['source', 'sources'], ['test', 'data tests'], ['unit_test', 'unit tests']];
+  const kinds: Array<[string, string]> = [['model', 'models'], ['snapshot', 'snapshots'], ['seed', 'seeds'], ['source', 'sources'], ['test', 'data tests'], ['unit_test', 'unit tests']];
   const of = (kind: string) => results.filter((r) => r.unique_id.startsWith(`${kind}.`));
   if (of('test').length + of('unit_test').length === 0) return '';
   const cols: Array<[string, (r: NodeResult) => boolean]> = [

@@ -214,7 +214,7 @@ export function linkProject(input: LinkInput): CompiledProject {
       r,
       r.node.packageName ?? projectConfig.name,
       relations.get(r.node.name)!,
-      { code: resolve(r.output), path: compiledDir + r.node.originalFilePath },
+      { code: resolve(r.output), path: compiledDir + compiledFileOf(r.node) },
       { nodes: depsOf(r), macros: macroIdx.depsOf(r.node.rawCode).map(macroId) },
     );
   }
@@ -275,6 +275,13 @@ export function linkProject(input: LinkInput): CompiledProject {
 
 type ModelOrSeedConfig = RenderedModel['config'];
 
+/** Where a node's compiled SQL goes below target/compiled: a snapshot file (or YAML) may hold several, so each gets its own. */
+function compiledFileOf(node: RenderedModel['node']): string {
+  if (node.resourceType !== 'snapshot') return node.originalFilePath;
+  const slash = node.originalFilePath.lastIndexOf('/');
+  return `${slash < 0 ? '' : node.originalFilePath.slice(0, slash + 1)}${node.name}.sql`;
+}
+
 /** Ref names → relations, and ephemeral models' rendered SQL: what resolving any SQL needs. */
 function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: ReadonlyMap<string, NodeRelation>): RefTable {
   const rel: Record<string, string> = {};
@@ -292,6 +299,12 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
   const { node, config, output } = r;
   const kind = modelKindOf(config, modelConfigLocator(node.originalFilePath, node.rawCode, node.patch));
   if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental or ephemeral' });
+  if ((kind.materialized === 'snapshot') !== (node.resourceType === 'snapshot')) {
+    throw new KilnError('CONFIG_INVALID', node.resourceType === 'snapshot' ? `snapshot '${node.name}' cannot be materialized as '${kind.materialized}'` : `materialized 'snapshot' is for {% snapshot %} blocks in snapshot paths`, {
+      location: modelConfigLocator(node.originalFilePath, node.rawCode, node.patch)('materialized'),
+      hint: node.resourceType === 'snapshot' ? 'remove materialized from its config' : 'move the query into snapshots/ as {% snapshot name %}…{% endsnapshot %}, or use view, table, incremental or ephemeral',
+    });
+  }
   const where = { file: node.originalFilePath };
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
     const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental });

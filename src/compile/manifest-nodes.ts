@@ -40,7 +40,7 @@ export function modelManifestNode(
     meta: node.meta,
     config,
     patch_path: node.patch ? node.patch.file : null,
-    resource_type: 'model',
+    resource_type: node.resourceType,
     database: rel.database,
     schema: rel.database,
     alias: rel.alias,

@@ -40,8 +40,9 @@ interface CompiledSqlFields {
   readonly sources: ReadonlyArray<readonly [string, string]>;
 }
 
+/** A model, or a snapshot (dbt's `snapshot` node: same fields). */
 export interface ModelManifestNode extends ManifestNodeBase, CompiledSqlFields {
-  readonly resource_type: 'model';
+  readonly resource_type: 'model' | 'snapshot';
   readonly database: string;
   readonly schema: string;
   readonly alias: string;

@@ -27,11 +27,41 @@ export type ModelKind =
       /** Columns identifying a row; required by delete_insert. */
       readonly uniqueKey: readonly string[];
       readonly onSchemaChange: OnSchemaChange;
-    };
+    }
+  | SnapshotKind;
+
+export type SnapshotStrategy = 'timestamp' | 'check';
+export type HardDeletes = 'ignore' | 'invalidate' | 'new_record';
+export const SNAPSHOT_STRATEGIES: readonly SnapshotStrategy[] = ['timestamp', 'check'];
+export const HARD_DELETES_MODES: readonly HardDeletes[] = ['ignore', 'invalidate', 'new_record'];
+
+/** The names of a snapshot's metadata columns (dbt 1.9's snapshot_meta_column_names). */
+export interface SnapshotColumnNames {
+  readonly dbt_scd_id: string;
+  readonly dbt_updated_at: string;
+  readonly dbt_valid_from: string;
+  readonly dbt_valid_to: string;
+  readonly dbt_is_deleted: string;
+}
+
+/** A snapshot (SCD type 2) as dbt defines it, validated. */
+export interface SnapshotKind {
+  readonly materialized: 'snapshot';
+  readonly strategy: SnapshotStrategy;
+  readonly uniqueKey: readonly string[];
+  /** timestamp strategy: the column (or expression) that says when a row changed. */
+  readonly updatedAt?: string;
+  /** check strategy: the columns compared, or every column of the query. */
+  readonly checkCols: readonly string[] | 'all';
+  readonly hardDeletes: HardDeletes;
+  readonly columnNames: SnapshotColumnNames;
+  /** SQL expression for dbt_valid_to of current rows, instead of NULL. */
+  readonly validToCurrent?: string;
+}
 
 
 /** Kinds without settings, shared: a 10k-model project has 10k of them. */
-const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental'>, ModelKind>> = {
+const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental' | 'snapshot'>, ModelKind>> = {
   view: Object.freeze({ materialized: 'view' }),
   table: Object.freeze({ materialized: 'table' }),
   ephemeral: Object.freeze({ materialized: 'ephemeral' }),
@@ -44,6 +74,7 @@ export type ConfigKeyLocator = (key: string) => SourceLocation;
 /** Validates a node's merged config into its kind; throws CONFIG_INVALID pointing at the key. */
 export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): ModelKind {
   const materialized = config.materialized ?? 'view';
+  if (materialized === 'snapshot') return snapshotKindOf(config, locate);
   if (materialized !== 'incremental') return SIMPLE_KINDS[materialized];
   const strategy = incrementalStrategy(config.incremental_strategy, locate);
   const uniqueKey = keyColumns(config.unique_key);
@@ -59,6 +90,64 @@ export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): Model
     throw invalid('on_schema_change', `unknown on_schema_change '${String(mode)}'`, didYouMean(String(mode), ON_SCHEMA_CHANGE_MODES) ?? `use ${ON_SCHEMA_CHANGE_MODES.join(', ')}`);
   }
   return { materialized, strategy, uniqueKey, onSchemaChange: mode as OnSchemaChange };
+}
+
+const DEFAULT_COLUMN_NAMES: SnapshotColumnNames = {
+  dbt_scd_id: 'dbt_scd_id',
+  dbt_updated_at: 'dbt_updated_at',
+  dbt_valid_from: 'dbt_valid_from',
+  dbt_valid_to: 'dbt_valid_to',
+  dbt_is_deleted: 'dbt_is_deleted',
+};
+
+function snapshotKindOf(config: NodeConfig, locate: ConfigKeyLocator): SnapshotKind {
+  const invalid = (key: string, message: string, hint: string) => new KilnError('CONFIG_INVALID', message, { location: locate(key), hint });
+  const strategy = config.strategy === undefined ? undefined : String(config.strategy);
+  if (strategy === undefined) throw invalid('strategy', 'a snapshot needs a strategy', "config(strategy='timestamp', updated_at='updated_at') or config(strategy='check', check_cols='all')");
+  if (!SNAPSHOT_STRATEGIES.includes(strategy as SnapshotStrategy)) {
+    throw invalid('strategy', `unknown snapshot strategy '${strategy}'`, didYouMean(strategy, SNAPSHOT_STRATEGIES) ?? `use ${SNAPSHOT_STRATEGIES.join(' or ')}`);
+  }
+  const uniqueKey = keyColumns(config.unique_key);
+  if (uniqueKey.length === 0) throw invalid('unique_key', 'a snapshot needs a unique_key', "config(unique_key='id'), or a list: unique_key=['id', 'region']");
+  const updatedAt = typeof config.updated_at === 'string' && config.updated_at.trim() ? config.updated_at.trim() : undefined;
+  if (strategy === 'timestamp' && !updatedAt) throw invalid('updated_at', `snapshot strategy 'timestamp' needs updated_at`, "config(updated_at='updated_at')");
+  let checkCols: readonly string[] | 'all' = 'all';
+  if (strategy === 'check') {
+    const raw = config.check_cols;
+    if (raw === 'all') checkCols = 'all';
+    else if (Array.isArray(raw) && raw.length > 0 && raw.every((c) => typeof c === 'string')) checkCols = raw as string[];
+    else throw invalid('check_cols', `snapshot strategy 'check' needs check_cols: a list of columns or 'all'`, "config(check_cols=['role']) or config(check_cols='all')");
+  }
+  const legacy = config.invalidate_hard_deletes === true ? 'invalidate' : 'ignore';
+  const hardDeletes = config.hard_deletes === undefined ? legacy : String(config.hard_deletes);
+  if (!HARD_DELETES_MODES.includes(hardDeletes as HardDeletes)) {
+    throw invalid('hard_deletes', `unknown hard_deletes '${hardDeletes}'`, didYouMean(hardDeletes, HARD_DELETES_MODES) ?? `use ${HARD_DELETES_MODES.join(', ')}`);
+  }
+  const names = config.snapshot_meta_column_names;
+  const columnNames: Record<string, string> = { ...DEFAULT_COLUMN_NAMES };
+  if (names !== undefined && names !== null) {
+    if (typeof names !== 'object' || Array.isArray(names)) throw invalid('snapshot_meta_column_names', 'snapshot_meta_column_names must be a mapping', '{ dbt_valid_from: start_date, dbt_valid_to: end_date }');
+    for (const [key, value] of Object.entries(names as Record<string, unknown>)) {
+      if (!(key in DEFAULT_COLUMN_NAMES)) {
+        throw invalid('snapshot_meta_column_names', `unknown snapshot meta column '${key}'`, didYouMean(key, Object.keys(DEFAULT_COLUMN_NAMES)) ?? `use ${Object.keys(DEFAULT_COLUMN_NAMES).join(', ')}`);
+      }
+      if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+        throw invalid('snapshot_meta_column_names', `snapshot meta column '${key}' needs a column name`, `${key}: my_${key.replace(/^dbt_/, '')}`);
+      }
+      columnNames[key] = value;
+    }
+  }
+  const validToCurrent = typeof config.dbt_valid_to_current === 'string' && config.dbt_valid_to_current.trim() ? config.dbt_valid_to_current.trim() : undefined;
+  return {
+    materialized: 'snapshot',
+    strategy: strategy as SnapshotStrategy,
+    uniqueKey,
+    ...(updatedAt ? { updatedAt } : {}),
+    checkCols,
+    hardDeletes: hardDeletes as HardDeletes,
+    columnNames: columnNames as unknown as SnapshotColumnNames,
+    ...(validToCurrent ? { validToCurrent } : {}),
+  };
 }
 
 function incrementalStrategy(value: unknown, locate: ConfigKeyLocator): IncrementalStrategy {

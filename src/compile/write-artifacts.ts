@@ -59,7 +59,7 @@ export function writeChangedArtifacts(root: string, targetPath: string, manifest
   for (const [id, node] of Object.entries(manifest.nodes)) {
     const before = previous.nodes[id];
     if (node === before || node.resource_type === 'seed') continue;
-    if (before?.resource_type === 'model' && before.compiled_code === node.compiled_code && before.compiled_path === node.compiled_path) continue;
+    if ((before?.resource_type === 'model' || before?.resource_type === 'snapshot') && before.compiled_code === node.compiled_code && before.compiled_path === node.compiled_path) continue;
     write(node);
   }
   for (const [id, node] of Object.entries(manifest.tests)) {

@@ -2,6 +2,7 @@ import { incrementalMaterialization } from './incremental-materialization.js';
 import type { ModelKind } from '../compile/model-kind.js';
 import type { MaterializationStrategy } from './materialization.js';
 import { seedMaterialization } from './seed-materialization.js';
+import { snapshotMaterialization } from './snapshot-materialization.js';
 import { tableMaterialization } from './table-materialization.js';
 import { viewMaterialization } from './view-materialization.js';
 
@@ -14,4 +15,5 @@ export const STRATEGIES: Readonly<Record<Exclude<ModelKind['materialized'], 'eph
   table: tableMaterialization,
   seed: seedMaterialization,
   incremental: incrementalMaterialization,
+  snapshot: snapshotMaterialization,
 };

@@ -10,7 +10,7 @@ export interface WarehouseState {
 
 export const relationKey = (r: Relation) => `${r.database}.${r.name}`;
 
-export type StepKind = 'seed' | 'model';
+export type StepKind = 'seed' | 'model' | 'snapshot';
 
 export interface PlanStep {
   readonly uniqueId: string;
@@ -54,7 +54,7 @@ export function planNodes(
       relation,
       existing: state.relations.get(relationKey(relation)),
       deps: dag.parents(id),
-      label: `${materialization === 'seed' ? 'seed file' : `${materialization} model`} ${relation.database}.${relation.name}`,
+      label: `${materialization === 'seed' ? 'seed file' : materialization === 'snapshot' ? 'snapshot' : `${materialization} model`} ${relation.database}.${relation.name}`,
     });
   }
   return steps;

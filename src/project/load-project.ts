@@ -14,14 +14,14 @@ export const PROJECT_FILE = 'project.yml';
 
 const PROJECT_KEYS = [
   'name', 'version', 'config-version', 'profile', 'model-paths', 'seed-paths', 'macro-paths', 'test-paths',
-  'analysis-paths', 'snapshot-paths', 'docs-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'tests',
+  'analysis-paths', 'snapshot-paths', 'docs-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'snapshots', 'tests',
   'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'strict',
   // dbt keys that change nothing kiln does: accepted without a word.
   'asset-paths', 'log-path', 'packages-install-path', 'dbt-cloud', 'flags', 'query-comment', 'restrict-access',
   'source-paths', 'data-paths', 'modules-path', 'quoting', 'analyses',
 ];
 /** dbt project keys for features kiln does not have: a warning that they are ignored. */
-const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'snapshots', 'exposures', 'metrics', 'semantic-models', 'saved-queries', 'unit_tests'];
+const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'exposures', 'metrics', 'semantic-models', 'saved-queries', 'unit_tests'];
 const TARGET_KEYS = ['engine', 'path', 'url', 'host', 'port', 'username', 'user', 'password', 'database',
   'raw_database', 'settings', 'threads', 'cluster', 'secure'];
 
@@ -185,6 +185,7 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[], scope?: VarScop
     version: typeof raw.version === 'number' || typeof raw.version === 'string' ? raw.version : 1,
     // dbt before 1.0 spelled them source-paths and data-paths.
     modelPaths: raw['model-paths'] === undefined && raw['source-paths'] !== undefined ? paths('source-paths', 'models') : paths('model-paths', 'models'),
+    snapshotPaths: paths('snapshot-paths', 'snapshots'),
     seedPaths: raw['seed-paths'] === undefined && raw['data-paths'] !== undefined ? paths('data-paths', 'seeds') : paths('seed-paths', 'seeds'),
     macroPaths: paths('macro-paths', 'macros'),
     // dbt's default is tests/ (singular tests and tests/generic); kiln's own layout keeps tests/data.
@@ -194,6 +195,7 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[], scope?: VarScop
     vars,
     models: parseFolderConfig(raw.models, at('models'), warnings, keyAt('models'), [], render),
     seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings, keyAt('seeds'), [], render),
+    snapshots: parseFolderConfig(raw.snapshots, at('snapshots'), warnings, keyAt('snapshots'), [], render),
     tests: parseFolderConfig(raw.data_tests ?? raw.tests, at('tests'), warnings, keyAt(raw.data_tests !== undefined ? 'data_tests' : 'tests'), [], render),
     defaultTarget,
     rawTargets: targets as ProjectConfig['rawTargets'],

@@ -11,7 +11,15 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'grants', 'group', 'access', 'description',
   // dbt-clickhouse's spellings: kept in the manifest like dbt keeps them.
   'query_settings', 'sharding_key', 'inserts_only', 'incremental_predicates', 'sql_security', 'definer',
+  // snapshots (dbt 1.9)
+  'strategy', 'updated_at', 'check_cols', 'hard_deletes', 'invalidate_hard_deletes', 'snapshot_meta_column_names',
+  'dbt_valid_to_current', 'target_database', 'target_schema',
+  // microbatch incremental (dbt 1.9)
+  'event_time', 'batch_size', 'lookback', 'begin', 'concurrent_batches',
 ];
+
+/** Config keys whose value is a mapping: in a folder config they are config, not a subfolder. */
+const MAPPING_KEYS = new Set(['settings', 'meta', 'snapshot_meta_column_names']);
 
 const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
 
@@ -92,7 +100,7 @@ export function parseFolderConfig(
     }
     for (const [key, value] of Object.entries(raw)) {
       const bare = key.replace(/^\+/, '').replace(/-/g, '_');
-      if (key.startsWith('+') || (KNOWN_CONFIG_KEYS.includes(bare) && !isPlainObject(value)) || bare === 'settings' || bare === 'meta') {
+      if (key.startsWith('+') || (KNOWN_CONFIG_KEYS.includes(bare) && !isPlainObject(value)) || MAPPING_KEYS.has(bare)) {
         config[key] = value;
       } else if (isPlainObject(value)) {
         const path = [...folders, key];

@@ -21,8 +21,9 @@ interface BaseNode {
   readonly packageName?: string;
 }
 
+/** A model, or a snapshot (SCD2 history of a query): both are SQL that renders and is ref()-able. */
 export interface ModelNode extends BaseNode {
-  readonly resourceType: 'model';
+  readonly resourceType: 'model' | 'snapshot';
   readonly rawCode: string;
   /** Folder + properties config; `config()` calls in the SQL are applied at render time. */
   readonly config: NodeConfig;
@@ -135,6 +136,7 @@ export interface ParsedProject {
 export const uniqueIds = {
   model: (project: string, name: string) => `model.${project}.${name}`,
   seed: (project: string, name: string) => `seed.${project}.${name}`,
+  snapshot: (project: string, name: string) => `snapshot.${project}.${name}`,
   source: (project: string, source: string, table: string) => `source.${project}.${source}.${table}`,
   test: (project: string, name: string) => `test.${project}.${name}`,
   unitTest: (project: string, model: string, name: string) => `unit_test.${project}.${model}.${name}`,

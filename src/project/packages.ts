@@ -86,6 +86,7 @@ function withPrefix(config: ProjectConfig, dir: string): ProjectConfig {
   return {
     ...config,
     modelPaths: under(config.modelPaths),
+    snapshotPaths: under(config.snapshotPaths),
     seedPaths: under(config.seedPaths),
     macroPaths: under(config.macroPaths),
     testPaths: under(config.testPaths),

@@ -24,6 +24,7 @@ import { renderYamlValue, type VarScope } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
 import { readDocsBlocks, renderDocCalls, type DocsBlock } from './docs-blocks.js';
 import { splitCsvLine } from './csv-line.js';
+import { relationSnapshotCode, SNAPSHOT_RELATION, snapshotBlocks } from './snapshot-blocks.js';
 
 export const SOURCES_FILE = 'sources.yml';
 
@@ -53,9 +54,10 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   ];
 
   const docs = readDocsBlocks(files, owners.flatMap((o) => o.config.docsPaths), diagnostics);
-  const yamlFiles = owners.flatMap((o) => files.list([...o.config.modelPaths, ...o.config.seedPaths], ['.yml', '.yaml']));
+  const yamlFiles = owners.flatMap((o) => files.list([...o.config.modelPaths, ...(o.package ? [] : o.config.snapshotPaths), ...o.config.seedPaths], ['.yml', '.yaml']));
   const modelProps = new Map<string, PropertyEntry>();
   const seedProps = new Map<string, PropertyEntry>();
+  const snapshotProps = new Map<string, PropertyEntry>();
   const sourceEntries: PropertyEntry[] = [];
   const unitTests: UnitTestSpec[] = [];
   const propertyFiles = new Map<string, YamlFile>();
@@ -65,7 +67,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     diagnostics.capture(() => {
       const yaml = readYaml(files, path);
       propertyFiles.set(path, yaml);
-      collectProperties(yaml, { models: modelProps, seeds: seedProps, sources: sourceEntries, unitTests }, diagnostics);
+      collectProperties(yaml, { models: modelProps, seeds: seedProps, snapshots: snapshotProps, sources: sourceEntries, unitTests }, diagnostics);
     });
   }
 
@@ -158,6 +160,9 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
+  // The root project's snapshots (a package's are left to its authors, like its singular tests).
+  readSnapshots(project, files, snapshotProps, claim, models, diagnostics, docs);
+
   for (const [kind, leftovers, names] of [
     ['model', modelProps, models.map((m) => m.name)],
     ['seed', seedProps, seeds.map((s) => s.name)],
@@ -202,6 +207,67 @@ function packageFolderConfig(tree: FolderConfig, packageName: string, segments: 
     cur = i < segments.length ? cur.children.get(segments[i]!) : undefined;
   }
   return mergeConfigs(...chain);
+}
+
+/**
+ * Snapshots: each `{% snapshot name %}` block of the .sql files in snapshot paths, and each
+ * `snapshots:` properties entry with a `relation:` (dbt 1.9). They are models whose
+ * materialization is `snapshot`, with `snapshot.<project>.<name>` ids.
+ */
+function readSnapshots(
+  project: Project,
+  files: ProjectFiles,
+  props: Map<string, PropertyEntry>,
+  claim: (name: string, path: string, kind: string) => boolean,
+  models: ModelNode[],
+  diagnostics: Diagnostics,
+  docs: DocsBlocks,
+): void {
+  const { config } = project;
+  const snapshot = (name: string, path: string, rawCode: string, segments: readonly string[], entry: PropertyEntry | undefined) => {
+    const common = nodeProperties(entry, diagnostics, docs, project.scope);
+    models.push({
+      resourceType: 'snapshot',
+      uniqueId: uniqueIds.snapshot(config.name, name),
+      name,
+      originalFilePath: path,
+      fqn: [config.name, ...segments, name],
+      rawCode,
+      description: common.description,
+      columns: common.columns,
+      dataTests: common.dataTests,
+      meta: common.meta,
+      ...(common.patch ? { patch: common.patch } : {}),
+      config: mergeConfigs(folderConfigFor(config.snapshots, segments, config.name), common.config, { materialized: 'snapshot' }),
+    });
+  };
+  for (const { path, base } of files.list(config.snapshotPaths, ['.sql'])) {
+    const blocks = diagnostics.capture(() => snapshotBlocks(files.read(path), path));
+    for (const block of blocks ?? []) {
+      if (!claim(block.name, path, 'snapshot')) continue;
+      const entry = props.get(block.name);
+      props.delete(block.name);
+      snapshot(block.name, path, block.code, foldersBelow(base, path), entry);
+    }
+  }
+  for (const [name, entry] of props) {
+    const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
+    const relation = entry.raw.relation;
+    if (relation === undefined) {
+      diagnostics.warn({ message: `properties declared for snapshot '${name}', but it has no relation: and no {% snapshot %} block`, location: where, hint: "add relation: ref('model') or source('src', 'table')" });
+      continue;
+    }
+    if (typeof relation !== 'string' || !SNAPSHOT_RELATION.test(relation)) {
+      diagnostics.error(new KilnError('CONFIG_INVALID', `snapshot '${name}': relation must be ref('…') or source('…', '…')`, {
+        location: { file: entry.yaml.file, line: entry.yaml.lineOf([...entry.path, 'relation']) ?? where.line },
+        hint: "relation: source('app', 'users')",
+      }));
+      continue;
+    }
+    if (!claim(name, entry.yaml.file, 'snapshot')) continue;
+    const base = config.snapshotPaths.find((p) => entry.yaml.file.startsWith(`${p.replace(/\/+$/, '')}/`));
+    snapshot(name, entry.yaml.file, relationSnapshotCode(relation), base === undefined ? [] : foldersBelow(base.replace(/\/+$/, ''), entry.yaml.file), entry);
+  }
 }
 
 /**
@@ -276,6 +342,7 @@ function csvHeader(bytes: Buffer, delimiter: string): string[] {
 interface PropertySinks {
   models: Map<string, PropertyEntry>;
   seeds: Map<string, PropertyEntry>;
+  snapshots: Map<string, PropertyEntry>;
   sources: PropertyEntry[];
   unitTests: UnitTestSpec[];
 }
@@ -303,7 +370,7 @@ function collectProperties(yaml: YamlFile, sinks: PropertySinks, diagnostics: Di
       return [{ raw, path: [key, i] }];
     });
   };
-  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds]] as const) {
+  for (const [key, sink] of [['models', sinks.models], ['seeds', sinks.seeds], ['snapshots', sinks.snapshots]] as const) {
     for (const { raw, path } of list(key)) {
       const name = raw.name as string;
       const prior = sink.get(name);

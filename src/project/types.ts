@@ -3,8 +3,8 @@
 import type { SourceLocation } from '../errors.js';
 
 /** The values `materialized:` takes. */
-export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed';
-export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed'];
+export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot';
+export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot'];
 
 /**
  * Node config as written by users (project folder configs, properties YAML, `config()` calls),
@@ -76,6 +76,8 @@ export interface ProjectConfig {
   readonly name: string;
   readonly version: string | number;
   readonly modelPaths: readonly string[];
+  /** Where `{% snapshot %}` files and snapshot properties live (`snapshot-paths`, default `snapshots`). */
+  readonly snapshotPaths: readonly string[];
   readonly seedPaths: readonly string[];
   readonly macroPaths: readonly string[];
   readonly testPaths: readonly string[];
@@ -85,6 +87,7 @@ export interface ProjectConfig {
   readonly vars: Readonly<Record<string, unknown>>;
   readonly models: FolderConfig;
   readonly seeds: FolderConfig;
+  readonly snapshots: FolderConfig;
   readonly tests: FolderConfig;
   readonly defaultTarget: string;
   /** Targets as written; only the selected one is rendered (so prod's env vars are not needed on dev). */

@@ -77,6 +77,8 @@ export const MODEL_SHAPE = map('model', { ...NODE_KEYS, access: any, group: any,
 
 export const SEED_SHAPE = map('seed', NODE_KEYS);
 
+export const SNAPSHOT_SHAPE = map('snapshot', { ...NODE_KEYS, relation: any });
+
 const FIXTURE = { rows: any, format: any } as const;
 
 export const UNIT_TEST_SHAPE = map('unit test', {
@@ -92,9 +94,10 @@ export const PROPERTIES_SHAPE = map('properties file', {
   version: any,
   models: list(MODEL_SHAPE),
   seeds: list(SEED_SHAPE),
+  snapshots: list(SNAPSHOT_SHAPE),
   sources: list(SOURCE_SHAPE),
   unit_tests: list(UNIT_TEST_SHAPE),
-}, ['macros', 'exposures', 'metrics', 'snapshots', 'analyses', 'semantic_models', 'saved_queries', 'groups', 'data_tests']);
+}, ['macros', 'exposures', 'metrics', 'analyses', 'semantic_models', 'saved_queries', 'groups', 'data_tests']);
 
 /**
  * Walks `value` (found at `path` of `yaml`) against `shape` and warns about every key it does not

@@ -14,7 +14,7 @@ export function junitXml(results: readonly NodeResult[], suiteName = 'kiln'): st
     if (!byType.has(type)) byType.set(type, []);
     byType.get(type)!.push(r);
   }
-  const order = ['unit_test', 'test', 'source', 'seed', 'model'];
+  const order = ['unit_test', 'test', 'source', 'seed', 'model', 'snapshot'];
   const types = [...byType.keys()].sort((a, b) => rank(order, a) - rank(order, b) || a.localeCompare(b));
   const suites = types.map((type) => suite(type, byType.get(type)!));
   const all = (pred: (r: NodeResult) => boolean) => results.filter(pred).length;

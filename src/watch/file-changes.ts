@@ -57,7 +57,7 @@ export function classifyChange(path: string, root: string, config: ProjectConfig
   if (!isUnder(path, root) || !PROJECT_FILE.test(path)) return { kind: 'ignored' };
   const rel = relative(root, path).split(sep).join('/');
   if (rel === 'project.yml' || rel === 'sources.yml') return { kind: 'project' };
-  const dirs = [...config.modelPaths, ...config.seedPaths, ...config.macroPaths, ...config.testPaths];
+  const dirs = [...config.modelPaths, ...config.snapshotPaths, ...config.seedPaths, ...config.macroPaths, ...config.testPaths];
   return dirs.some((d) => rel === d || rel.startsWith(`${d.replace(/\/+$/, '')}/`)) ? { kind: 'project' } : { kind: 'ignored' };
 }
 

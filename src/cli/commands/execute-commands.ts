@@ -22,8 +22,9 @@ function executing(pick: (m: Commands) => Runner): CommandRunner {
 export function registerExecuteCommands(program: Command, wrap: Wrap): void {
   program.command('run').description('materialize the selected models in DAG order').action(wrap(executing((m) => m.run)));
   program.command('seed').description('load seed CSVs into tables').action(wrap(executing((m) => m.seed)));
+  program.command('snapshot').description('take the selected snapshots (SCD type 2 history)').action(wrap(executing((m) => m.snapshot)));
   program
     .command('build')
-    .description('seeds, then models in DAG order (stage and tests join as they land)')
+    .description('seeds, then models and snapshots in DAG order (stage and tests join as they land)')
     .action(wrap(executing((m) => m.build)));
 }

@@ -20,7 +20,7 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
         const seconds = ((performance.now() - t0) / 1000).toFixed(2);
         ctx.reporter.emit({
           type: 'info',
-          message: `Compiled ${counts.model} models, ${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${targetPath}/manifest.json${reused ? ' (unchanged)' : ''}`,
+          message: `Compiled ${counts.model} models, ${counts.snapshot ? `${counts.snapshot} snapshots, ` : ''}${counts.seed} seeds, ${counts.source} sources in ${seconds}s → ${targetPath}/manifest.json${reused ? ' (unchanged)' : ''}`,
         });
         return EXIT.ok;
       }),
@@ -31,7 +31,7 @@ export function registerProjectCommands(program: Command, wrap: Wrap): void {
     .alias('list')
     .description('list the selected nodes')
     .option('--output <format>', 'name | path | json', 'name')
-    .option('--resource-type <types...>', 'model, seed, source, test, unit_test')
+    .option('--resource-type <types...>', 'model, snapshot, seed, source, test, unit_test')
     .action(
       wrap(async (cmd, streams) => {
         const ctx = cliContext(cmd, streams);
