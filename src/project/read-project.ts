@@ -79,7 +79,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       diagnostics.error(
         new KilnError('DUPLICATE_NODE', `two nodes are named '${name}': ${prior} and ${path}`, {
           location: { file: path },
-          hint: `node names are file names and must be unique across models and seeds (packages included); rename one ${kind}`,
+          hint: `node names are file names and must be unique across models and seeds; rename one ${kind}`,
         }),
       );
       return false;
