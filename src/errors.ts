@@ -37,6 +37,8 @@ export type ErrorCode =
   /** This run's lock was broken or taken while it ran: it stopped before its next statement. */
   | 'TARGET_LOCK_LOST'
   | 'SQL_ERROR'
+  /** A model's columns or types differ from its enforced contract (a node error: exit 1). */
+  | 'CONTRACT_MISMATCH'
   | 'SQL_INVALID'
   | 'STATE_INVALID'
   | 'SOURCE_UNREACHABLE'

@@ -60,7 +60,10 @@ export class Adapter {
   ) {
     this.ddl = { capabilities, ...(target.cluster ? { cluster: target.cluster } : {}) };
     this.ephemeralStyle = capabilities.ctes ? 'cte' : 'subquery';
-    this.always = capabilities.stableLowCardinality ? {} : { allow_experimental_low_cardinality_type: 1 };
+    this.always = {
+      ...(capabilities.stableLowCardinality ? {} : { allow_experimental_low_cardinality_type: 1 }),
+      ...(capabilities.skippingIndexes && !capabilities.stableSkippingIndexes ? { allow_experimental_data_skipping_indices: 1 } : {}),
+    };
   }
 
   /** This adapter over a driver that adds up the time ClickHouse spends on its statements. */

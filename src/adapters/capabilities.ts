@@ -37,7 +37,34 @@ export interface Capabilities {
    * `allow_experimental_low_cardinality_type`, which the adapter then sends with every statement.
    */
   readonly stableLowCardinality: boolean;
+  /** Per-column `CODEC(…)` (19.1+). */
+  readonly columnCodecs: boolean;
+  /** `TTL` on columns and tables (19.6+). */
+  readonly ttl: boolean;
+  /** Data-skipping `INDEX … TYPE … GRANULARITY` in CREATE TABLE (19.5+ here; see stableSkippingIndexes). */
+  readonly skippingIndexes: boolean;
+  /**
+   * Skipping indexes are no longer experimental (20.1+). Before, creating one needs
+   * `allow_experimental_data_skipping_indices`, which the adapter then sends with every statement.
+   */
+  readonly stableSkippingIndexes: boolean;
+  /** `CONSTRAINT name CHECK expr` in CREATE TABLE (19.14+ here). */
+  readonly checkConstraints: boolean;
+  /** `PROJECTION name (query)` in CREATE TABLE (21.6+). */
+  readonly projections: boolean;
 }
+
+/**
+ * The first version kiln uses for a table option, for "needs ClickHouse N" messages; the
+ * capability flags above are derived from the same numbers, so the two cannot disagree.
+ */
+export const TABLE_OPTION_SINCE = {
+  columnCodecs: [19, 1],
+  ttl: [19, 6],
+  skippingIndexes: [19, 5],
+  checkConstraints: [19, 14],
+  projections: [21, 6],
+} as const satisfies Record<string, readonly [number, number]>;
 
 /** How ephemeral models are inlined: CTEs (the manifest's form) or subqueries (servers without CTEs). */
 export type EphemeralStyle = 'cte' | 'subquery';
@@ -66,5 +93,11 @@ export function capabilitiesFor(version: string): Capabilities {
     mysqlTableNulls: atLeast(version, 20, 4),
     jsonFunctions: atLeast(version, 23, 3),
     stableLowCardinality: atLeast(version, 19, 3),
+    columnCodecs: atLeast(version, ...TABLE_OPTION_SINCE.columnCodecs),
+    ttl: atLeast(version, ...TABLE_OPTION_SINCE.ttl),
+    skippingIndexes: atLeast(version, ...TABLE_OPTION_SINCE.skippingIndexes),
+    stableSkippingIndexes: atLeast(version, 20, 1),
+    checkConstraints: atLeast(version, ...TABLE_OPTION_SINCE.checkConstraints),
+    projections: atLeast(version, ...TABLE_OPTION_SINCE.projections),
   };
 }

@@ -22,6 +22,43 @@ export interface TableOptions {
   readonly settings?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** A column of a table kiln defines itself: its type, and dbt-clickhouse's per-column `codec`/`ttl`. */
+export interface ColumnDefinition {
+  readonly name: string;
+  readonly type: string;
+  /** What goes inside `CODEC(…)`, e.g. `Delta, ZSTD`. */
+  readonly codec?: string;
+  /** A TTL expression for the column's values. */
+  readonly ttl?: string;
+}
+
+/** A data-skipping index: `INDEX name expression TYPE type GRANULARITY n`. */
+export interface SkippingIndex {
+  readonly name: string;
+  readonly expression: string;
+  readonly type: string;
+  readonly granularity?: number;
+}
+
+/** `PROJECTION name (query)`. */
+export interface Projection {
+  readonly name: string;
+  readonly query: string;
+}
+
+/** `CONSTRAINT name CHECK expression`: ClickHouse refuses an INSERT with a row where it is false. */
+export interface CheckConstraint {
+  readonly name: string;
+  readonly expression: string;
+}
+
+/** What a table holds besides its columns and storage clause. */
+export interface TableElements {
+  readonly indexes?: readonly SkippingIndex[];
+  readonly projections?: readonly Projection[];
+  readonly checks?: readonly CheckConstraint[];
+}
+
 export interface DdlContext {
   readonly capabilities: Capabilities;
   readonly cluster?: string;
@@ -84,9 +121,33 @@ ${stripTrailingSemicolon(select)}
 ) LIMIT 0`;
 }
 
-export function createTable(ctx: DdlContext, target: Relation, columns: ReadonlyArray<{ name: string; type: string }>, opts: TableOptions): string {
+export function createTable(
+  ctx: DdlContext,
+  target: Relation,
+  columns: readonly ColumnDefinition[],
+  opts: TableOptions,
+  elements: TableElements = {},
+): string {
+  const lines = [
+    ...columns.map(columnDefinition),
+    ...(elements.indexes ?? []).map(
+      (i) => `INDEX ${quoteIdentifier(i.name)} ${i.expression} TYPE ${i.type}${i.granularity === undefined ? '' : ` GRANULARITY ${Math.floor(i.granularity)}`}`,
+    ),
+    ...(elements.projections ?? []).map((p) => `PROJECTION ${quoteIdentifier(p.name)} (${stripTrailingSemicolon(p.query)})`),
+    ...(elements.checks ?? []).map((c) => `CONSTRAINT ${quoteIdentifier(c.name)} CHECK ${c.expression}`),
+  ];
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n(\n${lines.map((l) => `  ${l}`).join(',\n')}\n)\n${storageClause(opts)}`;
+}
+
+/** `name Type [CODEC(…)] [TTL …]`, in the order ClickHouse parses them. */
+function columnDefinition(c: ColumnDefinition): string {
+  return `${quoteIdentifier(c.name)} ${c.type}${c.codec ? ` CODEC(${c.codec})` : ''}${c.ttl ? ` TTL ${c.ttl}` : ''}`;
+}
+
+/** An empty Memory table with these columns: ClickHouse spells their types canonically in DESCRIBE. */
+export function createTypeProbe(ctx: DdlContext, target: Relation, columns: ReadonlyArray<{ name: string; type: string }>): string {
   const cols = columns.map((c) => `  ${quoteIdentifier(c.name)} ${c.type}`).join(',\n');
-  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n(\n${cols}\n)\n${storageClause(opts)}`;
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n(\n${cols}\n)\nENGINE = Memory`;
 }
 
 export function createView(ctx: DdlContext, target: Relation, select: string, opts: { orReplace: boolean }): string {

@@ -6,6 +6,7 @@ import { SqlError } from '../adapters/sql-error.js';
 import { withoutStatementPosition } from '../adapters/sql-error-position.js';
 import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
+import { unsupportedTableOption } from '../materialize/defined-table.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
 import { scratchRunId, type RunContext } from '../execute/phase.js';
@@ -18,6 +19,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
   const runId = scratchRunId(ctx);
   const fullRefresh = ctx.options.fullRefresh === true;
   const ephemerals = adapter.ephemeralStyle;
+  assertTableOptionsSupported(ctx, adapter, plan);
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
     const isModel = node.resource_type === 'model' || node.resource_type === 'snapshot';
@@ -38,6 +40,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
           warehouse: metered.adapter,
           node,
           kind: exec.kind,
+          ...('table' in exec && exec.table ? { table: exec.table } : {}),
           relation: step.relation,
           existing: step.existing,
           fullRefresh,
@@ -74,4 +77,23 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
       },
     };
   });
+}
+
+/**
+ * A table option the target's server lacks (codec on 18.16, projections before 21.6, …) is an
+ * error before any step runs, naming the option and the version that has it, instead of a
+ * syntax error halfway through the run.
+ */
+function assertTableOptionsSupported(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): void {
+  for (const step of plan) {
+    const node = ctx.compiled.manifest.nodes[step.uniqueId];
+    const exec = ctx.compiled.execution.models[step.uniqueId];
+    if (!node || node.resource_type !== 'model' || !exec || (exec.kind.materialized !== 'table' && exec.kind.materialized !== 'incremental')) continue;
+    const missing = unsupportedTableOption('table' in exec ? exec.table : undefined, node.config, adapter.capabilities);
+    if (!missing) continue;
+    throw new KilnError('CONFIG_INVALID', `model '${node.name}' uses ${missing.option}, which needs ClickHouse ${missing.since} or later; target '${adapter.target.name}' runs ${adapter.version}`, {
+      location: { file: node.original_file_path },
+      hint: `remove ${missing.option} for this target (e.g. with a target.name condition) or upgrade the server`,
+    });
+  }
 }

@@ -16,6 +16,7 @@ import { macroIndex, type MacroIndex } from './macro-index.js';
 import type { Manifest, ManifestNode, SourceManifestNode } from './manifest.js';
 import { modelManifestNode, relationOfConfig, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
 import { modelConfigLocator, modelKindOf } from './model-kind.js';
+import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
 import { createTemplateEngine, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
 import { sourceNodesRead } from './source-nodes.js';
@@ -194,7 +195,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   // Execution needs a valid kind for every model it may run; a bad one is a compile error.
   const execModels: Record<string, ExecutableNode> = reuse ? { ...previous!.execution.models } : {};
   for (const r of reuse ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
-    const model = diagnostics.capture(() => executableModel(engine, r));
+    const model = diagnostics.capture(() => executableModel(engine, r, warnings));
     if (model) execModels[r.node.uniqueId] = model;
   }
   for (const s of reuse ? [] : seeds.values()) {
@@ -295,9 +296,14 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
 }
 
 /** A model as execution needs it: its validated kind and every SQL it may run, rendered now. */
-function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNode {
+function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: Warning[]): ExecutableNode {
   const { node, config, output } = r;
-  const kind = modelKindOf(config, modelConfigLocator(node.originalFilePath, node.rawCode, node.patch));
+  const locate = modelConfigLocator(node.originalFilePath, node.rawCode, node.patch);
+  const kind = modelKindOf(config, locate);
+  const table = tableDefinitionOf(
+    { modelName: node.name, materialized: kind.materialized, config, columns: node.columns, properties: node.patch ?? { file: node.originalFilePath }, locate },
+    warnings,
+  );
   if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental or ephemeral' });
   if ((kind.materialized === 'snapshot') !== (node.resourceType === 'snapshot')) {
     throw new KilnError('CONFIG_INVALID', node.resourceType === 'snapshot' ? `snapshot '${node.name}' cannot be materialized as '${kind.materialized}'` : `materialized 'snapshot' is for {% snapshot %} blocks in snapshot paths`, {
@@ -318,6 +324,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel): ExecutableNo
     ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
     preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
     postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
+    ...(table ? { table } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { KilnError } from '../errors.js';
 import type { EphemeralStyle } from './ephemeral-style.js';
 import type { ModelKind } from './model-kind.js';
 import { resolveSql, type RefTable, type RenderedSql } from './sql-resolver.js';
+import type { TableDefinition } from './table-definition.js';
 
 /** What executing a model needs beyond its manifest node, rendered at compile. */
 export interface ExecutableModel {
@@ -12,6 +13,8 @@ export interface ExecutableModel {
   readonly incrementalSql?: RenderedSql;
   readonly preHooks: readonly RenderedSql[];
   readonly postHooks: readonly RenderedSql[];
+  /** Contract, column codec/ttl, indexes, projections: absent when the model has none. */
+  readonly table?: TableDefinition;
 }
 
 /** A seed loads its CSV; only its hooks are rendered. */

@@ -124,7 +124,7 @@ function uniqueNames(refs: readonly string[]): Array<{ name: string }> {
 
 function columnsRecord(columns: readonly ColumnSpec[]): Record<string, ManifestColumn> {
   return Object.fromEntries(
-    columns.map((c) => [c.name, { name: c.name, description: c.description ?? '', data_type: c.data_type ?? null, meta: c.meta ?? {} }]),
+    columns.map((c) => [c.name, { name: c.name, description: c.description ?? '', data_type: c.data_type ?? null, meta: c.meta ?? {}, constraints: c.constraints ?? [] }]),
   );
 }
 

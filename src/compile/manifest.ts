@@ -10,6 +10,8 @@ export interface ManifestColumn {
   readonly description: string;
   readonly data_type: string | null;
   readonly meta: Readonly<Record<string, unknown>>;
+  /** dbt's column constraints, as written. */
+  readonly constraints: readonly unknown[];
 }
 
 interface ManifestNodeBase {

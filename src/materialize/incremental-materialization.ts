@@ -3,6 +3,7 @@ import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
 import type { ModelKind, OnSchemaChange } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
+import { checkContract, checkExistingTable } from './defined-table.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext, type MaterializeResult } from './materialization.js';
 import { buildThenSwap } from './swap.js';
@@ -49,6 +50,8 @@ const UNKNOWN_IDENTIFIER = 47;
  * leaving some of the parts attached. Insert deduplication tokens were not used: they only
  * protect a retried identical block, while a rerun recomputes its rows and may cut them into
  * different blocks. A first build and --full-refresh are the table materialization.
+ * With an enforced contract, before pre_hook: the model's SELECT and the existing table are
+ * both checked against it (defined-table.ts), so a mismatch fails before any statement writes.
  */
 export const incrementalMaterialization: MaterializationStrategy = {
   name: 'incremental',
@@ -57,6 +60,11 @@ export const incrementalMaterialization: MaterializationStrategy = {
     if (!ctx.existing || ctx.fullRefresh || ctx.existing.isView) {
       const built = await tableMaterialization.run(ctx);
       return { ...built, message: `${built.message} (full build)` };
+    }
+    if (ctx.table?.contract) {
+      // Before anything changes: the new rows and the table they go into must both be the contract's.
+      const expected = await checkContract(ctx, ctx.table.contract, ctx.sql({ isIncremental: true }));
+      await checkExistingTable(ctx, expected);
     }
     await runHooks(ctx, 'pre_hook');
     const result = await applyIncrement(ctx, kind);

@@ -2,6 +2,7 @@ import type { RelationInfo, WarehouseOperations } from '../adapters/adapter.js';
 import type { Relation, TableOptions } from '../adapters/ddl.js';
 import type { ModelManifestNode, SeedManifestNode } from '../compile/manifest.js';
 import type { ModelKind } from '../compile/model-kind.js';
+import type { TableDefinition } from '../compile/table-definition.js';
 import type { NodeConfig } from '../project/types.js';
 
 /** What a strategy gets for one node. Built by the executor; strategies never look further. */
@@ -11,6 +12,8 @@ export interface MaterializeContext {
   readonly node: ModelManifestNode | SeedManifestNode;
   /** What the node is built as, validated at compile. */
   readonly kind: ModelKind;
+  /** Contract, column codec/ttl, indexes, projections, validated at compile; absent when none. */
+  readonly table?: TableDefinition;
   readonly relation: Relation;
   /** The relation as it stood when the run started, if it existed. */
   readonly existing: RelationInfo | undefined;

@@ -1,4 +1,5 @@
 import * as ddl from '../adapters/ddl.js';
+import { buildDefinedTable, checkContract } from './defined-table.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializationStrategy } from './materialization.js';
 import { buildThenSwap } from './swap.js';
@@ -13,6 +14,9 @@ import { buildThenSwap } from './swap.js';
  * the old one under a scratch name. The next run drops the scratch relations and builds the table
  * again from the model, so it ends as a clean run does. Hooks run again on the rerun, so they
  * must be idempotent.
+ * A model with a table definition (defined-table.ts) first checks its contract (a scratch Memory
+ * table and two reads: a mismatch fails here, before anything is built), then builds tmp with
+ * CREATE TABLE tmp (columns, indexes, …) and INSERT INTO tmp SELECT … instead of CREATE … AS.
  */
 export const tableMaterialization: MaterializationStrategy = {
   name: 'table',
@@ -20,9 +24,12 @@ export const tableMaterialization: MaterializationStrategy = {
     const temp = tempRelation(ctx.relation, ctx.runId);
     const sql = ctx.sql({ isIncremental: false });
     let rows = 0;
+    const def = ctx.table;
+    if (def?.contract) await checkContract(ctx, def.contract, sql);
     await runHooks(ctx, 'pre_hook');
     await buildThenSwap(ctx, temp, async () => {
-      await ctx.warehouse.execute(ddl.createTableAs(ctx.warehouse.ddl, temp, sql, tableOptions(ctx.node.config)));
+      if (def) await buildDefinedTable(ctx, def, temp, sql);
+      else await ctx.warehouse.execute(ddl.createTableAs(ctx.warehouse.ddl, temp, sql, tableOptions(ctx.node.config)));
       rows = await ctx.warehouse.countRows(temp);
     });
     await runHooks(ctx, 'post_hook');

@@ -1,4 +1,5 @@
 import * as ddl from '../adapters/ddl.js';
+import { checkContract } from './defined-table.js';
 import { runHooks } from './hooks.js';
 import { tempRelation, type MaterializationStrategy } from './materialization.js';
 import { buildThenSwap } from './swap.js';
@@ -16,6 +17,8 @@ export const viewMaterialization: MaterializationStrategy = {
   async run(ctx) {
     const d = ctx.warehouse.ddl;
     const sql = ctx.sql({ isIncremental: false });
+    // A view's contract is its column names and types (as in dbt: constraints need a table).
+    if (ctx.table?.contract) await checkContract(ctx, ctx.table.contract, sql);
     await runHooks(ctx, 'pre_hook');
     if (d.capabilities.createOrReplaceView && (!ctx.existing || ctx.existing.isView)) {
       await ctx.warehouse.execute(ddl.createView(d, ctx.relation, sql, { orReplace: true }));

@@ -8,7 +8,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'primary_key', 'settings', 'ttl', 'pre_hook', 'post_hook', 'incremental_strategy', 'unique_key',
   'on_schema_change', 'column_types', 'meta', 'docs', 'persist_docs', 'full_refresh', 'quote_columns',
   'severity', 'warn_if', 'error_if', 'where', 'limit', 'store_failures', 'delimiter', 'contract',
-  'grants', 'group', 'access', 'description',
+  'grants', 'group', 'access', 'description', 'indexes', 'projections',
   // dbt-clickhouse's spellings: kept in the manifest like dbt keeps them.
   'query_settings', 'sharding_key', 'inserts_only', 'incremental_predicates', 'sql_security', 'definer',
   // snapshots (dbt 1.9)
@@ -19,7 +19,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
 ];
 
 /** Config keys whose value is a mapping: in a folder config they are config, not a subfolder. */
-const MAPPING_KEYS = new Set(['settings', 'meta', 'snapshot_meta_column_names']);
+const MAPPING_KEYS = new Set(['settings', 'meta', 'snapshot_meta_column_names', 'contract']);
 
 const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
 

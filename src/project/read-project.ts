@@ -451,6 +451,9 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
       data_tests: testsOf(c),
       ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
       ...(typeof c.quote === 'boolean' ? { quote: c.quote } : {}),
+      ...(c.constraints !== undefined && c.constraints !== null ? { constraints: Array.isArray(c.constraints) ? c.constraints : [c.constraints] } : {}),
+      ...(typeof c.codec === 'string' ? { codec: c.codec } : {}),
+      ...(typeof c.ttl === 'string' ? { ttl: c.ttl } : {}),
     }];
   });
 }

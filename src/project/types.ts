@@ -42,6 +42,11 @@ export interface ColumnSpec {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** `quote:` as written: true, the name is always an identifier in test SQL; false, an expression. */
   readonly quote?: boolean;
+  /** `constraints:` entries as written (`{type: not_null}`, `{type: check, expression: …}`); validated at compile. */
+  readonly constraints?: readonly unknown[];
+  /** dbt-clickhouse's column `codec:` ("Delta, ZSTD") and `ttl:` (an expression). */
+  readonly codec?: string;
+  readonly ttl?: string;
 }
 
 export type EngineKind = 'embedded' | 'clickhouse';

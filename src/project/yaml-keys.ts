@@ -36,9 +36,15 @@ const CONFIG = any;
 
 const DOC_KEYS = { description: any, meta: any, tags: any, docs: any } as const;
 
+/** A column constraint (dbt's keys); its type and expression are checked at compile (compile/table-contract.ts). */
+const CONSTRAINT_SHAPE = map('constraint', {
+  type: any, expression: any, name: any, warn_unenforced: any, warn_unsupported: any, to: any, to_columns: any, columns: any,
+});
+
 export const COLUMN_SHAPE = map('column', {
   name: any, ...DOC_KEYS, data_type: any, type: any, quote: any, data_tests: TESTS, tests: TESTS, config: any,
-}, ['constraints', 'granularity']);
+  constraints: list(CONSTRAINT_SHAPE), codec: any, ttl: any,
+}, ['granularity']);
 
 /** Loader options: valid on a source (for all its tables) and on a table. */
 const LOADER_KEYS = {

@@ -158,11 +158,11 @@ unit_tests:
     const files: ProjectFiles = {
       'project.yml': projectYml('proj', 'on-run-end: ["select 1"]\n'),
       'models/m.sql': 'SELECT 1 AS id',
-      'models/schema.yml': 'models:\n  - name: m\n    columns:\n      - name: id\n        constraints: [{ type: not_null }]\n',
+      'models/schema.yml': 'models:\n  - name: m\n    columns:\n      - name: id\n        granularity: 2\n',
     };
     const expected = [
       "project.yml:5: project key 'on-run-end' is not supported by kiln (ignored)",
-      "models/schema.yml:5: 'constraints' in column is not supported by kiln (ignored)",
+      "models/schema.yml:5: 'granularity' in column is not supported by kiln (ignored)",
     ];
     expect(warningLines(compile(files))).toEqual(expected);
     expect(warningLines(compile(files, { strict: true }))).toEqual(expected);
