@@ -85,7 +85,7 @@ vars: { days: 3 }
     expect(project.config.name).toBe('shop');
     expect(project.config.testPaths).toEqual(['tests']);
     expect(project.config.docsPaths).toEqual(['docs']);
-    expect(warnings.map((w) => w.message)).toEqual(["project key 'on-run-start' is not supported by kiln (ignored)", "project key 'dispatch' is not supported by kiln (ignored)"]);
+    expect(warnings.map((w) => w.message)).toEqual(["project key 'on-run-start' is not supported by kiln (ignored)"]);
     // Neither targets: nor a profiles.yml: the embedded engine.
     expect(project.target).toMatchObject({ name: 'dev', engine: 'embedded' });
   });
