@@ -9,7 +9,8 @@ import { queryWarehouse } from '../helpers/warehouse.js';
 /**
  * tests/fixtures/dbt-layout is a dbt project as dbt writes it — dbt_project.yml, profiles.yml,
  * packages.yml with a local: package, docs blocks, a source someone else fills, Jinja in a
- * folder config — and no kiln file. It builds with kiln as it is.
+ * folder config, macros dispatched through adapter.dispatch with a dispatch: search order, a
+ * model that asks the warehouse with run_query — and no kiln file. It builds with kiln as it is.
  */
 afterAll(removeProjects);
 
@@ -36,7 +37,7 @@ describe('a dbt project in dbt’s own layout, on the built-in embedded target',
   it('builds every model, seed and test, the package’s included, with no warning', async () => {
     expect(build.stderr).toBe('');
     expect(build.code).toBe(0);
-    expect(build.stdout).toMatch(/^Finished 11 nodes in \d+\.\d\ds: 11 ok$/m);
+    expect(build.stdout).toMatch(/^Finished 12 nodes in \d+\.\d\ds: 12 ok$/m);
     expect(build.stdout).toMatch(/OK +view model jaffle\.shop_utils_calendar/);
     expect(build.stdout).toMatch(/PASS +test shop_utils_is_positive_stg_orders_amount/);
     expect(build.stdout).toMatch(/PASS +test assert_no_negative_totals/);
@@ -48,6 +49,21 @@ describe('a dbt project in dbt’s own layout, on the built-in embedded target',
       { id: '2', first_name: 'Grace', total: '5', vip: '0' },
       { id: '3', first_name: 'Edsger', total: '40', vip: '1' },
     ]);
+    // run_query read the total (80) from the warehouse when the model ran.
+    const shares = await queryWarehouse(join(dir, '.kiln/embedded'), 'SELECT toString(order_id) AS id, toString(share) AS share FROM jaffle.order_share ORDER BY order_id');
+    expect(shares).toEqual([
+      { id: '1', share: '0.12' },
+      { id: '2', share: '0.31' },
+      { id: '3', share: '0.06' },
+      { id: '4', share: '0.5' },
+    ]);
+  });
+
+  it('adapter.dispatch picks clickhouse__ over default__, and the project’s own first where dispatch: says so', () => {
+    // The package's clickhouse__surrogate_key, not its default__ (md5).
+    expect(readFileSync(join(dir, 'target/compiled/models/staging/stg_orders.sql'), 'utf8')).toContain('cityHash64(order_id, customer_id) as order_key');
+    // The project's clickhouse__title_case, searched before the package's default__.
+    expect(readFileSync(join(dir, 'target/compiled/models/staging/stg_customers.sql'), 'utf8')).toContain('concat(upperUTF8(substringUTF8(first_name, 1, 1))');
   });
 
   it('the manifest has the package’s nodes, resolved docs blocks and the source as dbt names it', () => {
@@ -57,7 +73,6 @@ describe('a dbt project in dbt’s own layout, on the built-in embedded target',
     expect(manifest.nodes['model.jaffle_lite.stg_orders'].columns.status.description).toBe('One of **placed**, **shipped** or **returned**.');
     expect(manifest.sources['source.jaffle_lite.crm.customers']).toMatchObject({ relation_name: '`jaffle`.`raw_customers`' });
     expect(manifest.macros['macro.shop_utils.surrogate_key']).toMatchObject({ original_file_path: 'local_packages/shop_utils/macros/keys.sql' });
-    expect(readFileSync(join(dir, 'target/compiled/models/staging/stg_orders.sql'), 'utf8')).toContain('cityHash64(order_id, customer_id) as order_key');
   });
 
   it('the docs site shows the docs blocks’ text, not the doc() call', async () => {
@@ -105,7 +120,7 @@ describeWithClickHouse('the same project with its profile, on a ClickHouse serve
     expect(seed.code, all(seed)).toBe(0);
     const build = await runKiln(dir, ['build'], { env });
     expect(build.code, all(build)).toBe(0);
-    expect(build.stdout).toMatch(/^Finished 11 nodes in \d+\.\d\ds: 11 ok$/m);
+    expect(build.stdout).toMatch(/^Finished 12 nodes in \d+\.\d\ds: 12 ok$/m);
     const client = createClient({ url: server.url, username: server.username, password: server.password });
     try {
       const rows = await (await client.query({ query: 'SELECT toString(customer_id) AS id, toString(total_amount) AS total FROM jaffle.customers ORDER BY customer_id', format: 'JSONEachRow' })).json();
