@@ -11,6 +11,8 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'grants', 'group', 'access', 'description', 'indexes', 'projections',
   // dbt-clickhouse's spellings: kept in the manifest like dbt keeps them.
   'query_settings', 'sharding_key', 'inserts_only', 'incremental_predicates', 'sql_security', 'definer',
+  // materialized_view (dbt-clickhouse)
+  'catchup',
   // snapshots (dbt 1.9)
   'strategy', 'updated_at', 'check_cols', 'hard_deletes', 'invalidate_hard_deletes', 'snapshot_meta_column_names',
   'dbt_valid_to_current', 'target_database', 'target_schema',
