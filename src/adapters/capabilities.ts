@@ -45,6 +45,12 @@ export interface Capabilities {
   readonly emptyAsSelect: boolean;
   /** `EXPLAIN AST <statement>`: parses without running (20.6+). Hooks are parse-checked with it. */
   readonly explainAst: boolean;
+  /**
+   * `ALTER TABLE <materialized view> MODIFY QUERY`: a materialized view's SELECT changes in one
+   * statement, with no moment where inserts into its source go unseen. Without it (18.16) a
+   * changed view is dropped and created again around a rebuild of its target.
+   */
+  readonly alterMaterializedViewQuery: boolean;
   /** Per-column `CODEC(…)` (19.1+). */
   readonly columnCodecs: boolean;
   /** `TTL` on columns and tables (19.6+). */
@@ -103,6 +109,7 @@ export function capabilitiesFor(version: string): Capabilities {
     stableLowCardinality: atLeast(version, 19, 3),
     emptyAsSelect: atLeast(version, 24, 1),
     explainAst: atLeast(version, 20, 6),
+    alterMaterializedViewQuery: atLeast(version, 21, 12),
     columnCodecs: atLeast(version, ...TABLE_OPTION_SINCE.columnCodecs),
     ttl: atLeast(version, ...TABLE_OPTION_SINCE.ttl),
     skippingIndexes: atLeast(version, ...TABLE_OPTION_SINCE.skippingIndexes),

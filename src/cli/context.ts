@@ -1,3 +1,4 @@
+import { parseUtc } from '../compile/model-kind.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -13,11 +14,14 @@ export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 export interface GlobalFlags {
   projectDir?: string;
   target?: string;
+  profilesDir?: string;
   vars?: string;
   threads?: string;
   select?: string[];
   exclude?: string[];
   fullRefresh?: boolean;
+  eventTimeStart?: string;
+  eventTimeEnd?: string;
   failFast?: boolean;
   junit?: string;
   json?: boolean;
@@ -46,6 +50,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
   const options: InvocationOptions = {
     ...(flags.projectDir ? { projectDir: flags.projectDir } : {}),
     ...(flags.target ? { target: flags.target } : {}),
+    ...(flags.profilesDir ? { profilesDir: resolve(flags.profilesDir) } : {}),
     ...(flags.vars ? { vars: parseVars(flags.vars) } : {}),
     ...(flags.threads ? { threads: parseThreads(flags.threads) } : {}),
     ...(flags.select?.length ? { select: flags.select } : {}),
@@ -53,6 +58,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     ...(flags.state ? { state: flags.state } : {}),
     ...(flags.junit ? { junit: resolve(flags.junit) } : {}),
     fullRefresh: flags.fullRefresh === true,
+    ...eventTimeWindow(flags),
     failFast: flags.failFast === true,
     ...(flags.wait !== undefined ? { wait: parseWait(flags.wait) } : {}),
     ...(flags.strict ? { strict: true } : {}),
@@ -60,6 +66,21 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     reporter,
   };
   return { flags, reporter, streams, options };
+}
+
+function eventTimeWindow(flags: GlobalFlags): { eventTimeStart?: Date; eventTimeEnd?: Date } {
+  const parse = (flag: string, text: string | undefined): Date | undefined => {
+    if (text === undefined) return undefined;
+    const at = parseUtc(text);
+    if (!at) throw new KilnError('CONFIG_INVALID', `${flag} '${text}' is not a date or time`, { hint: `write it like ${flag} 2025-01-01 or ${flag} '2025-01-01 06:00:00' (UTC)` });
+    return at;
+  };
+  const start = parse('--event-time-start', flags.eventTimeStart);
+  const end = parse('--event-time-end', flags.eventTimeEnd);
+  if (start && end && start >= end) {
+    throw new KilnError('CONFIG_INVALID', `--event-time-start (${flags.eventTimeStart}) must be before --event-time-end (${flags.eventTimeEnd})`);
+  }
+  return { ...(start ? { eventTimeStart: start } : {}), ...(end ? { eventTimeEnd: end } : {}) };
 }
 
 function parseVars(text: string): Record<string, unknown> {

@@ -16,6 +16,11 @@ export interface RunOptions extends SelectionOptions {
    * run, seed and build; `--no-validate` turns it off, `kiln compile --validate` asks for it).
    */
   readonly validate?: boolean;
+  /** `--event-time-start` / `--event-time-end`: the window microbatch models process. */
+  readonly eventTimeStart?: Date;
+  readonly eventTimeEnd?: Date;
+  /** `kiln retry`: per microbatch model, the batches ([start, end) ISO times) that failed last time. */
+  readonly retryBatches?: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>>;
 }
 
 /**
