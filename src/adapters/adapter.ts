@@ -38,7 +38,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile'
+  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
 >;
 
 /**

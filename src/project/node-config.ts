@@ -9,6 +9,8 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'on_schema_change', 'column_types', 'meta', 'docs', 'persist_docs', 'full_refresh', 'quote_columns',
   'severity', 'warn_if', 'error_if', 'where', 'limit', 'store_failures', 'delimiter', 'contract',
   'grants', 'group', 'access', 'description', 'indexes', 'projections',
+  // materialized_view (dbt-clickhouse)
+  'catchup',
   // snapshots (dbt 1.9)
   'strategy', 'updated_at', 'check_cols', 'hard_deletes', 'invalidate_hard_deletes', 'snapshot_meta_column_names',
   'dbt_valid_to_current', 'target_database', 'target_schema',

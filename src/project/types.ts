@@ -3,8 +3,8 @@
 import type { SourceLocation } from '../errors.js';
 
 /** The values `materialized:` takes. */
-export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot';
-export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot'];
+export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'materialized_view';
+export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot', 'materialized_view'];
 
 /**
  * Node config as written by users (project folder configs, properties YAML, `config()` calls),
