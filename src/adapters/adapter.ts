@@ -239,7 +239,9 @@ export class Adapter {
 export async function openTransport(target: TargetConfig, maxConnections: number, lockAs?: LockHolder): Promise<Driver> {
   // Drivers load on connect: chdb's native library and the HTTP client cost a few hundred ms of
   // startup that compile, ls and clean never need.
-  if (target.engine === 'embedded') return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}) });
+  if (target.engine === 'embedded') {
+    return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}), ...(target.settings ? { settings: target.settings } : {}) });
+  }
   const http = await import('./http-driver.js');
   return new http.HttpDriver({
     url: target.url!,
