@@ -198,3 +198,39 @@ describe('column options without a contract, and bad contracts', () => {
     expect(await relationNames(join(dir, '.kiln/dev'), 'analytics')).toEqual([]);
   });
 });
+
+describe('a contract checked before the run, from the declared types of its inputs', () => {
+  const files = (dimCode: string) => ({
+    'project.yml': projectYml('pre'),
+    'seeds/countries.csv': 'code,name\nFR,France\n',
+    'seeds/seeds.yml': 'seeds:\n  - name: countries\n    config: {column_types: {code: String, name: String}}\n',
+    'models/stg.sql': "{{ config(materialized='table') }}SELECT 'FR' AS code, toUInt32(3) AS n",
+    'models/dim.sql': "{{ config(materialized='table') }}SELECT s.code AS code, c.name AS name, s.n AS n FROM {{ ref('stg') }} AS s JOIN {{ ref('countries') }} AS c ON c.code = s.code",
+    'models/schema.yml': `models:
+  - name: stg
+    config: {contract: {enforced: true}}
+    columns: [{name: code, data_type: String}, {name: n, data_type: UInt32}]
+  - name: dim
+    config: {contract: {enforced: true}}
+    columns: [{name: code, data_type: ${dimCode}}, {name: name, data_type: String}, {name: n, data_type: UInt32}]
+`,
+  });
+
+  it('a mismatch stops the build before anything is built, seeds and upstream models included', async () => {
+    const dir = writeProject(files('UInt8'));
+    const r = await runKiln(dir, ['build']);
+    expect(r.code, allOutput(r)).toBe(1);
+    expect(allOutput(r)).toContain(
+      "models/dim.sql: model 'dim' does not match its enforced contract (checked before the run, from the declared types of its inputs): 'code' is String in the model's SELECT, the contract says UInt8",
+    );
+    expect(allOutput(r)).not.toMatch(STACK_FRAME);
+    expect(await relationNames(join(dir, '.kiln/dev'), 'analytics')).toEqual([]);
+  });
+
+  it('a matching contract builds', async () => {
+    const dir = writeProject(files('String'));
+    const r = await runKiln(dir, ['build']);
+    expect(r.code, allOutput(r)).toBe(0);
+    expect(await queryWarehouse(join(dir, '.kiln/dev'), 'SELECT code, name, n FROM analytics.dim')).toEqual([{ code: 'FR', name: 'France', n: 3 }]);
+  });
+});
