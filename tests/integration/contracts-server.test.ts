@@ -81,7 +81,7 @@ describeWithClickHouse('contracts and table options on clickhouse-server', (getS
       const r = await kiln(dir, ['run']);
       expect(r.code, allOutput(r)).toBe(1);
       expect(allOutput(r)).toContain(
-        "the model's columns do not match its enforced contract: 'user_id' is String in the model's SELECT, the contract says UInt32; 'name' is missing from the model's SELECT (contract: String)",
+        "model 'dim_users' does not match its enforced contract (checked before the run, from the declared types of its inputs): 'user_id' is String in the model's SELECT, the contract says UInt32; 'name' is missing from the model's SELECT (contract: String)",
       );
       expect(allOutput(r)).not.toMatch(STACK_FRAME);
       expect(await rows(`SELECT count() AS n FROM ${db}.dim_users`)).toEqual([{ n: '4' }]);
