@@ -13,6 +13,8 @@ import type { PlanStep } from '../plan/plan.js';
 import { scratchRunId, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
 import { runPathOf, writeRunStatements } from '../report/run-statements.js';
+import { renderIntrospective } from '../compile/introspective-render.js';
+import { askWarehouse } from './introspection-warehouse.js';
 
 /** Turns planned model and seed steps into executable steps bound to a warehouse. */
 export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {
@@ -33,7 +35,9 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
       compiledPath: isModel ? (node as ModelManifestNode).compiled_path : null,
       runPath,
       async execute() {
-        const exec = compiled.execution.models[step.uniqueId]!;
+        const compiledExec = compiled.execution.models[step.uniqueId]!;
+        // A model that asks the warehouse while rendering is rendered now, against the target.
+        const exec = 'introspective' in compiledExec && compiledExec.introspective ? await renderIntrospective(compiled, step.uniqueId, compiledExec, askWarehouse(adapter)) : compiledExec;
         if (exec.kind.materialized === 'ephemeral') throw new KilnError('INTERNAL', `ephemeral ${step.uniqueId} was planned to run`);
         const strategy = STRATEGIES[exec.kind.materialized];
         const metered = adapter.metered();

@@ -22,6 +22,7 @@ import { createTemplateEngine, renderModels, type CompileOptions, type RenderedM
 import { sourceNodesRead } from './source-nodes.js';
 import { resolveSql, type RefTable, type RenderedSql } from './sql-resolver.js';
 import { compileUnitTests } from './unit-test-nodes.js';
+import { engineOf } from './engine-of.js';
 
 export type { CompileOptions, RenderedModel } from './render-models.js';
 
@@ -270,6 +271,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   };
   const volatile: number[] = [];
   renders.forEach((r, i) => r.output.volatile && volatile.push(i));
+  engineOf.set(compiled, engine);
   compileStateOf.set(compiled, { renders, parseWarnings: input.parseWarnings, macroWarnings: input.macroWarnings, macroIndex: macroIdx, volatile, readsClock: engine.readsClock });
   return compiled;
 }
@@ -312,13 +314,16 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
     });
   }
   const where = { file: node.originalFilePath };
+  let introspective = output.introspective;
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
     const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental });
+    introspective ||= out.introspective;
     assertOneStatement(out.sql, where, what);
     return { sql: out.sql, refs: out.refs };
   };
-  assertOneStatement(output.sql, where, `model '${node.name}'`);
-  return {
+  // With execute false an introspective model may render to anything: it is checked when it executes.
+  if (!introspective) assertOneStatement(output.sql, where, `model '${node.name}'`);
+  const rendered = {
     kind,
     sql: { sql: output.sql, refs: output.refs },
     ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
@@ -326,6 +331,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
     postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
     ...(table ? { table } : {}),
   };
+  return introspective ? { ...rendered, introspective: true } : rendered;
 }
 
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);

@@ -13,6 +13,11 @@ export interface ExecutableModel {
   readonly incrementalSql?: RenderedSql;
   readonly preHooks: readonly RenderedSql[];
   readonly postHooks: readonly RenderedSql[];
+  /**
+   * Set when rendering asked the warehouse (run_query, statement, get_columns_in_relation, …):
+   * compile rendered it with `execute` false, so it is rendered again when it executes.
+   */
+  readonly introspective?: true;
   /** Contract, column codec/ttl, indexes, projections: absent when the model has none. */
   readonly table?: TableDefinition;
 }

@@ -53,6 +53,7 @@ export function createTemplateEngine(project: Project, parsed: ParsedProject, op
     sources: sourceRelationsOf(sourceRelations, wholeTable),
     // Built-ins first, so a project's own generic test of the same name overrides one.
     macros: [BUILTIN_TESTS_FILE, ...parsed.macros],
+    ...(projectConfig.dispatch ? { dispatch: projectConfig.dispatch } : {}),
     ...(opts.templateCache ? { templateCache: opts.templateCache } : {}),
   });
 }

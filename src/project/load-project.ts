@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { KilnError, type Warning } from '../errors.js';
+import { KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
 import { isPlainObject, parseFolderConfig } from './node-config.js';
 import type { EngineKind, ProjectConfig, TargetConfig } from './types.js';
@@ -14,13 +14,13 @@ export const PROJECT_FILE = 'project.yml';
 const PROJECT_KEYS = [
   'name', 'version', 'config-version', 'profile', 'model-paths', 'seed-paths', 'macro-paths', 'test-paths',
   'analysis-paths', 'snapshot-paths', 'docs-paths', 'target-path', 'clean-targets', 'vars', 'models', 'seeds', 'snapshots', 'tests',
-  'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'strict',
+  'data_tests', 'sources', 'target', 'targets', 'require-dbt-version', 'strict', 'dispatch',
   // dbt keys that change nothing kiln does: accepted without a word.
   'asset-paths', 'log-path', 'packages-install-path', 'dbt-cloud', 'flags', 'query-comment', 'restrict-access',
   'source-paths', 'data-paths', 'modules-path', 'quoting', 'analyses',
 ];
 /** dbt project keys for features kiln does not have: a warning that they are ignored. */
-const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'dispatch', 'exposures', 'metrics', 'semantic-models', 'saved-queries', 'unit_tests'];
+const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'exposures', 'metrics', 'semantic-models', 'saved-queries', 'unit_tests'];
 const TARGET_KEYS = ['engine', 'path', 'url', 'host', 'port', 'username', 'user', 'password', 'database',
   'raw_database', 'settings', 'threads', 'cluster', 'secure'];
 
@@ -177,7 +177,21 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
     defaultTarget,
     rawTargets: targets as ProjectConfig['rawTargets'],
     ...(typeof raw.strict === 'boolean' ? { strict: raw.strict } : {}),
+    ...(raw.dispatch !== undefined ? { dispatch: parseDispatch(raw.dispatch, at('dispatch')) } : {}),
   };
+}
+
+/** `dispatch: [{macro_namespace, search_order: [package, …]}]`, as dbt reads it. */
+function parseDispatch(raw: unknown, location: SourceLocation): ProjectConfig['dispatch'] {
+  const hint = "write dispatch: [{macro_namespace: dbt_utils, search_order: ['my_project', 'dbt_utils']}]";
+  if (!Array.isArray(raw)) throw new KilnError('CONFIG_INVALID', `'dispatch' must be a list`, { location, hint });
+  return raw.map((entry: unknown) => {
+    const e = entry as { macro_namespace?: unknown; search_order?: unknown } | null;
+    if (!e || typeof e.macro_namespace !== 'string' || !Array.isArray(e.search_order) || !e.search_order.every((p) => typeof p === 'string')) {
+      throw new KilnError('CONFIG_INVALID', `each 'dispatch' entry needs macro_namespace (a name) and search_order (a list of package names)`, { location, hint });
+    }
+    return { macro_namespace: e.macro_namespace, search_order: e.search_order as string[] };
+  });
 }
 
 function resolveTarget(root: string, config: ProjectConfig, name: string, scope: VarScope, yaml: YamlFile): TargetConfig {

@@ -97,4 +97,6 @@ export interface ProjectConfig {
   readonly rawTargets: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** `strict:` in project.yml, when set: unknown keys are errors (true) or warnings even in CI (false). */
   readonly strict?: boolean;
+  /** `dispatch:`: where adapter.dispatch looks, per macro namespace. */
+  readonly dispatch?: ReadonlyArray<{ readonly macro_namespace: string; readonly search_order: readonly string[] }>;
 }

@@ -4,10 +4,15 @@ import { KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import type { MacroFile } from '../project/nodes.js';
 import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
+import { CROSS_DATABASE_MACROS_FILE } from './cross-database-macros.js';
+import { dbtContext, defineMacroArguments, Relation, type RelationName } from './dbt-context.js';
+import type { QueryRows, WarehouseAnswers } from './introspection.js';
 import { installJinjaCompat } from './jinja-compat.js';
+import { DoExtension, installJinjaRuntime, JINJA_RUNTIME_VERSION, jinjaToNunjucks, kilnCompiledSource, macroTrace, startRender } from './jinja-runtime.js';
+import { installJinjaFilters } from './jinja-filters.js';
 import { boundedRange, renderLimitsFrom, withDeadline, type RenderLimits } from './render-limits.js';
 import { prepareMacroSource } from './macro-source.js';
-import { refPlaceholder } from './placeholders.js';
+import { refPlaceholder, resolvePlaceholders } from './placeholders.js';
 import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
 import { templateCacheKey, type CompiledTemplateCache } from './template-cache.js';
 
@@ -17,6 +22,12 @@ export interface TemplateTarget {
   readonly engine: string;
   readonly database: string;
   readonly raw_database: string;
+}
+
+/** One `dispatch:` entry of project.yml: where `adapter.dispatch(name, macro_namespace)` looks. */
+export interface DispatchConfig {
+  readonly macro_namespace: string;
+  readonly search_order: readonly string[];
 }
 
 /** What `source()` resolves against. */
@@ -53,6 +64,8 @@ export interface TemplateEngineOptions {
   readonly templateCache?: CompiledTemplateCache;
   /** Bounds on one render; from the environment (KILN_RENDER_*) unless given. */
   readonly limits?: RenderLimits;
+  /** The project's `dispatch:` config. */
+  readonly dispatch?: readonly DispatchConfig[];
 }
 
 export interface RenderInput {
@@ -64,6 +77,13 @@ export interface RenderInput {
   readonly vars?: Readonly<Record<string, unknown>>;
   /** Unit tests: what `source()` renders for a table the project has (a placeholder for its fixture). */
   readonly sourceRelation?: (source: string, table: string) => string;
+  /**
+   * The warehouse, when the node renders to execute (`execute` is true): run_query and the
+   * adapter's introspection read it. Absent while compiling.
+   */
+  readonly answers?: WarehouseAnswers;
+  /** Where a ref'd model lives (database, table), when known (at execution). */
+  readonly refRelation?: (name: string) => RelationName | undefined;
 }
 
 export interface RenderOutput {
@@ -75,18 +95,48 @@ export interface RenderOutput {
   readonly config: Readonly<Record<string, unknown>>;
   /** True when the output depends on something besides the file and vars (time, invocation). */
   readonly volatile: boolean;
+  /** True when the render asked the warehouse (run_query, statement, get_columns_in_relation, …). */
+  readonly introspective: boolean;
 }
 
-/** A dbt Relation stand-in: prints as the placeholder, answers `.name`/`.identifier`. */
-class RefRelation {
-  constructor(readonly name: string) {}
+/**
+ * A dbt Relation stand-in: prints as the placeholder, answers `.name`/`.identifier`, and
+ * `.schema`/`.database` where the model lives (known at execution; the target's database before).
+ */
+export class RefRelation {
+  constructor(
+    readonly name: string,
+    private readonly where: () => RelationName | undefined,
+    private readonly fallbackDatabase: string,
+  ) {}
   get identifier(): string {
-    return this.name;
+    return this.where()?.table ?? this.name;
+  }
+  get schema(): string {
+    return this.where()?.database ?? this.fallbackDatabase;
+  }
+  get database(): string {
+    return this.schema;
+  }
+  get type(): null {
+    return null;
+  }
+  render(): string {
+    return this.toString();
+  }
+  include(): RefRelation {
+    return this;
+  }
+  incorporate(): RefRelation {
+    return this;
   }
   toString(): string {
     return refPlaceholder(this.name);
   }
 }
+
+/** `\`db\`.\`table\`` (as source() renders) → its parts. */
+const QUALIFIED = /^`((?:[^`\\]|\\.)*)`\.`((?:[^`\\]|\\.)*)`$/;
 
 interface RenderState {
   readonly input: RenderInput;
@@ -94,6 +144,9 @@ interface RenderState {
   sources: Array<readonly [string, string]>;
   config: Record<string, unknown>;
   volatile: boolean;
+  introspective: boolean;
+  /** `{% call statement(name) %}` results, for load_result(name). */
+  readonly results: Map<string, QueryRows>;
   /** The error a global threw, kept because nunjucks flattens it into a message. */
   error?: unknown;
 }
@@ -109,7 +162,7 @@ function globalsOf(env: nunjucks.Environment): Record<string, unknown> {
 const ENV_OPTIONS = { autoescape: false, throwOnUndefined: false } as const;
 
 /** What nunjucks' generated code depends on besides the template: its version and our options. */
-export const TEMPLATE_CACHE_VERSION = `nunjucks ${(createRequire(import.meta.url)('nunjucks/package.json') as { version: string }).version} ${JSON.stringify(ENV_OPTIONS)} jinja-compat`;
+export const TEMPLATE_CACHE_VERSION = `nunjucks ${(createRequire(import.meta.url)('nunjucks/package.json') as { version: string }).version} ${JSON.stringify(ENV_OPTIONS)} jinja-compat kiln-runtime-${JINJA_RUNTIME_VERSION}`;
 
 /** nunjucks' code generator; public, but missing from its typings. */
 const nunjucksCompiler = (nunjucks as unknown as {
@@ -147,6 +200,12 @@ export class TemplateEngine {
   readsClock = false;
   /** Macro files that did not load, each with its file and line; compile reports them all. */
   readonly macroErrors: KilnError[] = [];
+  /** What templates logged (`log(msg, info=True)`, `print`), in order; the CLI may show them. */
+  readonly logs: string[] = [];
+  /** A package's macro files loaded as one text: where each file starts (1-based line). */
+  private readonly joinedFiles = new Map<string, ReadonlyArray<{ readonly file: string; readonly start: number }>>();
+  /** kiln's cross-database macros as loaded, the members of the `dbt` namespace. */
+  private readonly dbtMacros = new Map<string, unknown>();
   /**
    * Macros by package, the root project's under its own name: what `{{ pkg.macro() }}` reads,
    * and where `adapter.dispatch(name, macro_namespace)` searches. Kiln's built-in tests are in none.
@@ -160,8 +219,16 @@ export class TemplateEngine {
   constructor(private readonly opts: TemplateEngineOptions) {
     this.limits = opts.limits ?? renderLimitsFrom(opts.scope.env);
     installJinjaCompat();
+    installJinjaRuntime();
     this.env = new nunjucks.Environment(null, { ...ENV_OPTIONS });
+    this.env.addExtension('KilnDo', new DoExtension());
+    installJinjaFilters(this.env);
     this.installGlobals();
+    // dbt's cross-database macros: globals a project's macros may replace, and the `dbt` namespace.
+    for (const [name, macro] of Object.entries(this.exportedMacros(CROSS_DATABASE_MACROS_FILE.path, CROSS_DATABASE_MACROS_FILE.source) ?? {})) {
+      this.dbtMacros.set(name, macro);
+      this.env.addGlobal(name, macro);
+    }
     this.macroNames = this.loadMacros(opts.macros);
   }
 
@@ -169,13 +236,14 @@ export class TemplateEngine {
     const simple = this.simpleTemplate(input.code);
     const fast = simple && this.renderSimple(simple, input);
     if (fast) return fast;
-    const state: RenderState = { input, refs: [], sources: [], config: {}, volatile: false };
+    const state: RenderState = { input, refs: [], sources: [], config: {}, volatile: false, introspective: false, results: new Map() };
     const template = this.compileTemplate(input.code, input.file);
-    this.env.addGlobal('this', new RefRelation(input.name));
+    this.env.addGlobal('this', this.refRelation(input.name));
     this.state = state;
+    startRender();
     try {
       const sql = this.bounded(state, () => template.render({}));
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 1);
     } finally {
@@ -191,12 +259,13 @@ export class TemplateEngine {
     if (typeof macro !== 'function') {
       throw new KilnError('UNKNOWN_MACRO', `macro '${name}' is not defined`, { location: { file: input.file } });
     }
-    const state: RenderState = { input: { ...input, code: '' }, refs: [], sources: [], config: {}, volatile: false };
-    this.env.addGlobal('this', new RefRelation(input.name));
+    const state: RenderState = { input: { ...input, code: '' }, refs: [], sources: [], config: {}, volatile: false, introspective: false, results: new Map() };
+    this.env.addGlobal('this', this.refRelation(input.name));
     this.state = state;
+    startRender();
     try {
       const sql = this.bounded(state, () => String((macro as (kw: unknown) => unknown)({ ...args, __keywords: true })));
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
     } finally {
@@ -220,8 +289,8 @@ export class TemplateEngine {
    */
   private renderSimple(parts: readonly SimplePart[], input: RenderInput): RenderOutput | undefined {
     const globals = globalsOf(this.env);
-    const state: RenderState = { input, refs: [], sources: [], config: {}, volatile: false };
-    this.env.addGlobal('this', new RefRelation(input.name));
+    const state: RenderState = { input, refs: [], sources: [], config: {}, volatile: false, introspective: false, results: new Map() };
+    this.env.addGlobal('this', this.refRelation(input.name));
     this.state = state;
     try {
       let sql = '';
@@ -243,7 +312,7 @@ export class TemplateEngine {
         // nunjucks: `output += suppressValue(value)`, i.e. null/undefined print nothing.
         sql += (value ?? '') as string;
       }
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
     } catch {
       return undefined;
     } finally {
@@ -269,11 +338,11 @@ export class TemplateEngine {
    * its generated code. A template that does not compile is never cached: it goes through the
    * plain constructor again so its error reads exactly as before.
    */
-  private nunjucksTemplate(code: string, path: string): nunjucks.Template {
+  private nunjucksTemplate(jinja: string, path: string): nunjucks.Template {
+    const code = jinjaToNunjucks(jinja);
     const cache = this.opts.templateCache;
-    if (!cache) return new nunjucks.Template(code, this.env, path, true);
     const key = templateCacheKey(path, code);
-    const cached = cache.get(key);
+    const cached = cache?.get(key);
     if (cached !== undefined) {
       try {
         return new TemplateFromCode({ type: 'code', obj: new Function(cached)() as object }, this.env, path, true);
@@ -284,11 +353,11 @@ export class TemplateEngine {
     const env = this.env as unknown as { asyncFilters: unknown; extensionsList: unknown; opts: unknown };
     let source: string;
     try {
-      source = nunjucksCompiler.compile(code, env.asyncFilters, env.extensionsList, path, env.opts);
+      source = kilnCompiledSource(nunjucksCompiler.compile(code, env.asyncFilters, env.extensionsList, path, env.opts), path);
     } catch {
       return new nunjucks.Template(code, this.env, path, true);
     }
-    cache.set(key, source);
+    cache?.set(key, source);
     return new TemplateFromCode({ type: 'code', obj: new Function(source)() as object }, this.env, path, true);
   }
 
@@ -335,7 +404,7 @@ export class TemplateEngine {
       const name = names[names.length - 1];
       if (!name) this.fail(new KilnError('TEMPLATE_ERROR', 'ref() needs a model name'));
       this.current().refs.push(name);
-      return new RefRelation(name);
+      return this.refRelation(name);
     });
     env.addGlobal('source', (sourceName: unknown, tableName: unknown) => {
       const s = String(sourceName);
@@ -405,14 +474,54 @@ export class TemplateEngine {
       },
     });
     env.addGlobal('project_name', opts.projectName);
-    env.addGlobal('log', () => '');
-    env.addGlobal('exceptions', {
-      raise_compiler_error: (message: unknown) => this.fail(new KilnError('TEMPLATE_ERROR', String(message))),
-      warn: (message: unknown) => {
-        this.warnings.push({ message: String(message), location: { file: this.state?.input.file ?? '' } });
-        return '';
+    const dispatch = opts.dispatch ?? [];
+    const context = dbtContext(
+      {
+        projectName: opts.projectName,
+        targetDatabase: opts.target.database,
+        fail: (err) => this.fail(err),
+        warn: (message) => this.warnings.push({ message, location: { file: this.state?.input.file ?? '' } }),
+        log: (message) => this.logs.push(message),
+        now: () => opts.runStartedAt,
+        answers: () => this.state?.input.answers,
+        markIntrospective: () => {
+          if (this.state) this.state.introspective = true;
+        },
+        macro: (pkg, name) => this.macroNamespaces.get(pkg ?? opts.projectName)?.[name],
+        anyMacro: (name) => globalsOf(env)[name],
+        searchOrder: (namespace) => dispatch.find((d) => d.macro_namespace === namespace)?.search_order,
+        relationName: (value) => this.relationName(value),
+        dbtMacro: (name) => this.dbtMacros.get(name),
+        results: () => this.current().results,
+      });
+    for (const [name, value] of Object.entries(context)) env.addGlobal(name, value);
+    defineMacroArguments(globalsOf(env));
+    // A template that reads `execute` renders differently when it executes: it is rendered again then.
+    Object.defineProperty(globalsOf(env), 'execute', {
+      get: () => {
+        if (this.state) this.state.introspective = true;
+        return this.state?.input.answers !== undefined;
       },
+      configurable: true,
     });
+    env.addGlobal('target', { ...opts.target, schema: opts.target.database, type: 'clickhouse', profile_name: opts.projectName, threads: 1 });
+  }
+
+  private refRelation(name: string): RefRelation {
+    const input = this.state?.input;
+    return new RefRelation(name, () => (input ?? this.state?.input)?.refRelation?.(name), this.opts.target.database);
+  }
+
+  /** The database and table a relation-like template value names. */
+  private relationName(value: unknown): RelationName | undefined {
+    if (value instanceof RefRelation) return { database: value.schema, table: value.identifier };
+    if (value instanceof Relation) return { database: value.schema || this.opts.target.database, table: value.identifier };
+    if (value === null || value === undefined) return undefined;
+    const text = String(value);
+    const m = QUALIFIED.exec(text);
+    if (m) return { database: m[1]!.replace(/\\(.)/g, '$1'), table: m[2]!.replace(/\\(.)/g, '$1') };
+    const dot = text.indexOf('.');
+    return dot > 0 ? { database: text.slice(0, dot), table: text.slice(dot + 1) } : { database: this.opts.target.database, table: text };
   }
 
   /**
@@ -423,6 +532,8 @@ export class TemplateEngine {
    */
   private loadMacros(files: readonly MacroFile[]): ReadonlySet<string> {
     const names = new Set<string>();
+    // kiln's own macros (built-in tests, cross-database macros) may be overridden without a warning.
+    const builtin = new Set<string>();
     const rootNamespace: Record<string, unknown> = {};
     const packageFiles = new Map<string, MacroFile[]>();
     for (const file of files) {
@@ -435,7 +546,9 @@ export class TemplateEngine {
       const exported = this.exportedMacros(file.path, prepareMacroSource(file.source).code);
       if (!exported) continue;
       for (const [name, macro] of Object.entries(exported)) {
-        if (names.has(name)) {
+        if (file.path.startsWith('<kiln>/')) builtin.add(name);
+        else builtin.delete(name);
+        if (names.has(name) && !builtin.has(name)) {
           this.warnings.push({ message: `macro '${name}' is defined more than once; the last definition wins`, location: { file: file.path } });
         }
         names.add(name);
@@ -490,12 +603,32 @@ export class TemplateEngine {
       return p.code;
     });
     const errors = this.macroErrors.length;
-    const whole = this.exportedMacros(`${pkg} (macros of package ${pkg})`, prepared.join('\n'));
+    const wholePath = `${pkg} (macros of package ${pkg})`;
+    // Where each file starts in the joined text, so a line in it names the file and its own line.
+    let start = 1;
+    this.joinedFiles.set(
+      wholePath,
+      files.map((f, i) => {
+        const at = { file: f.path, start };
+        start += prepared[i]!.split('\n').length;
+        return at;
+      }),
+    );
+    const whole = this.exportedMacros(wholePath, prepared.join('\n'));
     if (whole) return whole;
     this.macroErrors.length = errors;
     const out: Record<string, unknown> = {};
     files.forEach((f, i) => Object.assign(out, this.exportedMacros(f.path, prepared[i]!)));
     return out;
+  }
+
+  /** A line of a package's joined macro text as its own file and line. */
+  private fileLine(file: string, line: number): { file: string; line: number } {
+    const parts = this.joinedFiles.get(file);
+    if (!parts) return { file, line };
+    let found = parts[0]!;
+    for (const p of parts) if (p.start <= line) found = p;
+    return { file: found.file, line: line - found.start + 1 };
   }
 
   private toKilnError(err: unknown, recorded: unknown, file: string, lineOffset: number): KilnError {
@@ -505,8 +638,14 @@ export class TemplateEngine {
     const line = m ? Number(m[1]) + lineOffset : lineOffset === 1 && message.startsWith(`(${file})`) ? 1 : undefined;
     const location: SourceLocation = line === undefined ? { file } : { file, line };
     const cause = recorded ?? err;
+    // An error raised inside a macro: the call site is the location, the macro's file:line is named.
+    const frames = macroTrace()
+      .map((f) => this.fileLine(f.file, f.line))
+      .filter((f) => !f.file.startsWith('<kiln>/') && f.file !== file);
+    const inMacro = frames.length ? ` (in macro ${frames.map((f) => `${f.file}:${f.line}`).join(', called from ')})` : '';
     if (cause instanceof KilnError) {
-      return new KilnError(cause.code, cause.message, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
+      // A message built from ref() holds placeholders: show the model names.
+      return new KilnError(cause.code, resolvePlaceholders(cause.message, (n) => n) + inMacro, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
     }
     if (cause instanceof MissingVariableError) {
       return new KilnError(cause.kind === 'var' ? 'UNKNOWN_VAR' : 'CONFIG_INVALID', cause.message, {
@@ -519,8 +658,16 @@ export class TemplateEngine {
       });
     }
     // nunjucks messages look like "(file) [Line 2, Column 7]\n  unexpected token: %}".
-    const detail = message.split('\n').slice(1).join(' ').trim() || message;
-    return new KilnError('TEMPLATE_ERROR', `template error: ${detail.replace(/^Error: /, '')}`, {
+    const detail = (message.split('\n').slice(1).join(' ').trim() || message).replace(/^Error: /, '');
+    const missing = /^Unable to call `(.+)`, which is undefined or falsey$/.exec(detail);
+    if (missing) {
+      const name = missing[1]!.replace(/\["([^"]+)"\]/g, '.$1');
+      return new KilnError('TEMPLATE_ERROR', `kiln does not provide ${name}: no macro or function of that name${inMacro}`, {
+        location,
+        hint: didYouMean(name, [...this.macroNames]) ?? 'define it as a macro in macro-paths, or see README "dbt compatibility" for what kiln provides',
+      });
+    }
+    return new KilnError('TEMPLATE_ERROR', `template error: ${detail}${inMacro}`, {
       location,
       hint: 'check the Jinja syntax around this line ({{ }} for expressions, {% %} for statements)',
     });

@@ -197,7 +197,7 @@ describe('runaway templates fail with their file, never hang or crash', () => {
     // Stopped near the budget, not after the loop's trillion iterations (generous for a loaded machine).
     expect(Date.now() - started).toBeLessThan(30_000);
     const slow = engine({ limits, macros: [{ path: 'macros/spin.sql', source: '{% macro spin() %}{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}{% endmacro %}' }] });
-    expect(renderError('SELECT {{ spin() }}', slow).message).toBe('rendering took longer than 0.3 s and was stopped');
+    expect(renderError('SELECT {{ spin() }}', slow).message).toBe('rendering took longer than 0.3 s and was stopped (in macro macros/spin.sql:1)');
   });
 
   it('output past the size limit fails with the file', () => {

@@ -1,0 +1,248 @@
+import nunjucks from 'nunjucks';
+
+/**
+ * Where nunjucks' language differs from Jinja as dbt renders it, kiln changes nunjucks: the
+ * `{% do %}` tag, `return(...)` of any value, `kwargs`/`varargs` in macros, `{% set ns.x = ... %}`,
+ * dict literals with expression keys, macros named `_x` visible to other files, and the macro
+ * file's line in errors raised inside a macro. Like jinja-compat.ts these patch nunjucks once per
+ * process (configuration, not per-render state); a template's generated code goes through
+ * `kilnCompiledSource` so the patches that need it see the template's own variables.
+ */
+
+/** Part of the template cache's key: bump when a change here changes nunjucks' generated code. */
+export const JINJA_RUNTIME_VERSION = 2;
+
+/** Thrown by `return(value)`; the macro that is running catches it and returns the value. */
+export class MacroReturn {
+  constructor(readonly value: unknown) {}
+  /** What nunjucks prints when return() runs outside any macro. */
+  toString(): string {
+    return 'return() was called outside a macro';
+  }
+}
+
+/** A macro call that is running: its extra keyword and positional arguments (`kwargs`, `varargs`). */
+interface MacroCall {
+  readonly kwargs: Record<string, unknown>;
+  readonly varargs: unknown[];
+}
+
+/** Where an error passed through a macro on its way out: the macro file and its line (1-based). */
+export interface MacroFrame {
+  readonly file: string;
+  readonly line: number;
+}
+
+const calls: MacroCall[] = [];
+/** The macros an error passed through, innermost first; reset by `startRender`. */
+let trace: MacroFrame[] = [];
+let traced: unknown;
+
+/** Called before each render: forgets the previous render's macro trace. */
+export function startRender(): void {
+  trace = [];
+  traced = undefined;
+  calls.length = 0;
+}
+
+/** The macros the last error passed through, innermost first. */
+export function macroTrace(): readonly MacroFrame[] {
+  return trace;
+}
+
+/** The extra keyword arguments of the innermost running macro (Jinja's `kwargs`). */
+export function currentKwargs(): Record<string, unknown> {
+  return calls[calls.length - 1]?.kwargs ?? {};
+}
+
+/** The extra positional arguments of the innermost running macro (Jinja's `varargs`). */
+export function currentVarargs(): unknown[] {
+  return calls[calls.length - 1]?.varargs ?? [];
+}
+
+/** `*args` in a call: its items become positional arguments. */
+export class Spread {
+  constructor(readonly items: unknown) {}
+}
+
+/** `**kwargs` in a call: its entries become keyword arguments. */
+export class KeywordSplat {
+  constructor(readonly entries: unknown) {}
+}
+
+/** A call's arguments with `*args` / `**kwargs` markers expanded (nunjucks' keyword object last). */
+function expandArguments(args: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  let keywords: Record<string, unknown> | undefined;
+  for (const arg of args) {
+    if (arg instanceof Spread) out.push(...(arg.items == null ? [] : [...(arg.items as Iterable<unknown>)]));
+    else if (arg instanceof KeywordSplat) keywords = { ...keywords, ...(arg.entries as Record<string, unknown>) };
+    else if (arg && typeof arg === 'object' && (arg as { __keywords?: unknown }).__keywords === true) keywords = { ...keywords, ...(arg as Record<string, unknown>) };
+    else out.push(arg);
+  }
+  if (keywords) {
+    const { __keywords: _k, ...rest } = keywords;
+    if (Object.keys(rest).length) out.push({ ...rest, __keywords: true });
+  }
+  return out;
+}
+
+interface Runtime {
+  callWrap(obj: unknown, name: string, context: unknown, args: unknown[]): unknown;
+  makeMacro(argNames: string[], kwargNames: string[], func: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown;
+  numArgs(args: unknown[]): number;
+  kilnMacro?: unknown;
+}
+
+/** Reads a variable of the template's generated code, or sets it when given a value. */
+type Accessor = (value?: unknown) => unknown;
+
+/**
+ * makeMacro plus what Jinja has: `return()` ends the macro with its value, arguments the macro
+ * does not declare are `kwargs`/`varargs`, and an error leaving the macro records its file:line.
+ * `lineOf` reads the macro file's current line; `frameOf` reads or restores the template's frame
+ * variable, which nunjucks' macro code leaves changed when the macro ends by an exception.
+ */
+function kilnMacro(runtime: Runtime, file: string, lineOf: Accessor, frameOf: Accessor, argNames: string[], kwargNames: string[], func: (...a: unknown[]) => unknown) {
+  const macro = runtime.makeMacro(argNames, kwargNames, func);
+  const declared = new Set([...argNames, ...kwargNames, 'caller', '__keywords']);
+  return function kilnMacroCall(this: unknown, ...args: unknown[]): unknown {
+    const positional = runtime.numArgs(args);
+    const last = args[args.length - 1] as Record<string, unknown> | undefined;
+    const kwargs: Record<string, unknown> = {};
+    if (positional < args.length && last) {
+      for (const [k, v] of Object.entries(last)) if (!declared.has(k)) kwargs[k] = v;
+    }
+    const varargs = args.slice(argNames.length + kwargNames.length, positional);
+    const frame = frameOf();
+    // The file's line variable is shared by its macros: on entry it holds the caller's line when
+    // the caller is in the same file, and is put back on the way out so the caller reports its own.
+    const entryLine = lineOf();
+    calls.push({ kwargs, varargs });
+    try {
+      return macro.apply(this, args);
+    } catch (err) {
+      frameOf(frame);
+      if (err instanceof MacroReturn) return err.value;
+      if (traced !== err) {
+        trace = [];
+        traced = err;
+      }
+      trace.push({ file, line: Number(lineOf()) + 1 });
+      lineOf(entryLine);
+      throw err;
+    } finally {
+      calls.pop();
+    }
+  };
+}
+
+/**
+ * nunjucks' generated code for one template, changed so macros go through kilnMacro (with the
+ * template's file, its line and frame variables) and macros named `_x` are exported too: dbt lets
+ * any file call them.
+ */
+export function kilnCompiledSource(source: string, file: string): string {
+  const where = JSON.stringify(file);
+  return source
+    .replace(/runtime\.makeMacro\(/g, `runtime.kilnMacro(runtime, ${where}, function (l) { if (arguments.length) { lineno = l; } return lineno; }, function (f) { if (arguments.length) { frame = f; } return frame; }, `)
+    .replace(/context\.setVariable\("(_[^"]*)", (macro_t_\d+)\);/g, 'context.addExport("$1"); context.setVariable("$1", $2);');
+}
+
+/**
+ * Jinja nunjucks does not parse, rewritten on the same lines into what it does:
+ * `{% set ns.attr = value %}` assigns an attribute of a namespace(), and `*args` / `**kwargs` in a
+ * call become markers that the call expands.
+ */
+export function jinjaToNunjucks(code: string): string {
+  return code
+    .replace(/{{[\s\S]*?}}|{%[\s\S]*?%}/g, (tag) =>
+      // `f(a, *args, **kwargs)`: markers that callWrap expands (see installJinjaRuntime).
+      tag.includes('*')
+        ? tag.replace(/([(,]\s*)\*\*\s*([A-Za-z_][\w.]*)/g, '$1__kiln_kwsplat($2)').replace(/([(,]\s*)\*\s*([A-Za-z_][\w.]*)/g, '$1__kiln_spread($2)')
+        : tag,
+    )
+    .replace(/{%(-?)\s*set\s+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=([\s\S]*?)(-?)%}/g, (_m, open: string, obj: string, attr: string, value: string, close: string) =>
+    `{%${open} do __kiln_setattr(${obj}, "${attr}", (${value})) ${close}%}`,
+  );
+}
+
+interface ParserLike {
+  nextToken(): { value: string; lineno: number; colno: number };
+  parseExpression(): unknown;
+  advanceAfterBlockEnd(name: string): void;
+}
+interface NodesLike {
+  CallExtension: new (ext: object, prop: string, args: unknown, contentArgs: unknown[]) => unknown;
+  NodeList: new (lineno: number, colno: number, children: unknown[]) => unknown;
+}
+
+/** `{% do expr %}`: evaluates the expression for its effect, prints nothing. */
+export class DoExtension {
+  readonly tags = ['do'];
+  parse(parser: ParserLike, nodes: NodesLike): unknown {
+    const tok = parser.nextToken();
+    const expr = parser.parseExpression();
+    parser.advanceAfterBlockEnd(tok.value);
+    return new nodes.CallExtension(this, 'run', new nodes.NodeList(tok.lineno, tok.colno, [expr]), []);
+  }
+  run(): string {
+    return '';
+  }
+}
+
+interface CompilerProto {
+  compilePair(this: CompilerProto, node: { key: unknown; value: unknown }, frame: unknown): void;
+  compileKeywordArgs(this: CompilerProto, node: { children: Array<{ key: { value: unknown }; value: unknown }> }, frame: unknown): void;
+  compile(node: unknown, frame: unknown): void;
+  _compileExpression(node: unknown, frame: unknown): void;
+  _emit(code: string): void;
+}
+
+let installed = false;
+
+/** Patches nunjucks' runtime and compiler (once per process). */
+export function installJinjaRuntime(): void {
+  if (installed) return;
+  installed = true;
+  const lib = nunjucks as unknown as {
+    runtime: Runtime;
+    compiler: { Compiler: { prototype: CompilerProto } };
+    nodes: { Symbol: new (...a: unknown[]) => { value: string }; Literal: new (...a: unknown[]) => { value: unknown } };
+  };
+  lib.runtime.kilnMacro = kilnMacro;
+  const callWrap = lib.runtime.callWrap;
+  lib.runtime.callWrap = function kilnCallWrap(obj, name, context, args) {
+    const marked = args.some((a) => a instanceof Spread || a instanceof KeywordSplat);
+    return callWrap.call(this, obj, name, context, marked ? expandArguments(args) : args);
+  };
+  const { Symbol: SymbolNode, Literal } = lib.nodes;
+  // Jinja reads a dict key as an expression (`{col.name: 1}`, `{key: 1}` with key a variable);
+  // nunjucks takes a bare name as a string. A name that is not defined keeps nunjucks' meaning.
+  lib.compiler.Compiler.prototype.compilePair = function compilePair(node, frame) {
+    const key = node.key;
+    if (key instanceof Literal && typeof key.value === 'string') {
+      this.compile(key, frame);
+    } else if (key instanceof SymbolNode) {
+      this._emit('[(');
+      this.compile(key, frame);
+      this._emit(`) ?? ${JSON.stringify(key.value)}]`);
+    } else {
+      this._emit('[');
+      this._compileExpression(key, frame);
+      this._emit(']');
+    }
+    this._emit(': ');
+    this._compileExpression(node.value, frame);
+  };
+  // A call's keyword arguments are names, never expressions (`f(except=[])` with a macro `except`).
+  lib.compiler.Compiler.prototype.compileKeywordArgs = function compileKeywordArgs(node, frame) {
+    this._emit('runtime.makeKeywordArgs({');
+    node.children.forEach((pair, i) => {
+      if (i > 0) this._emit(',');
+      this._emit(`${JSON.stringify(String(pair.key.value))}: `);
+      this._compileExpression(pair.value, frame);
+    });
+    this._emit('})');
+  };
+}
