@@ -137,6 +137,12 @@ describe('table definition at compile', () => {
     });
   });
 
+  it('ignores a contract on a snapshot, with a warning, as dbt has none there', () => {
+    const warnings: Warning[] = [];
+    expect(tableDefinitionOf(input({ materialized: 'snapshot', columns: [col('a', { data_type: 'UInt8' })] }), warnings)).toBeUndefined();
+    expect(warnings.map((w) => w.message)).toEqual(["contracts and table options are not supported for snapshot 'm' (ignored)"]);
+  });
+
   it('has nothing to say about a model without these options', () => {
     expect(tableDefinitionOf(input({ config: {} , columns: [col('a', { data_type: 'UInt8' })] }), [])).toBeUndefined();
   });
