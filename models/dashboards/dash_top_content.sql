@@ -1,25 +1,6 @@
 -- Top 10 titles by reviews_count over the last 7 and the last 30 days (window_days), counted
--- back from as_of_time() (the latest moment in the data unless var as_of is set).
-WITH windows AS (
-    SELECT arrayJoin([7, 30]) AS window_days
-),
-totals AS (
-    SELECT
-        w.window_days AS window_days,
-        m.content_id AS content_id,
-        sum(m.reviews_count) AS reviews_count,
-        round(sumIf(m.avg_rating * m.reviews_count, m.reviews_count > 0) / nullIf(sum(m.reviews_count), 0), 2) AS avg_rating,
-        round(sum(m.hype_index), 2) AS hype_index
-    FROM {{ ref('content_metrics_daily') }} AS m
-    CROSS JOIN windows AS w
-    WHERE m.date > toDate({{ as_of_time() }}) - w.window_days
-    GROUP BY window_days, content_id
-    HAVING reviews_count > 0
-),
-ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY window_days ORDER BY reviews_count DESC, avg_rating DESC, content_id) AS rank
-    FROM totals
-)
+-- back from as_of_time() (the latest moment in the data unless var as_of is set). Ties go to
+-- the higher avg_rating, then the lower content_id.
 SELECT
     r.window_days AS window_days,
     r.rank AS rank,
@@ -30,7 +11,41 @@ SELECT
     r.reviews_count AS reviews_count,
     r.avg_rating AS avg_rating,
     r.hype_index AS hype_index
-FROM ranked AS r
+FROM (
+    -- each title's rank in its window: 1 + the titles ahead of it (arrays, not window functions)
+    SELECT
+        window_days,
+        toUInt64(1 + arrayCount((n, a, id) -> n > reviews_count OR (n = reviews_count AND (a > avg_rating OR (a = avg_rating AND id < content_id))),
+                                window_counts, window_ratings, window_ids)) AS rank,
+        content_id,
+        reviews_count,
+        avg_rating,
+        hype_index
+    FROM (
+        SELECT
+            window_days,
+            groupArray(content_id) AS window_ids,
+            groupArray(title_reviews) AS window_counts,
+            groupArray(title_rating) AS window_ratings,
+            groupArray(title_hype) AS window_hypes
+        FROM (
+            -- per window and title: reviews, their average rating and the summed hype
+            SELECT
+                window_days,
+                m.content_id AS content_id,
+                sum(m.reviews_count) AS title_reviews,
+                assumeNotNull({{ round_half_up("sumIf(m.avg_rating * m.reviews_count, m.reviews_count > 0) / nullIf(sum(m.reviews_count), 0)") }}) AS title_rating,
+                {{ round_half_up("sum(m.hype_index)") }} AS title_hype
+            FROM {{ ref('content_metrics_daily') }} AS m
+            ARRAY JOIN [7, 30] AS window_days
+            WHERE m.date > toDate({{ as_of_time() }}) - window_days
+            GROUP BY window_days, content_id
+            HAVING title_reviews > 0
+        )
+        GROUP BY window_days
+    )
+    ARRAY JOIN window_ids AS content_id, window_counts AS reviews_count, window_ratings AS avg_rating, window_hypes AS hype_index
+) AS r
 INNER JOIN {{ ref('dim_content') }} AS c ON c.content_id = r.content_id
 WHERE r.rank <= 10
 ORDER BY window_days, rank

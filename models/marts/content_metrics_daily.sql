@@ -4,9 +4,9 @@
 SELECT
     content_id,
     date,
-    if(merged_count = 0, NULL, round(merged_avg, 2)) AS avg_rating,
+    if(merged_count = 0, NULL, {{ round_half_up("merged_avg") }}) AS avg_rating,
     merged_count AS reviews_count,
-    round(merged_hype, 2) AS hype_index
+    {{ round_half_up("merged_hype") }} AS hype_index
 FROM (
     SELECT
         content_id,

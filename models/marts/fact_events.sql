@@ -6,5 +6,5 @@ SELECT
     user_id,
     content_id,
     event_type,
-    CAST(metadata AS JSON) AS metadata
+    metadata
 FROM {{ ref('stg_events') }}

@@ -1,11 +1,5 @@
 -- One row per title, cleaned. Invalid dates and out-of-range numbers become NULL and the row
 -- stays (a dimension); _nulled lists which fields were nulled, for stg_rejects_summary.
-WITH latest AS (
-    SELECT *
-    FROM {{ source('app', 'content') }}
-    ORDER BY _kiln_loaded_at DESC
-    LIMIT 1 BY id
-)
 SELECT
     toInt64(src.id) AS content_id,
     {{ clean_string('src.title') }} AS title,
@@ -20,11 +14,19 @@ SELECT
     {{ number_in_range('src.hype_index', 0, 100) }} AS hype_index,
     {{ parse_utc('src.created_at') }} AS created_at,
     {{ parse_utc('src.updated_at') }} AS updated_at,
-    arrayFilter(x -> x != '', [
-        if(src.release_year IS NOT NULL AND {{ number_in_range('src.release_year', 1888, 2100) }} IS NULL, 'release_year', ''),
-        if(src.hype_index IS NOT NULL AND {{ number_in_range('src.hype_index', 0, 100) }} IS NULL, 'hype_index', ''),
-        if({{ parse_utc('src.created_at') }} IS NULL, 'created_at', ''),
-        if({{ parse_utc('src.updated_at') }} IS NULL, 'updated_at', '')
-    ]) AS _nulled,
+    src._nulled AS _nulled,
     src._kiln_loaded_at AS _loaded_at
-FROM latest AS src
+FROM (
+    -- the latest staged copy of each row, with the fields its cleaning sets to NULL (decided
+    -- on the raw values here: 18.16 would read src.x in the outer list as the cleaned alias x)
+    SELECT *,
+        arrayFilter(x -> x != '', [
+            if(release_year IS NOT NULL AND {{ number_in_range('release_year', 1888, 2100) }} IS NULL, 'release_year', ''),
+            if(hype_index IS NOT NULL AND {{ number_in_range('hype_index', 0, 100) }} IS NULL, 'hype_index', ''),
+            if({{ parse_utc('created_at') }} IS NULL, 'created_at', ''),
+            if({{ parse_utc('updated_at') }} IS NULL, 'updated_at', '')
+        ]) AS _nulled
+    FROM {{ source('app', 'content') }}
+    ORDER BY _kiln_loaded_at DESC
+    LIMIT 1 BY id
+) AS src

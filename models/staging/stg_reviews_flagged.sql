@@ -4,37 +4,23 @@
 --   unknown_content, unknown_user; then among the remaining rows
 --   duplicate_review_id (the same id loaded again: the latest updated/loaded copy is kept) and
 --   duplicate_submission (same user_id, content_id, created_at: the lowest review_id is kept).
-WITH checked AS (
-    SELECT
-        *,
-        multiIf(
-            rating IS NULL, 'rating_missing',
-            rating < 0 OR rating > 10, 'rating_out_of_range',
-            created_at IS NULL, 'invalid_created_at',
-            coalesce(content_id NOT IN (SELECT content_id FROM {{ ref('stg_content') }}), true), 'unknown_content',
-            coalesce(user_id NOT IN (SELECT user_id FROM {{ ref('stg_users') }}), true), 'unknown_user',
-            ''
-        ) AS check_reason
-    FROM {{ ref('stg_reviews_typed') }}
-),
-by_id AS (
-    SELECT
-        *,
-        row_number() OVER (
-            PARTITION BY check_reason = '', review_id
-            ORDER BY updated_at DESC NULLS LAST, _loaded_at DESC
-        ) AS id_rank
-    FROM checked
-),
-by_submission AS (
-    SELECT
-        *,
-        row_number() OVER (
-            PARTITION BY check_reason = '' AND id_rank = 1, user_id, content_id, created_at
-            ORDER BY review_id
-        ) AS submission_rank
-    FROM by_id
-)
+{% set check_reason -%}
+multiIf(
+    rating IS NULL, 'rating_missing',
+    rating < 0 OR rating > 10, 'rating_out_of_range',
+    created_at IS NULL, 'invalid_created_at',
+    coalesce(content_id NOT IN (SELECT content_id FROM {{ ref('stg_content') }}), 1), 'unknown_content',
+    coalesce(user_id NOT IN (SELECT user_id FROM {{ ref('stg_users') }}), 1), 'unknown_user',
+    '')
+{%- endset %}
+{#- The copy of each review kept by the id rule: (review_id, _loaded_at) of rows that pass the checks. -#}
+{% set kept_copies -%}
+SELECT review_id, _loaded_at
+FROM {{ ref('stg_reviews_typed') }}
+WHERE {{ check_reason }} = ''
+ORDER BY updated_at DESC NULLS LAST, _loaded_at DESC
+LIMIT 1 BY review_id
+{%- endset %}
 SELECT
     review_id,
     content_id,
@@ -45,8 +31,18 @@ SELECT
     _loaded_at,
     nullIf(multiIf(
         check_reason != '', check_reason,
-        id_rank > 1, 'duplicate_review_id',
-        submission_rank > 1, 'duplicate_submission',
+        (review_id, _loaded_at) NOT IN ({{ kept_copies }}), 'duplicate_review_id',
+        review_id NOT IN (
+            -- the lowest review_id of each submission among the kept copies
+            SELECT review_id
+            FROM {{ ref('stg_reviews_typed') }}
+            WHERE (review_id, _loaded_at) IN ({{ kept_copies }})
+            ORDER BY review_id
+            LIMIT 1 BY user_id, content_id, created_at
+        ), 'duplicate_submission',
         ''
     ), '') AS reject_reason
-FROM by_submission
+FROM (
+    SELECT *, {{ check_reason }} AS check_reason
+    FROM {{ ref('stg_reviews_typed') }}
+)

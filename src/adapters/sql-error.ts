@@ -1,4 +1,5 @@
 import { KilnError, type SourceLocation } from '../errors.js';
+import { constructHint, constructMessage, rejectedConstruct, unknownNameHint, type ServerConstruct } from './server-constructs.js';
 
 /** ClickHouse's own error text without the "Code: N. DB::Exception:" prefix and stack trace. */
 export function cleanClickHouseMessage(message: string): string {
@@ -13,21 +14,37 @@ export function cleanClickHouseMessage(message: string): string {
     .trim();
 }
 
-/** A statement ClickHouse rejected. `clickhouseCode` is ClickHouse's numeric error code. */
+/**
+ * A statement ClickHouse rejected. `clickhouseCode` is ClickHouse's numeric error code. When the
+ * rejection is an old server lacking a construct (server-constructs.ts), the message starts by
+ * naming it and the release that has it, and the hint says what to write instead.
+ */
 export class SqlError extends KilnError {
+  /** The construct this server lacks, when that is why it rejected the statement. */
+  readonly missing: ServerConstruct | undefined;
+
   constructor(
     message: string,
     readonly clickhouseCode: number | undefined,
     readonly sql: string,
     cause?: unknown,
     location?: SourceLocation,
+    missing: ServerConstruct | undefined = rejectedConstruct(message, sql),
   ) {
-    super('SQL_ERROR', cleanClickHouseMessage(message), { cause, ...(location ? { location } : {}) });
+    const clean = cleanClickHouseMessage(message);
+    const prefix = missing ? `${constructMessage(missing)}: ` : '';
+    const hint = missing ? constructHint(missing) : unknownNameHint(clean);
+    super('SQL_ERROR', clean.startsWith(prefix) ? clean : prefix + clean, {
+      cause,
+      ...(location ? { location } : {}),
+      ...(hint ? { hint } : {}),
+    });
+    this.missing = missing;
   }
 
   /** The same error, placed in a file (the model's own line: sql-error-location.ts). */
   at(location: SourceLocation, message: string = this.message): SqlError {
-    return new SqlError(message, this.clickhouseCode, this.sql, this.cause, location);
+    return new SqlError(message, this.clickhouseCode, this.sql, this.cause, location, this.missing);
   }
 }
 

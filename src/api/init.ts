@@ -26,7 +26,7 @@ targets:
     raw_database: raw
 `,
   'seeds/countries.csv': 'code,name\nFR,France\nDE,Germany\nJP,Japan\n',
-  'models/staging/stg_countries.sql': `SELECT upper(trim(code)) AS country_code, trim(name) AS country_name
+  'models/staging/stg_countries.sql': `SELECT upper({{ trim_whitespace('code') }}) AS country_code, {{ trim_whitespace('name') }} AS country_name
 FROM {{ ref('countries') }}
 `,
   'models/marts/dim_country.sql': `{{ config(order_by='country_code') }}
@@ -40,7 +40,12 @@ FROM {{ ref('stg_countries') }}
       - name: country_code
         data_tests: [unique, not_null]
 `,
-  'macros/.gitkeep': '',
+  'macros/text.sql': `{# Leading and trailing spaces, tabs and line breaks removed. A regular expression rather than
+   trim(), which ClickHouse 18.16 (the oldest server kiln supports) does not have. #}
+{% macro trim_whitespace(expr) -%}
+replaceRegexpAll({{ expr }}, '^[ \\t\\r\\n]+|[ \\t\\r\\n]+$', '')
+{%- endmacro %}
+`,
   'tests/data/.gitkeep': '',
   '.gitignore': 'target/\n.kiln/\n',
 });

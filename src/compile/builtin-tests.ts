@@ -23,10 +23,12 @@ GROUP BY {{ column_name }}
 HAVING count() > 1
 {% endtest %}
 
+{# NULLs pass, as in dbt: said explicitly, since ClickHouse 18.16 counts NULL NOT IN (…) as true. #}
 {% test accepted_values(model, column_name, values, quote=true) %}
 SELECT {{ column_name }} AS value_field, count() AS n_records
 FROM {{ model }}
-WHERE {{ column_name }} NOT IN ({% for v in values %}{% if quote %}{{ ${QUOTE} }}{% else %}{{ v }}{% endif %}{{ ", " if not loop.last }}{% endfor %})
+WHERE {{ column_name }} IS NOT NULL
+  AND {{ column_name }} NOT IN ({% for v in values %}{% if quote %}{{ ${QUOTE} }}{% else %}{{ v }}{% endif %}{{ ", " if not loop.last }}{% endfor %})
 GROUP BY {{ column_name }}
 {% endtest %}
 

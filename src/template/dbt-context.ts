@@ -28,6 +28,10 @@ export class Relation {
   get table(): string {
     return this.identifier;
   }
+  /** What dbt code checks to tell a relation from a string (dbt_utils' _is_relation). */
+  get metadata(): { type: string } {
+    return { type: 'ClickHouseRelation' };
+  }
   get is_table(): boolean {
     return this.type === 'table';
   }
@@ -253,6 +257,9 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     },
     local_md5: (s: unknown) => createHash('md5').update(String(s)).digest('hex'),
     flags: { FULL_REFRESH: false, WHICH: 'run' },
+    // kiln's tests do not store failures in tables.
+    should_store_failures: () => false,
+    should_full_refresh: () => false,
   };
 }
 

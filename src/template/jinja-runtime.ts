@@ -10,7 +10,7 @@ import nunjucks from 'nunjucks';
  */
 
 /** Part of the template cache's key: bump when a change here changes nunjucks' generated code. */
-export const JINJA_RUNTIME_VERSION = 2;
+export const JINJA_RUNTIME_VERSION = 3;
 
 /** Thrown by `return(value)`; the macro that is running catches it and returns the value. */
 export class MacroReturn {
@@ -149,6 +149,11 @@ export function kilnCompiledSource(source: string, file: string): string {
     .replace(/context\.setVariable\("(_[^"]*)", (macro_t_\d+)\);/g, 'context.addExport("$1"); context.setVariable("$1", $2);');
 }
 
+/** `f(a, b,)`, `[a, b,]`, `{'k': v,}`: Python's trailing commas, which nunjucks refuses. */
+function withoutTrailingCommas(tag: string): string {
+  return tag.includes(',') ? tag.replace(/,(\s*)(?=[)\]}])/g, '$1') : tag;
+}
+
 /**
  * Jinja nunjucks does not parse, rewritten on the same lines into what it does:
  * `{% set ns.attr = value %}` assigns an attribute of a namespace(), and `*args` / `**kwargs` in a
@@ -156,12 +161,13 @@ export function kilnCompiledSource(source: string, file: string): string {
  */
 export function jinjaToNunjucks(code: string): string {
   return code
-    .replace(/{{[\s\S]*?}}|{%[\s\S]*?%}/g, (tag) =>
+    .replace(/{{[\s\S]*?}}|{%[\s\S]*?%}/g, (whole) => {
+      const tag = withoutTrailingCommas(whole);
       // `f(a, *args, **kwargs)`: markers that callWrap expands (see installJinjaRuntime).
-      tag.includes('*')
+      return tag.includes('*')
         ? tag.replace(/([(,]\s*)\*\*\s*([A-Za-z_][\w.]*)/g, '$1__kiln_kwsplat($2)').replace(/([(,]\s*)\*\s*([A-Za-z_][\w.]*)/g, '$1__kiln_spread($2)')
-        : tag,
-    )
+        : tag;
+    })
     .replace(/{%(-?)\s*set\s+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=([\s\S]*?)(-?)%}/g, (_m, open: string, obj: string, attr: string, value: string, close: string) =>
     `{%${open} do __kiln_setattr(${obj}, "${attr}", (${value})) ${close}%}`,
   );
@@ -191,7 +197,39 @@ export class DoExtension {
   }
 }
 
+const SafeString = (nunjucks as unknown as { runtime: { SafeString: new (s: string) => object } }).runtime.SafeString;
+
+/** Python's truth: empty lists, dicts and strings are false (in JS `[]` and `{}` are true). */
+export function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof SafeString) return String(value) !== '';
+  if (value && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto === Object.prototype || proto === null) return Object.keys(value).some((k) => k !== '__keywords');
+    return true;
+  }
+  return Boolean(value);
+}
+
+/** A condition compiled through `truthy` (see installJinjaRuntime). */
+class TruthyNode {
+  readonly typename = 'KilnTruthy';
+  constructor(
+    readonly expr: { lineno?: number; colno?: number },
+    readonly lineno = expr.lineno,
+    readonly colno = expr.colno,
+  ) {}
+}
+
 interface CompilerProto {
+  assertType(this: CompilerProto, node: unknown, ...types: unknown[]): void;
+  compileIf(this: CompilerProto, node: { cond: unknown }, frame: unknown, async?: unknown): void;
+  compileInlineIf(this: CompilerProto, node: { cond: unknown }, frame: unknown): void;
+  compileAnd(this: CompilerProto, node: { left: unknown; right: unknown }, frame: unknown): void;
+  compileOr(this: CompilerProto, node: { left: unknown; right: unknown }, frame: unknown): void;
+  compileNot(this: CompilerProto, node: { target: unknown }, frame: unknown): void;
+  compileKilnTruthy?(this: CompilerProto, node: TruthyNode, frame: unknown): void;
+  _getNodeName(this: CompilerProto, node: unknown): string;
   compilePair(this: CompilerProto, node: { key: unknown; value: unknown }, frame: unknown): void;
   compileKeywordArgs(this: CompilerProto, node: { children: Array<{ key: { value: unknown }; value: unknown }> }, frame: unknown): void;
   compile(node: unknown, frame: unknown): void;
@@ -211,6 +249,7 @@ export function installJinjaRuntime(): void {
     nodes: { Symbol: new (...a: unknown[]) => { value: string }; Literal: new (...a: unknown[]) => { value: unknown } };
   };
   lib.runtime.kilnMacro = kilnMacro;
+  (lib.runtime as unknown as { kilnTruthy: typeof truthy }).kilnTruthy = truthy;
   const callWrap = lib.runtime.callWrap;
   lib.runtime.callWrap = function kilnCallWrap(obj, name, context, args) {
     const marked = args.some((a) => a instanceof Spread || a instanceof KeywordSplat);
@@ -234,6 +273,53 @@ export function installJinjaRuntime(): void {
     }
     this._emit(': ');
     this._compileExpression(node.value, frame);
+  };
+  // Conditions as Python reads them: `{% if [] %}`, `[] and x`, `not {}`.
+  const proto = lib.compiler.Compiler.prototype;
+  const assertType = proto.assertType;
+  proto.assertType = function kilnAssertType(node, ...types) {
+    if (node instanceof TruthyNode) return;
+    assertType.call(this, node, ...types);
+  };
+  proto.compileKilnTruthy = function compileKilnTruthy(node, frame) {
+    this._emit('runtime.kilnTruthy(');
+    this.compile(node.expr, frame);
+    this._emit(')');
+  };
+  const wrap = (cond: unknown) => (cond instanceof TruthyNode ? cond : new TruthyNode(cond as { lineno?: number }));
+  const compileIf = proto.compileIf;
+  proto.compileIf = function kilnCompileIf(node, frame, async) {
+    node.cond = wrap(node.cond);
+    compileIf.call(this, node, frame, async);
+  };
+  const compileInlineIf = proto.compileInlineIf;
+  proto.compileInlineIf = function kilnCompileInlineIf(node, frame) {
+    node.cond = wrap(node.cond);
+    compileInlineIf.call(this, node, frame);
+  };
+  proto.compileNot = function kilnCompileNot(node, frame) {
+    this._emit('!');
+    this.compile(wrap(node.target), frame);
+  };
+  // `a and b` is a when a is false, else b (and b is evaluated only then): Python's operands, not booleans.
+  proto.compileAnd = function kilnCompileAnd(node, frame) {
+    this._emit('(function (t) { return runtime.kilnTruthy(t) ? ');
+    this.compile(node.right, frame);
+    this._emit(' : t; })(');
+    this.compile(node.left, frame);
+    this._emit(')');
+  };
+  proto.compileOr = function kilnCompileOr(node, frame) {
+    this._emit('(function (t) { return runtime.kilnTruthy(t) ? t : ');
+    this.compile(node.right, frame);
+    this._emit('; })(');
+    this.compile(node.left, frame);
+    this._emit(')');
+  };
+  // nunjucks prints a callee's source text into a JS string unescaped: a multi-line literal broke it.
+  const getNodeName = proto._getNodeName;
+  proto._getNodeName = function kilnGetNodeName(node) {
+    return getNodeName.call(this, node).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   };
   // A call's keyword arguments are names, never expressions (`f(except=[])` with a macro `except`).
   lib.compiler.Compiler.prototype.compileKeywordArgs = function compileKeywordArgs(node, frame) {

@@ -121,6 +121,10 @@ export class RefRelation {
   get type(): null {
     return null;
   }
+  /** What dbt code checks to tell a relation from a string (dbt_utils' _is_relation). */
+  get metadata(): { type: string } {
+    return { type: 'ClickHouseRelation' };
+  }
   render(): string {
     return this.toString();
   }

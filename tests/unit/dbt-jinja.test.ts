@@ -244,3 +244,19 @@ describe('keyword arguments named like a global', () => {
     expect(render("{% macro s(from, except=[]) %}{{ except | join(',') }}{% endmacro %}{{ s(1, except=['amount', 'x']) }}")).toBe('amount,x');
   });
 });
+
+describe('Python semantics nunjucks lacks', () => {
+  it('empty lists and dicts are false; and/or return an operand', () => {
+    expect(render("{% if [] %}a{% else %}b{% endif %}{% if {} %}c{% else %}d{% endif %}{{ 'e' if not [] }}{{ ([] and 'x') | length }}{{ [] or 'f' }}{{ 'g' and 'h' }}")).toBe('bde0fh');
+    expect(render("{% set exclude = [] %}{% set include = [] %}{% if exclude and include %}both{% else %}neither{% endif %}")).toBe('neither');
+  });
+
+  it('trailing commas in calls, lists and dicts', () => {
+    const eng = engine([macro('macros/m.sql', '{% macro pair(a, b=2) %}{{ a }}{{ b }}{% endmacro %}')]);
+    expect(render("{{ pair(\n  1,\n  b=3,\n) }} {{ [1, 2,] | length }} {{ {'k': 1,}.k }}", eng)).toBe('13 2 1');
+  });
+
+  it('a call whose callee is a multi-line string literal', () => {
+    expect(render("{{ 'a \\\nb {}'.format(1) }}")).toBe('a \nb 1');
+  });
+});

@@ -1,0 +1,134 @@
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithClickHouse, type ClickHouseServer } from '../harness/clickhouse-server.js';
+import { describeWithMariaDb, type MariaDbServer } from '../harness/mariadb.js';
+import { REPO_ROOT, removeProjects, runKiln, runResults, writeProject, type KilnResult } from '../helpers/kiln-cli.js';
+import { queryWarehouse } from '../helpers/warehouse.js';
+
+/**
+ * Every supported server is really supported (issue 16): the reference project in the
+ * repository root, built as the README's "Production" steps say, against Debian's
+ * clickhouse-server 18.16 (the oldest server kiln supports) with the app database live in
+ * MariaDB, passes every test and holds the rows the embedded build holds. The init scaffold
+ * builds there too, and a model with a construct 18.16 lacks gets an error naming it.
+ */
+
+afterAll(removeProjects);
+
+/** A copy of the reference project: models, macros, seeds, snapshots, tests, sources and the sample data. */
+function referenceProject(): string {
+  const dir = writeProject({}, 'kiln-reference-');
+  for (const entry of ['project.yml', 'sources.yml', 'models', 'macros', 'seeds', 'snapshots', 'tests/data', 'data']) {
+    cpSync(join(REPO_ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  return dir;
+}
+
+/** The environment the README's Production steps set. */
+function productionEnv(ch: ClickHouseServer, my: MariaDbServer): Record<string, string> {
+  return {
+    CLICKHOUSE_URL: ch.url,
+    CLICKHOUSE_USER: ch.username,
+    CLICKHOUSE_PASSWORD: ch.password,
+    MYSQL_HOST: my.host,
+    MYSQL_PORT: String(my.port),
+    MYSQL_USER: my.user,
+    MYSQL_PASSWORD: my.password,
+    MYSQL_DATABASE: my.database,
+  };
+}
+
+async function serverQuery<T>(ch: ClickHouseServer, sql: string): Promise<T[]> {
+  const response = await fetch(`${ch.url}/?default_format=JSONEachRow`, {
+    method: 'POST',
+    body: sql,
+    headers: { 'X-ClickHouse-User': ch.username, 'X-ClickHouse-Key': ch.password },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${sql}: ${text}`);
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+}
+
+/** The nodes of a build that did not succeed or pass, with their messages (empty when all did). */
+function notPassed(dir: string): string[] {
+  return [...runResults(dir).values()].filter((r) => r.status !== 'success' && r.status !== 'pass').map((r) => `${r.unique_id}: ${r.status} ${r.message ?? ''}`);
+}
+
+const failure = (r: KilnResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+
+describeWithClickHouse('the reference project on ClickHouse 18.16', (getClickHouse) => {
+  describeWithMariaDb('with the app database live in MariaDB', (getMariaDb) => {
+    it('builds with --target prod, passes every test and holds the embedded build\'s rows', async () => {
+      const ch = getClickHouse();
+      const my = getMariaDb();
+      // The app database as production has it: the committed dump loaded into MariaDB.
+      await my.query(`SOURCE ${join(REPO_ROOT, 'data/mysql/app.sql')}`, my.database);
+      const env = productionEnv(ch, my);
+
+      const server = referenceProject();
+      const build = await runKiln(server, ['build', '--target', 'prod'], { env });
+      expect(notPassed(server)).toEqual([]);
+      expect(build.code, failure(build)).toBe(0);
+      expect(build.stdout).toMatch(/^Finished \d+ nodes in \d+\.\d\ds: \d+ ok$/m);
+      // the planted defects are found exactly (the ground-truth test passed), on the live database
+      expect(runResults(server).get('test.movies.assert_sample_matches_ground_truth')?.status).toBe('pass');
+
+      // The same project from the same live database on the embedded engine.
+      const embedded = referenceProject();
+      const local = await runKiln(embedded, ['build'], { env });
+      expect(notPassed(embedded)).toEqual([]);
+      expect(local.code, failure(local)).toBe(0);
+
+      const serverRelations = await serverQuery<{ name: string }>(ch, "SELECT name FROM system.tables WHERE database = 'analytics' ORDER BY name");
+      const embeddedRelations = await queryWarehouse<{ name: string }>(join(embedded, '.kiln/dev'), "SELECT name FROM system.tables WHERE database = 'analytics' ORDER BY name");
+      expect(serverRelations.map((r) => r.name)).toEqual(embeddedRelations.map((r) => r.name));
+      expect(serverRelations.map((r) => r.name)).toEqual(expect.arrayContaining(['dim_content', 'fact_reviews', 'fact_events', 'dash_top_content']));
+
+      // Row counts of every relation, and the cleaning summary and dashboard numbers row for row.
+      const counts = serverRelations.map((r) => `SELECT '${r.name}' AS name, toString(count()) AS n FROM analytics.\`${r.name}\``).join(' UNION ALL ');
+      const byName = (rows: { name: string; n: string }[]) => Object.fromEntries(rows.map((r) => [r.name, r.n]));
+      const serverCounts = byName(await serverQuery(ch, counts));
+      expect(byName(await queryWarehouse(join(embedded, '.kiln/dev'), counts))).toEqual(serverCounts);
+      expect(serverCounts).toMatchObject({ fact_reviews: '354', fact_events: '687', dim_content: '60', dim_user: '80' });
+      for (const sql of [
+        'SELECT source_table, action, reason, toString(rows) AS rows FROM analytics.stg_rejects_summary ORDER BY source_table, action, reason',
+        'SELECT metric, label, toString(value) AS value FROM analytics.dash_overview ORDER BY metric, label',
+        'SELECT toString(window_days) AS window_days, toString(rank) AS rank, toString(content_id) AS content_id, toString(avg_rating) AS avg_rating FROM analytics.dash_top_content ORDER BY window_days, rank',
+      ]) {
+        expect(await queryWarehouse(join(embedded, '.kiln/dev'), sql), sql).toEqual(await serverQuery(ch, sql));
+      }
+    });
+
+    it('builds the kiln init scaffold', async () => {
+      const ch = getClickHouse();
+      const parent = writeProject({});
+      expect((await runKiln(null, ['init', 'shop'], { cwd: parent })).code).toBe(0);
+      const dir = join(parent, 'shop');
+      const build = await runKiln(dir, ['build', '--target', 'prod'], { env: productionEnv(ch, getMariaDb()) });
+      expect(build.code, failure(build)).toBe(0);
+      expect(await serverQuery(ch, 'SELECT country_code, country_name FROM analytics.dim_country ORDER BY country_code')).toEqual([
+        { country_code: 'DE', country_name: 'Germany' },
+        { country_code: 'FR', country_name: 'France' },
+        { country_code: 'JP', country_name: 'Japan' },
+      ]);
+    });
+
+    it('names a construct the server lacks, the release that has it and what to write instead', async () => {
+      const ch = getClickHouse();
+      const dir = writeProject({
+        'project.yml': `name: old_server
+target: prod
+targets:
+  prod: { engine: clickhouse, url: "{{ env_var('CLICKHOUSE_URL') }}", username: "{{ env_var('CLICKHOUSE_USER') }}", password: "{{ env_var('CLICKHOUSE_PASSWORD') }}", database: old_server, raw_database: old_server_raw }
+`,
+        'models/top_numbers.sql': 'WITH firsts AS (\n    SELECT number FROM system.numbers LIMIT 10\n)\nSELECT number FROM firsts ORDER BY number DESC LIMIT 5\n',
+      });
+      const run = await runKiln(dir, ['run'], { env: { CLICKHOUSE_URL: ch.url, CLICKHOUSE_USER: ch.username, CLICKHOUSE_PASSWORD: ch.password } });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('models/top_numbers.sql:1');
+      expect(run.stdout).toContain('this server lacks `WITH name AS (SELECT …)` (a common table expression), which ClickHouse has since 20.10: Syntax error');
+      expect(run.stdout).toMatch(/^ +hint: write it so every supported server runs it: a subquery in FROM: `FROM \(SELECT …\) AS name`/m);
+    });
+  });
+});
