@@ -1,6 +1,9 @@
 import type { Adapter } from '../adapters/adapter.js';
-import { hookSql, modelSql } from '../compile/execution-manifest.js';
-import type { ModelManifestNode } from '../compile/manifest.js';
+import { filteredRelation } from '../adapters/microbatch-sql.js';
+import { hookSql, modelSql, type ExecutionManifest } from '../compile/execution-manifest.js';
+import type { Manifest, ModelManifestNode } from '../compile/manifest.js';
+import type { RunOptions } from '../execute/phase.js';
+import type { Batch } from '../materialize/microbatch-batches.js';
 import { KilnError } from '../errors.js';
 import { SqlError } from '../adapters/sql-error.js';
 import { withoutStatementPosition } from '../adapters/sql-error-position.js';
@@ -22,6 +25,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
   const runId = scratchRunId(ctx);
   const fullRefresh = ctx.options.fullRefresh === true;
   const ephemerals = adapter.ephemeralStyle;
+  const runOptions = ctx.options;
   assertTableOptionsSupported(ctx, adapter, plan);
   return plan.map((step) => {
     const node = compiled.manifest.nodes[step.uniqueId]!;
@@ -50,11 +54,13 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
           existing: step.existing,
           fullRefresh,
           runId,
-          sql: ({ isIncremental }) => {
+          sql: ({ isIncremental, batch }) => {
             // A seed loads its CSV and has no SQL of its own.
             if (!('sql' in exec)) throw new KilnError('INTERNAL', `seed ${step.uniqueId} has no model SQL`);
-            return modelSql(compiled.execution, exec, { isIncremental, style: ephemerals });
+            const execution = batch ? batchExecution(compiled.execution, compiled.manifest, batch) : compiled.execution;
+            return modelSql(execution, exec, { isIncremental, style: ephemerals });
           },
+          ...batchOptions(runOptions, step.uniqueId),
           hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),
         };
         let out: Awaited<ReturnType<typeof strategy.run>>;
@@ -72,16 +78,47 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
           // Up to and including a failing statement, so its line and column can be read against it.
           if (runPath) writeRunStatements(compiled.project.root, runPath, metered.statements());
         }
+        const failedBatches = out.batches?.failed.length ?? 0;
         return {
-          status: 'success' as const,
+          status: failedBatches ? ('error' as const) : ('success' as const),
           rowsAffected: out.rowsAffected,
           message: out.message,
+          ...(out.batches ? { batchResults: { successful: out.batches.successful.map(isoPair), failed: out.batches.failed.map(isoPair) } } : {}),
           queryTimeMs: metered.elapsedMs(),
           relationName: `${step.relation.database}.${step.relation.name}`,
         };
       },
     };
   });
+}
+
+const isoPair = (b: Batch): [string, string] => [b.start.toISOString(), b.end.toISOString()];
+
+/** The run's microbatch window, or the batches `kiln retry` reruns for this node. */
+function batchOptions(options: RunOptions, uniqueId: string): { batches?: MaterializeContext['batches'] } {
+  const retry = options.retryBatches?.[uniqueId]?.map(([start, end]) => ({ start: new Date(start), end: new Date(end) }));
+  if (!retry && !options.eventTimeStart && !options.eventTimeEnd) return {};
+  return {
+    batches: {
+      ...(options.eventTimeStart ? { eventTimeStart: options.eventTimeStart } : {}),
+      ...(options.eventTimeEnd ? { eventTimeEnd: options.eventTimeEnd } : {}),
+      ...(retry ? { retry } : {}),
+    },
+  };
+}
+
+/**
+ * The execution manifest as one batch reads it: each upstream model or seed that configures
+ * `event_time` is its rows in the batch's window (dbt's microbatch filter); the others whole.
+ */
+function batchExecution(execution: ExecutionManifest, manifest: Manifest, batch: Batch): ExecutionManifest {
+  const relations: Record<string, string> = { ...execution.refs.relations };
+  for (const node of Object.values(manifest.nodes)) {
+    const eventTime = node.config.event_time;
+    if (typeof eventTime !== 'string' || !eventTime.trim() || relations[node.name] === undefined) continue;
+    relations[node.name] = filteredRelation(relations[node.name]!, eventTime, batch.start, batch.end);
+  }
+  return { ...execution, refs: { ...execution.refs, relations } };
 }
 
 /**

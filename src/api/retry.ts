@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { KilnError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
-import { readRunResults } from '../report/run-results.js';
+import { readRunResults, type NodeResult } from '../report/run-results.js';
 import type { InvocationOptions } from './options.js';
 import { build, run, seed, snapshot, type CommandOutcome } from './run.js';
 
@@ -64,7 +64,15 @@ export async function retry(options: InvocationOptions, commands: Readonly<Recor
     // The previous results are read from target/, never from a --state folder.
     state: undefined,
     select: RETRY_SELECTORS,
+    ...failedBatches(previous.results),
     exclude: options.exclude ?? [],
   });
   return { command, retried, outcome };
+}
+
+/** Microbatch models whose batches failed last time: retry reruns only those batches. */
+function failedBatches(results: readonly NodeResult[]): { retryBatches?: Record<string, ReadonlyArray<readonly [string, string]>> } {
+  const out: Record<string, ReadonlyArray<readonly [string, string]>> = {};
+  for (const r of results) if (r.status === 'error' && r.batch_results?.failed.length) out[r.unique_id] = r.batch_results.failed;
+  return Object.keys(out).length ? { retryBatches: out } : {};
 }

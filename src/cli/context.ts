@@ -1,3 +1,4 @@
+import { parseUtc } from '../compile/model-kind.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +19,8 @@ export interface GlobalFlags {
   select?: string[];
   exclude?: string[];
   fullRefresh?: boolean;
+  eventTimeStart?: string;
+  eventTimeEnd?: string;
   failFast?: boolean;
   junit?: string;
   json?: boolean;
@@ -51,12 +54,28 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
     ...(flags.state ? { state: flags.state } : {}),
     ...(flags.junit ? { junit: resolve(flags.junit) } : {}),
     fullRefresh: flags.fullRefresh === true,
+    ...eventTimeWindow(flags),
     failFast: flags.failFast === true,
     ...(flags.wait !== undefined ? { wait: parseWait(flags.wait) } : {}),
     ...(flags.strict ? { strict: true } : {}),
     reporter,
   };
   return { flags, reporter, streams, options };
+}
+
+function eventTimeWindow(flags: GlobalFlags): { eventTimeStart?: Date; eventTimeEnd?: Date } {
+  const parse = (flag: string, text: string | undefined): Date | undefined => {
+    if (text === undefined) return undefined;
+    const at = parseUtc(text);
+    if (!at) throw new KilnError('CONFIG_INVALID', `${flag} '${text}' is not a date or time`, { hint: `write it like ${flag} 2025-01-01 or ${flag} '2025-01-01 06:00:00' (UTC)` });
+    return at;
+  };
+  const start = parse('--event-time-start', flags.eventTimeStart);
+  const end = parse('--event-time-end', flags.eventTimeEnd);
+  if (start && end && start >= end) {
+    throw new KilnError('CONFIG_INVALID', `--event-time-start (${flags.eventTimeStart}) must be before --event-time-end (${flags.eventTimeEnd})`);
+  }
+  return { ...(start ? { eventTimeStart: start } : {}), ...(end ? { eventTimeEnd: end } : {}) };
 }
 
 function parseVars(text: string): Record<string, unknown> {

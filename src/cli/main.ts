@@ -25,6 +25,8 @@ export function buildProgram(streams: OutputStreams, setExit: (code: number) => 
     .option('--exclude <selector>', 'nodes to leave out; repeatable', collect)
     .option('--state <dir>', 'folder with an earlier manifest.json, for state:modified')
     .option('--full-refresh', 'rebuild incremental models and reload sources from scratch')
+    .option('--event-time-start <time>', 'microbatch models: process batches from this UTC time (backfill)')
+    .option('--event-time-end <time>', 'microbatch models: process batches up to this UTC time')
     .option('--fail-fast', 'stop at the first failure')
     .option('--wait [seconds]', 'when another run holds the target lock, wait for it (up to SECONDS; without a value, until it is released)')
     .option('--junit <file>', 'write test results as JUnit XML')

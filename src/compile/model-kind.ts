@@ -2,10 +2,23 @@ import { KilnError, type SourceLocation } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import type { NodeConfig } from '../project/types.js';
 
-export type IncrementalStrategy = 'append' | 'insert_overwrite' | 'delete_insert';
+export type IncrementalStrategy = 'append' | 'insert_overwrite' | 'delete_insert' | 'microbatch';
 export type OnSchemaChange = 'ignore' | 'fail' | 'append_new_columns';
 
-export const INCREMENTAL_STRATEGIES: readonly IncrementalStrategy[] = ['append', 'insert_overwrite', 'delete_insert'];
+export const INCREMENTAL_STRATEGIES: readonly IncrementalStrategy[] = ['append', 'insert_overwrite', 'delete_insert', 'microbatch'];
+export type BatchSize = 'hour' | 'day' | 'month';
+export const BATCH_SIZES: readonly BatchSize[] = ['hour', 'day', 'month'];
+
+/** dbt 1.9's microbatch settings, validated. */
+export interface MicrobatchSpec {
+  /** The model's (and its upstreams') time column. */
+  readonly eventTime: string;
+  readonly batchSize: BatchSize;
+  /** Batches before the current one that an incremental run reprocesses. */
+  readonly lookback: number;
+  /** Where the first build starts (UTC). */
+  readonly begin?: Date;
+}
 export const ON_SCHEMA_CHANGE_MODES: readonly OnSchemaChange[] = ['ignore', 'fail', 'append_new_columns'];
 
 /** dbt-clickhouse's spellings of kiln's strategies. */
@@ -27,6 +40,8 @@ export type ModelKind =
       /** Columns identifying a row; required by delete_insert. */
       readonly uniqueKey: readonly string[];
       readonly onSchemaChange: OnSchemaChange;
+      /** Set exactly when the strategy is microbatch. */
+      readonly microbatch?: MicrobatchSpec;
     }
   | SnapshotKind;
 
@@ -82,6 +97,9 @@ export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): Model
   if (strategy === 'delete_insert' && uniqueKey.length === 0) {
     throw invalid('incremental_strategy', `incremental_strategy 'delete_insert' needs a unique_key`, "config(unique_key='id')");
   }
+  if (strategy !== 'microbatch' && config.event_time === undefined && (config.batch_size !== undefined || config.begin !== undefined)) {
+    throw invalid(config.batch_size !== undefined ? 'batch_size' : 'begin', `batch_size and begin are for incremental_strategy 'microbatch'`, "config(incremental_strategy='microbatch', event_time='created_at', batch_size='day', begin='2025-01-01')");
+  }
   if (strategy === 'insert_overwrite' && !config.partition_by) {
     throw invalid('incremental_strategy', `incremental_strategy 'insert_overwrite' needs partition_by`, "config(partition_by='toYYYYMM(created_at)')");
   }
@@ -89,7 +107,8 @@ export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): Model
   if (!ON_SCHEMA_CHANGE_MODES.includes(mode as OnSchemaChange)) {
     throw invalid('on_schema_change', `unknown on_schema_change '${String(mode)}'`, didYouMean(String(mode), ON_SCHEMA_CHANGE_MODES) ?? `use ${ON_SCHEMA_CHANGE_MODES.join(', ')}`);
   }
-  return { materialized, strategy, uniqueKey, onSchemaChange: mode as OnSchemaChange };
+  const microbatch = strategy === 'microbatch' ? microbatchSpec(config, invalid) : undefined;
+  return { materialized, strategy, uniqueKey, onSchemaChange: mode as OnSchemaChange, ...(microbatch ? { microbatch } : {}) };
 }
 
 const DEFAULT_COLUMN_NAMES: SnapshotColumnNames = {
@@ -99,6 +118,39 @@ const DEFAULT_COLUMN_NAMES: SnapshotColumnNames = {
   dbt_valid_to: 'dbt_valid_to',
   dbt_is_deleted: 'dbt_is_deleted',
 };
+
+type Invalid = (key: string, message: string, hint: string) => KilnError;
+
+function microbatchSpec(config: NodeConfig, invalid: Invalid): MicrobatchSpec {
+  const example = "config(incremental_strategy='microbatch', event_time='created_at', batch_size='day', begin='2025-01-01')";
+  const eventTime = typeof config.event_time === 'string' ? config.event_time.trim() : '';
+  if (!eventTime) throw invalid('incremental_strategy', `incremental_strategy 'microbatch' needs event_time`, example);
+  const batchSize = config.batch_size === undefined ? undefined : String(config.batch_size);
+  if (batchSize === undefined) throw invalid('incremental_strategy', `incremental_strategy 'microbatch' needs batch_size (hour, day or month)`, example);
+  if (!BATCH_SIZES.includes(batchSize as BatchSize)) {
+    throw invalid('batch_size', `unknown batch_size '${batchSize}'`, didYouMean(batchSize, BATCH_SIZES) ?? `use ${BATCH_SIZES.join(', ')}`);
+  }
+  const lookback = config.lookback === undefined ? 1 : Number(config.lookback);
+  if (!Number.isInteger(lookback) || lookback < 0) throw invalid('lookback', `lookback must be a whole number of batches, got '${String(config.lookback)}'`, 'lookback=1');
+  let begin: Date | undefined;
+  if (config.begin !== undefined && config.begin !== null) {
+    begin = parseUtc(String(config.begin));
+    if (!begin) throw invalid('begin', `begin '${String(config.begin)}' is not a date or time`, "begin='2025-01-01' or begin='2025-01-01 06:00:00' (UTC)");
+  }
+  if (config.partition_by !== undefined) {
+    throw invalid('partition_by', `a microbatch model is partitioned by its batches: partition_by cannot be set`, 'remove partition_by; kiln partitions the table by event_time per batch_size, so each batch replaces its partition atomically');
+  }
+  return { eventTime, batchSize: batchSize as BatchSize, lookback, ...(begin ? { begin } : {}) };
+}
+
+/** A date or date-time as UTC (`2025-01-01`, `2025-01-01 06:00:00`, ISO 8601 with an offset). */
+export function parseUtc(text: string): Date | undefined {
+  const t = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(t)) return undefined;
+  const iso = t.replace(' ', 'T');
+  const d = new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(iso) ? iso : iso.length === 10 ? `${iso}T00:00:00Z` : `${iso}Z`);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
 
 function snapshotKindOf(config: NodeConfig, locate: ConfigKeyLocator): SnapshotKind {
   const invalid = (key: string, message: string, hint: string) => new KilnError('CONFIG_INVALID', message, { location: locate(key), hint });

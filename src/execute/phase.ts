@@ -11,6 +11,11 @@ export interface RunOptions extends SelectionOptions {
   readonly fullRefresh?: boolean;
   /** `kiln stage --prune`: remove the staged rows of files that are gone. */
   readonly prune?: boolean;
+  /** `--event-time-start` / `--event-time-end`: the window microbatch models process. */
+  readonly eventTimeStart?: Date;
+  readonly eventTimeEnd?: Date;
+  /** `kiln retry`: per microbatch model, the batches ([start, end) ISO times) that failed last time. */
+  readonly retryBatches?: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>>;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface StepOutput {
   readonly queryTimeMs?: number;
   readonly relationName?: string | null;
   readonly compiledPath?: string | null;
+  /** Microbatch models: their batches as [start, end) ISO times (dbt's batch_results). */
+  readonly batchResults?: { readonly successful: ReadonlyArray<readonly [string, string]>; readonly failed: ReadonlyArray<readonly [string, string]> };
 }
 
 /** One unit of work in a command: stage a source, load a seed, build a model, run a test. */
@@ -103,5 +105,6 @@ function toResult(step: ExecStep, out: StepOutput, thread: string, startedAt: Da
     relation_name: out.relationName ?? null,
     compiled_path: out.compiledPath ?? step.compiledPath ?? null,
     ...(step.originalFilePath ? { original_file_path: step.originalFilePath } : {}),
+    ...(out.batchResults ? { batch_results: out.batchResults } : {}),
   };
 }

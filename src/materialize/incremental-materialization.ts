@@ -1,3 +1,4 @@
+import { runMicrobatch } from './microbatch-materialization.js';
 import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
@@ -57,6 +58,7 @@ export const incrementalMaterialization: MaterializationStrategy = {
   name: 'incremental',
   async run(ctx) {
     const kind = incrementalKind(ctx);
+    if (kind.microbatch) return runMicrobatch(ctx, kind.microbatch);
     if (!ctx.existing || ctx.fullRefresh || ctx.existing.isView) {
       const built = await tableMaterialization.run(ctx);
       return { ...built, message: `${built.message} (full build)` };
@@ -83,6 +85,7 @@ const DONE: Readonly<Record<IncrementalKind['strategy'], string>> = {
   append: 'appended to',
   insert_overwrite: 'replaced partitions of',
   delete_insert: 'merged into',
+  microbatch: 'replaced batches of',
 };
 
 async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): Promise<MaterializeResult> {

@@ -4,6 +4,7 @@ import type { ModelManifestNode, SeedManifestNode } from '../compile/manifest.js
 import type { ModelKind } from '../compile/model-kind.js';
 import type { TableDefinition } from '../compile/table-definition.js';
 import type { NodeConfig } from '../project/types.js';
+import type { Batch } from './microbatch-batches.js';
 
 /** What a strategy gets for one node. Built by the executor; strategies never look further. */
 export interface MaterializeContext {
@@ -20,8 +21,14 @@ export interface MaterializeContext {
   readonly fullRefresh: boolean;
   /** Short id of this invocation, for unique temporary relation names. */
   readonly runId: string;
-  /** The model's SQL for this run (re-rendered when is_incremental() must be true). */
-  sql(opts: { isIncremental: boolean }): string;
+  /** The model's SQL for this run (re-rendered when is_incremental() must be true); for a microbatch batch, upstream refs with event_time filtered to it. */
+  sql(opts: { isIncremental: boolean; batch?: Batch }): string;
+  /** Microbatch models: the --event-time-start/--event-time-end window, or the batches `kiln retry` reruns. */
+  readonly batches?: {
+    readonly eventTimeStart?: Date;
+    readonly eventTimeEnd?: Date;
+    readonly retry?: readonly Batch[];
+  };
   /** Rendered pre/post hooks. */
   hooks(kind: 'pre_hook' | 'post_hook'): string[];
 }
@@ -30,6 +37,11 @@ export interface MaterializeResult {
   readonly rowsAffected: number | null;
   /** e.g. "created table analytics.dim_content". */
   readonly message: string;
+  /** Microbatch models: which batches were published and which failed (the node fails if any did). */
+  readonly batches?: {
+    readonly successful: readonly Batch[];
+    readonly failed: ReadonlyArray<Batch & { readonly message: string }>;
+  };
 }
 
 export interface MaterializationStrategy {

@@ -22,6 +22,8 @@ export interface NodeResult {
   readonly compiled_path?: string | null;
   /** `file:line` of the node, for annotations and error lines. */
   readonly original_file_path?: string;
+  /** Microbatch models (dbt 1.9): each batch as [start, end) ISO times; `kiln retry` reruns the failed ones. */
+  readonly batch_results?: { readonly successful: ReadonlyArray<readonly [string, string]>; readonly failed: ReadonlyArray<readonly [string, string]> };
 }
 
 /** `target/run_results.json`: dbt's run-results v6 shape. */

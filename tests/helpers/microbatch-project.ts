@@ -1,0 +1,77 @@
+import { expect } from 'vitest';
+import { readJson, writeFiles, type KilnResult } from './kiln-cli.js';
+
+/**
+ * The microbatch scenario shared by the embedded and server suites. Event times are days relative
+ * to today (UTC), since a microbatch run's batches count back from the clock.
+ */
+
+const day = (offset: number): string => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+export const D0 = day(-2);
+export const D1 = day(-1);
+export const D2 = day(0);
+
+const EVENTS_V1 = `ts,user_id,kind\n${D0} 10:00:00,1,view\n${D0} 11:00:00,2,view\n${D1} 09:00:00,1,buy\n${D2} 00:30:00,3,view\n`;
+/** Late rows: one on D0 (before the lookback), one on D2. */
+const EVENTS_V2 = `${EVENTS_V1}${D0} 23:00:00,4,view\n${D2} 00:45:00,5,buy\n`;
+
+export const MICROBATCH_FILES = {
+  'seeds/events.yml': `seeds:
+  - name: events
+    config: { event_time: ts, column_types: { ts: DateTime, user_id: UInt32, kind: String } }
+`,
+  'seeds/events.csv': EVENTS_V1,
+  // upstream_rows counts what the batch reads of events: its own day only, if the filter works.
+  'models/events_by_batch.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', lookback=1, begin='${D0}') }}
+select ts, user_id, kind,
+       (select count() from {{ ref('events') }}) as upstream_rows,
+       throwIf(kind = 'buy' and {{ var('fail_buys', 0) }} = 1) as _check
+from {{ ref('events') }}
+`,
+};
+
+export type ReadRows = (sql: string) => Promise<Array<Record<string, unknown>>>;
+
+interface BatchResults {
+  results: Array<{ unique_id: string; status: string; batch_results?: { successful: Array<[string, string]>; failed: Array<[string, string]> } }>;
+}
+
+const ok = (r: KilnResult) => expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+
+export async function microbatchScenario(dir: string, db: string, kiln: (args: string[]) => Promise<KilnResult>, read: ReadRows): Promise<void> {
+  const perDay = async () =>
+    (await read(`SELECT toString(toDate(ts)) AS d, count() AS n, max(upstream_rows) AS up FROM ${db}.events_by_batch GROUP BY d ORDER BY d`)).map((r) => `${r.d} ${r.n} rows, read ${r.up}`);
+  const batches = () => readJson<BatchResults>(dir, 'target/run_results.json').results.find((r) => r.unique_id === 'model.mb.events_by_batch')!;
+  const days = (list: Array<[string, string]> | undefined) => (list ?? []).map(([s]) => s.slice(0, 10));
+
+  // First build: every batch from begin to today; each reads only its own day of events.
+  ok(await kiln(['build']));
+  expect(await perDay()).toEqual([`${D0} 2 rows, read 2`, `${D1} 1 rows, read 1`, `${D2} 1 rows, read 1`]);
+  expect(days(batches().batch_results?.successful)).toEqual([D0, D1, D2]);
+
+  // Late rows: an incremental run replaces today's batch and the one before (lookback 1), not D0.
+  writeFiles(dir, { 'seeds/events.csv': EVENTS_V2 });
+  ok(await kiln(['seed']));
+  ok(await kiln(['run']));
+  expect(days(batches().batch_results?.successful)).toEqual([D1, D2]);
+  expect(await perDay()).toEqual([`${D0} 2 rows, read 2`, `${D1} 1 rows, read 1`, `${D2} 2 rows, read 2`]);
+
+  // A backfill window picks up D0's late row.
+  ok(await kiln(['run', '--event-time-start', D0, '--event-time-end', D1]));
+  expect(days(batches().batch_results?.successful)).toEqual([D0]);
+  expect(await perDay()).toEqual([`${D0} 3 rows, read 3`, `${D1} 1 rows, read 1`, `${D2} 2 rows, read 2`]);
+
+  // A failing batch fails alone; retry reruns only it.
+  const failing = await kiln(['run', '--event-time-start', D0, '--vars', '{fail_buys: 1}']);
+  expect(failing.code).toBe(1);
+  const failed = batches();
+  expect(failed.status).toBe('error');
+  expect(days(failed.batch_results?.failed)).toEqual([D1, D2]);
+  expect(days(failed.batch_results?.successful)).toEqual([D0]);
+  expect(await perDay()).toEqual([`${D0} 3 rows, read 3`, `${D1} 1 rows, read 1`, `${D2} 2 rows, read 2`]);
+  ok(await kiln(['retry']));
+  const retried = batches();
+  expect(retried.status).toBe('success');
+  expect(days(retried.batch_results?.successful)).toEqual([D1, D2]);
+  expect(await perDay()).toEqual([`${D0} 3 rows, read 3`, `${D1} 1 rows, read 1`, `${D2} 2 rows, read 2`]);
+}
