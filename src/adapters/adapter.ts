@@ -38,7 +38,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile'
+  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
 >;
 
 /**
@@ -239,7 +239,9 @@ export class Adapter {
 export async function openTransport(target: TargetConfig, maxConnections: number, lockAs?: LockHolder): Promise<Driver> {
   // Drivers load on connect: chdb's native library and the HTTP client cost a few hundred ms of
   // startup that compile, ls and clean never need.
-  if (target.engine === 'embedded') return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}) });
+  if (target.engine === 'embedded') {
+    return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}), ...(target.settings ? { settings: target.settings } : {}) });
+  }
   const http = await import('./http-driver.js');
   return new http.HttpDriver({
     url: target.url!,

@@ -37,6 +37,12 @@ export interface Capabilities {
    * `allow_experimental_low_cardinality_type`, which the adapter then sends with every statement.
    */
   readonly stableLowCardinality: boolean;
+  /**
+   * `ALTER TABLE <materialized view> MODIFY QUERY`: a materialized view's SELECT changes in one
+   * statement, with no moment where inserts into its source go unseen. Without it (18.16) a
+   * changed view is dropped and created again around a rebuild of its target.
+   */
+  readonly alterMaterializedViewQuery: boolean;
   /** Per-column `CODEC(…)` (19.1+). */
   readonly columnCodecs: boolean;
   /** `TTL` on columns and tables (19.6+). */
@@ -93,6 +99,7 @@ export function capabilitiesFor(version: string): Capabilities {
     mysqlTableNulls: atLeast(version, 20, 4),
     jsonFunctions: atLeast(version, 23, 3),
     stableLowCardinality: atLeast(version, 19, 3),
+    alterMaterializedViewQuery: atLeast(version, 21, 12),
     columnCodecs: atLeast(version, ...TABLE_OPTION_SINCE.columnCodecs),
     ttl: atLeast(version, ...TABLE_OPTION_SINCE.ttl),
     skippingIndexes: atLeast(version, ...TABLE_OPTION_SINCE.skippingIndexes),

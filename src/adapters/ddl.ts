@@ -291,3 +291,50 @@ export function partitionRows(relations: readonly Relation[]): string {
     `GROUP BY database, table, partition_id`
   );
 }
+
+/** A materialized view that runs `select` on every block inserted into its source and writes the rows into `target`. */
+export function createMaterializedView(ctx: DdlContext, view: Relation, target: Relation, select: string): string {
+  return `CREATE MATERIALIZED VIEW ${rel(view)}${onCluster(ctx)} TO ${rel(target)} AS\n${stripTrailingSemicolon(select)}`;
+}
+
+/** A materialized view's new SELECT, in one statement (capabilities.alterMaterializedViewQuery). */
+export function modifyMaterializedViewQuery(ctx: DdlContext, view: Relation, select: string): string {
+  return `ALTER TABLE ${rel(view)}${onCluster(ctx)} MODIFY QUERY\n${stripTrailingSemicolon(select)}`;
+}
+
+/** The statement that would create `relation`, as the server formats it (one row, column `statement`). */
+export function showCreate(relation: Relation): string {
+  return `SHOW CREATE TABLE ${rel(relation)}`;
+}
+
+/**
+ * The SELECT of a SHOW CREATE of a view or materialized view, whitespace collapsed: the server
+ * formats both the same way, so two of them are equal exactly when the queries are.
+ */
+export function selectOfCreate(statement: string): string {
+  const as = /\sAS\s/.exec(statement);
+  const open = statement.indexOf('(');
+  let from = as ? as.index : 0;
+  if (open >= 0 && (!as || open < as.index)) {
+    // Skip the column list, whose types may hold parentheses of their own.
+    let depth = 0;
+    for (let i = open; i < statement.length; i++) {
+      if (statement[i] === '(') depth++;
+      else if (statement[i] === ')' && --depth === 0) {
+        from = i + 1;
+        break;
+      }
+    }
+  }
+  return statement.slice(from).replace(/^\s*AS\s/, '').replace(/\s+/g, ' ').trim();
+}
+
+/** True when a SHOW CREATE of a materialized view names `target` after TO. */
+export function createWritesTo(statement: string, target: Relation): boolean {
+  const plain = statement.replace(/`/g, '');
+  return new RegExp(`\\sTO\\s+${escapeRegExp(`${target.database}.${target.name}`)}[\\s(]`).test(`${plain} `);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

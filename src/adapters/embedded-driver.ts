@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Session } from 'chdb';
 import { KilnError } from '../errors.js';
 import { describeFile, insertInto, withSettings, type Relation } from './ddl.js';
+import { quoteString } from './quoting.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
 import { currentHolder, currentMachine, decodeHolder, encodeHolder, isProcessAlive, lockedMessage, LOCKED_HINT, type LockHolder } from './lock-holder.js';
 import { SqlError } from './sql-error.js';
@@ -30,7 +31,7 @@ export class EmbeddedDriver implements Driver {
   }
 
   /** `target` names the target in a refusal; `holder` is what this process records as the lock's holder. */
-  static open(path: string, opts: { readonly target?: string; readonly holder?: LockHolder } = {}): EmbeddedDriver {
+  static open(path: string, opts: { readonly target?: string; readonly holder?: LockHolder; readonly settings?: Readonly<Record<string, string | number | boolean>> } = {}): EmbeddedDriver {
     mkdirSync(path, { recursive: true });
     acquireFolderLock(path, opts.target ?? path, opts.holder ?? currentHolder('', randomUUID()));
     let session: Session;
@@ -42,6 +43,19 @@ export class EmbeddedDriver implements Driver {
       throw new KilnError('WAREHOUSE_UNREACHABLE', `cannot open the embedded warehouse at ${path}: ${(err as Error).message}`, {
         hint: 'check the folder is writable; delete it to start from scratch',
       });
+    }
+    // The target's settings hold for the whole session, as the HTTP driver sends them with every query.
+    for (const [name, value] of Object.entries(opts.settings ?? {})) {
+      try {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`'${name}' is not a setting name`);
+        session.query(`SET ${name} = ${typeof value === 'string' ? quoteString(value) : typeof value === 'boolean' ? Number(value) : Number(value)}`);
+      } catch (err) {
+        session.close();
+        releaseLock(join(path, LOCK_FILE));
+        throw new KilnError('TARGET_INVALID', `target setting '${name}' is refused by the embedded engine: ${firstLine((err as Error).message)}`, {
+          hint: "check the name and value under the target's settings: (dbt profiles: custom_settings)",
+        });
+      }
     }
     return new EmbeddedDriver(session, path);
   }
@@ -200,4 +214,8 @@ function releaseLock(lockPath: string): void {
   } catch {
     // already gone
   }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
 }

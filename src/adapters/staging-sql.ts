@@ -111,6 +111,16 @@ export function replacePartition(ctx: DdlContext, target: Relation, partition: s
   return `ALTER TABLE ${rel(target)}${onCluster(ctx)} REPLACE PARTITION ${partition} FROM ${rel(from)}`;
 }
 
+/** How many materialized views read a table's inserts (one row, column `n`; 18.16 has the column too). */
+export function dependentViewCount(table: Relation): string {
+  return `SELECT length(dependencies_table) AS n FROM system.tables WHERE database = ${quoteString(table.database)} AND name = ${quoteString(table.name)}`;
+}
+
+/** Rows a file table holds from one file (its partition; one row, column `n`). */
+export function fileRowCount(table: Relation, file: string): string {
+  return `SELECT count() AS n FROM ${rel(table)} WHERE ${FILE_PARTITION_KEY} = ${quoteString(file)}`;
+}
+
 /** Removes a partition; one that does not exist is no error, so the statement can be repeated. */
 export function dropPartition(ctx: DdlContext, target: Relation, partition: string): string {
   return `ALTER TABLE ${rel(target)}${onCluster(ctx)} DROP PARTITION ${partition}`;

@@ -32,6 +32,8 @@ async function generate(options: DocsOptions, served: boolean, reuseCapture?: Wa
     const project = loadProject({
       ...(options.projectDir ? { projectDir: options.projectDir } : {}),
       ...(options.target ? { target: options.target } : {}),
+      ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
+    ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
       ...(options.vars ? { vars: options.vars } : {}),
       ...(options.env ? { env: options.env } : {}),
     });

@@ -83,7 +83,7 @@ export function compileOrReuse(options: InvocationOptions): CompileOutcome {
   const env = options.env ?? process.env;
   const root = resolve(options.projectDir ?? process.cwd());
   // What shapes the output besides files and env vars read; --strict and CI switch strict mode on.
-  const key = JSON.stringify({ root, target: options.target ?? null, vars: options.vars ?? null, ci: env.CI ?? null, strict: options.strict === true });
+  const key = JSON.stringify({ root, target: options.target ?? null, profilesDir: options.profilesDir ?? null, vars: options.vars ?? null, ci: env.CI ?? null, strict: options.strict === true });
   const recorder = new InputRecorder(key);
   // The check reads every input once; a compile after a miss reads them from memory, not again.
   const disk = memoizedProjectFiles(diskProjectFiles(root));
@@ -113,6 +113,7 @@ function loadProjectFrom(options: InvocationOptions, read: { files?: ProjectFile
   return loadProject({
     ...(options.projectDir ? { projectDir: options.projectDir } : {}),
     ...(options.target ? { target: options.target } : {}),
+    ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
     ...(options.vars ? { vars: options.vars } : {}),
     ...(read.env ? { env: read.env } : options.env ? { env: options.env } : {}),
     ...(read.files ? { files: read.files } : {}),

@@ -5,6 +5,8 @@ import type { Reporter } from '../report/events.js';
 export interface InvocationOptions extends RunOptions {
   readonly projectDir?: string;
   readonly target?: string;
+  /** Where dbt's profiles.yml is (`--profiles-dir`); else DBT_PROFILES_DIR, the project folder, ~/.dbt. */
+  readonly profilesDir?: string;
   readonly vars?: Readonly<Record<string, unknown>>;
   readonly threads?: number;
   readonly failFast?: boolean;

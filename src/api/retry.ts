@@ -33,6 +33,7 @@ export async function retry(options: InvocationOptions, commands: Readonly<Recor
   const project = loadProject({
     ...(options.projectDir ? { projectDir: options.projectDir } : {}),
     ...(options.target ? { target: options.target } : {}),
+    ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
     ...(options.vars ? { vars: options.vars } : {}),
     ...(options.env ? { env: options.env } : {}),
   });

@@ -25,6 +25,7 @@ export async function unlock(options: InvocationOptions): Promise<UnlockOutcome>
   const project = loadProject({
     ...(options.projectDir ? { projectDir: options.projectDir } : {}),
     ...(options.target ? { target: options.target } : {}),
+    ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
     ...(options.vars ? { vars: options.vars } : {}),
     ...(options.env ? { env: options.env } : {}),
   });

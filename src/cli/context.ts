@@ -14,6 +14,7 @@ export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 export interface GlobalFlags {
   projectDir?: string;
   target?: string;
+  profilesDir?: string;
   vars?: string;
   threads?: string;
   select?: string[];
@@ -47,6 +48,7 @@ export function cliContext(cmd: Command, streams: OutputStreams): CliContext {
   const options: InvocationOptions = {
     ...(flags.projectDir ? { projectDir: flags.projectDir } : {}),
     ...(flags.target ? { target: flags.target } : {}),
+    ...(flags.profilesDir ? { profilesDir: resolve(flags.profilesDir) } : {}),
     ...(flags.vars ? { vars: parseVars(flags.vars) } : {}),
     ...(flags.threads ? { threads: parseThreads(flags.threads) } : {}),
     ...(flags.select?.length ? { select: flags.select } : {}),

@@ -13,9 +13,10 @@ import { assertOneStatement } from './check-statements.js';
 import { compileDataTests } from './data-test-nodes.js';
 import type { ExecutableNode, ExecutionManifest } from './execution-manifest.js';
 import { macroIndex, type MacroIndex } from './macro-index.js';
-import type { Manifest, ManifestNode, SourceManifestNode } from './manifest.js';
+import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } from './manifest.js';
 import { modelManifestNode, relationOfConfig, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
 import { modelConfigLocator, modelKindOf } from './model-kind.js';
+import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
 import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
 import { createTemplateEngine, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
@@ -230,6 +231,10 @@ export function linkProject(input: LinkInput): CompiledProject {
     for (const s of sources) sourceNodes[s.uniqueId] = sourceManifestNode(s, projectConfig.name, target.raw_database);
   }
 
+  for (const r of reuse ? [...reuse.dirty].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
+    if (r.config.materialized === 'materialized_view') nodes[r.node.uniqueId] = withMaterializedViews(nodes[r.node.uniqueId] as ModelManifestNode, nodes, sourceNodes);
+  }
+
   let maps: { parentMap: Record<string, readonly string[]>; childMap: Record<string, readonly string[]> };
   if (reuse && dag === previous!.dag) maps = { parentMap: previous!.manifest.parent_map, childMap: previous!.manifest.child_map };
   else if (reuse) maps = patchAdjacencyMaps(previous!.manifest, previous!.dag, dag, [...reuse.depsChanged].map((n) => rendered.get(n)!.node.uniqueId));
@@ -306,7 +311,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
     { modelName: node.name, materialized: kind.materialized, config, columns: node.columns, properties: node.patch ?? { file: node.originalFilePath }, locate },
     warnings,
   );
-  if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental or ephemeral' });
+  if (kind.materialized === 'seed') throw new KilnError('CONFIG_INVALID', `materialized 'seed' is for CSV files in seed paths`, { location: { file: node.originalFilePath }, hint: 'use view, table, incremental, materialized_view or ephemeral' });
   if ((kind.materialized === 'snapshot') !== (node.resourceType === 'snapshot')) {
     throw new KilnError('CONFIG_INVALID', node.resourceType === 'snapshot' ? `snapshot '${node.name}' cannot be materialized as '${kind.materialized}'` : `materialized 'snapshot' is for {% snapshot %} blocks in snapshot paths`, {
       location: modelConfigLocator(node.originalFilePath, node.rawCode, node.patch)('materialized'),
@@ -323,6 +328,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
   };
   // With execute false an introspective model may render to anything: it is checked when it executes.
   if (!introspective) assertOneStatement(output.sql, where, `model '${node.name}'`);
+  if (!introspective && kind.materialized === 'materialized_view') materializedViewParts(output.sql, where, node.rawCode);
   const rendered = {
     kind,
     sql: { sql: output.sql, refs: output.refs },
@@ -335,6 +341,34 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
 }
 
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
+
+/**
+ * A materialized_view model's node with its ClickHouse views: each view's name and the nodes whose
+ * inserts it is fed by (the model's dependencies named in that view's SELECT), for lineage.
+ */
+function withMaterializedViews(
+  node: ModelManifestNode,
+  nodes: Readonly<Record<string, ManifestNode>>,
+  sources: Readonly<Record<string, SourceManifestNode>>,
+): ModelManifestNode {
+  const relationOf = (id: string) => nodes[id]?.relation_name ?? sources[id]?.relation_name ?? null;
+  let parts: ReturnType<typeof materializedViewParts>;
+  try {
+    parts = materializedViewParts(node.compiled_code, { file: node.original_file_path });
+  } catch {
+    // An introspective model's SQL is only known at execution, where its parts are checked.
+    return node;
+  }
+  const views = parts.map((part) => {
+    const name = materializedViewName(node.alias, part);
+    const fed = node.depends_on.nodes.filter((id) => {
+      const rel = relationOf(id);
+      return rel !== null && part.sql.includes(rel);
+    });
+    return { name, relation_name: qualifiedName(node.database, name), depends_on: { nodes: fed } };
+  });
+  return { ...node, materialized_views: views };
+}
 
 function executableSeed(engine: TemplateEngine, seed: SeedNode): ExecutableNode {
   const render = (code: string): RenderedSql => {

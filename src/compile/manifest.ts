@@ -50,6 +50,8 @@ export interface ModelManifestNode extends ManifestNodeBase, CompiledSqlFields {
   readonly alias: string;
   /** `` `db`.`name` ``; null for ephemeral models. */
   readonly relation_name: string | null;
+  /** A materialized_view model's ClickHouse views into its table, each with the nodes whose inserts feed it. */
+  readonly materialized_views?: ReadonlyArray<{ readonly name: string; readonly relation_name: string; readonly depends_on: { readonly nodes: readonly string[] } }>;
 }
 
 export interface SeedManifestNode extends ManifestNodeBase {

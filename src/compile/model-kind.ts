@@ -43,6 +43,11 @@ export type ModelKind =
       /** Set exactly when the strategy is microbatch. */
       readonly microbatch?: MicrobatchSpec;
     }
+  | {
+      readonly materialized: 'materialized_view';
+      /** Backfill the target from the rows already in the sources when it is (re)built (dbt-clickhouse's `catchup`, default true). */
+      readonly catchup: boolean;
+    }
   | SnapshotKind;
 
 export type SnapshotStrategy = 'timestamp' | 'check';
@@ -76,7 +81,7 @@ export interface SnapshotKind {
 
 
 /** Kinds without settings, shared: a 10k-model project has 10k of them. */
-const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental' | 'snapshot'>, ModelKind>> = {
+const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental' | 'snapshot' | 'materialized_view'>, ModelKind>> = {
   view: Object.freeze({ materialized: 'view' }),
   table: Object.freeze({ materialized: 'table' }),
   ephemeral: Object.freeze({ materialized: 'ephemeral' }),
@@ -89,6 +94,12 @@ export type ConfigKeyLocator = (key: string) => SourceLocation;
 /** Validates a node's merged config into its kind; throws CONFIG_INVALID pointing at the key. */
 export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): ModelKind {
   const materialized = config.materialized ?? 'view';
+  if (materialized === 'materialized_view') {
+    if (config.catchup !== undefined && typeof config.catchup !== 'boolean') {
+      throw new KilnError('CONFIG_INVALID', `config 'catchup' must be true or false`, { location: locate('catchup'), hint: 'catchup=false skips the backfill of the target' });
+    }
+    return { materialized, catchup: config.catchup !== false };
+  }
   if (materialized === 'snapshot') return snapshotKindOf(config, locate);
   if (materialized !== 'incremental') return SIMPLE_KINDS[materialized];
   const strategy = incrementalStrategy(config.incremental_strategy, locate);

@@ -36,6 +36,8 @@ export interface ArtifactNode {
   readonly raw_code?: string;
   readonly compiled_code?: string;
   readonly compiled_path?: string;
+  /** A materialized_view model's ClickHouse views, each with the nodes whose inserts feed it. */
+  readonly materialized_views?: ReadonlyArray<{ readonly name: string; readonly depends_on?: { readonly nodes?: readonly string[] } }>;
   // sources
   readonly source_name?: string;
   readonly loader?: string;

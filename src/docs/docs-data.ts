@@ -46,6 +46,10 @@ export interface DocsNode {
   /** Indices into `nodes` (lineage nodes only: tests are listed on their own page). */
   readonly p: readonly number[];
   readonly c: readonly number[];
+  /** Parents (of `p`) whose inserts reach this node through a materialized view: live edges. */
+  readonly mv: readonly number[];
+  /** Names of the node's materialized views (materialized_view models). */
+  readonly views: readonly string[];
   readonly status: string | null;
   readonly time: number | null;
   readonly rows: number | null;
@@ -151,6 +155,11 @@ export function lineageGraph(manifest: ManifestArtifact): { nodes: ArtifactNode[
   return { nodes, parents, labels: nodes.map(labelOf) };
 }
 
+/** The nodes whose inserts a materialized_view model's views read, each once. */
+function feeders(n: ArtifactNode): string[] {
+  return [...new Set((n.materialized_views ?? []).flatMap((v) => v.depends_on?.nodes ?? []))];
+}
+
 export function labelOf(n: ArtifactNode): string {
   return n.resource_type === 'source' && n.source_name ? `${n.source_name}.${n.name}` : n.name;
 }
@@ -253,6 +262,8 @@ export function buildDocsData(input: DocsInputs, layout: LineageLayout): DocsDat
       compiled_code: n.compiled_code ?? null,
       compiled_path: n.compiled_path ?? null,
       p: parents[i]!,
+      mv: feeders(n).flatMap((id) => parents[i]!.filter((j) => lineage[j]!.unique_id === id)),
+      views: (n.materialized_views ?? []).map((v) => v.name),
       c: children[i]!,
       status: r?.status ?? null,
       time: r?.execution_time ?? null,

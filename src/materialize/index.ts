@@ -1,4 +1,5 @@
 import { incrementalMaterialization } from './incremental-materialization.js';
+import { materializedViewMaterialization } from './materialized-view-materialization.js';
 import type { ModelKind } from '../compile/model-kind.js';
 import type { MaterializationStrategy } from './materialization.js';
 import { seedMaterialization } from './seed-materialization.js';
@@ -15,5 +16,6 @@ export const STRATEGIES: Readonly<Record<Exclude<ModelKind['materialized'], 'eph
   table: tableMaterialization,
   seed: seedMaterialization,
   incremental: incrementalMaterialization,
+  materialized_view: materializedViewMaterialization,
   snapshot: snapshotMaterialization,
 };

@@ -8,6 +8,7 @@ import { parseYaml, type YamlFile } from './yaml-file.js';
 import { renderYamlValue, type VarScope } from './yaml-strings.js';
 import { unknownKeyWarning } from './yaml-keys.js';
 import { DBT_PROJECT_FILE, loadPackages, type PackageProject } from './packages.js';
+import { findProfiles, targetOfProfileOutput, type ProfileTargets } from './profiles.js';
 
 export const PROJECT_FILE = 'project.yml';
 
@@ -34,6 +35,8 @@ export interface LoadProjectOptions {
   readonly files?: ProjectFiles;
   /** `--strict`: unknown keys and test arguments are errors. */
   readonly strict?: boolean;
+  /** `--profiles-dir`: where dbt's profiles.yml is (else DBT_PROFILES_DIR, the project folder, ~/.dbt). */
+  readonly profilesDir?: string;
 }
 
 /** A loaded project: its config, the selected target (rendered) and what to warn about. */
@@ -64,20 +67,35 @@ export function loadProject(opts: LoadProjectOptions = {}): Project {
   }
   const yaml = parseYaml(files.read(projectFile), projectFile);
   const warnings: Warning[] = [];
-  const config = parseProjectConfig(yaml, warnings);
   const env = opts.env ?? process.env;
+  const config = parseProjectConfig(yaml, warnings, { vars: opts.vars ?? {}, env });
   const packages = loadPackages(files, config.name, { vars: config.vars, env }, parseProjectFile);
   const scope: VarScope = { vars: { ...packageVars(packages, config.vars), ...config.vars, ...(opts.vars ?? {}) }, env };
-  const targetName = opts.target ?? env.KILN_TARGET ?? config.defaultTarget;
-  const target = resolveTarget(root, config, targetName, scope, yaml);
+  // kiln's own targets win; a dbt project's profile gives them otherwise (only when it names one).
+  const hasTargets = Object.keys(config.rawTargets).length > 0;
+  const profiles = !hasTargets && config.profile ? findProfiles(files, config.profile, { ...(opts.profilesDir ? { profilesDir: opts.profilesDir } : {}), env }) : undefined;
+  const targetName = opts.target ?? env.KILN_TARGET ?? (profiles && !yamlHas(yaml, 'target') ? profiles.defaultTarget : config.defaultTarget);
+  const target = resolveTarget(root, config, targetName, scope, yaml, profiles, warnings);
   checkOtherTargets(config, targetName, yaml, warnings);
   const strict = strictnessOf(opts.strict === true, config.strict, env.CI);
   return { root, config, target, scope, warnings, packages, ...(strict ? { strict } : {}) };
 }
 
+/** The built-in embedded target's database: the profile's default output's schema, so models land where they would on the server. */
+function embeddedDatabase(profiles: ProfileTargets | undefined, scope: VarScope): string {
+  const output = profiles?.outputs[profiles.defaultTarget];
+  if (!isPlainObject(output) || output.schema === undefined) return 'analytics';
+  try {
+    const schema = String(renderYamlValue(output.schema, scope, { file: profiles!.file }));
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(schema) ? schema : 'analytics';
+  } catch {
+    return 'analytics';
+  }
+}
+
 /** Parses a project file's text (a package's dbt_project.yml) as the root's is parsed. */
-export function parseProjectFile(text: string, file: string, warnings: Warning[]): ProjectConfig {
-  return parseProjectConfig(parseYaml(text, file), warnings);
+export function parseProjectFile(text: string, file: string, warnings: Warning[], scope?: VarScope): ProjectConfig {
+  return parseProjectConfig(parseYaml(text, file), warnings, scope);
 }
 
 /**
@@ -119,7 +137,7 @@ function checkOtherTargets(config: ProjectConfig, selected: string, yaml: YamlFi
   }
 }
 
-function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig {
+function parseProjectConfig(yaml: YamlFile, warnings: Warning[], scope?: VarScope): ProjectConfig {
   const raw = yaml.data;
   const at = (...path: string[]) => ({ file: yaml.file, line: yaml.lineOf(path) });
   if (!isPlainObject(raw)) {
@@ -151,6 +169,10 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
   };
   const vars = raw.vars ?? {};
   if (!isPlainObject(vars)) throw new KilnError('CONFIG_INVALID', `'vars' must be a mapping`, { location: at('vars') });
+  const keyAt = (section: string) => (folders: readonly string[], key?: string) => ({ file: yaml.file, line: yaml.keyLineOf([section, ...folders, ...(key === undefined ? [] : [key])]) });
+  // Config values may use var()/env_var(), as dbt renders dbt_project.yml; --vars win over the file's.
+  const renderScope: VarScope | undefined = scope ? { vars: { ...vars, ...scope.vars }, env: scope.env } : undefined;
+  const render = renderScope ? (value: unknown, where: SourceLocation) => renderYamlValue(value, renderScope, where) : undefined;
   const targets = raw.targets ?? {};
   if (!isPlainObject(targets)) {
     throw new KilnError('CONFIG_INVALID', `'targets' must be a mapping of target names`, { location: at('targets') });
@@ -168,14 +190,16 @@ function parseProjectConfig(yaml: YamlFile, warnings: Warning[]): ProjectConfig 
     macroPaths: paths('macro-paths', 'macros'),
     // dbt's default is tests/ (singular tests and tests/generic); kiln's own layout keeps tests/data.
     testPaths: paths('test-paths', yaml.file.endsWith('dbt_project.yml') ? 'tests' : 'tests/data'),
+    docsPaths: raw['docs-paths'] !== undefined ? paths('docs-paths', 'docs') : [...new Set([...paths('model-paths', 'models'), ...paths('seed-paths', 'seeds'), ...paths('macro-paths', 'macros'), ...paths('test-paths', 'tests'), ...paths('snapshot-paths', 'snapshots'), ...paths('analysis-paths', 'analyses')])],
     targetPath: typeof raw['target-path'] === 'string' ? raw['target-path'] : 'target',
     vars,
-    models: parseFolderConfig(raw.models, at('models'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['models', ...f]) })),
-    seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['seeds', ...f]) })),
-    snapshots: parseFolderConfig(raw.snapshots, at('snapshots'), warnings, (f) => ({ file: yaml.file, line: yaml.keyLineOf(['snapshots', ...f]) })),
-    tests: parseFolderConfig(raw.data_tests ?? raw.tests, at('tests'), warnings),
+    models: parseFolderConfig(raw.models, at('models'), warnings, keyAt('models'), [], render),
+    seeds: parseFolderConfig(raw.seeds, at('seeds'), warnings, keyAt('seeds'), [], render),
+    snapshots: parseFolderConfig(raw.snapshots, at('snapshots'), warnings, keyAt('snapshots'), [], render),
+    tests: parseFolderConfig(raw.data_tests ?? raw.tests, at('tests'), warnings, keyAt(raw.data_tests !== undefined ? 'data_tests' : 'tests'), [], render),
     defaultTarget,
     rawTargets: targets as ProjectConfig['rawTargets'],
+    ...(typeof raw.profile === 'string' ? { profile: raw.profile } : {}),
     ...(typeof raw.strict === 'boolean' ? { strict: raw.strict } : {}),
     ...(raw.dispatch !== undefined ? { dispatch: parseDispatch(raw.dispatch, at('dispatch')) } : {}),
   };
@@ -194,20 +218,33 @@ function parseDispatch(raw: unknown, location: SourceLocation): ProjectConfig['d
   });
 }
 
-function resolveTarget(root: string, config: ProjectConfig, name: string, scope: VarScope, yaml: YamlFile): TargetConfig {
+
+function yamlHas(yaml: YamlFile, key: string): boolean {
+  return isPlainObject(yaml.data) && yaml.data[key] !== undefined;
+}
+
+/** The built-in target every project has: the embedded engine, data in `.kiln/embedded/`. */
+export const EMBEDDED_TARGET = 'embedded';
+
+function resolveTarget(root: string, config: ProjectConfig, name: string, scope: VarScope, yaml: YamlFile, profiles: ProfileTargets | undefined, warnings: Warning[]): TargetConfig {
   const names = Object.keys(config.rawTargets);
-  const raw = config.rawTargets[name];
+  let raw: unknown = config.rawTargets[name];
+  let where: SourceLocation = { file: yaml.file, line: yaml.lineOf(['targets', name]) };
+  if (raw === undefined && profiles && names.length === 0 && (name !== EMBEDDED_TARGET || profiles.outputs[name] !== undefined)) {
+    raw = targetOfProfileOutput(profiles, name, scope, warnings);
+    where = { file: profiles.file, line: profiles.yaml.lineOf([profiles.profile, 'outputs', name]) };
+  }
   if (raw === undefined) {
+    if (name === EMBEDDED_TARGET) return { name, engine: 'embedded', path: resolve(root, '.kiln/embedded'), database: embeddedDatabase(profiles, scope), raw_database: 'raw' };
     // A project without targets gets an embedded dev warehouse, so `kiln init` stays two lines.
     if (names.length === 0 && name === 'dev') {
       return { name, engine: 'embedded', path: resolve(root, '.kiln/dev'), database: 'analytics', raw_database: 'raw' };
     }
     throw new KilnError('TARGET_INVALID', `unknown target '${name}'`, {
       location: { file: yaml.file, line: yaml.lineOf(['targets']) },
-      hint: didYouMean(name, names) ?? `targets defined: ${names.join(', ') || '(none)'}`,
+      hint: didYouMean(name, [...names, EMBEDDED_TARGET]) ?? `targets defined: ${[...names, EMBEDDED_TARGET].join(', ')}`,
     });
   }
-  const where = { file: yaml.file, line: yaml.lineOf(['targets', name]) };
   if (!isPlainObject(raw)) throw new KilnError('TARGET_INVALID', `target '${name}' must be a mapping`, { location: where });
   const r = renderYamlValue(raw, scope, where) as Record<string, unknown>;
   for (const key of Object.keys(r)) {

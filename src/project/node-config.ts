@@ -9,6 +9,10 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
   'on_schema_change', 'column_types', 'meta', 'docs', 'persist_docs', 'full_refresh', 'quote_columns',
   'severity', 'warn_if', 'error_if', 'where', 'limit', 'store_failures', 'delimiter', 'contract',
   'grants', 'group', 'access', 'description', 'indexes', 'projections',
+  // dbt-clickhouse's spellings: kept in the manifest like dbt keeps them.
+  'query_settings', 'sharding_key', 'inserts_only', 'incremental_predicates', 'sql_security', 'definer',
+  // materialized_view (dbt-clickhouse)
+  'catchup',
   // snapshots (dbt 1.9)
   'strategy', 'updated_at', 'check_cols', 'hard_deletes', 'invalidate_hard_deletes', 'snapshot_meta_column_names',
   'dbt_valid_to_current', 'target_database', 'target_schema',
@@ -78,14 +82,17 @@ export function mergeConfigs(...configs: ReadonlyArray<NodeConfig | undefined>):
 /**
  * Parses a folder config tree (`models:` in project.yml). A key is a config key when it starts
  * with `+` or is a known config name, otherwise it names a subfolder. `locate` gives the line
- * of a subfolder's key (by its folder path), so its config's problems point at it.
+ * of a subfolder's key (by its folder path), or of one config key in it, so problems point at
+ * the key's own line. `render` renders a value's Jinja (`+enabled: "{{ var('x', false) }}"`), as
+ * dbt renders project configs.
  */
 export function parseFolderConfig(
   raw: unknown,
   where: SourceLocation,
   warnings: Warning[],
-  locate?: (folders: readonly string[]) => SourceLocation,
+  locate?: (folders: readonly string[], key?: string) => SourceLocation,
   folders: readonly string[] = [],
+  render?: (value: unknown, where: SourceLocation) => unknown,
 ): FolderConfig {
   const config: Record<string, unknown> = {};
   const children = new Map<string, FolderConfig>();
@@ -99,13 +106,26 @@ export function parseFolderConfig(
         config[key] = value;
       } else if (isPlainObject(value)) {
         const path = [...folders, key];
-        children.set(key, parseFolderConfig(value, locate ? locate(path) : where, warnings, locate, path));
+        children.set(key, parseFolderConfig(value, locate ? locate(path) : where, warnings, locate, path, render));
       } else {
         config[key] = value; // normalizeConfig warns about it
       }
     }
   }
-  return { config: normalizeConfig(config, where, warnings), children, location: where };
+  // Key by key, so an error or a warning names the key's own line.
+  const normalized: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const at = locate ? locate(folders, key) : where;
+    Object.assign(normalized, normalizeConfig({ [key]: render ? typedRendering(render(value, at)) : value }, at, warnings));
+  }
+  return { config: normalized as NodeConfig, children, location: where };
+}
+
+/** Jinja renders to text; `true`/`false` (any case) are the booleans dbt's configs mean by them. */
+export function typedRendering(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const t = value.trim().toLowerCase();
+  return t === 'true' ? true : t === 'false' ? false : value;
 }
 
 /** Config for a file at `segments` (folders relative to its resource path), outermost first. */

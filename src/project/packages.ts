@@ -21,7 +21,7 @@ export interface PackageProject {
 }
 
 /** Parses a package's (or a root's) project file into a config; given by load-project.ts so the two read alike. */
-export type ProjectFileParser = (text: string, file: string, warnings: Warning[]) => ProjectConfig;
+export type ProjectFileParser = (text: string, file: string, warnings: Warning[], scope?: VarScope) => ProjectConfig;
 
 /**
  * The packages a compile reads: each `local:` package in place (no `kiln deps` needed), and each
@@ -40,7 +40,7 @@ export function loadPackages(files: ProjectFiles, rootName: string, scope: VarSc
       });
     }
     // A package's own unknown keys are its authors' business, not this project's: not reported.
-    const config = withPrefix(parse(files.read(projectFile), projectFile, []), dir);
+    const config = withPrefix(parse(files.read(projectFile), projectFile, [], scope), dir);
     if (config.name === rootName || byName.has(config.name)) return;
     byName.set(config.name, { name: config.name, dir, config });
   };
@@ -90,5 +90,6 @@ function withPrefix(config: ProjectConfig, dir: string): ProjectConfig {
     seedPaths: under(config.seedPaths),
     macroPaths: under(config.macroPaths),
     testPaths: under(config.testPaths),
+    docsPaths: under(config.docsPaths),
   };
 }

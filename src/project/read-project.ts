@@ -3,7 +3,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import { formatLocation, KilnError, type SourceLocation, type Warning } from '../errors.js';
 import { didYouMean } from './closest.js';
 import type { Project } from './load-project.js';
-import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig } from './node-config.js';
+import { folderConfigFor, isPlainObject, mergeConfigs, normalizeConfig, typedRendering } from './node-config.js';
 import {
   uniqueIds,
   type MacroFile,
@@ -19,9 +19,10 @@ import type { ColumnSpec, FolderConfig, NodeConfig, ProjectConfig } from './type
 import type { ProjectFiles } from './project-files.js';
 import { parseYaml, type YamlFile } from './yaml-file.js';
 import { checkKeys, PROPERTIES_SHAPE } from './yaml-keys.js';
-import { checkSourceEnums } from './source-enums.js';
-import { renderYamlValue } from './yaml-strings.js';
+import { checkSourceEnums, SOURCE_LOADERS } from './source-enums.js';
+import { renderYamlValue, type VarScope } from './yaml-strings.js';
 import { sha256 } from './checksums.js';
+import { readDocsBlocks, renderDocCalls, type DocsBlock } from './docs-blocks.js';
 import { splitCsvLine } from './csv-line.js';
 import { relationSnapshotCode, SNAPSHOT_RELATION, snapshotBlocks } from './snapshot-blocks.js';
 
@@ -52,6 +53,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     })),
   ];
 
+  const docs = readDocsBlocks(files, owners.flatMap((o) => o.config.docsPaths), diagnostics);
   const yamlFiles = owners.flatMap((o) => files.list([...o.config.modelPaths, ...(o.package ? [] : o.config.snapshotPaths), ...o.config.seedPaths], ['.yml', '.yaml']));
   const modelProps = new Map<string, PropertyEntry>();
   const seedProps = new Map<string, PropertyEntry>();
@@ -77,7 +79,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       diagnostics.error(
         new KilnError('DUPLICATE_NODE', `two nodes are named '${name}': ${prior} and ${path}`, {
           location: { file: path },
-          hint: `node names are file names and must be unique across models and seeds (packages included); rename one ${kind}`,
+          hint: `node names are file names and must be unique across models and seeds; rename one ${kind}`,
         }),
       );
       return false;
@@ -97,7 +99,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       const segments = foldersBelow(base, path);
       const props = modelProps.get(name);
       modelProps.delete(name);
-      const common = nodeProperties(props, diagnostics);
+      const common = nodeProperties(props, diagnostics, docs, project.scope);
       models.push({
         resourceType: 'model',
         uniqueId: uniqueIds.model(owner.name, name),
@@ -112,7 +114,8 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
         meta: common.meta,
         ...(common.patch ? { patch: common.patch } : {}),
         ...(owner.package ? { packageName: owner.package } : {}),
-        config: mergeConfigs(owner.folderConfig((c) => c.models, segments), common.config),
+        // dbt's config tree ends at the node's own name too (`models: { shop: { orders: {...} } }`).
+        config: mergeConfigs(owner.folderConfig((c) => c.models, [...segments, name]), common.config),
       });
     }
 
@@ -123,8 +126,8 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       const segments = foldersBelow(base, path);
       const props = seedProps.get(name);
       seedProps.delete(name);
-      const common = nodeProperties(props, diagnostics);
-      const seedConfig = mergeConfigs(owner.folderConfig((c) => c.seeds, segments), common.config, { materialized: 'seed' });
+      const common = nodeProperties(props, diagnostics, docs, project.scope);
+      const seedConfig = mergeConfigs(owner.folderConfig((c) => c.seeds, [...segments, name]), common.config, { materialized: 'seed' });
       const bytes = files.readBytes(path);
       seeds.push({
         resourceType: 'seed',
@@ -158,7 +161,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
   }
 
   // The root project's snapshots (a package's are left to its authors, like its singular tests).
-  readSnapshots(project, files, snapshotProps, claim, models, diagnostics);
+  readSnapshots(project, files, snapshotProps, claim, models, diagnostics, docs);
 
   for (const [kind, leftovers, names] of [
     ['model', modelProps, models.map((m) => m.name)],
@@ -174,8 +177,16 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
     }
   }
 
-  const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics);
+  const { sources, wholeDatabaseSources } = readSources(project, sourceEntries, diagnostics, docs);
   return { models, seeds, sources, wholeDatabaseSources, macros, singularTests, unitTests, propertyFiles };
+}
+
+type DocsBlocks = ReadonlyMap<string, DocsBlock>;
+
+/** A description as dbt renders it: `{{ doc('name') }}` replaced by its docs block; an unknown name is reported at the description's line. */
+function describe(raw: unknown, yaml: YamlFile, path: Array<string | number>, docs: DocsBlocks, diagnostics: Diagnostics): string {
+  if (typeof raw !== 'string') return '';
+  return diagnostics.capture(() => renderDocCalls(raw, docs, { file: yaml.file, line: yaml.lineOf(path) })) ?? raw;
 }
 
 /** The root project or one of its packages: whose files are read, and how folder configs apply to them. */
@@ -210,10 +221,11 @@ function readSnapshots(
   claim: (name: string, path: string, kind: string) => boolean,
   models: ModelNode[],
   diagnostics: Diagnostics,
+  docs: DocsBlocks,
 ): void {
   const { config } = project;
   const snapshot = (name: string, path: string, rawCode: string, segments: readonly string[], entry: PropertyEntry | undefined) => {
-    const common = nodeProperties(entry, diagnostics);
+    const common = nodeProperties(entry, diagnostics, docs, project.scope);
     models.push({
       resourceType: 'snapshot',
       uniqueId: uniqueIds.snapshot(config.name, name),
@@ -265,7 +277,8 @@ function readSnapshots(
 function checkFolderConfigs(tree: FolderConfig, listed: ReadonlyArray<{ path: string; base: string }>, projectName: string, kind: 'models' | 'seeds', warnings: Warning[], packageNames: ReadonlySet<string>): void {
   const folders = new Set<string>();
   for (const { path, base } of listed) {
-    const segments = foldersBelow(base, path);
+    // A node's own name ends a config path as a folder does.
+    const segments = [...foldersBelow(base, path), basename(path).replace(/\.[^.]+$/, '')];
     for (let n = 1; n <= segments.length; n++) folders.add(segments.slice(0, n).join('/'));
   }
   const walk = (node: FolderConfig, prefix: string, top: boolean) => {
@@ -388,7 +401,7 @@ interface CommonProperties {
   patch?: SourceLocation;
 }
 
-function nodeProperties(entry: PropertyEntry | undefined, diagnostics: Diagnostics): CommonProperties {
+function nodeProperties(entry: PropertyEntry | undefined, diagnostics: Diagnostics, docs: DocsBlocks, scope: VarScope): CommonProperties {
   if (!entry) return { description: '', columns: [], dataTests: [], meta: {}, config: {} };
   const { raw, yaml, path } = entry;
   const where: SourceLocation = { file: yaml.file, line: yaml.lineOf(path) };
@@ -396,11 +409,18 @@ function nodeProperties(entry: PropertyEntry | undefined, diagnostics: Diagnosti
     diagnostics.capture(() => {
       const rawConfig = raw.config ?? {};
       if (!isPlainObject(rawConfig)) throw new KilnError('CONFIG_INVALID', `'config' must be a mapping`, { location: where });
-      return normalizeConfig({ ...rawConfig, ...(raw.tags !== undefined ? { tags: raw.tags } : {}) }, where, diagnostics.warnings);
+      const merged: Record<string, unknown> = { ...rawConfig, ...(raw.tags !== undefined ? { tags: raw.tags } : {}) };
+      // Values may use var()/env_var() (`enabled: "{{ var('x', false) }}"`), rendered as dbt renders them, each at its key's line.
+      for (const [key, value] of Object.entries(merged)) {
+        if (typeof value === 'string' && value.includes('{{')) {
+          merged[key] = typedRendering(renderYamlValue(value, scope, { file: yaml.file, line: yaml.keyLineOf([...path, key in rawConfig ? 'config' : key, ...(key in rawConfig ? [key] : [])]) }));
+        }
+      }
+      return normalizeConfig(merged, where, diagnostics.warnings);
     }) ?? {};
   return {
-    description: typeof raw.description === 'string' ? raw.description : '',
-    columns: readColumns(raw.columns, yaml, [...path, 'columns'], diagnostics),
+    description: describe(raw.description, yaml, [...path, 'description'], docs, diagnostics),
+    columns: readColumns(raw.columns, yaml, [...path, 'columns'], diagnostics, docs),
     dataTests: testsOf(raw),
     meta: isPlainObject(raw.meta) ? raw.meta : isPlainObject(config.meta) ? (config.meta as Record<string, unknown>) : {},
     config,
@@ -413,7 +433,7 @@ function testsOf(raw: Record<string, unknown>): unknown[] {
   return Array.isArray(t) ? t : [];
 }
 
-function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>, diagnostics: Diagnostics): ColumnSpec[] {
+function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>, diagnostics: Diagnostics, docs: DocsBlocks): ColumnSpec[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
     diagnostics.error(new KilnError('CONFIG_INVALID', `'columns' must be a list`, { location: { file: yaml.file, line: yaml.lineOf(path) } }));
@@ -426,7 +446,7 @@ function readColumns(raw: unknown, yaml: YamlFile, path: Array<string | number>,
     }
     return [{
       name: c.name,
-      description: typeof c.description === 'string' ? c.description : '',
+      description: describe(c.description, yaml, [...path, i, 'description'], docs, diagnostics),
       ...(typeof c.data_type === 'string' ? { data_type: c.data_type } : typeof c.type === 'string' ? { data_type: c.type } : {}),
       data_tests: testsOf(c),
       ...(isPlainObject(c.meta) ? { meta: c.meta } : {}),
@@ -444,6 +464,7 @@ function readSources(
   project: Project,
   entries: readonly PropertyEntry[],
   diagnostics: Diagnostics,
+  docs: DocsBlocks,
 ): { sources: SourceNode[]; wholeDatabaseSources: WholeDatabaseSource[] } {
   const out: SourceNode[] = [];
   const whole: WholeDatabaseSource[] = [];
@@ -468,7 +489,7 @@ function readSources(
       continue;
     }
     if (tables === undefined) {
-      const w = diagnostics.capture(() => wholeDatabaseSource(project, sourceName, sourceOptions, { raw, yaml, path }, diagnostics));
+      const w = diagnostics.capture(() => wholeDatabaseSource(project, sourceName, sourceOptions, { raw, yaml, path }, diagnostics, docs));
       if (w) whole.push(w);
       continue;
     }
@@ -489,16 +510,22 @@ function readSources(
         const tableOptions = Object.fromEntries(Object.entries(t).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
         // Strings may use var()/env_var(): render them now so stage/ sees final paths and hosts.
         const options = renderYamlValue({ ...sourceOptions, ...tableOptions }, project.scope, twhere) as Record<string, unknown>;
-        const identifier = typeof t.identifier === 'string' ? t.identifier : `${sourceName}__${tableName}`;
-        const prior = byIdentifier.get(identifier);
-        if (prior) {
-          throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${sourceName}.${tableName} would both load into ${project.target.raw_database}.${identifier}`, {
-            location: twhere,
-            hint: 'rename a source or a table, or set identifier: on one of them',
-          });
+        // A table kiln stages is named <source>__<table> in the raw database; one someone else
+        // fills is dbt's <schema>.<identifier> (schema defaults to the source's name, identifier to the table's).
+        const staged = isStagingLoader(options.loader);
+        const identifier = typeof t.identifier === 'string' ? t.identifier : staged ? `${sourceName}__${tableName}` : tableName;
+        const database = staged ? undefined : unstagedDatabase(options, sourceName);
+        if (staged) {
+          const prior = byIdentifier.get(identifier);
+          if (prior) {
+            throw new KilnError('DUPLICATE_NODE', `source tables ${prior} and ${sourceName}.${tableName} would both load into ${project.target.raw_database}.${identifier}`, {
+              location: twhere,
+              hint: 'rename a source or a table, or set identifier: on one of them',
+            });
+          }
+          byIdentifier.set(identifier, `${sourceName}.${tableName}`);
         }
-        byIdentifier.set(identifier, `${sourceName}.${tableName}`);
-        const props = nodeProperties({ raw: t, yaml, path: tpath }, diagnostics);
+        const props = nodeProperties({ raw: t, yaml, path: tpath }, diagnostics, docs, project.scope);
         out.push({
           resourceType: 'source',
           uniqueId: uniqueIds.source(project.config.name, sourceName, tableName),
@@ -506,17 +533,28 @@ function readSources(
           sourceName,
           tableName: tableName,
           identifier,
-          loader: typeof options.loader === 'string' ? options.loader : undefined,
-          options,
+          loader: staged ? (options.loader as string) : undefined,
+          options: database === undefined ? options : { ...options, database },
           originalFilePath: yaml.file,
           fqn: [project.config.name, sourceName, tableName],
           ...props,
-          description: props.description || (typeof raw.description === 'string' ? raw.description : ''),
+          description: props.description || describe(raw.description, yaml, [...path, 'description'], docs, diagnostics),
         });
       });
     });
   }
   return { sources: out, wholeDatabaseSources: whole };
+}
+
+/** A `loader:` kiln stages with; any other value is dbt's descriptive `loader` (the tool that fills the table). */
+function isStagingLoader(loader: unknown): boolean {
+  return typeof loader === 'string' && (SOURCE_LOADERS as readonly string[]).includes(loader);
+}
+
+/** dbt's source `schema:` (a ClickHouse database), else `database:`, else the source's name. */
+function unstagedDatabase(options: Readonly<Record<string, unknown>>, sourceName: string): string {
+  for (const key of ['schema', 'database'] as const) if (typeof options[key] === 'string' && options[key]) return options[key] as string;
+  return sourceName;
 }
 
 const TABLES_HINT = 'list its tables (tables: [{ name: ... }]); only a loader: mysql source may leave tables: out, to load every table of its database';
@@ -528,6 +566,7 @@ function wholeDatabaseSource(
   sourceOptions: Record<string, unknown>,
   entry: PropertyEntry,
   diagnostics: Diagnostics,
+  docs: DocsBlocks,
 ): WholeDatabaseSource {
   const where: SourceLocation = { file: entry.yaml.file, line: entry.yaml.lineOf(entry.path) };
   const options = renderYamlValue(sourceOptions, project.scope, where) as Record<string, unknown>;
@@ -540,7 +579,7 @@ function wholeDatabaseSource(
       hint: 'every table of the database loads into <source>__<table>; list the table under tables: to rename it',
     });
   }
-  const props = nodeProperties(entry, diagnostics);
+  const props = nodeProperties(entry, diagnostics, docs, project.scope);
   return {
     sourceName,
     options,

@@ -18,7 +18,9 @@ export function checkSourceEnums(yaml: YamlFile, path: ReadonlyArray<string | nu
   const at = (...rest: Array<string | number>) => ({ file: yaml.file, line: yaml.keyLineOf([...path, ...rest]) });
   const templated = (v: unknown) => typeof v === 'string' && v.includes('{{');
   const loader = raw.loader;
-  if (loader !== undefined && !templated(loader) && !(typeof loader === 'string' && (SOURCE_LOADERS as readonly string[]).includes(loader))) {
+  // dbt's `loader:` names the tool that fills a table (fivetran, airbyte): not kiln's to run.
+  // Only a near miss of kiln's own loaders (cvs, json) is a typo worth stopping for.
+  if (loader !== undefined && !templated(loader) && !(typeof loader === 'string' && (SOURCE_LOADERS as readonly string[]).includes(loader)) && didYouMean(String(loader), SOURCE_LOADERS) !== undefined) {
     diagnostics.error(
       new KilnError('CONFIG_INVALID', `${label}: unknown loader '${String(loader)}'`, {
         location: at('loader'),

@@ -3,8 +3,8 @@
 import type { SourceLocation } from '../errors.js';
 
 /** The values `materialized:` takes. */
-export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot';
-export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot'];
+export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'materialized_view';
+export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot', 'materialized_view'];
 
 /**
  * Node config as written by users (project folder configs, properties YAML, `config()` calls),
@@ -86,6 +86,8 @@ export interface ProjectConfig {
   readonly seedPaths: readonly string[];
   readonly macroPaths: readonly string[];
   readonly testPaths: readonly string[];
+  /** Where `{% docs %}` blocks (.md files) are read; dbt's default is every resource path. */
+  readonly docsPaths: readonly string[];
   readonly targetPath: string;
   readonly vars: Readonly<Record<string, unknown>>;
   readonly models: FolderConfig;
@@ -95,6 +97,8 @@ export interface ProjectConfig {
   readonly defaultTarget: string;
   /** Targets as written; only the selected one is rendered (so prod's env vars are not needed on dev). */
   readonly rawTargets: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** dbt_project.yml's `profile:`: the profiles.yml entry whose outputs are targets when there is no `targets:`. */
+  readonly profile?: string;
   /** `strict:` in project.yml, when set: unknown keys are errors (true) or warnings even in CI (false). */
   readonly strict?: boolean;
   /** `dispatch:`: where adapter.dispatch looks, per macro namespace. */

@@ -65,7 +65,7 @@ const LOADER_KEYS = {
   enabled: any,
 } as const;
 
-const SOURCE_UNSUPPORTED = ['schema', 'quoting', 'overrides', 'external', 'loaded_at_query'];
+const SOURCE_UNSUPPORTED = ['quoting', 'overrides', 'external', 'loaded_at_query'];
 
 export const SOURCE_TABLE_SHAPE = map('source table', {
   name: any, identifier: any, mysql_table: any, ...DOC_KEYS, config: CONFIG, columns: list(COLUMN_SHAPE),
@@ -73,7 +73,7 @@ export const SOURCE_TABLE_SHAPE = map('source table', {
 }, SOURCE_UNSUPPORTED);
 
 export const SOURCE_SHAPE = map('source', {
-  name: any, ...DOC_KEYS, config: CONFIG, tables: list(SOURCE_TABLE_SHAPE), ...LOADER_KEYS,
+  name: any, schema: any, ...DOC_KEYS, config: CONFIG, tables: list(SOURCE_TABLE_SHAPE), ...LOADER_KEYS,
 }, SOURCE_UNSUPPORTED);
 
 const NODE_KEYS = { name: any, ...DOC_KEYS, config: CONFIG, columns: list(COLUMN_SHAPE), data_tests: TESTS, tests: TESTS } as const;

@@ -81,6 +81,8 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   // Dropped in `finally` when a file's load fails; after a file is done its own are dropped.
   const scratch = new Set([...(stream ? stream.scratch : []), rows, rejects]);
   const d = adapter.ddl;
+  // Materialized views on the raw table see only INSERTs: a new file's rows are inserted for them.
+  const feedsViews = (await countOf(adapter, sql.dependentViewCount(table.relation))) > 0;
   try {
     if (stream) await stream.create();
     for (const file of todo) {
@@ -109,7 +111,21 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
       const rejected = await adapter.countRows(rejects);
       const rawPart = sql.filePartition(file);
       const quarantinePart = sql.quarantinePartition(table.sourceName, table.tableName, file);
-      await adapter.execute(loaded > 0 ? sql.replacePartition(d, table.relation, rawPart, rows) : sql.dropPartition(d, table.relation, rawPart));
+      if (loaded > 0 && feedsViews && (await countOf(adapter, sql.fileRowCount(table.relation, file))) === 0) {
+        // An INSERT, so the materialized views on the raw table see the file's rows (partition
+        // operations do not fire them); the partition was empty, so it is as atomic as the REPLACE.
+        await adapter.execute(ddl.insertSelectColumns(table.relation, ddl.selectAll(rows), rawColumns.map((c) => c.name)));
+      } else {
+        await adapter.execute(loaded > 0 ? sql.replacePartition(d, table.relation, rawPart, rows) : sql.dropPartition(d, table.relation, rawPart));
+        const prior = ledger.files.get(file);
+        if (feedsViews && prior?.status === 'loaded' && prior.fingerprint !== fingerprint) {
+          ctx.warn({
+            message: `source ${table.sourceName}.${table.tableName}: ${displayPath(table, file)} changed; the materialized views reading ${ddl.rel(table.relation)} keep what its earlier rows added`,
+            location: table.location,
+            hint: 'rebuild the models they feed with kiln run --select <model> --full-refresh',
+          });
+        }
+      }
       await adapter.execute(rejected > 0 ? sql.replacePartition(d, quarantine, quarantinePart, rejects) : sql.dropPartition(d, quarantine, quarantinePart));
       await writeLedger(adapter, table, { file, size, fingerprint, rows: loaded, rejected, status: 'loaded' }, ctx.stamp);
       for (const r of [rows, rejects]) {
@@ -287,4 +303,9 @@ function firstHeader(files: readonly string[], table: FileTable): string[] {
 
 function headerColumns(header: readonly string[]): sql.StagedColumn[] {
   return header.map((name) => ({ name, type: 'String' }));
+}
+
+async function countOf(adapter: Adapter, query: string): Promise<number> {
+  const r = await adapter.query<{ n: string | number }>(query);
+  return Number(r.rows[0]?.n ?? 0);
 }

@@ -59,7 +59,8 @@ describe('manifest', () => {
     expect(dim.compiled_code).toBe('\nSELECT u.id, c.label FROM `analytics`.`stg_users` AS u CROSS JOIN `analytics`.`codes` AS c');
     expect(dim.checksum.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(c.manifest.nodes['seed.proj.codes']).toMatchObject({ resource_type: 'seed', relation_name: '`analytics`.`codes`', original_file_path: 'seeds/codes.csv' });
-    expect(c.manifest.sources['source.proj.app.users']).toMatchObject({ relation_name: '`raw`.`app__users`', source_name: 'app', identifier: 'app__users' });
+    // A source kiln does not stage (no loader:) is a table someone else fills: dbt's <schema>.<identifier>.
+    expect(c.manifest.sources['source.proj.app.users']).toMatchObject({ relation_name: '`app`.`users`', source_name: 'app', identifier: 'users' });
     expect(c.manifest.metadata).toMatchObject({ project_name: 'proj', target_name: 'dev', adapter_type: 'chdb', invocation_id: 'inv-1' });
   });
 
@@ -69,7 +70,7 @@ describe('manifest', () => {
     const stg = model(c, 'stg_users');
     expect(stg.depends_on.nodes).toEqual(['source.proj.app.users']);
     expect(stg.depends_on.macros).toEqual(['macro.proj.inner', 'macro.proj.upper_of']);
-    expect(stg.compiled_code).toBe('SELECT id, upper(name) AS name FROM `raw`.`app__users`');
+    expect(stg.compiled_code).toBe('SELECT id, upper(name) AS name FROM `app`.`users`');
     expect(c.manifest.parent_map['model.proj.dim_user']).toEqual(['model.proj.stg_users', 'seed.proj.codes']);
     expect(c.manifest.child_map['source.proj.app.users']).toEqual(['model.proj.stg_users']);
   });

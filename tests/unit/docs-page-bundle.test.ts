@@ -23,7 +23,7 @@ function node(name: string, p: number[], c: number[], extra: Partial<DocsNode> =
   return {
     id: `model.p.${name}`, name, label: name, type: 'model', path: `models/marts/${name}.sql`, materialized: 'table', tags: [], fqn: ['p', name],
     source_name: null, description: '', relation: null, columns: [], config: {}, raw_code: null, compiled_code: null, compiled_path: null,
-    p, c, status: null, time: null, rows: null, message: null, stats: null, tests: [], ...extra,
+    p, c, mv: [], views: [], status: null, time: null, rows: null, message: null, stats: null, tests: [], ...extra,
   };
 }
 

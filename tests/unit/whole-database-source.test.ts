@@ -101,7 +101,8 @@ describe('a mysql source without tables:', () => {
 
   it('a table that would load into a declared table’s raw table is an error', () => {
     const clash = `${WHOLE}  - name: other
-    tables: [{ name: t, identifier: app__users }]
+    loader: csv
+    tables: [{ name: t, identifier: app__users, path: data/t.csv }]
 `;
     const errors = errorsOf(project({ 'models/m.sql': "SELECT * FROM {{ source('app', 'users') }}" }, clash));
     expect(errors[0]!.message).toBe('source tables other.t and app.users would both load into raw.app__users');

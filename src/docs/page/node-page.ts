@@ -22,6 +22,10 @@ export function nodePage(ctx: PageContext, id: string): void {
   ];
   if (n.stats) kv.push(['rows in warehouse', fmtNum(n.stats.rows)], ['size', fmtBytes(n.stats.bytes)]);
   if (n.message) kv.push(['message', n.message]);
+  if (n.views.length) {
+    const fed = n.mv.map((j) => graph.nodes[j]!.label).join(', ');
+    kv.push(['materialized views', `${n.views.join(', ')}${fed ? ` (fed by inserts into ${fed})` : ''}`]);
+  }
   const list = (ids: readonly number[]) =>
     ids.length
       ? h('ul', {}, ids.map((j) => h('li', {}, [nodeLink(graph, graph.nodes[j]!.id), ' ', badge(graph.nodes[j]!.status)])))

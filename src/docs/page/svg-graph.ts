@@ -31,7 +31,8 @@ export function svgGraph(
   for (const i of indices) {
     for (const p of N[i]!.p) {
       if (!inSet.has(p)) continue;
-      const e = s('path', { class: 'edge', d: edgePath(pos(p), pos(i), p, i), 'data-from': N[p]!.id, 'data-to': N[i]!.id });
+      // A materialized view's edge is live (rows flow on every insert): drawn dashed.
+      const e = s('path', { class: N[i]!.mv.includes(p) ? 'edge mv' : 'edge', d: edgePath(pos(p), pos(i), p, i), 'data-from': N[p]!.id, 'data-to': N[i]!.id });
       edgeEls.push([e, p, i]);
       edges.append(e);
     }
