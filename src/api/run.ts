@@ -10,7 +10,7 @@ import { LAST_RESULTS_FILE, mergeLastResults, writeJson } from '../report/run-re
 import { junitXml, writeText } from '../report/junit.js';
 import { openInvocation, type Invocation } from './invocation.js';
 import { checkPhases } from './validate.js';
-import { materializeSteps } from './model-steps.js';
+import { checkContractsBeforeRun, materializeSteps } from './model-steps.js';
 import { testPhase } from '../testing/test-phase.js';
 import { stagePhase } from '../stage/stage-phase.js';
 import type { InvocationOptions } from './options.js';
@@ -31,7 +31,12 @@ export function materializePhase(kinds: ReadonlySet<StepKind>): Phase {
     name: [...kinds].join('+'),
     checks: { kinds: [...kinds] },
     relations: (ctx) => plan(ctx, { relations: new Map() }).map((s) => s.relation),
-    steps: (ctx, adapter, state) => materializeSteps(ctx, adapter, plan(ctx, state)),
+    steps: async (ctx, adapter, state) => {
+      const planned = plan(ctx, state);
+      const steps = materializeSteps(ctx, adapter, planned);
+      await checkContractsBeforeRun(ctx, adapter, planned);
+      return steps;
+    },
   };
 }
 
