@@ -144,6 +144,14 @@ function columnDefinition(c: ColumnDefinition): string {
   return `${quoteIdentifier(c.name)} ${c.type}${c.codec ? ` CODEC(${c.codec})` : ''}${c.ttl ? ` TTL ${c.ttl}` : ''}`;
 }
 
+/**
+ * A query with these columns and types and no rows, creating nothing: each column is an
+ * arrayJoin of an empty array of its type (portable to 18.16, which has no null() table function).
+ */
+export function emptyRows(columns: ReadonlyArray<{ name: string; type: string }>): string {
+  return `SELECT ${columns.map((c) => `arrayJoin(CAST([] AS Array(${c.type}))) AS ${quoteIdentifier(c.name)}`).join(', ')}`;
+}
+
 /** An empty Memory table with these columns: ClickHouse spells their types canonically in DESCRIBE. */
 export function createTypeProbe(ctx: DdlContext, target: Relation, columns: ReadonlyArray<{ name: string; type: string }>): string {
   const cols = columns.map((c) => `  ${quoteIdentifier(c.name)} ${c.type}`).join(',\n');

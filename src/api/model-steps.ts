@@ -9,7 +9,8 @@ import { SqlError } from '../adapters/sql-error.js';
 import { withoutStatementPosition } from '../adapters/sql-error-position.js';
 import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
-import { unsupportedTableOption } from '../materialize/defined-table.js';
+import { contractDifferencesBeforeRun, unsupportedTableOption } from '../materialize/defined-table.js';
+import { knownInputs } from '../compile/known-structures.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
 import { scratchRunId, type RunContext } from '../execute/phase.js';
@@ -137,4 +138,33 @@ function assertTableOptionsSupported(ctx: RunContext, adapter: Adapter, plan: re
       hint: `remove ${missing.option} for this target (e.g. with a target.name condition) or upgrade the server`,
     });
   }
+}
+
+/**
+ * Before the first change of a run: every selected model with an enforced contract whose inputs'
+ * types are all declared (seeds with column_types, typed sources, contracted models) has its
+ * SELECT's types checked against the contract on the target. A mismatch stops the run before
+ * anything changes (exit 1), listing every such model; the others are checked when they build.
+ */
+export async function checkContractsBeforeRun(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): Promise<void> {
+  const problems: string[] = [];
+  let first: ModelManifestNode | undefined;
+  for (const step of plan) {
+    const node = ctx.compiled.manifest.nodes[step.uniqueId];
+    const exec = ctx.compiled.execution.models[step.uniqueId];
+    const contract = exec && 'table' in exec ? exec.table?.contract : undefined;
+    if (!node || node.resource_type !== 'model' || !contract || !('sql' in exec!)) continue;
+    const inputs = knownInputs(ctx.compiled, step.uniqueId);
+    if (!inputs) continue;
+    const sql = modelSql(ctx.compiled.execution, exec, { isIncremental: false, style: adapter.ephemeralStyle });
+    const diff = await contractDifferencesBeforeRun(adapter, contract, sql, inputs);
+    if (!diff?.length) continue;
+    first ??= node;
+    problems.push(`${node.original_file_path}: ${diff.join('; ')}`);
+  }
+  if (!first) return;
+  throw new KilnError('CONTRACT_MISMATCH', `${problems.length === 1 ? `model '${first.name}' does` : `${problems.length} models do`} not match ${problems.length === 1 ? 'its' : 'their'} enforced contract (checked before the run, from the declared types of ${problems.length === 1 ? 'its' : 'their'} inputs): ${problems.length === 1 ? problems[0]!.replace(/^[^:]+: /, '') : problems.join(' | ')}`, {
+    location: { file: first.original_file_path },
+    hint: "nothing was changed; fix the SELECT (CAST(x AS Type) gives a column its contract type) or the contract's columns",
+  });
 }

@@ -9,7 +9,7 @@ import type { NodeResult, RunResults } from '../report/run-results.js';
 import { LAST_RESULTS_FILE, mergeLastResults, writeJson } from '../report/run-results.js';
 import { junitXml, writeText } from '../report/junit.js';
 import { openInvocation, type Invocation } from './invocation.js';
-import { materializeSteps } from './model-steps.js';
+import { checkContractsBeforeRun, materializeSteps } from './model-steps.js';
 import { testPhase } from '../testing/test-phase.js';
 import { stagePhase } from '../stage/stage-phase.js';
 import type { InvocationOptions } from './options.js';
@@ -29,7 +29,12 @@ export function materializePhase(kinds: ReadonlySet<StepKind>): Phase {
   return {
     name: [...kinds].join('+'),
     relations: (ctx) => plan(ctx, { relations: new Map() }).map((s) => s.relation),
-    steps: (ctx, adapter, state) => materializeSteps(ctx, adapter, plan(ctx, state)),
+    steps: async (ctx, adapter, state) => {
+      const planned = plan(ctx, state);
+      const steps = materializeSteps(ctx, adapter, planned);
+      await checkContractsBeforeRun(ctx, adapter, planned);
+      return steps;
+    },
   };
 }
 

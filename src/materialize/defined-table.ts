@@ -1,4 +1,5 @@
-import type { ColumnInfo } from '../adapters/adapter.js';
+import type { ColumnInfo, WarehouseOperations } from '../adapters/adapter.js';
+import { SqlError } from '../adapters/sql-error.js';
 import { TABLE_OPTION_SINCE, type Capabilities } from '../adapters/capabilities.js';
 import * as ddl from '../adapters/ddl.js';
 import type { TableDefinition } from '../compile/table-definition.js';
@@ -30,6 +31,30 @@ export async function checkContract(ctx: MaterializeContext, contract: readonly 
     });
   }
   return expected;
+}
+
+/**
+ * The contract checked before the run changes anything, for a model whose inputs' types are all
+ * declared (compile/known-structures.ts): each input relation is replaced by empty rows of its
+ * declared types and ClickHouse describes the result, so the check does not depend on what the
+ * warehouse holds now. Reads only. Returns the differences; a query ClickHouse cannot describe
+ * this way returns undefined and is left to the build-time check.
+ */
+export async function contractDifferencesBeforeRun(
+  warehouse: Pick<WarehouseOperations, 'query'>,
+  contract: readonly ddl.ColumnDefinition[],
+  sql: string,
+  inputs: ReadonlyMap<string, readonly ddl.ColumnDefinition[]>,
+): Promise<string[] | undefined> {
+  let substituted = sql;
+  for (const [relation, columns] of inputs) substituted = substituted.split(relation).join(`(${ddl.emptyRows(columns)})`);
+  try {
+    const describe = async (q: string) => (await warehouse.query<ColumnInfo>(ddl.describeSelect(q))).rows.map((c) => ({ name: c.name, type: c.type }));
+    return contractDiff(await describe(ddl.emptyRows(contract)), await describe(substituted));
+  } catch (err) {
+    if (err instanceof SqlError) return undefined;
+    throw err;
+  }
 }
 
 /** An incremental model's existing table against its contract: a difference needs a full refresh. */

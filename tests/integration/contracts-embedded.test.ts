@@ -76,8 +76,9 @@ describe('an enforced contract on a table, with codec, ttl, indexes, projections
     const r = await runKiln(dir, ['run']);
     expect(r.code, allOutput(r)).toBe(1);
     const out = allOutput(r);
+    // It reads no declared input, so this is the check before the run (the build-time one is tested below).
     expect(out).toContain(
-      "the model's columns do not match its enforced contract: 'user_id' is Int64 in the model's SELECT, the contract says UInt32; " +
+      "model 'dim_users' does not match its enforced contract (checked before the run, from the declared types of its inputs): 'user_id' is Int64 in the model's SELECT, the contract says UInt32; " +
         "'score' is missing from the model's SELECT (contract: Float64); 'extra' (UInt8) is in the model's SELECT but not in the contract",
     );
     expect(out).toMatch(/models\/dim_users\.sql/);
@@ -196,5 +197,55 @@ describe('column options without a contract, and bad contracts', () => {
     expect(r.code, allOutput(r)).toBe(1);
     expect(allOutput(r)).toContain("'a' is UInt8 in the model's SELECT, the contract says String");
     expect(await relationNames(join(dir, '.kiln/dev'), 'analytics')).toEqual([]);
+  });
+});
+
+describe('a contract checked before the run, from the declared types of its inputs', () => {
+  const files = (dimCode: string) => ({
+    'project.yml': projectYml('pre'),
+    'seeds/countries.csv': 'code,name\nFR,France\n',
+    'seeds/seeds.yml': 'seeds:\n  - name: countries\n    config: {column_types: {code: String, name: String}}\n',
+    'models/stg.sql': "{{ config(materialized='table') }}SELECT 'FR' AS code, toUInt32(3) AS n",
+    'models/dim.sql': "{{ config(materialized='table') }}SELECT s.code AS code, c.name AS name, s.n AS n FROM {{ ref('stg') }} AS s JOIN {{ ref('countries') }} AS c ON c.code = s.code",
+    'models/schema.yml': `models:
+  - name: stg
+    config: {contract: {enforced: true}}
+    columns: [{name: code, data_type: String}, {name: n, data_type: UInt32}]
+  - name: dim
+    config: {contract: {enforced: true}}
+    columns: [{name: code, data_type: ${dimCode}}, {name: name, data_type: String}, {name: n, data_type: UInt32}]
+`,
+  });
+
+  it('a mismatch stops the build before anything is built, seeds and upstream models included', async () => {
+    const dir = writeProject(files('UInt8'));
+    const r = await runKiln(dir, ['build']);
+    expect(r.code, allOutput(r)).toBe(1);
+    expect(allOutput(r)).toContain(
+      "models/dim.sql: model 'dim' does not match its enforced contract (checked before the run, from the declared types of its inputs): 'code' is String in the model's SELECT, the contract says UInt8",
+    );
+    expect(allOutput(r)).not.toMatch(STACK_FRAME);
+    expect(await relationNames(join(dir, '.kiln/dev'), 'analytics')).toEqual([]);
+  });
+
+  it('with an input of undeclared types the check happens at build, before the swap, and the old table stays', async () => {
+    const dir = writeProject({ ...files('String'), 'seeds/seeds.yml': 'seeds:\n  - name: countries\n' });
+    expect((await runKiln(dir, ['build'])).code).toBe(0);
+    writeFiles(dir, { 'models/dim.sql': "{{ config(materialized='table') }}SELECT toUInt8(1) AS code, c.name AS name FROM {{ ref('countries') }} AS c" });
+    const r = await runKiln(dir, ['build']);
+    expect(r.code, allOutput(r)).toBe(1);
+    expect(allOutput(r)).toContain(
+      "models/dim.sql: the model's columns do not match its enforced contract: 'code' is UInt8 in the model's SELECT, the contract says String; 'n' is missing from the model's SELECT (contract: UInt32)",
+    );
+    expect(allOutput(r)).toMatch(/ERROR +table model analytics\.dim/);
+    expect(await queryWarehouse(join(dir, '.kiln/dev'), 'SELECT code, name, n FROM analytics.dim')).toEqual([{ code: 'FR', name: 'France', n: 3 }]);
+    expect((await relationNames(join(dir, '.kiln/dev'), 'analytics')).filter((n) => n.startsWith('__kiln_'))).toEqual([]);
+  });
+
+  it('a matching contract builds', async () => {
+    const dir = writeProject(files('String'));
+    const r = await runKiln(dir, ['build']);
+    expect(r.code, allOutput(r)).toBe(0);
+    expect(await queryWarehouse(join(dir, '.kiln/dev'), 'SELECT code, name, n FROM analytics.dim')).toEqual([{ code: 'FR', name: 'France', n: 3 }]);
   });
 });

@@ -81,7 +81,7 @@ describeWithClickHouse('contracts and table options on clickhouse-server', (getS
       const r = await kiln(dir, ['run']);
       expect(r.code, allOutput(r)).toBe(1);
       expect(allOutput(r)).toContain(
-        "the model's columns do not match its enforced contract: 'user_id' is String in the model's SELECT, the contract says UInt32; 'name' is missing from the model's SELECT (contract: String)",
+        "model 'dim_users' does not match its enforced contract (checked before the run, from the declared types of its inputs): 'user_id' is String in the model's SELECT, the contract says UInt32; 'name' is missing from the model's SELECT (contract: String)",
       );
       expect(allOutput(r)).not.toMatch(STACK_FRAME);
       expect(await rows(`SELECT count() AS n FROM ${db}.dim_users`)).toEqual([{ n: '4' }]);
@@ -122,6 +122,33 @@ ${extra}`;
       expect(full.code, allOutput(full)).toBe(0);
       expect(await rows(`SELECT count() AS n, sum(flag) AS f FROM ${db}.ev`)).toEqual([{ n: '9', f: '9' }]);
     });
+  });
+
+  it('a contract is checked before the run from its inputs\' declared types: a mismatch builds nothing', async () => {
+    const db = 'ct3';
+    const files = (nType: string): ProjectFiles => ({
+      'seeds/countries.csv': 'code,name\nFR,France\n',
+      'seeds/seeds.yml': 'seeds:\n  - name: countries\n    config: {column_types: {code: String, name: String}}\n',
+      'models/stg.sql': "{{ config(materialized='table') }}SELECT 'FR' AS code, toUInt32(3) AS n",
+      'models/dim.sql': "{{ config(materialized='table') }}SELECT s.code AS code, c.name AS name, s.n AS n FROM {{ ref('stg') }} AS s ANY INNER JOIN {{ ref('countries') }} AS c USING code",
+      'models/schema.yml': `models:
+  - name: stg
+    config: {contract: {enforced: true}}
+    columns: [{name: code, data_type: String}, {name: n, data_type: UInt32}]
+  - name: dim
+    config: {contract: {enforced: true}}
+    columns: [{name: code, data_type: String}, {name: name, data_type: String}, {name: n, data_type: ${nType}}]
+`,
+    });
+    const dir = serverProject(db, files('Int64'));
+    const r = await kiln(dir, ['build']);
+    expect(r.code, allOutput(r)).toBe(1);
+    expect(allOutput(r)).toContain("model 'dim' does not match its enforced contract (checked before the run, from the declared types of its inputs): 'n' is UInt32 in the model's SELECT, the contract says Int64");
+    expect(await tableNames(db)).toEqual([]);
+    writeFiles(dir, files('UInt32'));
+    const ok = await kiln(dir, ['build']);
+    expect(ok.code, allOutput(ok)).toBe(0);
+    expect(await rows(`SELECT code, name, n FROM ${db}.dim`)).toEqual([{ code: 'FR', name: 'France', n: 3 }]);
   });
 
   describe('options the server may lack', () => {

@@ -44,6 +44,12 @@ describe('CREATE TABLE with column options and table elements (SQL text)', () =>
     );
   });
 
+  it('typed empty rows create nothing: one arrayJoin of an empty array per column', () => {
+    expect(ddl.emptyRows([{ name: 'a', type: 'UInt8' }, { name: 'b c', type: 'Nullable(String)' }])).toBe(
+      'SELECT arrayJoin(CAST([] AS Array(UInt8))) AS `a`, arrayJoin(CAST([] AS Array(Nullable(String)))) AS `b c`',
+    );
+  });
+
   it('a type probe is an empty Memory table', () => {
     expect(ddl.createTypeProbe(modern, t, [{ name: 'a', type: 'decimal(18,2)' }])).toBe('CREATE TABLE `analytics`.`dim_user`\n(\n  `a` decimal(18,2)\n)\nENGINE = Memory');
   });
@@ -129,6 +135,12 @@ describe('table definition at compile', () => {
         checks: [],
       },
     });
+  });
+
+  it('ignores a contract on a snapshot, with a warning, as dbt has none there', () => {
+    const warnings: Warning[] = [];
+    expect(tableDefinitionOf(input({ materialized: 'snapshot', columns: [col('a', { data_type: 'UInt8' })] }), warnings)).toBeUndefined();
+    expect(warnings.map((w) => w.message)).toEqual(["contracts and table options are not supported for snapshot 'm' (ignored)"]);
   });
 
   it('has nothing to say about a model without these options', () => {
