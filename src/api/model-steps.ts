@@ -17,7 +17,7 @@ import { scratchRunId, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
 import { runPathOf, writeRunStatements } from '../report/run-statements.js';
 import { renderIntrospective } from '../compile/introspective-render.js';
-import { askWarehouse } from './introspection-warehouse.js';
+import { askWarehouse } from '../execute/ask-warehouse.js';
 
 /** Turns planned model and seed steps into executable steps bound to a warehouse. */
 export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {

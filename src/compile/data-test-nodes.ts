@@ -18,6 +18,7 @@ import { synthesizeTestNames } from './test-names.js';
 import { checkRequiredArguments, testSignatures, warnUnknownArguments, type TestSignature } from './test-signatures.js';
 import { unknownKeyWarning } from '../project/yaml-keys.js';
 import type { RenderedSql } from './sql-resolver.js';
+import type { TestRender } from './execution-manifest.js';
 import { YamlLocator } from './yaml-locator.js';
 
 /** What compiling tests needs from the model compile that ran before it. */
@@ -38,7 +39,7 @@ export interface TestCompileContext {
 export interface CompiledDataTests {
   readonly nodes: Record<string, TestManifestNode>;
   /** Each test's failing-rows query before refs resolve, for execution on any target. */
-  readonly rendered: Record<string, RenderedSql>;
+  readonly rendered: Record<string, TestRender>;
 }
 
 type Target =
@@ -46,7 +47,7 @@ type Target =
   | { readonly kind: 'seed'; readonly node: SeedNode }
   | { readonly kind: 'source'; readonly node: SourceNode };
 
-type Rendered = RenderedSql;
+type Rendered = TestRender;
 
 const REF_OR_SOURCE = /^\s*(ref|source)\s*\(.*\)\s*$/s;
 
@@ -156,7 +157,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
           file_key_name: null,
           declared_at: { file: file.path, line: 1 },
         },
-        { sql: out.sql, refs: sqlRefs },
+        out.introspective ? { sql: out.sql, refs: sqlRefs, rerender: { code: file.rawCode } } : { sql: out.sql, refs: sqlRefs },
       );
     });
   }
@@ -260,8 +261,9 @@ function genericTest(
     if (typeof value === 'string' && REF_OR_SOURCE.test(value)) macroArgs[key] = renderPart(engine, names.full, where, `{{ ${value} }}`, refs, sources);
   }
   let out: RenderOutput;
+  const macroName = namespace && engine.macroNamespaces.get(namespace)?.[`test_${bare}`] ? `${namespace}.test_${bare}` : `test_${bare}`;
   try {
-    out = engine.callMacro(namespace && engine.macroNamespaces.get(namespace)?.[`test_${bare}`] ? `${namespace}.test_${bare}` : `test_${bare}`, { name: names.full, file: where.file }, macroArgs);
+    out = engine.callMacro(macroName, { name: names.full, file: where.file }, macroArgs);
   } catch (err) {
     if (err instanceof KilnError) throw new KilnError(err.code, `${what}: ${err.message}`, { location: where, ...(err.hint ? { hint: err.hint } : {}) });
     throw err;
@@ -271,7 +273,7 @@ function genericTest(
   const deps = dependencies(refs, sources, where, what);
   const attached = target.node.uniqueId;
   const sqlRefs = [...new Set(refs)];
-  const rendered: Rendered = { sql: out.sql, refs: sqlRefs };
+  const rendered: Rendered = out.introspective ? { sql: out.sql, refs: sqlRefs, rerender: { macro: macroName, args: macroArgs } } : { sql: out.sql, refs: sqlRefs };
   const rawCode = `{{ test_${bare}(**_dbt_generic_test_kwargs) }}`;
 
   return {

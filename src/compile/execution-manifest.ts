@@ -31,6 +31,15 @@ export interface ExecutableSeed {
 
 export type ExecutableNode = ExecutableModel | ExecutableSeed;
 
+/**
+ * A data test's query. `rerender` is set when rendering it asked the warehouse: compile rendered
+ * it with `execute` false, so it is rendered again when it runs (a generic test's macro with its
+ * arguments, plain data; or a singular test's template).
+ */
+export interface TestRender extends RenderedSql {
+  readonly rerender?: { readonly macro: string; readonly args: Readonly<Record<string, unknown>> } | { readonly code: string };
+}
+
 /** A unit test's model, rendered with the test's `overrides` (vars, is_incremental). */
 export interface UnitTestRender extends RenderedSql {
   readonly sources: ReadonlyArray<readonly [string, string]>;
@@ -47,7 +56,7 @@ export interface ExecutionManifest {
   /** Models and seeds by unique id. */
   readonly models: Readonly<Record<string, ExecutableNode>>;
   /** Data tests' failing-rows queries by unique id. */
-  readonly tests: Readonly<Record<string, RenderedSql>>;
+  readonly tests: Readonly<Record<string, TestRender>>;
   readonly unitTests: Readonly<Record<string, UnitTestRender>>;
 }
 

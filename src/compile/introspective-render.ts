@@ -1,11 +1,11 @@
-import { KilnError } from '../errors.js';
+import { KilnError, type SourceLocation } from '../errors.js';
 import { AnswerBook, type WarehouseQuestion } from '../template/introspection.js';
 import type { RelationName } from '../template/dbt-context.js';
 import type { RenderOutput } from '../template/template-engine.js';
 import type { CompiledProject } from './compile-project.js';
 import { assertOneStatement } from './check-statements.js';
 import { engineOf } from './engine-of.js';
-import type { ExecutableModel } from './execution-manifest.js';
+import type { ExecutableModel, TestRender } from './execution-manifest.js';
 import { resolveSql, type RenderedSql } from './sql-resolver.js';
 
 /**
@@ -23,11 +23,14 @@ const MAX_ROUNDS = 20;
 
 const QUALIFIED = /^`((?:[^`\\]|\\.)*)`\.`((?:[^`\\]|\\.)*)`$/;
 
-/** The model's SQL, incremental SQL and hooks, rendered with `execute` true against the target. */
-export async function renderIntrospective(compiled: CompiledProject, uniqueId: string, exec: ExecutableModel, ask: AskWarehouse): Promise<ExecutableModel> {
-  const engine = engineOf.get(compiled);
-  const node = compiled.parsed.models.find((m) => m.uniqueId === uniqueId);
-  if (!engine || !node) throw new KilnError('INTERNAL', `model ${uniqueId} asks the warehouse while rendering, and its compile is not at hand to render it again`);
+/** Renders until every question it asks the warehouse is answered, then checks it is one statement. */
+async function renderAnswered(
+  compiled: CompiledProject,
+  where: SourceLocation,
+  what: string,
+  ask: AskWarehouse,
+  render: (answers: AnswerBook, refRelation: (name: string) => RelationName | undefined) => RenderOutput,
+): Promise<RenderedSql> {
   const { relations } = compiled.execution.refs;
   const refRelation = (name: string): RelationName | undefined => {
     const m = QUALIFIED.exec(relations[name] ?? '');
@@ -40,31 +43,44 @@ export async function renderIntrospective(compiled: CompiledProject, uniqueId: s
       book.record(q, await ask(q.kind === 'query' ? { kind: 'query', sql: resolveSql(compiled.execution.refs, { sql: q.sql, refs: [] }, 'subquery') } : q));
     }
   };
-  const where = { file: node.originalFilePath };
-  const render = async (code: string, what: string, isIncremental: boolean): Promise<RenderedSql> => {
-    for (let round = 0; ; round++) {
-      let out: RenderOutput;
-      try {
-        out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental, answers: book, refRelation });
-      } catch (err) {
-        // A render that failed on an answer it did not have yet (an empty column list) is retried with it.
-        if (book.missing.size === 0 || round >= MAX_ROUNDS) throw err;
-        await answerMissing();
-        continue;
-      }
-      if (book.missing.size === 0) {
-        assertOneStatement(out.sql, where, what);
-        return { sql: out.sql, refs: out.refs };
-      }
-      if (round >= MAX_ROUNDS) {
-        throw new KilnError('TEMPLATE_ERROR', `${what} asked the warehouse more than ${MAX_ROUNDS} times in a row while rendering`, {
-          location: where,
-          hint: 'each run_query/statement whose SQL depends on the previous answer is one round; render fewer in sequence',
-        });
-      }
+  for (let round = 0; ; round++) {
+    let out: RenderOutput;
+    try {
+      out = render(book, refRelation);
+    } catch (err) {
+      // A render that failed on an answer it did not have yet (an empty column list) is retried with it.
+      if (book.missing.size === 0 || round >= MAX_ROUNDS) throw err;
       await answerMissing();
+      continue;
     }
-  };
+    if (book.missing.size === 0) {
+      assertOneStatement(out.sql, where, what);
+      return { sql: out.sql, refs: out.refs };
+    }
+    if (round >= MAX_ROUNDS) {
+      throw new KilnError('TEMPLATE_ERROR', `${what} asked the warehouse more than ${MAX_ROUNDS} times in a row while rendering`, {
+        location: where,
+        hint: 'each run_query/statement whose SQL depends on the previous answer is one round; render fewer in sequence',
+      });
+    }
+    await answerMissing();
+  }
+}
+
+function engineFor(compiled: CompiledProject, uniqueId: string) {
+  const engine = engineOf.get(compiled);
+  if (!engine) throw new KilnError('INTERNAL', `${uniqueId} asks the warehouse while rendering, and its compile is not at hand to render it again`);
+  return engine;
+}
+
+/** The model's SQL, incremental SQL and hooks, rendered with `execute` true against the target. */
+export async function renderIntrospective(compiled: CompiledProject, uniqueId: string, exec: ExecutableModel, ask: AskWarehouse): Promise<ExecutableModel> {
+  const engine = engineFor(compiled, uniqueId);
+  const node = compiled.parsed.models.find((m) => m.uniqueId === uniqueId);
+  if (!node) throw new KilnError('INTERNAL', `model ${uniqueId} is not in the parsed project`);
+  const where = { file: node.originalFilePath };
+  const render = (code: string, what: string, isIncremental: boolean) =>
+    renderAnswered(compiled, where, what, ask, (answers, refRelation) => engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental, answers, refRelation }));
   const config = compiled.manifest.nodes[uniqueId]?.config;
   const sql = await render(node.rawCode, `model '${node.name}'`, false);
   const incrementalSql = exec.incrementalSql ? await render(node.rawCode, `model '${node.name}' (is_incremental)`, true) : undefined;
@@ -80,4 +96,20 @@ export async function renderIntrospective(compiled: CompiledProject, uniqueId: s
     preHooks: config?.pre_hook?.length ? await hooks(config.pre_hook, 'pre_hook') : exec.preHooks,
     postHooks: config?.post_hook?.length ? await hooks(config.post_hook, 'post_hook') : exec.postHooks,
   };
+}
+
+/** A data test's query rendered with `execute` true against the target (see TestRender). */
+export async function renderIntrospectiveTest(compiled: CompiledProject, uniqueId: string, test: TestRender, ask: AskWarehouse): Promise<RenderedSql> {
+  const rerender = test.rerender;
+  const node = compiled.manifest.tests[uniqueId];
+  if (!rerender || !node) return test;
+  const engine = engineFor(compiled, uniqueId);
+  const where = { file: node.declared_at.file, ...(node.declared_at.line ? { line: node.declared_at.line } : {}) };
+  const out = await renderAnswered(compiled, where, `test '${node.name}'`, ask, (answers, refRelation) =>
+    'macro' in rerender
+      ? engine.callMacro(rerender.macro, { name: node.name, file: where.file, answers, refRelation }, { ...rerender.args })
+      : engine.render({ name: node.name, file: where.file, code: rerender.code, answers, refRelation }),
+  );
+  // The test's relation and ref() arguments were placeholders already: keep every ref compile saw.
+  return { sql: out.sql, refs: [...new Set([...test.refs, ...out.refs])] };
 }

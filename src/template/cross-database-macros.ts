@@ -66,7 +66,7 @@ const IMPLEMENTATIONS = `
 {%- endmacro %}
 
 {% macro clickhouse__datediff(first_date, second_date, datepart) -%}
-dateDiff('{{ datepart | trim | lower }}', {{ first_date }}, {{ second_date }})
+dateDiff('{{ datepart | trim | lower }}', toDateTime({{ first_date }}), toDateTime({{ second_date }}))
 {%- endmacro %}
 
 {% macro clickhouse__last_day(date, datepart) -%}

@@ -159,6 +159,11 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     return exists ? new Relation(db, String(identifier), exists) : null;
   };
 
+  const loadRelation = (relation: unknown) => {
+    const rel = host.relationName(relation);
+    return rel ? getRelation(rel.database, rel.database, rel.table) : null;
+  };
+
   const adapter = strictNamespace(
     'adapter',
     {
@@ -169,10 +174,7 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
         const { positional, kw } = splitKeywords(args);
         return getRelation(kw.database ?? positional[0], kw.schema ?? positional[1], kw.identifier ?? positional[2]);
       },
-      load_relation: (relation: unknown) => {
-        const rel = host.relationName(relation);
-        return rel ? getRelation(rel.database, rel.database, rel.table) : null;
-      },
+      load_relation: loadRelation,
       type: () => 'clickhouse',
     },
     fail,
@@ -225,6 +227,7 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     modules,
     dbt: strictNamespace('dbt', {}, fail, (name) => host.dbtMacro(name)),
     run_query: runQuery,
+    load_relation: loadRelation,
     statement,
     load_result: (name: unknown) => {
       const rows = host.results().get(String(name));

@@ -139,6 +139,9 @@ export class RefRelation {
   }
 }
 
+/** A value that is exactly one ref() placeholder (a test's `model` argument). */
+const REF_ONLY = /^\u0000ref:([^\u0000]+)\u0000$/;
+
 /** `\`db\`.\`table\`` (as source() renders) → its parts. */
 const QUALIFIED = /^`((?:[^`\\]|\\.)*)`\.`((?:[^`\\]|\\.)*)`$/;
 
@@ -268,7 +271,13 @@ export class TemplateEngine {
     this.state = state;
     startRender();
     try {
-      const sql = this.bounded(state, () => String((macro as (kw: unknown) => unknown)({ ...args, __keywords: true })));
+      // A relation argument (`model`, `compare_model`) is a relation object, as dbt passes it.
+      const kw: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(args)) {
+        const ref = typeof value === 'string' ? REF_ONLY.exec(value) : null;
+        kw[key] = ref ? this.refRelation(ref[1]!) : value;
+      }
+      const sql = this.bounded(state, () => String((macro as (kw: unknown) => unknown)({ ...kw, __keywords: true })));
       return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
@@ -522,6 +531,8 @@ export class TemplateEngine {
     if (value instanceof Relation) return { database: value.schema || this.opts.target.database, table: value.identifier };
     if (value === null || value === undefined) return undefined;
     const text = String(value);
+    const ref = REF_ONLY.exec(text);
+    if (ref) return this.relationName(this.refRelation(ref[1]!));
     const m = QUALIFIED.exec(text);
     if (m) return { database: m[1]!.replace(/\\(.)/g, '$1'), table: m[2]!.replace(/\\(.)/g, '$1') };
     const dot = text.indexOf('.');

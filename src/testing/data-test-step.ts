@@ -7,6 +7,9 @@ import { testStatus } from '../compile/test-config.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import type { StepOutput } from '../execute/run-steps.js';
 import { testSql } from '../compile/execution-manifest.js';
+import { renderIntrospectiveTest } from '../compile/introspective-render.js';
+import { resolveSql } from '../compile/sql-resolver.js';
+import { askWarehouse } from '../execute/ask-warehouse.js';
 
 /** Where a test was declared, as an error location. */
 export function declaredAt(node: { readonly declared_at: { readonly file: string; readonly line: number | null } }): SourceLocation {
@@ -18,7 +21,11 @@ export function declaredAt(node: { readonly declared_at: { readonly file: string
  * store_failures) and turns the count into pass / warn / fail by severity, warn_if and error_if.
  */
 export async function runDataTest(compiled: CompiledProject, adapter: Adapter, node: TestManifestNode): Promise<StepOutput> {
-  const sql = testSql(compiled.execution, node.unique_id, adapter.ephemeralStyle);
+  const compiledTest = compiled.execution.tests[node.unique_id];
+  // A test whose macro asks the warehouse is rendered now, against the target.
+  const sql = compiledTest?.rerender
+    ? resolveSql(compiled.execution.refs, await renderIntrospectiveTest(compiled, node.unique_id, compiledTest, askWarehouse(adapter)), adapter.ephemeralStyle)
+    : testSql(compiled.execution, node.unique_id, adapter.ephemeralStyle);
   const limit = (node.config.limit as number | null | undefined) ?? null;
   let queryTimeMs = 0;
   let failures: number;

@@ -213,7 +213,7 @@ describe('dbt cross-database macros', () => {
     expect(render("{{ dbt.type_string() }} {{ type_timestamp() }} {{ dbt.type_int() }} {{ dbt.type_bigint() }} {{ dbt.type_float() }}", eng)).toBe('String DateTime Int32 Int64 Float64');
     expect(render("{{ dbt.dateadd('day', 3, 'd') }}", eng)).toBe('(d + toIntervalDay(3))');
     expect(render("{{ dbt.date_trunc('month', 'd') }} {{ date_trunc('week', 'd') }}", eng)).toBe('toStartOfMonth(d) toMonday(d)');
-    expect(render("{{ dbt.datediff('a', 'b', 'day') }}", eng)).toBe("dateDiff('day', a, b)");
+    expect(render("{{ dbt.datediff('a', 'b', 'day') }}", eng)).toBe("dateDiff('day', toDateTime(a), toDateTime(b))");
     expect(render("{{ dbt.concat(['a', \"'-'\", 'b']) }} {{ dbt.hash('x') }}", eng)).toBe("concat(a, '-', b) lower(hex(MD5(toString(x))))");
     expect(render("{{ dbt.split_part('s', \"','\", 2) }} {{ dbt.string_literal('v') }} {{ dbt.escape_single_quotes(\"it's\") }}", eng)).toBe("splitByString(',', s)[2] 'v' it\\'s");
     expect(render("{{ dbt.listagg('name', \"', '\", 'order by id desc', 2) }}", eng)).toBe("arrayStringConcat(arraySlice(arrayMap(x -> x.2, arrayReverseSort(x -> x.1, groupArray((id, name)))), 1, 2), ', ')");
