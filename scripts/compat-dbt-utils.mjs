@@ -13,6 +13,8 @@
  * error and left out of that temporary copy (its file removed, or its test entry cut from the
  * YAML), and compile runs again until the rest compiles; then `kiln build` runs it.
  *
+ * The project's profile points at Postgres; it runs on kiln's built-in `embedded` target.
+ *
  * Usage: npm run compat:dbt-utils [-- --keep]   (--keep leaves the temporary folder)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -78,7 +80,7 @@ const project = checkout(work);
 const excluded = [];
 let compiled = false;
 for (let i = 0; i < MAX_COMPILES && !compiled; i++) {
-  const r = kiln(project, ['compile']);
+  const r = kiln(project, ['compile', '--target', 'embedded']);
   if (r.code === 0) {
     compiled = true;
     break;
@@ -93,7 +95,8 @@ for (let i = 0; i < MAX_COMPILES && !compiled; i++) {
   let progress = false;
   for (const e of errors) {
     const path = resolve(project, e.file);
-    if (!path.startsWith(project) || !existsSync(path)) {
+    // The project's own files (dbt_project.yml, profiles.yml) cannot be left out.
+    if (!path.startsWith(project) || !existsSync(path) || /^(dbt_project|profiles|packages)\.yml$/.test(e.file)) {
       excluded.push({ what: e.file, reason: e.message, kind: 'package' });
       continue;
     }
@@ -118,7 +121,7 @@ if (!compiled) {
   process.exit(1);
 }
 
-const build = kiln(project, ['build', '--threads', '2']);
+const build = kiln(project, ['build', '--threads', '2', '--target', 'embedded']);
 const results = JSON.parse(readFileSync(join(project, 'target/run_results.json'), 'utf8')).results;
 const manifest = JSON.parse(readFileSync(join(project, 'target/manifest.json'), 'utf8'));
 const kindOf = (id) => (id.startsWith('model.') ? 'model' : id.startsWith('seed.') ? 'seed' : 'test');

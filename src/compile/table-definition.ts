@@ -53,6 +53,11 @@ export function tableDefinitionOf(input: DefinitionInput, warnings: Warning[]): 
   if (enforced && materialized === 'ephemeral') {
     throw invalid(locate('contract'), `model '${modelName}' is ephemeral and cannot have an enforced contract`, 'materialize it as table, incremental or view, or remove the contract');
   }
+  if (materialized === 'incremental' && String(config.incremental_strategy) === 'microbatch') {
+    // The microbatch strategy builds its batches its own way and does not apply them yet.
+    warnings.push({ message: `contracts and table options are not applied to microbatch model '${modelName}' yet (ignored)`, location: properties });
+    return undefined;
+  }
   if (!TABLE_KINDS.has(materialized) && materialized !== 'view') {
     // dbt has no contracts or table options for snapshots and materialized views either.
     warnings.push({ message: `contracts and table options are not supported for ${materialized} '${modelName}' (ignored)`, location: properties });

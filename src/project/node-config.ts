@@ -116,7 +116,9 @@ export function parseFolderConfig(
   const normalized: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     const at = locate ? locate(folders, key) : where;
-    Object.assign(normalized, normalizeConfig({ [key]: render ? typedRendering(render(value, at)) : value }, at, warnings));
+    // Hooks are SQL templates rendered when they run (dbt too), with the node's context: not here.
+    const hook = /^\+?(pre|post)[-_]hook$/.test(key);
+    Object.assign(normalized, normalizeConfig({ [key]: render && !hook ? typedRendering(render(value, at)) : value }, at, warnings));
   }
   return { config: normalized as NodeConfig, children, location: where };
 }

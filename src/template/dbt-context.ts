@@ -247,8 +247,9 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     fromjson,
     toyaml,
     fromyaml,
-    set: (items: unknown) => [...new Set(items == null ? [] : (items as Iterable<unknown>))],
-    set_strict: (items: unknown) => [...new Set(items as Iterable<unknown>)],
+    // A Python set: unique and, having no order, sorted, so two sets compare equal by value.
+    set: (items: unknown) => pySet(items),
+    set_strict: (items: unknown) => pySet(items),
     log: (message: unknown, ...rest: unknown[]) => {
       const { positional, kw } = splitKeywords(rest);
       if (kw.info ?? positional[0]) host.log(String(message));
@@ -264,6 +265,10 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     should_store_failures: () => false,
     should_full_refresh: () => false,
   };
+}
+
+function pySet(items: unknown): unknown[] {
+  return [...new Set(items == null ? [] : (items as Iterable<unknown>))].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
 }
 
 /** `kwargs` and `varargs`: a macro's undeclared arguments; getters over the running macro. */

@@ -10,7 +10,7 @@ import nunjucks from 'nunjucks';
  */
 
 /** Part of the template cache's key: bump when a change here changes nunjucks' generated code. */
-export const JINJA_RUNTIME_VERSION = 3;
+export const JINJA_RUNTIME_VERSION = 4;
 
 /** Thrown by `return(value)`; the macro that is running catches it and returns the value. */
 export class MacroReturn {
@@ -211,6 +211,20 @@ export function truthy(value: unknown): boolean {
   return Boolean(value);
 }
 
+/** Python's `==` for lists and dicts (element by element); other values as nunjucks compares them. */
+export function equal(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equal(x, b[i]));
+  if (a instanceof SafeString || b instanceof SafeString) return String(a) === String(b);
+  const plain = (v: unknown) => !!v && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
+  if (plain(a) && plain(b)) {
+    const ka = Object.keys(a as object);
+    const kb = Object.keys(b as object);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  // eslint-disable-next-line eqeqeq -- nunjucks compiles Jinja's == to JS ==; kept for the primitives.
+  return a == b;
+}
+
 /** A condition compiled through `truthy` (see installJinjaRuntime). */
 class TruthyNode {
   readonly typename = 'KilnTruthy';
@@ -228,6 +242,7 @@ interface CompilerProto {
   compileAnd(this: CompilerProto, node: { left: unknown; right: unknown }, frame: unknown): void;
   compileOr(this: CompilerProto, node: { left: unknown; right: unknown }, frame: unknown): void;
   compileNot(this: CompilerProto, node: { target: unknown }, frame: unknown): void;
+  compileCompare(this: CompilerProto, node: { expr: unknown; ops: Array<{ type: string; expr: unknown }> }, frame: unknown): void;
   compileKilnTruthy?(this: CompilerProto, node: TruthyNode, frame: unknown): void;
   _getNodeName(this: CompilerProto, node: unknown): string;
   compilePair(this: CompilerProto, node: { key: unknown; value: unknown }, frame: unknown): void;
@@ -250,6 +265,7 @@ export function installJinjaRuntime(): void {
   };
   lib.runtime.kilnMacro = kilnMacro;
   (lib.runtime as unknown as { kilnTruthy: typeof truthy }).kilnTruthy = truthy;
+  (lib.runtime as unknown as { kilnEqual: typeof equal }).kilnEqual = equal;
   const callWrap = lib.runtime.callWrap;
   lib.runtime.callWrap = function kilnCallWrap(obj, name, context, args) {
     const marked = args.some((a) => a instanceof Spread || a instanceof KeywordSplat);
@@ -320,6 +336,17 @@ export function installJinjaRuntime(): void {
   const getNodeName = proto._getNodeName;
   proto._getNodeName = function kilnGetNodeName(node) {
     return getNodeName.call(this, node).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  };
+  // `a == b` / `a != b` compare lists and dicts by value (`set(x) != set(y)` in dbt_utils' equality).
+  const compileCompare = proto.compileCompare;
+  proto.compileCompare = function kilnCompileCompare(node, frame) {
+    const op = node.ops.length === 1 ? node.ops[0]!.type : '';
+    if (op !== '==' && op !== '!=') return compileCompare.call(this, node, frame);
+    this._emit(op === '==' ? '(runtime.kilnEqual(' : '(!runtime.kilnEqual(');
+    this.compile(node.expr, frame);
+    this._emit(', ');
+    this.compile(node.ops[0]!.expr, frame);
+    this._emit('))');
   };
   // A call's keyword arguments are names, never expressions (`f(except=[])` with a macro `except`).
   lib.compiler.Compiler.prototype.compileKeywordArgs = function compileKeywordArgs(node, frame) {

@@ -96,6 +96,17 @@ describe('the same project with its profile', () => {
     expect(build.stderr).toBe("error: target 'dev': cannot reach ClickHouse at http://127.0.0.1:9: ECONNREFUSED\n  hint: check the target url, that the server is running, and the network path to it\n");
   });
 
+  it('--profiles-dir, then DBT_PROFILES_DIR, name the profiles.yml to read', async () => {
+    const dir = copyFixture();
+    const profile = readFileSync(join(FIXTURE, 'profiles.yml'), 'utf8');
+    writeFiles(dir, { 'flag/profiles.yml': profile.replace("'127.0.0.1'", "'127.0.0.2'"), 'envdir/profiles.yml': profile.replace("'127.0.0.1'", "'127.0.0.3'") });
+    const env = { JAFFLE_CH_PORT: '9', DBT_PROFILES_DIR: join(dir, 'envdir') };
+    const byEnv = await runKiln(dir, ['build'], { env });
+    expect(byEnv.stderr).toContain("cannot reach ClickHouse at http://127.0.0.3:9");
+    const byFlag = await runKiln(dir, ['build', '--profiles-dir', 'flag'], { env });
+    expect(byFlag.stderr).toContain("cannot reach ClickHouse at http://127.0.0.2:9");
+  });
+
   it('kiln targets: in dbt_project.yml win over the profile; their settings apply on the embedded engine', async () => {
     const dir = copyFixture();
     writeFiles(dir, {

@@ -260,3 +260,9 @@ describe('Python semantics nunjucks lacks', () => {
     expect(render("{{ 'a \\\nb {}'.format(1) }}")).toBe('a \nb 1');
   });
 });
+
+describe('== on lists, dicts and sets', () => {
+  it('compares by value, as Python does', () => {
+    expect(render("{{ [1, 2] == [1, 2] }} {{ set(['b', 'a']) != set(['a', 'b']) }} {{ {'k': [1]} == {'k': [1]} }} {{ 'a' == 'a' }} {{ [1] != [2] }}")).toBe('true false true true true');
+  });
+});

@@ -141,6 +141,9 @@ describe('table definition at compile', () => {
     const warnings: Warning[] = [];
     expect(tableDefinitionOf(input({ materialized: 'snapshot', columns: [col('a', { data_type: 'UInt8' })] }), warnings)).toBeUndefined();
     expect(warnings.map((w) => w.message)).toEqual(["contracts and table options are not supported for snapshot 'm' (ignored)"]);
+    const micro: Warning[] = [];
+    expect(tableDefinitionOf(input({ materialized: 'incremental', config: { contract: { enforced: true }, incremental_strategy: 'microbatch' } as unknown as DefinitionInput['config'], columns: [col('a', { data_type: 'UInt8' })] }), micro)).toBeUndefined();
+    expect(micro.map((w) => w.message)).toEqual(["contracts and table options are not applied to microbatch model 'm' yet (ignored)"]);
   });
 
   it('has nothing to say about a model without these options', () => {
