@@ -40,7 +40,7 @@ async function checkOrThrow(ctx: RunContext, adapter: Adapter, scope: Validation
   const outcome = await validateSelection(ctx, adapter, scope);
   const target = ctx.compiled.project.target.name;
   const seconds = (outcome.elapsedMs / 1000).toFixed(2);
-  const skipped = outcome.notChecked ? `, ${outcome.notChecked} not checked (they read a node with an error)` : '';
+  const skipped = outcome.notChecked ? `, ${outcome.notChecked} not checked (they read a node with an error, or render at run time)` : '';
   const hooks = outcome.hooks ? ` and ${outcome.hooks} hooks` : '';
   ctx.reporter.emit({
     type: 'info',

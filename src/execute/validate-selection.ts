@@ -24,7 +24,10 @@ export interface ValidationScope {
 export interface ValidationOutcome {
   /** Models, seeds and tests ClickHouse analysed. */
   readonly checked: number;
-  /** Nodes not analysed because something they read failed its own check (its error is reported). */
+  /**
+   * Nodes not analysed: something they read failed its own check (its error is reported), or
+   * they render against the warehouse at run time (run_query, get_columns_in_relation…).
+   */
   readonly notChecked: number;
   /** Hooks parsed. */
   readonly hooks: number;
@@ -71,7 +74,11 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
     const node = manifest.nodes[id];
     return node !== undefined && ctx.selected.has(id) && scope.kinds.has(node.resource_type);
   };
-  const models = order.filter(isChecked);
+  // Seeds first: they read nothing, and a source may name a seed's table (a dbt project's
+  // `source()` of a table a seed fills), whose stand-in is then the seed's own shadow.
+  const seedFirst = (id: string) => (manifest.nodes[id]?.resource_type === 'seed' ? 0 : 1);
+  const models = order.filter(isChecked).sort((a, b) => seedFirst(a) - seedFirst(b));
+  const built = new Set(models.map((id) => relationKey({ database: manifest.nodes[id]!.database, name: manifest.nodes[id]!.alias })));
   const tests = scope.tests ? Object.values(manifest.tests).filter((t) => ctx.selected.has(t.unique_id)).sort((a, b) => a.unique_id.localeCompare(b.unique_id)) : [];
 
   // Inputs: every graph node a checked node or test reads that this run does not build.
@@ -108,6 +115,14 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
 
     for (const id of models) {
       const node = manifest.nodes[id]!;
+      const exec = execution.models[id];
+      // Rendered with `execute` false, its SQL is a placeholder until it renders against the
+      // warehouse at run time: neither it nor what reads it can be checked beforehand.
+      if (exec && 'introspective' in exec && exec.introspective) {
+        failed.add(id);
+        notChecked++;
+        continue;
+      }
       if (dag.parents(id).some((p) => failed.has(p))) {
         failed.add(id);
         notChecked++;
@@ -130,6 +145,10 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
       }
       const rendered = execution.tests[test.unique_id];
       if (!rendered) continue;
+      if (rendered.rerender) {
+        notChecked++;
+        continue;
+      }
       checked++;
       const sql = toShadow(resolveSql(refs, rendered, adapter.ephemeralStyle));
       try {
@@ -146,9 +165,13 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
     async function standInFor(id: string): Promise<KilnError | undefined> {
       const source = manifest.sources[id];
       if (source) {
+        const relation = { database: source.database, name: source.identifier };
+        if (built.has(relationKey(relation))) {
+          sourceText.set(source.relation_name, rel(shadowOf(relation)));
+          return undefined;
+        }
         const columns = await planner.columnsOf(id);
         if (columns instanceof KilnError) return columns;
-        const relation = { database: source.database, name: source.identifier };
         await adapter.execute(shadowSql.createStandIn(shadowOf(relation), columns));
         sourceText.set(source.relation_name, rel(shadowOf(relation)));
         return undefined;

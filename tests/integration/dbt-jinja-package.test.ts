@@ -80,7 +80,12 @@ describe('a dbt project with a dbt_utils-style package', () => {
 
   it('an error raised in a package macro names the macro file line and the model line', async () => {
     writeFiles(dir, { 'models/broken.sql': "SELECT 1\nUNION ALL\nSELECT {{ mini_utils.star(ref('empty')) }}\n", 'models/empty.sql': "{{ config(materialized='table') }}SELECT 1 AS x WHERE 0" });
-    const r = await runKiln(dir, ['build', '--select', 'broken', '--threads', '1']);
+    // Validation would stop this first (broken reads `empty`, which is neither built nor selected);
+    // without it the run renders broken against the warehouse and the package macro raises.
+    const checked = await runKiln(dir, ['build', '--select', 'broken', '--threads', '1']);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toContain("'broken' reads model 'empty' (analytics.empty), which does not exist on target");
+    const r = await runKiln(dir, ['build', '--select', 'broken', '--threads', '1', '--no-validate']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('1 of 1 ERROR');
     expect(r.stdout).toContain('models/broken.sql:3: star() found no columns in empty (in macro ../mini_utils/macros/columns.sql:12, called from ../mini_utils/macros/columns.sql:3)');
