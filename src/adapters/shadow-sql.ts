@@ -1,4 +1,4 @@
-import { createTableAs, createTable, createView, rel, stripTrailingSemicolon, type DdlContext, type Relation, type TableOptions } from './ddl.js';
+import { createTableAs, createTable, createView, rel, storageClause, stripTrailingSemicolon, type DdlContext, type Relation, type TableOptions } from './ddl.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
@@ -37,12 +37,15 @@ export function createStandIn(target: Relation, columns: ReadonlyArray<{ readonl
 }
 
 /**
- * The table a model builds, in the shadow: its SQL and its table options, as the run's own
- * CREATE TABLE … AS sends them. Where the server has `EMPTY AS` the SELECT is analysed, not run;
- * elsewhere it runs over empty stand-ins.
+ * The table a model builds, in the shadow: its SQL and its table options. Where the server has
+ * `EMPTY AS`, the run's own CREATE TABLE … AS with the SELECT analysed, not run. Elsewhere a view
+ * of the SELECT (analysed, not run: a model may read big tables or throw on some row) and a table
+ * with its columns and the model's options: two statements.
  */
-export function checkTableAs(ctx: DdlContext, target: Relation, select: string, opts: TableOptions): string {
-  return createTableAs(local(ctx), target, select, opts, { empty: ctx.capabilities.emptyAsSelect });
+export function checkTableAs(ctx: DdlContext, target: Relation, select: string, opts: TableOptions): readonly string[] {
+  if (ctx.capabilities.emptyAsSelect) return [createTableAs(local(ctx), target, select, opts, { empty: true })];
+  const view = { database: target.database, name: `${target.name}#select` };
+  return [createView(local(ctx), view, select, { orReplace: false }), `CREATE TABLE ${rel(target)} AS ${rel(view)}\n${storageClause(opts)}`];
 }
 
 /** A view of the model's SQL in the shadow: ClickHouse analyses the SELECT to learn its columns. */

@@ -9,7 +9,7 @@ import { SqlError } from '../adapters/sql-error.js';
 import { withoutStatementPosition } from '../adapters/sql-error-position.js';
 import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
-import { contractDifferencesBeforeRun, unsupportedTableOption } from '../materialize/defined-table.js';
+import { contractDifferencesBeforeRun, unsupportedTableOptionError } from '../materialize/defined-table.js';
 import { knownInputs } from '../compile/known-structures.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
@@ -131,12 +131,8 @@ function assertTableOptionsSupported(ctx: RunContext, adapter: Adapter, plan: re
     const node = ctx.compiled.manifest.nodes[step.uniqueId];
     const exec = ctx.compiled.execution.models[step.uniqueId];
     if (!node || node.resource_type !== 'model' || !exec || (exec.kind.materialized !== 'table' && exec.kind.materialized !== 'incremental')) continue;
-    const missing = unsupportedTableOption('table' in exec ? exec.table : undefined, node.config, adapter.capabilities);
-    if (!missing) continue;
-    throw new KilnError('CONFIG_INVALID', `model '${node.name}' uses ${missing.option}, which needs ClickHouse ${missing.since} or later; target '${adapter.target.name}' runs ${adapter.version}`, {
-      location: { file: node.original_file_path },
-      hint: `remove ${missing.option} for this target (e.g. with a target.name condition) or upgrade the server`,
-    });
+    const error = unsupportedTableOptionError(node, 'table' in exec ? exec.table : undefined, { name: adapter.target.name, version: adapter.version, capabilities: adapter.capabilities });
+    if (error) throw error;
   }
 }
 

@@ -8,6 +8,7 @@ import type { ManifestNode, ModelManifestNode, TestManifestNode } from '../compi
 import { resolveSql, type RefTable } from '../compile/sql-resolver.js';
 import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { KilnError, type SourceLocation } from '../errors.js';
+import { unsupportedTableOptionError } from '../materialize/defined-table.js';
 import { STRATEGIES } from '../materialize/index.js';
 import { viewMaterialization } from '../materialize/view-materialization.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
@@ -82,11 +83,17 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
   const tests = scope.tests ? Object.values(manifest.tests).filter((t) => ctx.selected.has(t.unique_id)).sort((a, b) => a.unique_id.localeCompare(b.unique_id)) : [];
 
   // Inputs: every graph node a checked node or test reads that this run does not build.
+  // An ephemeral one is inlined into its readers, so what it reads is an input too.
   const inputs = new Set<string>();
-  for (const id of [...models, ...tests.map((t) => t.unique_id)]) {
-    const parents = dag.has(id) ? dag.parents(id) : manifest.tests[id]!.depends_on.nodes;
-    for (const p of parents) if (!isChecked(p)) inputs.add(p);
-  }
+  const isEphemeral = (id: string) => manifest.nodes[id]?.resource_type === 'model' && manifest.nodes[id]!.config.materialized === 'ephemeral';
+  const addInputs = (parents: readonly string[]): void => {
+    for (const p of parents) {
+      if (isChecked(p) || inputs.has(p)) continue;
+      inputs.add(p);
+      if (isEphemeral(p)) addInputs(dag.parents(p));
+    }
+  };
+  for (const id of [...models, ...tests.map((t) => t.unique_id)]) addInputs(dag.has(id) ? dag.parents(id) : manifest.tests[id]!.depends_on.nodes);
 
   await dropLeftoverShadows(adapter);
   await adapter.execute(shadowSql.createShadowDatabase(adapter.ddl, shadowDb));
@@ -200,6 +207,11 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
         const rendered = isIncremental && exec.incrementalSql ? exec.incrementalSql : exec.sql;
         return toShadow(resolveSql(refs, rendered, adapter.ephemeralStyle));
       };
+      if (node.resource_type === 'model' && (exec.kind.materialized === 'table' || exec.kind.materialized === 'incremental')) {
+        // Said as the run says it: the option and the version that has it, not the syntax error.
+        const unsupported = unsupportedTableOptionError(node, 'table' in exec ? exec.table : undefined, { name: ctx.compiled.project.target.name, version: adapter.version, capabilities: adapter.capabilities });
+        if (unsupported) return unsupported;
+      }
       const strategy = exec.kind.materialized === 'ephemeral' ? viewMaterialization : STRATEGIES[exec.kind.materialized];
       const mctx: MaterializeContext = {
         warehouse: adapter,

@@ -140,3 +140,20 @@ export function unsupportedTableOption(def: TableDefinition | undefined, config:
   if (!caps.checkConstraints && def.elements.checks.length) return { option: 'check constraints', since: since('checkConstraints') };
   return undefined;
 }
+
+/**
+ * A table option the target's server lacks (codec on 18.16, projections before 21.6, …) as the
+ * error to report before any change, naming the option and the version that has it.
+ */
+export function unsupportedTableOptionError(
+  node: { readonly name: string; readonly original_file_path: string; readonly config: NodeConfig },
+  def: TableDefinition | undefined,
+  target: { readonly name: string; readonly version: string; readonly capabilities: Capabilities },
+): KilnError | undefined {
+  const missing = unsupportedTableOption(def, node.config, target.capabilities);
+  if (!missing) return undefined;
+  return new KilnError('CONFIG_INVALID', `model '${node.name}' uses ${missing.option}, which needs ClickHouse ${missing.since} or later; target '${target.name}' runs ${target.version}`, {
+    location: { file: node.original_file_path },
+    hint: `remove ${missing.option} for this target (e.g. with a target.name condition) or upgrade the server`,
+  });
+}

@@ -83,7 +83,7 @@ export const incrementalMaterialization: MaterializationStrategy = {
     const sql = ctx.sql({ isIncremental: true });
     // A defined table's columns come from its contract: only its SELECT is checked (see table's check).
     if (ctx.table) await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, increment, sql));
-    else await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, increment, sql, tableOptions(ctx.node.config)));
+    else for (const statement of checkTableAs(ctx.warehouse.ddl, increment, sql, tableOptions(ctx.node.config))) await ctx.warehouse.execute(statement);
   },
 };
 

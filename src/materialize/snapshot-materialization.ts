@@ -65,13 +65,13 @@ export const snapshotMaterialization: MaterializationStrategy = {
     const sql = ctx.sql({ isIncremental: false });
     const options = tableOptions(ctx.node.config);
     if (!ctx.existing || ctx.existing.isView) {
-      await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, ctx.relation, firstSnapshotSelect(kind, sql, now), options));
+      for (const statement of checkTableAs(ctx.warehouse.ddl, ctx.relation, firstSnapshotSelect(kind, sql, now), options)) await ctx.warehouse.execute(statement);
       return;
     }
     // The history as it stands is a stand-in (readers downstream see it); the next version is checked beside it.
     const columns = await ctx.warehouse.columns(ctx.existing);
     await ctx.warehouse.execute(createStandIn(ctx.relation, columns));
     const next = { database: ctx.relation.database, name: `${ctx.relation.name}#next` };
-    await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, next, nextSnapshotSelect(kind, sql, ctx.relation, columns, now), options));
+    for (const statement of checkTableAs(ctx.warehouse.ddl, next, nextSnapshotSelect(kind, sql, ctx.relation, columns, now), options)) await ctx.warehouse.execute(statement);
   },
 };

@@ -41,6 +41,6 @@ export const tableMaterialization: MaterializationStrategy = {
     // A defined table's columns come from its contract, not the SELECT, and its contract and
     // CHECK constraints are the run's to check (exit 1 before the swap): only the SELECT here.
     if (ctx.table) await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, ctx.relation, sql));
-    else await ctx.warehouse.execute(checkTableAs(ctx.warehouse.ddl, ctx.relation, sql, tableOptions(ctx.node.config)));
+    else for (const statement of checkTableAs(ctx.warehouse.ddl, ctx.relation, sql, tableOptions(ctx.node.config))) await ctx.warehouse.execute(statement);
   },
 };

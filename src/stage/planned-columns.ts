@@ -5,7 +5,7 @@ import { KilnError } from '../errors.js';
 import { ledgerOf, quarantineOf } from './ledger.js';
 import type { RunContext } from '../execute/phase.js';
 import { plannedFileColumns } from './file-loader.js';
-import { DumpFiles, plannedMySqlColumns } from './mysql-loader.js';
+import { DumpFiles, plannedMySqlColumns, preflightMySql } from './mysql-loader.js';
 import { stageTableOf } from './source-options.js';
 import { clickhouseTime } from './stage-context.js';
 
@@ -45,6 +45,8 @@ export function sourceColumnsPlanner(run: RunContext, adapter: Adapter): SourceC
       }
       try {
         const table = stageTableOf(node, project.root, project.target.raw_database);
+        // A table missing from the database or dump is said as staging says it (naming the tables there).
+        if (table.loader === 'mysql') await preflightMySql(adapter, table, dumps);
         const planned = table.loader === 'mysql' ? await plannedMySqlColumns(adapter, table, dumps, stamp) : await plannedFileColumns(adapter, table);
         if (planned) return planned;
         return new KilnError('SQL_INVALID', `source ${name}: no file matches its path yet, so the columns of ${source.database}.${source.identifier} are unknown`, {

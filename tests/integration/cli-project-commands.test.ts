@@ -163,7 +163,8 @@ describe('kiln ls, show, clean', () => {
     const r = await runKiln(dir, ['build', '--json']);
     expect(r.code).toBe(0);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.map((e) => e.type)).toEqual(['phase', 'node_done', 'node_done', 'node_done', 'summary']);
+    expect(events.map((e) => e.type)).toEqual(['info', 'phase', 'node_done', 'node_done', 'node_done', 'summary']);
+    expect(events[0].message).toMatch(/^Validated 3 nodes on target 'dev' in [\d.]+s$/);
     expect(events.at(-1).results.map((x: { status: string }) => x.status)).toEqual(['success', 'success', 'success']);
     expect(runResults(dir).get('model.shop.dim_codes')).toMatchObject({ status: 'success', rows_affected: 2 });
   });

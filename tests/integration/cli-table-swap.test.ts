@@ -119,6 +119,7 @@ describe('table rebuilds', () => {
   });
 });
 
+// --no-validate below: validation would stop a_bad before anything runs; these are run-time errors.
 describe('--fail-fast and --threads', () => {
   const files = {
     'project.yml': projectYml('ff'),
@@ -129,7 +130,7 @@ describe('--fail-fast and --threads', () => {
 
   it('without --fail-fast independent models still run after an error', async () => {
     const dir = writeProject(files);
-    const r = await runKiln(dir, ['run', '--threads', '1']);
+    const r = await runKiln(dir, ['run', '--threads', '1', '--no-validate']);
     expect(r.code).toBe(1);
     const results = runResults(dir);
     expect([results.get('model.ff.a_bad')!.status, results.get('model.ff.b_ok')!.status, results.get('model.ff.c_ok')!.status]).toEqual(['error', 'success', 'success']);
@@ -137,7 +138,7 @@ describe('--fail-fast and --threads', () => {
 
   it('--fail-fast starts nothing after the first error', async () => {
     const dir = writeProject(files);
-    const r = await runKiln(dir, ['run', '--threads', '1', '--fail-fast']);
+    const r = await runKiln(dir, ['run', '--threads', '1', '--fail-fast', '--no-validate']);
     expect(r.code).toBe(1);
     const results = runResults(dir);
     expect(results.get('model.ff.a_bad')!.status).toBe('error');

@@ -124,11 +124,12 @@ targets:
 `,
         'models/top_numbers.sql': 'WITH firsts AS (\n    SELECT number FROM system.numbers LIMIT 10\n)\nSELECT number FROM firsts ORDER BY number DESC LIMIT 5\n',
       });
+      // Found by validation before anything runs (exit 2), with the construct and the release that has it.
       const run = await runKiln(dir, ['run'], { env: { CLICKHOUSE_URL: ch.url, CLICKHOUSE_USER: ch.username, CLICKHOUSE_PASSWORD: ch.password } });
-      expect(run.code).toBe(1);
-      expect(run.stdout).toContain('models/top_numbers.sql:1');
-      expect(run.stdout).toContain('this server lacks `WITH name AS (SELECT …)` (a common table expression), which ClickHouse has since 20.10: Syntax error');
-      expect(run.stdout).toMatch(/^ +hint: write it so every supported server runs it: a subquery in FROM: `FROM \(SELECT …\) AS name`/m);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('models/top_numbers.sql:1');
+      expect(run.stderr).toContain('this server lacks `WITH name AS (SELECT …)` (a common table expression), which ClickHouse has since 20.10: Syntax error');
+      expect(run.stderr).toMatch(/^ +hint: write it so every supported server runs it: a subquery in FROM: `FROM \(SELECT …\) AS name`/m);
     });
   });
 });

@@ -198,16 +198,17 @@ SELECT number AS id FROM system.numbers LIMIT 4`,
     it('SQL the server rejects: exit 1 with the model file, its message and the compiled SQL path', async () => {
       const dir = serverProject(db, {
         'models/ok.sql': 'SELECT 1 AS x',
-        // no CTAS with TTL on 18.16
-        'models/with_ttl.sql': "{{ config(materialized='table', ttl='d + INTERVAL 1 DAY') }}SELECT today() AS d",
+        // a syntax error on 18.16 (no `TRIM(BOTH … FROM …)` there)
+        'models/with_trim.sql': "{{ config(materialized='table') }}SELECT trim(BOTH ' ' FROM ' x ') AS d",
       });
-      const r = await kiln(dir, ['run']);
+      // Validation would find it before anything runs; this is what a run reports when the server rejects SQL.
+      const r = await kiln(dir, ['run', '--no-validate']);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/ERROR +table model m3\.with_ttl/);
-      expect(r.stdout).toMatch(/^ {6}models\/with_ttl\.sql: Syntax error: .*$/m);
-      expect(r.stdout).toMatch(/^ {8}compiled SQL: target\/compiled\/models\/with_ttl\.sql$/m);
+      expect(r.stdout).toMatch(/ERROR +table model m3\.with_trim/);
+      expect(r.stdout).toMatch(/^ {6}models\/with_trim\.sql(:\d+)*: .*Syntax error: .*$/m);
+      expect(r.stdout).toMatch(/^ {8}compiled SQL: target\/compiled\/models\/with_trim\.sql$/m);
       expect(r.stdout).toMatch(/OK +view model m3\.ok/);
-      expect(readFileSync(join(dir, 'target/compiled/models/with_ttl.sql'), 'utf8')).toBe('SELECT today() AS d');
+      expect(readFileSync(join(dir, 'target/compiled/models/with_trim.sql'), 'utf8')).toBe("SELECT trim(BOTH ' ' FROM ' x ') AS d");
       expect(allOutput(r)).not.toMatch(STACK_FRAME);
       expect(await leftovers(db)).toEqual([]);
     });

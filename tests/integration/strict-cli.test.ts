@@ -122,7 +122,12 @@ describe('YAML column names in test SQL', () => {
       'models/m.sql': 'SELECT CAST(NULL AS Nullable(UInt8)) AS a',
       'models/schema.yml': 'models:\n  - name: m\n    columns:\n      - name: a IS NULL AND 0 = 1 AND a\n        data_tests: [not_null]\n',
     });
-    const r = await runKiln(dir, ['build']);
+    // Validation stops it before anything runs, the name still one identifier…
+    const checked = await runKiln(dir, ['build']);
+    expect(checked.code, allOutput(checked)).toBe(2);
+    expect(checked.stderr).toContain('Unknown expression identifier `a IS NULL AND 0 = 1 AND a`');
+    // …and at run time the test errors on it rather than passing.
+    const r = await runKiln(dir, ['build', '--no-validate']);
     expect(r.code, allOutput(r)).toBe(1);
     const test = [...runResults(dir).values()].find((t) => t.unique_id.startsWith('test.'))!;
     expect(test.status).toBe('error');
