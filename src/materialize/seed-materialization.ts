@@ -24,8 +24,7 @@ export const seedMaterialization: MaterializationStrategy = {
   async run(ctx) {
     const node = ctx.node as SeedManifestNode;
     const file = join(node.root_path, node.original_file_path);
-    const settings: Record<string, string | number> = {};
-    if (typeof node.config.delimiter === 'string') settings.format_csv_delimiter = node.config.delimiter;
+    const settings = csvSettings(node);
     const columns = await seedColumns(ctx, file, settings);
     const temp = tempRelation(ctx.relation, ctx.runId);
     let rows = 0;
@@ -40,12 +39,16 @@ export const seedMaterialization: MaterializationStrategy = {
   async check(ctx) {
     // The file's columns and column_types with the seed's table options; its rows are not read.
     const node = ctx.node as SeedManifestNode;
-    const settings: Record<string, string | number> = {};
-    if (typeof node.config.delimiter === 'string') settings.format_csv_delimiter = node.config.delimiter;
+    const settings = csvSettings(node);
     const columns = await seedColumns(ctx, join(node.root_path, node.original_file_path), settings);
     await ctx.warehouse.execute(checkTable(ctx.warehouse.ddl, ctx.relation, columns, tableOptions(node.config)));
   },
 };
+
+/** How ClickHouse reads the seed's CSV: its `delimiter`, if set. */
+function csvSettings(node: SeedManifestNode): Record<string, string | number> {
+  return typeof node.config.delimiter === 'string' ? { format_csv_delimiter: node.config.delimiter } : {};
+}
 
 async function seedColumns(ctx: MaterializeContext, file: string, settings: Record<string, string | number>): Promise<ColumnInfo[]> {
   const declared = (ctx.node.config.column_types ?? {}) as Record<string, string>;
