@@ -95,8 +95,16 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
   };
   for (const id of [...models, ...tests.map((t) => t.unique_id)]) addInputs(dag.has(id) ? dag.parents(id) : manifest.tests[id]!.depends_on.nodes);
 
-  await dropLeftoverShadows(adapter);
-  await adapter.execute(shadowSql.createShadowDatabase(adapter.ddl, shadowDb));
+  try {
+    await dropLeftoverShadows(adapter);
+    await adapter.execute(shadowSql.createShadowDatabase(adapter.ddl, shadowDb));
+  } catch (err) {
+    if (!(err instanceof SqlError)) throw err;
+    throw new KilnError('TARGET_INVALID', `target '${ctx.compiled.project.target.name}': validation cannot create its scratch database ${shadowDb}: ${err.message}`, {
+      hint: 'grant the user CREATE DATABASE and DROP DATABASE on _kiln_validate_*, or skip the check with --no-validate',
+      cause: err,
+    });
+  }
   const planner = sourceColumnsPlanner(ctx, adapter);
   const parse = parser(adapter);
   try {
