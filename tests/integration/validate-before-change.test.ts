@@ -160,6 +160,17 @@ WHERE order_id > (SELECT max(${column}) FROM {{ this }})
     expect(r.stdout).not.toMatch(/Validat/);
   });
 
+  it('a target where the scratch database cannot be created is exit 2 saying what to grant', async () => {
+    const dir = writeProject({
+      ...SHOP,
+      'project.yml': 'name: shop\ntarget: dev\ntargets:\n  dev: { engine: embedded, path: .kiln/dev, database: analytics, raw_database: raw, settings: { readonly: 1 } }\ntest-paths: [tests]\n',
+    });
+    const r = await runKiln(dir, ['compile', '--validate']);
+    expect(r.code, allOutput(r)).toBe(2);
+    expect(r.stderr).toMatch(/^error: target 'dev': validation cannot create its scratch database _kiln_validate_\w+: .*readonly/m);
+    expect(r.stderr).toContain('hint: grant the user CREATE DATABASE and DROP DATABASE on _kiln_validate_*, or skip the check with --no-validate');
+  });
+
   it('kiln compile --validate: checks without building; exit 2 with the errors, exit 0 when clean', async () => {
     const dir = writeProject({ ...SHOP, 'models/customers.sql': 'SELECT customer, sum(amout) AS total FROM {{ ref("stg_orders") }} GROUP BY customer\n' });
     const bad = await runKiln(dir, ['compile', '--validate']);
