@@ -160,7 +160,7 @@ function withoutTrailingCommas(tag: string): string {
  * call become markers that the call expands.
  */
 export function jinjaToNunjucks(code: string): string {
-  return code
+  return withLoopFilters(code)
     .replace(/{{[\s\S]*?}}|{%[\s\S]*?%}/g, (whole) => {
       const tag = withoutTrailingCommas(whole);
       // `f(a, *args, **kwargs)`: markers that callWrap expands (see installJinjaRuntime).
@@ -171,6 +171,45 @@ export function jinjaToNunjucks(code: string): string {
     .replace(/{%(-?)\s*set\s+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=([\s\S]*?)(-?)%}/g, (_m, open: string, obj: string, attr: string, value: string, close: string) =>
     `{%${open} do __kiln_setattr(${obj}, "${attr}", (${value})) ${close}%}`,
   );
+}
+
+/**
+ * Jinja's loop filter `{% for x in xs if cond %}`, which nunjucks would read as an inline if (and
+ * loop zero times): the items that pass are collected first, then looped over, so `loop.last`
+ * and `loop.index` count only them, as in Jinja. The tag stays on its line.
+ */
+function withLoopFilters(code: string): string {
+  let n = 0;
+  return code.replace(/{%(-?)\s*for\s+([\w\s,()]+?)\s+in\s+([\s\S]*?)\s*(-?)%}/g, (whole, open: string, targets: string, rest: string, close: string) => {
+    const at = topLevelIf(rest);
+    if (at === undefined) return whole;
+    const iterable = rest.slice(0, at).trim();
+    const cond = rest.slice(at + ' if '.length).trim();
+    const names = targets.replace(/[()]/g, '').split(',').map((t) => t.trim()).filter(Boolean);
+    const item = names.length === 1 ? names[0]! : `[${names.join(', ')}]`;
+    const list = `__kiln_loop_filter_${n++}`;
+    return (
+      `{%${open} set ${list} = [] -%}{%- for ${names.join(', ')} in ${iterable} -%}{%- if ${cond} -%}{%- do ${list}.append(${item}) -%}{%- endif -%}{%- endfor -%}` +
+      `{%- for ${names.join(', ')} in ${list} ${close}%}`
+    );
+  });
+}
+
+/** Where ` if ` starts in a for tag's `iterable if cond`, outside brackets and quotes. */
+function topLevelIf(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (depth === 0 && /\s/.test(c) && text.startsWith('if', i + 1) && /\s/.test(text[i + 3] ?? '')) return i;
+  }
+  return undefined;
 }
 
 interface ParserLike {

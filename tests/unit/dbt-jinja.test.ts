@@ -266,3 +266,21 @@ describe('== on lists, dicts and sets', () => {
     expect(render("{{ [1, 2] == [1, 2] }} {{ set(['b', 'a']) != set(['a', 'b']) }} {{ {'k': [1]} == {'k': [1]} }} {{ 'a' == 'a' }} {{ [1] != [2] }}")).toBe('true false true true true');
   });
 });
+
+describe("Jinja's loop filter: {% for x in xs if cond %}", () => {
+  it('loops over the items that pass, with loop.last counting only them', () => {
+    expect(render('{% for x in [1, 2, 3, 4, 5] if x is odd %}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}')).toBe('1,3,5');
+  });
+
+  it('unpacks pairs, keeps whitespace control, and leaves a parenthesised conditional iterable alone', () => {
+    expect(render("{%- for k, v in {'a': 1, 'b': 2, 'c': 3}.items() if v > 1 -%}{{ k }}={{ v }};{%- endfor %}")).toBe('b=2;c=3;');
+    expect(render("{% for x in ([1, 2] if true else [3]) %}{{ x }}{% endfor %}")).toBe('12');
+    expect(render("{% set cols = ['id', 'name', 'email'] %}{% for c in cols if c not in ['email'] %}{{ c }}{{ ', ' if not loop.last }}{% endfor %}")).toBe('id, name');
+  });
+
+  it('keeps the lines of the template, so errors after it still point at their line', () => {
+    const err = renderError("{% for x in [1] if x %}{{ x }}{% endfor %}\n{{ nope() }}");
+    expect(err.location?.line).toBe(2);
+  });
+});
+
