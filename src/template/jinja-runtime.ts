@@ -185,6 +185,8 @@ function withLoopFilters(code: string): string {
     if (at === undefined) return whole;
     const iterable = rest.slice(0, at).trim();
     const cond = rest.slice(at + ' if '.length).trim();
+    // `xs if c else ys` is nunjucks' own conditional iterable (Jinja needs parentheses there): left as it is.
+    if (/\selse\s/.test(` ${cond} `)) return whole;
     const names = targets.replace(/[()]/g, '').split(',').map((t) => t.trim()).filter(Boolean);
     const item = names.length === 1 ? names[0]! : `[${names.join(', ')}]`;
     const list = `__kiln_loop_filter_${n++}`;

@@ -275,6 +275,7 @@ describe("Jinja's loop filter: {% for x in xs if cond %}", () => {
   it('unpacks pairs, keeps whitespace control, and leaves a parenthesised conditional iterable alone', () => {
     expect(render("{%- for k, v in {'a': 1, 'b': 2, 'c': 3}.items() if v > 1 -%}{{ k }}={{ v }};{%- endfor %}")).toBe('b=2;c=3;');
     expect(render("{% for x in ([1, 2] if true else [3]) %}{{ x }}{% endfor %}")).toBe('12');
+    expect(render("{% for x in [1, 2] if false else [3] %}{{ x }}{% endfor %}")).toBe('3');
     expect(render("{% set cols = ['id', 'name', 'email'] %}{% for c in cols if c not in ['email'] %}{{ c }}{{ ', ' if not loop.last }}{% endfor %}")).toBe('id, name');
   });
 
