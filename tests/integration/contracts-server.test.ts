@@ -1,8 +1,8 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capabilitiesFor, type Capabilities } from '../../src/adapters/capabilities.js';
 import { describeWithClickHouse, type ClickHouseServer } from '../harness/clickhouse-server.js';
-import { allOutput, removeProjects, runKiln, STACK_FRAME, writeFiles, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
+import { serverProject, serverSession } from '../helpers/server-target.js';
+import { allOutput, removeProjects, STACK_FRAME, writeFiles, type ProjectFiles } from '../helpers/kiln-cli.js';
 
 /**
  * Contracts and table options against a real clickhouse-server (Debian's 18.16): a contract of
@@ -11,23 +11,6 @@ import { allOutput, removeProjects, runKiln, STACK_FRAME, writeFiles, writeProje
  * option, the test that builds it runs; otherwise it is skipped with the reason.
  */
 afterAll(removeProjects);
-
-function serverProject(database: string, files: ProjectFiles): string {
-  return writeProject({
-    'project.yml': `name: srv
-target: ch
-targets:
-  ch:
-    engine: clickhouse
-    url: "{{ env_var('KILN_TEST_CH_URL') }}"
-    username: "{{ env_var('KILN_TEST_CH_USER') }}"
-    password: "{{ env_var('KILN_TEST_CH_PASSWORD') }}"
-    database: ${database}
-    raw_database: ${database}_raw
-`,
-    ...files,
-  });
-}
 
 const CONTRACT_YML = `models:
   - name: dim_users
@@ -38,21 +21,13 @@ const CONTRACT_YML = `models:
 `;
 
 describeWithClickHouse('contracts and table options on clickhouse-server', (getServer) => {
+  const { kiln, rows, server: getHarness } = serverSession(getServer);
   let server: ClickHouseServer;
-  let client: ClickHouseClient;
-  let env: Record<string, string>;
   let caps: Capabilities;
   beforeAll(() => {
-    server = getServer();
+    server = getHarness();
     caps = capabilitiesFor(server.version);
-    client = createClient({ url: server.url, username: server.username, password: server.password });
-    env = { KILN_TEST_CH_URL: server.url, KILN_TEST_CH_USER: server.username, KILN_TEST_CH_PASSWORD: server.password };
   });
-  afterAll(async () => {
-    await client?.close();
-  });
-  const kiln = (dir: string, args: string[]) => runKiln(dir, args, { env });
-  const rows = async <T = Record<string, unknown>>(sql: string): Promise<T[]> => (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
   const tableNames = async (db: string) => (await rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`)).map((r) => r.name);
 
   describe('an enforced contract of names and types', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithClickHouse, type ClickHouseServer } from '../harness/clickhouse-server.js';
+import { serverProject, serverSession } from '../helpers/server-target.js';
 import { freePort } from '../harness/free-port.js';
-import { allOutput, readJson, removeProjects, runKiln, runResults, STACK_FRAME, writeFiles, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
+import { allOutput, readJson, removeProjects, runKiln, runResults, STACK_FRAME, writeFiles } from '../helpers/kiln-cli.js';
 
 /**
  * The materialization suite through the real CLI against Debian's clickhouse-server (18.16): no
@@ -12,39 +12,14 @@ import { allOutput, readJson, removeProjects, runKiln, runResults, STACK_FRAME, 
  */
 afterAll(removeProjects);
 
-/** A project whose target is the harness server, credentials from the environment. */
-function serverProject(database: string, files: ProjectFiles): string {
-  return writeProject({
-    'project.yml': `name: srv
-target: ch
-targets:
-  ch:
-    engine: clickhouse
-    url: "{{ env_var('KILN_TEST_CH_URL') }}"
-    username: "{{ env_var('KILN_TEST_CH_USER') }}"
-    password: "{{ env_var('KILN_TEST_CH_PASSWORD') }}"
-    database: ${database}
-    raw_database: ${database}_raw
-`,
-    ...files,
-  });
-}
-
 describeWithClickHouse('materializations on clickhouse-server', (getServer) => {
+  const { kiln, rows, command, server: getHarness, env: harnessEnv } = serverSession(getServer);
   let server: ClickHouseServer;
-  let client: ClickHouseClient;
   let env: Record<string, string>;
   beforeAll(() => {
-    server = getServer();
-    client = createClient({ url: server.url, username: server.username, password: server.password });
-    env = { KILN_TEST_CH_URL: server.url, KILN_TEST_CH_USER: server.username, KILN_TEST_CH_PASSWORD: server.password };
+    server = getHarness();
+    env = harnessEnv();
   });
-  afterAll(async () => {
-    await client?.close();
-  });
-
-  const kiln = (dir: string, args: string[]) => runKiln(dir, args, { env });
-  const rows = async <T = Record<string, unknown>>(sql: string): Promise<T[]> => (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
   const tables = async (db: string) =>
     (await rows<{ name: string; engine: string }>(`SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`)).map((r) => `${r.name}:${r.engine}`);
   const leftovers = async (db: string) => (await tables(db)).filter((t) => t.startsWith('__kiln_'));
@@ -168,9 +143,9 @@ ANY LEFT JOIN {{ ref('genres') }} AS g USING genre_id`,
       const d = `${db}_left`;
       const dir = serverProject(d, { 'models/t.sql': slowTable(2, 0), 'models/v.sql': "SELECT * FROM {{ ref('t') }}" });
       expect((await kiln(dir, ['run'])).code).toBe(0);
-      await client.command({ query: `CREATE TABLE ${d}.__kiln_tmp__t__deadbeef ENGINE = Log AS SELECT 1 AS x` });
-      await client.command({ query: `CREATE TABLE ${d}.__kiln_old__t__deadbeef ENGINE = Log AS SELECT 1 AS x` });
-      await client.command({ query: `CREATE VIEW ${d}.__kiln_tmp__v__deadbeef AS SELECT 1 AS x` });
+      await command(`CREATE TABLE ${d}.__kiln_tmp__t__deadbeef ENGINE = Log AS SELECT 1 AS x`);
+      await command(`CREATE TABLE ${d}.__kiln_old__t__deadbeef ENGINE = Log AS SELECT 1 AS x`);
+      await command(`CREATE VIEW ${d}.__kiln_tmp__v__deadbeef AS SELECT 1 AS x`);
       expect(await leftovers(d)).toHaveLength(3);
       expect((await kiln(dir, ['run'])).code).toBe(0);
       expect(await leftovers(d)).toEqual([]);

@@ -1,7 +1,7 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithClickHouse, type ClickHouseServer } from '../harness/clickhouse-server.js';
-import { allOutput, removeProjects, runKiln, STACK_FRAME, writeFiles, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithClickHouse } from '../harness/clickhouse-server.js';
+import { serverProjectYml, serverSession } from '../helpers/server-target.js';
+import { allOutput, removeProjects, STACK_FRAME, writeFiles, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
 
 /**
  * Validation before any change (issue 16) on Debian's clickhouse-server 18.16: the shadow is an
@@ -12,17 +12,7 @@ import { allOutput, removeProjects, runKiln, STACK_FRAME, writeFiles, writeProje
 afterAll(removeProjects);
 
 const PROJECT = (database: string): ProjectFiles => ({
-  'project.yml': `name: srv
-target: ch
-targets:
-  ch:
-    engine: clickhouse
-    url: "{{ env_var('KILN_TEST_CH_URL') }}"
-    username: "{{ env_var('KILN_TEST_CH_USER') }}"
-    password: "{{ env_var('KILN_TEST_CH_PASSWORD') }}"
-    database: ${database}
-    raw_database: ${database}_raw
-`,
+  'project.yml': serverProjectYml(database),
   'data/orders.csv': 'id,customer,amount\n1,ann,10\n2,bob,20\n',
   'sources.yml': 'sources:\n  - name: shop\n    loader: csv\n    tables:\n      - name: orders\n        path: data/orders.csv\n',
   'seeds/regions.csv': 'code,name\nEU,Europe\n',
@@ -32,19 +22,7 @@ targets:
 });
 
 describeWithClickHouse('validation before any change on clickhouse-server', (getServer) => {
-  let server: ClickHouseServer;
-  let client: ClickHouseClient;
-  let env: Record<string, string>;
-  beforeAll(() => {
-    server = getServer();
-    client = createClient({ url: server.url, username: server.username, password: server.password });
-    env = { KILN_TEST_CH_URL: server.url, KILN_TEST_CH_USER: server.username, KILN_TEST_CH_PASSWORD: server.password };
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
-  const kiln = (dir: string, args: string[], extra: Record<string, string> = {}) => runKiln(dir, args, { env: { ...env, ...extra } });
-  const rows = async <T = Record<string, unknown>>(sql: string): Promise<T[]> => (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+  const { kiln, rows } = serverSession(getServer);
   const databases = async (prefix: string) => (await rows<{ name: string }>(`SELECT name FROM system.databases WHERE startsWith(name, '${prefix}') ORDER BY name`)).map((r) => r.name);
 
   it('errors in a first build are found before anything is created, on their own lines', async () => {
