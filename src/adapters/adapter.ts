@@ -8,6 +8,7 @@ import { MeteredDriver } from './metered-driver.js';
 import { GuardedDriver } from './guarded-driver.js';
 import type { LockHolder } from './lock-holder.js';
 import { quoteString } from './quoting.js';
+import { parseOnly } from './shadow-sql.js';
 import { SqlError } from './sql-error.js';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -219,6 +220,13 @@ export class Adapter {
       `SELECT name, type FROM system.columns WHERE database = ${quoteString(relation.database)} AND table = ${quoteString(relation.name)}`,
     );
     return r.rows;
+  }
+
+  /** Parses a statement without running it; a server too old to EXPLAIN has it parsed by the local engine. */
+  async parse(statement: string): Promise<void> {
+    const sql = parseOnly(statement);
+    if (this.capabilities.explainAst) await this.query(sql);
+    else await this.queryLocal(sql);
   }
 
   async countRows(relation: ddl.Relation): Promise<number> {

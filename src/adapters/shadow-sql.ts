@@ -58,6 +58,11 @@ export function checkTable(ctx: DdlContext, target: Relation, columns: ReadonlyA
   return createTable(local(ctx), target, columns, opts);
 }
 
+/** ClickHouse names the shadow's stand-ins in its messages (`_kiln_validate_x`.`db.t`); the reader knows `db.t`. */
+export function withRealNames(message: string): string {
+  return message.replace(new RegExp(`\`?${SHADOW_PREFIX}\\w+\`?\\.\`([^\`.]+)\\.([^\`]+)\``, 'g'), (_m, db: string, name: string) => `${db}.${name}`);
+}
+
 /** A statement parsed, not run: hooks may write anywhere, so they are only parse-checked. */
 export function parseOnly(statement: string): string {
   return `EXPLAIN AST ${stripTrailingSemicolon(statement)}`;

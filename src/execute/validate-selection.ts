@@ -36,10 +36,6 @@ export interface ValidationOutcome {
   readonly elapsedMs: number;
 }
 
-/** A server too old to EXPLAIN has statements parsed by the local engine's (newer) parser. */
-function parser(adapter: Adapter): (sql: string) => Promise<unknown> {
-  return (sql) => (adapter.capabilities.explainAst ? adapter.query(shadowSql.parseOnly(sql)) : adapter.queryLocal(shadowSql.parseOnly(sql)));
-}
 
 /** A node's own problems a check can find besides SQL errors: a seed's column_types naming no column. */
 const CHECK_ERRORS: ReadonlySet<string> = new Set(['CONFIG_INVALID']);
@@ -106,7 +102,6 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
     });
   }
   const planner = sourceColumnsPlanner(ctx, adapter);
-  const parse = parser(adapter);
   try {
     const existing = await existingRelations(adapter, [...models, ...inputs].map((id) => manifest.nodes[id]).filter((n): n is ManifestNode => n !== undefined));
     const sourceText = new Map<string, string>();
@@ -255,7 +250,7 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
       if (!('sql' in exec)) return undefined;
       const sql = toShadow(resolveSql(refs, exec.sql, adapter.ephemeralStyle));
       try {
-        await parse(sql);
+        await adapter.parse(sql);
         return undefined;
       } catch (err) {
         if (!(err instanceof SqlError)) throw err;
@@ -275,7 +270,7 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
           for (const hook of hookSql(execution, exec, kind, adapter.ephemeralStyle)) {
             count++;
             try {
-              await parse(hook);
+              await adapter.parse(hook);
             } catch (err) {
               if (!(err instanceof SqlError)) throw err;
               errors.push(invalid(`${kind.replace('_', '-')} of '${node.name}' is not valid SQL: ${err.message}`, { file: node.original_file_path }, err));
@@ -292,13 +287,9 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
 }
 
 function invalid(message: string, location: SourceLocation, cause: SqlError): KilnError {
-  return new KilnError('SQL_INVALID', unshadow(message), { location, hint: cause.hint ? `${cause.hint}; ${HINT}` : HINT, cause });
+  return new KilnError('SQL_INVALID', shadowSql.withRealNames(message), { location, hint: cause.hint ? `${cause.hint}; ${HINT}` : HINT, cause });
 }
 
-/** ClickHouse names the shadow's stand-ins in its messages; the reader knows the real relations. */
-function unshadow(message: string): string {
-  return message.replace(new RegExp(`\`?${shadowSql.SHADOW_PREFIX}\\w+\`?\\.\`([^\`.]+)\\.([^\`]+)\``, 'g'), (_m, db: string, name: string) => `${db}.${name}`);
-}
 
 function testLocation(test: TestManifestNode, err: SqlError, sql: string): SourceLocation {
   const declared: SourceLocation = { file: test.declared_at.file, ...(test.declared_at.line ? { line: test.declared_at.line } : {}) };

@@ -30,4 +30,10 @@ describe('shadow SQL', () => {
     expect(shadow.parseOnly('OPTIMIZE TABLE t FINAL;')).toBe('EXPLAIN AST OPTIMIZE TABLE t FINAL');
     expect(shadow.shadowDatabaseName('3d57a60e-2e4e')).toBe('_kiln_validate_3d57a60e_2e4e');
   });
+
+  it('messages name the real relations, not their stand-ins', () => {
+    expect(shadow.withRealNames('Missing x in scope SELECT x FROM _kiln_validate_1d3f.`analytics.a` JOIN `_kiln_validate_1d3f`.`raw.shop__orders`')).toBe(
+      'Missing x in scope SELECT x FROM analytics.a JOIN raw.shop__orders',
+    );
+  });
 });
