@@ -14,13 +14,14 @@ import { compileDataTests } from './data-test-nodes.js';
 import type { ExecutableNode, ExecutionManifest } from './execution-manifest.js';
 import { macroIndex, type MacroIndex } from './macro-index.js';
 import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } from './manifest.js';
-import { modelManifestNode, relationOfConfig, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
+import { modelManifestNode, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
 import { modelConfigLocator, modelKindOf } from './model-kind.js';
 import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
 import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
 import { createTemplateEngine, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
 import { sourceNodesRead } from './source-nodes.js';
+import { relationNamer } from './relation-naming.js';
 import { resolveSql, type RefTable, type RenderedSql } from './sql-resolver.js';
 import { compileUnitTests } from './unit-test-nodes.js';
 import { engineOf } from './engine-of.js';
@@ -135,8 +136,15 @@ export function linkProject(input: LinkInput): CompiledProject {
   checkRefs(checked, refNames, diagnostics);
 
   const relations = new Map<string, NodeRelation>();
-  for (const r of rendered.values()) relations.set(r.node.name, relationOfConfig(r.node.name, r.config, target.database));
-  for (const s of seeds.values()) relations.set(s.name, relationOfConfig(s.name, s.config, target.database));
+  const nameOf = relationNamer(engine, target.database);
+  for (const r of rendered.values()) {
+    const rel = diagnostics.capture(() => nameOf(r.node, r.config));
+    if (rel) relations.set(r.node.name, rel);
+  }
+  for (const s of seeds.values()) {
+    const rel = diagnostics.capture(() => nameOf(s, s.config));
+    if (rel) relations.set(s.name, rel);
+  }
   const refs = refTable(rendered, relations);
   const resolve = (r: RenderedSql) => resolveSql(refs, r);
 

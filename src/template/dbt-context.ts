@@ -93,7 +93,8 @@ export interface DbtContextHost {
   results(): Map<string, QueryRows>;
 }
 
-const ADAPTER_PREFIXES = ['clickhouse__', 'default__'];
+/** The prefixes adapter.dispatch tries, in order. */
+export const DISPATCH_PREFIXES = ['clickhouse__', 'default__'] as const;
 
 /** A namespace object whose unknown members fail naming what kiln lacks. */
 function strictNamespace<T extends object>(label: string, members: T, fail: (err: unknown) => never, lookup?: (name: string) => unknown): T {
@@ -129,13 +130,13 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     const ns = (positional[1] ?? kw.macro_namespace) as string | undefined;
     const order = ns ? host.searchOrder(ns) ?? [host.projectName, ns] : [host.projectName];
     for (const pkg of order) {
-      for (const prefix of ADAPTER_PREFIXES) {
+      for (const prefix of DISPATCH_PREFIXES) {
         const macro = pkg === 'dbt' ? host.dbtMacro(prefix + name) : host.macro(pkg === host.projectName ? undefined : pkg, prefix + name);
         if (typeof macro === 'function') return macro;
       }
     }
     // dbt stops here; kiln also takes a global of the name (a package's macro copied elsewhere).
-    for (const prefix of ADAPTER_PREFIXES) {
+    for (const prefix of DISPATCH_PREFIXES) {
       const macro = host.anyMacro(prefix + name);
       if (typeof macro === 'function') return macro;
     }

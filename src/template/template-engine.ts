@@ -5,7 +5,7 @@ import { didYouMean } from '../project/closest.js';
 import type { MacroFile } from '../project/nodes.js';
 import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
 import { CROSS_DATABASE_MACROS_FILE } from './cross-database-macros.js';
-import { dbtContext, defineMacroArguments, Relation, type RelationName } from './dbt-context.js';
+import { dbtContext, defineMacroArguments, DISPATCH_PREFIXES, Relation, type RelationName } from './dbt-context.js';
 import type { QueryRows, WarehouseAnswers } from './introspection.js';
 import { installJinjaCompat } from './jinja-compat.js';
 import { DoExtension, installJinjaRuntime, JINJA_RUNTIME_VERSION, jinjaToNunjucks, kilnCompiledSource, macroTrace, startRender } from './jinja-runtime.js';
@@ -258,8 +258,21 @@ export class TemplateEngine {
     }
   }
 
-  /** Calls a macro by name (generic tests are macros named `test_<name>`). */
-  callMacro(name: string, input: Omit<RenderInput, 'code'>, args: Record<string, unknown>): RenderOutput {
+  /**
+   * True when the root project defines `name`, or `clickhouse__name` / `default__name` that
+   * adapter.dispatch would pick over kiln's: dbt's overridable macros (generate_schema_name…) are
+   * called only then, and computed without a render otherwise.
+   */
+  rootOverrides(name: string): boolean {
+    const root = this.macroNamespaces.get(this.opts.projectName);
+    return root !== undefined && [name, ...DISPATCH_PREFIXES.map((p) => p + name)].some((n) => typeof root[n] === 'function');
+  }
+
+  /**
+   * Calls a macro by name (generic tests are macros named `test_<name>`), with keyword
+   * arguments, or positional ones as dbt calls its own macros (`generate_schema_name(custom, node)`).
+   */
+  callMacro(name: string, input: Omit<RenderInput, 'code'>, args: Record<string, unknown> | readonly unknown[]): RenderOutput {
     // `package.macro`: the package's own definition, even where the root project overrides the name.
     const dot = name.indexOf('.');
     const macro = dot > 0 ? this.macroNamespaces.get(name.slice(0, dot))?.[name.slice(dot + 1)] : globalsOf(this.env)[name];
@@ -271,13 +284,19 @@ export class TemplateEngine {
     this.state = state;
     startRender();
     try {
-      // A relation argument (`model`, `compare_model`) is a relation object, as dbt passes it.
-      const kw: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(args)) {
-        const ref = typeof value === 'string' ? REF_ONLY.exec(value) : null;
-        kw[key] = ref ? this.refRelation(ref[1]!) : value;
+      const call = macro as (...a: unknown[]) => unknown;
+      let sql: string;
+      if (Array.isArray(args)) {
+        sql = this.bounded(state, () => String(call(...args)));
+      } else {
+        // A relation argument (`model`, `compare_model`) is a relation object, as dbt passes it.
+        const kw: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(args)) {
+          const ref = typeof value === 'string' ? REF_ONLY.exec(value) : null;
+          kw[key] = ref ? this.refRelation(ref[1]!) : value;
+        }
+        sql = this.bounded(state, () => String(call({ ...kw, __keywords: true })));
       }
-      const sql = this.bounded(state, () => String((macro as (kw: unknown) => unknown)({ ...kw, __keywords: true })));
       return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
