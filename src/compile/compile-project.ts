@@ -4,14 +4,16 @@ import { KilnError, type Warning } from '../errors.js';
 import type { Dag } from '../graph/dag.js';
 import type { Project } from '../project/load-project.js';
 import { sha256 } from '../project/checksums.js';
-import { uniqueIds, type ParsedProject, type SeedNode } from '../project/nodes.js';
+import { sourceIdLookup, type ParsedProject, type SeedNode } from '../project/nodes.js';
 import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js';
 import { readProject } from '../project/read-project.js';
 import type { TemplateEngine } from '../template/template-engine.js';
 import { checkRefs } from './check-refs.js';
 import { assertOneStatement } from './check-statements.js';
 import { compileDataTests } from './data-test-nodes.js';
-import type { ExecutableNode, ExecutionManifest } from './execution-manifest.js';
+import type { CustomMaterialization, ExecutableNode, ExecutionManifest } from './execution-manifest.js';
+import { didYouMean } from '../project/closest.js';
+import { MATERIALIZED_VALUES, type Materialized } from '../project/types.js';
 import { macroIndex, type MacroIndex } from './macro-index.js';
 import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } from './manifest.js';
 import { modelManifestNode, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
@@ -171,6 +173,7 @@ export function linkProject(input: LinkInput): CompiledProject {
     : parsed.sources;
 
   const idOf = (name: string) => rendered.get(name)?.node.uniqueId ?? seeds.get(name)?.uniqueId;
+  const sourceId = sourceIdLookup(sources, projectConfig.name);
   const dependsOn = (r: RenderedModel): string[] => {
     const out = new Set<string>();
     for (const n of r.output.refs) {
@@ -178,7 +181,7 @@ export function linkProject(input: LinkInput): CompiledProject {
       const id = n !== r.node.name ? idOf(n) : undefined;
       if (id) out.add(id);
     }
-    for (const [s, t] of r.output.sources) out.add(uniqueIds.source(projectConfig.name, s, t));
+    for (const [s, t] of r.output.sources) out.add(sourceId(s, t));
     return [...out];
   };
   // A model's dependencies, computed once: the graph and its manifest node share them.
@@ -205,8 +208,20 @@ export function linkProject(input: LinkInput): CompiledProject {
   }
 
   // Execution needs a valid kind for every model it may run; a bad one is a compile error.
+  const custom = new Map(engine.materializations.map((m) => [m.name, m]));
+  const reported = diagnostics.settleMaterializations((name) => custom.has(name));
   const execModels: Record<string, ExecutableNode> = reuse ? { ...previous!.execution.models } : {};
+  const unrunnable: Record<string, CustomMaterialization> = reuse ? { ...previous!.execution.unrunnable } : {};
   for (const r of reuse ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
+    const materialized = String(r.config.materialized);
+    if (!MATERIALIZED_VALUES.includes(materialized as Materialized)) {
+      const m = custom.get(materialized);
+      if (m) unrunnable[r.node.uniqueId] = { name: m.name, package: m.package, file: m.file };
+      // Reported at its config already, unless that was a package's project file (whose warnings are not shown).
+      else if (!reported.has(materialized)) diagnostics.error(unknownMaterialization(r));
+      continue;
+    }
+    delete unrunnable[r.node.uniqueId];
     const model = diagnostics.capture(() => executableModel(engine, r, warnings));
     if (model) execModels[r.node.uniqueId] = model;
   }
@@ -238,7 +253,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   if (previous) sourceNodes = previous.manifest.sources as Record<string, SourceManifestNode>;
   else {
     sourceNodes = {};
-    for (const s of sources) sourceNodes[s.uniqueId] = sourceManifestNode(s, projectConfig.name, target.raw_database);
+    for (const s of sources) sourceNodes[s.uniqueId] = sourceManifestNode(s, s.packageName ?? projectConfig.name, target.raw_database);
   }
 
   for (const r of reuse ? [...reuse.dirty].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
@@ -280,7 +295,7 @@ export function linkProject(input: LinkInput): CompiledProject {
     project,
     parsed: sources === parsed.sources ? parsed : { ...parsed, sources },
     manifest,
-    execution: { refs, models: execModels, tests: dataTests.rendered, unitTests: unitTests.rendered },
+    execution: { refs, models: execModels, tests: dataTests.rendered, unitTests: unitTests.rendered, ...(Object.keys(unrunnable).length ? { unrunnable } : {}) },
     dag,
     warnings,
   };
@@ -351,6 +366,14 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
 }
 
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
+
+function unknownMaterialization(r: RenderedModel): KilnError {
+  const name = String(r.config.materialized);
+  return new KilnError('CONFIG_INVALID', `unknown materialization '${name}'`, {
+    location: modelConfigLocator(r.node.originalFilePath, r.node.rawCode, r.node.patch)('materialized'),
+    hint: didYouMean(name, MATERIALIZED_VALUES) ?? `use one of ${MATERIALIZED_VALUES.join(', ')}`,
+  });
+}
 
 /**
  * A materialized_view model's node with its ClickHouse views: each view's name and the nodes whose

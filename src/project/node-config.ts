@@ -40,10 +40,15 @@ export function normalizeConfig(raw: Record<string, unknown>, where: SourceLocat
     out[key] = LIST_KEYS.has(key) ? toList(value) : value;
   }
   if (out.materialized !== undefined && !MATERIALIZED_VALUES.includes(out.materialized as never)) {
-    throw new KilnError('CONFIG_INVALID', `unknown materialization '${String(out.materialized)}'`, {
+    const name = String(out.materialized);
+    const problem = {
+      message: `unknown materialization '${name}'`,
       location: where,
-      hint: didYouMean(String(out.materialized), MATERIALIZED_VALUES) ?? `use one of ${MATERIALIZED_VALUES.join(', ')}`,
-    });
+      hint: didYouMean(name, MATERIALIZED_VALUES) ?? `use one of ${MATERIALIZED_VALUES.join(', ')}`,
+    };
+    // A package's {% materialization %} may define it: compile decides, when the macros are loaded.
+    if (typeof out.materialized === 'string' && /^\w+$/.test(name)) warnings.push({ ...problem, materialization: name });
+    else throw new KilnError('CONFIG_INVALID', problem.message, { location: problem.location, hint: problem.hint });
   }
   if (out.enabled !== undefined && typeof out.enabled !== 'boolean') {
     throw new KilnError('CONFIG_INVALID', `config 'enabled' must be true or false`, { location: where });

@@ -66,6 +66,8 @@ export interface TemplateEngineOptions {
   readonly limits?: RenderLimits;
   /** The project's `dispatch:` config. */
   readonly dispatch?: readonly DispatchConfig[];
+  /** The var scope of a file of a package (dbt scopes vars per package); `scope` when absent or undefined. */
+  readonly packageScope?: (file: string) => VarScope | undefined;
 }
 
 export interface RenderInput {
@@ -218,8 +220,11 @@ export class TemplateEngine {
    * and where `adapter.dispatch(name, macro_namespace)` searches. Kiln's built-in tests are in none.
    */
   macroNamespaces: ReadonlyMap<string, Readonly<Record<string, unknown>>> = new Map();
-  /** `{% materialization %}` blocks packages define: loaded, not run; reported when a selected model uses one. */
-  readonly packageMaterializations: Array<{ readonly package: string; readonly name: string; readonly file: string }> = [];
+  /**
+   * `{% materialization %}` blocks the project's and its packages' macros define: loaded, not
+   * run; a model using one compiles, and is refused only when selected to run.
+   */
+  readonly materializations: Array<{ readonly package: string; readonly name: string; readonly file: string }> = [];
 
   private readonly limits: RenderLimits;
 
@@ -467,7 +472,8 @@ export class TemplateEngine {
     });
     env.addGlobal('var', (name: unknown, fallback?: unknown) => {
       const state = this.current();
-      const scope = state.input.vars ? { ...opts.scope, vars: { ...opts.scope.vars, ...state.input.vars } } : opts.scope;
+      const base = opts.packageScope?.(state.input.file) ?? opts.scope;
+      const scope = state.input.vars ? { ...base, vars: { ...base.vars, ...state.input.vars } } : base;
       try {
         return lookupVar(scope, String(name), fallback);
       } catch (err) {
@@ -577,7 +583,9 @@ export class TemplateEngine {
         list.push(file);
         continue;
       }
-      const exported = this.exportedMacros(file.path, prepareMacroSource(file.source).code);
+      const prepared = prepareMacroSource(file.source);
+      for (const m of prepared.materializations) this.materializations.push({ package: this.opts.projectName, name: m, file: file.path });
+      const exported = this.exportedMacros(file.path, prepared.code);
       if (!exported) continue;
       for (const [name, macro] of Object.entries(exported)) {
         if (file.path.startsWith('<kiln>/')) builtin.add(name);
@@ -633,7 +641,7 @@ export class TemplateEngine {
   private loadPackageMacros(pkg: string, files: readonly MacroFile[]): Record<string, unknown> {
     const prepared = files.map((f) => {
       const p = prepareMacroSource(f.source);
-      for (const m of p.materializations) this.packageMaterializations.push({ package: pkg, name: m, file: f.path });
+      for (const m of p.materializations) this.materializations.push({ package: pkg, name: m, file: f.path });
       return p.code;
     });
     const errors = this.macroErrors.length;
