@@ -1,6 +1,7 @@
 import { qualifiedName } from '../adapters/quoting.js';
 import { Diagnostics } from '../diagnostics.js';
-import { KilnError, type Warning } from '../errors.js';
+import { KilnError, type SourceLocation, type Warning } from '../errors.js';
+import { isPlainObject } from '../project/node-config.js';
 import type { Dag } from '../graph/dag.js';
 import type { Project } from '../project/load-project.js';
 import { sha256 } from '../project/checksums.js';
@@ -9,6 +10,7 @@ import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js
 import { readProject } from '../project/read-project.js';
 import type { TemplateEngine } from '../template/template-engine.js';
 import { checkRefs } from './check-refs.js';
+import { hookStatements, sideStatementOutsideHook } from './hook-statements.js';
 import { assertOneStatement } from './check-statements.js';
 import { compileDataTests } from './data-test-nodes.js';
 import type { CustomMaterialization, ExecutableNode, ExecutionManifest } from './execution-manifest.js';
@@ -343,6 +345,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
       hint: node.resourceType === 'snapshot' ? 'remove materialized from its config' : 'move the query into snapshots/ as {% snapshot name %}…{% endsnapshot %}, or use view, table, incremental or ephemeral',
     });
   }
+  checkQuerySettings(config, kind.materialized, locate, warnings);
   const where = { file: node.originalFilePath };
   let introspective = output.introspective;
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
@@ -351,6 +354,13 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
     assertOneStatement(out.sql, where, what);
     return { sql: out.sql, refs: out.refs };
   };
+  const renderHook = (code: string, what: string): RenderedSql[] => {
+    const out = engine.render({ name: node.name, file: node.originalFilePath, code });
+    introspective ||= out.introspective;
+    assertOneStatement(out.sql, where, what);
+    return hookStatements(out);
+  };
+  if (output.statements?.length) throw sideStatementOutsideHook(`model '${node.name}'`, where);
   // With execute false an introspective model may render to anything: it is checked when it executes.
   if (!introspective) assertOneStatement(output.sql, where, `model '${node.name}'`);
   if (!introspective && kind.materialized === 'materialized_view') materializedViewParts(output.sql, where, node.rawCode);
@@ -358,14 +368,27 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
     kind,
     sql: { sql: output.sql, refs: output.refs },
     ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
-    preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
-    postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
+    preHooks: config.pre_hook?.length ? config.pre_hook.flatMap((h) => renderHook(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
+    postHooks: config.post_hook?.length ? config.post_hook.flatMap((h) => renderHook(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
     ...(table ? { table } : {}),
   };
   return introspective ? { ...rendered, introspective: true } : rendered;
 }
 
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
+
+
+/** dbt-clickhouse's query_settings: setting names to scalar values, applied to a table's or an incremental's SELECT. */
+function checkQuerySettings(config: RenderedModel['config'], materialized: string, locate: (key: string) => SourceLocation, warnings: Warning[]): void {
+  const qs = config.query_settings;
+  if (qs === undefined) return;
+  if (!isPlainObject(qs) || Object.values(qs).some((v) => typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')) {
+    throw new KilnError('CONFIG_INVALID', `config 'query_settings' must map setting names to values`, { location: locate('query_settings'), hint: "config(query_settings={'max_threads': 2, 'join_algorithm': 'hash'})" });
+  }
+  if (materialized !== 'table' && materialized !== 'incremental') {
+    warnings.push({ message: `query_settings apply to table and incremental models; ignored on a ${materialized}`, location: locate('query_settings') });
+  }
+}
 
 function unknownMaterialization(r: RenderedModel): KilnError {
   const name = String(r.config.materialized);
@@ -404,14 +427,14 @@ function withMaterializedViews(
 }
 
 function executableSeed(engine: TemplateEngine, seed: SeedNode): ExecutableNode {
-  const render = (code: string): RenderedSql => {
+  const render = (code: string): RenderedSql[] => {
     const out = engine.render({ name: seed.name, file: seed.originalFilePath, code });
     assertOneStatement(out.sql, { file: seed.originalFilePath }, `a hook of seed '${seed.name}'`);
-    return { sql: out.sql, refs: out.refs };
+    return hookStatements(out);
   };
   return {
     kind: { materialized: 'seed' },
-    preHooks: seed.config.pre_hook?.length ? seed.config.pre_hook.map(render) : NO_HOOKS,
-    postHooks: seed.config.post_hook?.length ? seed.config.post_hook.map(render) : NO_HOOKS,
+    preHooks: seed.config.pre_hook?.length ? seed.config.pre_hook.flatMap(render) : NO_HOOKS,
+    postHooks: seed.config.post_hook?.length ? seed.config.post_hook.flatMap(render) : NO_HOOKS,
   };
 }

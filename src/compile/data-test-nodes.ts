@@ -237,7 +237,8 @@ function genericTest(
   const what = `test '${names.full}'`;
 
   const folders = fqnSegmentsFor(project, where.file);
-  const config = testConfig([folderConfigFor(project.config.tests, folders, project.config.name), own], where);
+  const folderConfig = folderConfigFor(project.config.tests, folders, project.config.name);
+  let config = testConfig([folderConfig, own], where);
 
   // The tested relation: a ref placeholder (resolved like a model's refs) or the source's relation.
   const refs: string[] = [];
@@ -272,6 +273,8 @@ function genericTest(
     if (err instanceof KilnError) throw new KilnError(err.code, `${what}: ${err.message}`, { location: where, ...(err.hint ? { hint: err.hint } : {}) });
     throw err;
   }
+  // config() in the test's macro (dbt_utils' fail_calc) sets defaults that the YAML entry's config overrides.
+  if (Object.keys(out.config).length) config = testConfig([folderConfig, out.config, own], where);
   refs.push(...out.refs);
   sources.push(...out.sources);
   const deps = dependencies(refs, sources, where, what);

@@ -21,7 +21,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
 ];
 
 /** Config keys whose value is a mapping: in a folder config they are config, not a subfolder. */
-const MAPPING_KEYS = new Set(['settings', 'meta', 'snapshot_meta_column_names', 'contract']);
+const MAPPING_KEYS = new Set(['settings', 'query_settings', 'meta', 'snapshot_meta_column_names', 'contract']);
 
 const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
 
@@ -74,7 +74,7 @@ export function mergeConfigs(...configs: ReadonlyArray<NodeConfig | undefined>):
       if (LIST_KEYS.has(key)) {
         const merged = [...((out[key] as string[] | undefined) ?? []), ...(value as string[])];
         out[key] = key === 'tags' ? [...new Set(merged)] : merged;
-      } else if ((key === 'settings' || key === 'meta') && isPlainObject(value) && isPlainObject(out[key])) {
+      } else if ((key === 'settings' || key === 'query_settings' || key === 'meta') && isPlainObject(value) && isPlainObject(out[key])) {
         out[key] = { ...(out[key] as object), ...value };
       } else {
         out[key] = value;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { quoteIdentifier } from '../adapters/quoting.js';
+import { dropRelationNamed } from '../adapters/ddl.js';
+import { qualifiedName, quoteIdentifier } from '../adapters/quoting.js';
 import { KilnError } from '../errors.js';
 import { ColumnInfo, statementResult, type QueryRows, type RelationColumn, type WarehouseAnswers, type WarehouseQuestion } from './introspection.js';
 import { currentKwargs, currentVarargs, KeywordSplat, MacroReturn, Spread } from './jinja-runtime.js';
@@ -91,6 +92,8 @@ export interface DbtContextHost {
   dbtMacro(name: string): unknown;
   /** This render's `{% call statement(name) %}` results, for load_result(name). */
   results(): Map<string, QueryRows>;
+  /** A statement the render asks to run where it runs (a hook): adapter.drop_relation's. */
+  sideStatement(sql: string): void;
 }
 
 /** The prefixes adapter.dispatch tries, in order. */
@@ -176,6 +179,15 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
         return getRelation(kw.database ?? positional[0], kw.schema ?? positional[1], kw.identifier ?? positional[2]);
       },
       load_relation: loadRelation,
+      // Run where the template runs, before its own SQL: in a hook, as dbt runs it there.
+      drop_relation: (relation: unknown) => {
+        const rel = host.relationName(relation);
+        if (!rel) return fail(new KilnError('TEMPLATE_ERROR', `adapter.drop_relation() needs a relation, got ${relation === undefined ? 'None' : String(relation)}`));
+        // A ref (`this`, ref('x')) prints as its placeholder, resolved with the hook's own SQL.
+        const text = String(relation);
+        host.sideStatement(dropRelationNamed(/^\u0000ref:[^\u0000]+\u0000$/.test(text) ? text : qualifiedName(rel.database, rel.table)));
+        return '';
+      },
       type: () => 'clickhouse',
     },
     fail,

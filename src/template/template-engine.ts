@@ -99,6 +99,8 @@ export interface RenderOutput {
   readonly volatile: boolean;
   /** True when the render asked the warehouse (run_query, statement, get_columns_in_relation, …). */
   readonly introspective: boolean;
+  /** Statements the template asks to run before its own SQL (adapter.drop_relation); hooks run them. */
+  readonly statements?: readonly string[];
 }
 
 /**
@@ -156,6 +158,8 @@ interface RenderState {
   introspective: boolean;
   /** `{% call statement(name) %}` results, for load_result(name). */
   readonly results: Map<string, QueryRows>;
+  /** Statements to run before the output (adapter.drop_relation), where the template runs. */
+  statements?: string[];
   /** The error a global threw, kept because nunjucks flattens it into a message. */
   error?: unknown;
 }
@@ -255,7 +259,7 @@ export class TemplateEngine {
     startRender();
     try {
       const sql = this.bounded(state, () => template.render({}));
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 1);
     } finally {
@@ -302,7 +306,7 @@ export class TemplateEngine {
         }
         sql = this.bounded(state, () => String(call({ ...kw, __keywords: true })));
       }
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
     } finally {
@@ -349,7 +353,7 @@ export class TemplateEngine {
         // nunjucks: `output += suppressValue(value)`, i.e. null/undefined print nothing.
         sql += (value ?? '') as string;
       }
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
     } catch {
       return undefined;
     } finally {
@@ -531,6 +535,7 @@ export class TemplateEngine {
         relationName: (value) => this.relationName(value),
         dbtMacro: (name) => this.dbtMacros.get(name),
         results: () => this.current().results,
+        sideStatement: (sql) => void (this.current().statements ??= []).push(sql),
       });
     for (const [name, value] of Object.entries(context)) env.addGlobal(name, value);
     defineMacroArguments(globalsOf(env));
