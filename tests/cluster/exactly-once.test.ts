@@ -1,6 +1,7 @@
 import { afterAll, expect, it } from 'vitest';
 import { describeWithCluster } from '../harness/clickhouse-cluster.js';
 import { clusterEnv, clusterProject, clusterSession } from '../helpers/cluster-target.js';
+import { ALL_SWEEPS } from '../helpers/crash-sweep.js';
 import { allOutput, removeProjects, runKiln, startKiln, type RunningKiln } from '../helpers/kiln-cli.js';
 
 /**
@@ -80,8 +81,11 @@ describeWithCluster('exactly once on a cluster: the cluster-wide lock and a cras
     const expected = await session.rows(0, `SELECT name, n FROM ${db}.name_counts ORDER BY name`);
     expect(expected).toHaveLength(97);
 
+    // A kill after each statement is 21 points here (two kiln runs each, minutes on a loaded
+    // machine): npm test kills after every third one, KILN_SWEEPS=all after each.
+    const step = ALL_SWEEPS ? 1 : 3;
     let crashes = 0;
-    for (let k = 1; k <= 30; k++) {
+    for (let k = 1; k <= 60; k += step) {
       const crashed = await runKiln(dir, ['run', '--select', 'name_counts'], { env: { ...clusterEnv(session.cluster(), 1), KILN_CRASH_AFTER: String(k) } });
       if (crashed.code === 0) break; // fewer than k statements: every crash point is covered
       expect(String(crashed.signal ?? crashed.code), allOutput(crashed)).toMatch(/SIGKILL|137/);
