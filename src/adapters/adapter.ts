@@ -3,6 +3,7 @@ import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities, type EphemeralStyle } from './capabilities.js';
 import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { assertZookeeperReachable, ClusterDriver } from './cluster-errors.js';
 import { CrashPointDriver, crashPointFromEnv } from './crash-point.js';
 import { MeteredDriver } from './metered-driver.js';
 import { GuardedDriver } from './guarded-driver.js';
@@ -39,7 +40,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
+  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
 >;
 
 /**
@@ -96,6 +97,12 @@ export class Adapter {
       const where = !http ? target.path : http.redactUrl(target.url ?? '');
       throw new KilnError('WAREHOUSE_UNREACHABLE', `target '${target.name}' (${where}) did not answer SELECT version(): ${(err as Error).message}`, {
         hint: 'check the target settings in project.yml',
+      });
+    }
+    if (target.cluster && target.engine !== 'embedded') {
+      await assertZookeeperReachable(driver, target.name, target.cluster).catch(async (err: unknown) => {
+        await driver.close().catch(() => undefined);
+        throw err;
       });
     }
     return new Adapter(driver, target, version, capabilitiesFor(version));
@@ -251,11 +258,12 @@ export async function openTransport(target: TargetConfig, maxConnections: number
     return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}), ...(target.settings ? { settings: target.settings } : {}) });
   }
   const http = await import('./http-driver.js');
-  return new http.HttpDriver({
+  const driver = new http.HttpDriver({
     url: target.url!,
     username: target.username ?? 'default',
     password: target.password ?? '',
     ...(target.settings ? { settings: target.settings } : {}),
     maxConnections,
   });
+  return target.cluster ? new ClusterDriver(driver, target.cluster) : driver;
 }

@@ -158,12 +158,21 @@ async function rebuild(ctx: MaterializeContext, sql: string, increment?: Increme
   return rows;
 }
 
-/** Synchronous distributed inserts, with a quorum of every replica of a shard where there are several. */
+/**
+ * Synchronous distributed inserts, with a quorum of every replica of a shard where there are
+ * several. A replica that dies during the insert would hold it for insert_quorum_timeout (10
+ * minutes by default): a minute unless the target's settings say otherwise.
+ */
 async function insertSettings(ctx: MaterializeContext): Promise<Record<string, number>> {
   const r = await ctx.warehouse.query<{ n: string | number }>(replicasPerShard(ctx.warehouse.ddl));
   const replicas = Number(r.rows[0]?.n ?? 1);
-  return { ...SYNC_DISTRIBUTED_INSERT, ...(replicas > 1 ? { insert_quorum: replicas } : {}) };
+  if (replicas <= 1) return { ...SYNC_DISTRIBUTED_INSERT };
+  const settings: Record<string, number> = { ...SYNC_DISTRIBUTED_INSERT, insert_quorum: replicas };
+  if (ctx.warehouse.target.settings?.insert_quorum_timeout === undefined) settings.insert_quorum_timeout = QUORUM_TIMEOUT_MS;
+  return settings;
 }
+
+const QUORUM_TIMEOUT_MS = 60_000;
 
 function distributedKind(ctx: MaterializeContext): DistributedIncrementalKind {
   if (ctx.kind.materialized !== 'distributed_incremental') throw new KilnError('INTERNAL', `${ctx.node.unique_id} is not distributed_incremental`);
