@@ -40,6 +40,8 @@ export interface ClickHouseCluster {
   readonly password: string;
   readonly version: string;
   readonly zookeeperPort: number;
+  /** The temp folder: `node<i+1>/log/` holds each node's server logs (removed by stop()). */
+  readonly dir: string;
   /** A statement on node `i` as `username`; the trimmed TSV body. */
   query(i: number, sql: string): Promise<string>;
   /** Stops node `i` (SIGKILL with `crash`, as a power cut would, else SIGTERM); its data stays. */
@@ -47,7 +49,7 @@ export interface ClickHouseCluster {
   /** Starts node `i` again on its data folder and ports; resolves once it answers /ping. */
   startNode(i: number): Promise<void>;
   stopZookeeper(opts?: { crash?: boolean }): Promise<void>;
-  /** Starts ZooKeeper again on its data folder and port; resolves once it answers `ruok`. */
+  /** Starts ZooKeeper again on its data folder and port; resolves once it serves sessions. */
   startZookeeper(): Promise<void>;
   /** Stops every process and removes the temp folder. */
   stop(): Promise<void>;
@@ -120,23 +122,33 @@ async function startOnce(binary: string): Promise<ClickHouseCluster> {
     return spawned;
   };
 
-  const nodes: NodeProcess[] = layout.map((spec) => {
-    const dir = join(root, `node${spec.index + 1}`);
-    mkdirSync(dir);
-    const extra = nodeXml(spec, zookeeperPort, remoteServers);
-    writeFileSync(join(dir, 'config.xml'), configXml(dir, spec.httpPort, spec.tcpPort, extra));
-    writeFileSync(join(dir, 'users.xml'), usersXml(username, password));
-    return { index: spec.index, url: `http://127.0.0.1:${spec.httpPort}`, httpPort: spec.httpPort, tcpPort: spec.tcpPort, shard: spec.shard, replica: spec.replica, dir, child: launchNode(binary, dir) };
-  });
   let zookeeper = launchZookeeper();
+  const nodes: NodeProcess[] = [];
   const guard = killOnTestExit(() => [zookeeper, ...nodes.map((node) => node.child)], root);
-
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => stopChild(node.child, stopTimeoutMs)));
     await stopChild(zookeeper, stopTimeoutMs);
     guard.release();
     rmSync(root, { recursive: true, force: true });
   };
+  try {
+    // 18.16 does not recover from a ZooKeeper that refused its first session: its next ON CLUSTER
+    // statement dereferences a null session and the server dies (seen here). So ZooKeeper first.
+    await waitForZookeeper(zookeeperPort, zookeeper);
+  } catch (error) {
+    const zkTail = logTail(zkDir);
+    await stop();
+    throw new Error(`ZooKeeper did not start: ${(error as Error).message}\n${zkTail}`);
+  }
+
+  nodes.push(...layout.map((spec) => {
+    const dir = join(root, `node${spec.index + 1}`);
+    mkdirSync(dir);
+    const extra = nodeXml(spec, zookeeperPort, remoteServers);
+    writeFileSync(join(dir, 'config.xml'), configXml(dir, spec.httpPort, spec.tcpPort, extra));
+    writeFileSync(join(dir, 'users.xml'), usersXml(username, password));
+    return { index: spec.index, url: `http://127.0.0.1:${spec.httpPort}`, httpPort: spec.httpPort, tcpPort: spec.tcpPort, shard: spec.shard, replica: spec.replica, dir, child: launchNode(binary, dir) };
+  }));
   const node = (i: number): NodeProcess => {
     const found = nodes[i];
     if (!found) throw new Error(`no node ${i}: the cluster has nodes 0..${nodes.length - 1}`);
@@ -146,7 +158,6 @@ async function startOnce(binary: string): Promise<ClickHouseCluster> {
   const query = (i: number, sql: string): Promise<string> => queryText(node(i).url, username, password, sql, 240_000);
 
   try {
-    await waitForZookeeper(zookeeperPort, zookeeper);
     await Promise.all(nodes.map((n) => waitForPing(n.url, n.child)));
     await Promise.all(nodes.map((n) => waitForCluster(n, () => query(n.index, `SELECT count() FROM system.clusters WHERE cluster = '${CLUSTER_NAME}'`))));
     await Promise.all(nodes.map((n) => waitForCluster(n, () => query(n.index, "SELECT count() FROM system.zookeeper WHERE path = '/'"))));
@@ -158,6 +169,7 @@ async function startOnce(binary: string): Promise<ClickHouseCluster> {
       password,
       version,
       zookeeperPort,
+      dir: root,
       query,
       stopNode: async (i, opts = {}) => {
         if (opts.crash) await killChild(node(i).child);
@@ -204,7 +216,7 @@ function zooCfg(dir: string, port: number): string {
     'clientPortAddress=127.0.0.1',
     'maxClientCnxns=0',
     'admin.enableServer=false',
-    '4lw.commands.whitelist=ruok',
+    '4lw.commands.whitelist=srvr',
     '',
   ].join('\n');
 }
@@ -232,22 +244,25 @@ function nodeXml(spec: { interserverPort: number; shard: string; replica: string
   <macros><cluster>${CLUSTER_NAME}</cluster><shard>${spec.shard}</shard><replica>${spec.replica}</replica></macros>`;
 }
 
-/** Resolves once ZooKeeper answers `ruok` with `imok`. */
+/**
+ * Resolves once ZooKeeper serves sessions: `srvr` reports its mode. (`ruok` says imok as soon as
+ * the port is open, while sessions are still refused.)
+ */
 async function waitForZookeeper(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + startTimeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
     if (hasExited(child)) throw new Error(`ZooKeeper exited (code ${child.exitCode ?? child.signalCode}) before answering`);
     try {
-      const answer = await fourLetterWord(port, 'ruok');
-      if (answer === 'imok') return;
+      const answer = await fourLetterWord(port, 'srvr');
+      if (/^Mode: /m.test(answer)) return;
       lastError = `answered "${answer}"`;
     } catch (error) {
       lastError = (error as Error).message;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`ZooKeeper on port ${port} did not answer ruok within ${startTimeoutMs / 1000}s (last: ${lastError})`);
+  throw new Error(`ZooKeeper on port ${port} did not serve within ${startTimeoutMs / 1000}s (last: ${lastError})`);
 }
 
 function fourLetterWord(port: number, word: string): Promise<string> {
