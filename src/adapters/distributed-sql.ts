@@ -15,6 +15,17 @@ export const LOCAL_SUFFIX = '_local';
 /** The sharding key when neither the model nor the target sets one (dbt-clickhouse's default). */
 export const DEFAULT_SHARDING_KEY = 'rand()';
 
+/**
+ * The DDL context for a shard's table: on a replicated target its ZooKeeper path gets `{shard}`
+ * (unless the target's pattern has it), so the replicas of each shard share one table and the
+ * shards do not. kiln's other tables leave `{shard}` out: every node is a replica of them.
+ */
+export function shardContext(ctx: DdlContext): DdlContext {
+  const r = ctx.replication;
+  if (!r || r.zookeeperPath.includes('{shard}')) return ctx;
+  return { ...ctx, replication: { ...r, zookeeperPath: `${r.zookeeperPath.replace(/\/+$/, '')}/{shard}` } };
+}
+
 export function localRelation(distributed: Relation): Relation {
   return { database: distributed.database, name: `${distributed.name}${LOCAL_SUFFIX}` };
 }

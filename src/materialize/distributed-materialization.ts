@@ -6,6 +6,7 @@ import {
   createDistributed,
   localRelation,
   replicasPerShard,
+  shardContext,
   keptRows,
 } from '../adapters/distributed-sql.js';
 import { checkTableAs, createStandIn } from '../adapters/shadow-sql.js';
@@ -22,7 +23,8 @@ import { oldRelation, tableOptions, tempRelation, type MaterializationStrategy, 
  *
  * Every build is a rebuild under scratch names, swapped in on every node:
  *   pre_hook…
- *   CREATE TABLE tmp_local ON CLUSTER (columns) ENGINE …          (the model's engine/order_by/…)
+ *   CREATE TABLE tmp_local ON CLUSTER (columns) ENGINE …          (the model's engine/order_by/…;
+ *                                   Replicated with `{shard}` in its path on a replicated target)
  *   CREATE TABLE tmp_ins ON CLUSTER AS tmp_local ENGINE = Distributed(…, tmp_local, key)
  *   INSERT INTO tmp_ins SELECT …   (insert_distributed_sync=1: every shard has its rows when it
  *                                   returns; insert_quorum = replicas: every replica has them)
@@ -119,10 +121,12 @@ export function scratchNames(relation: ddl.Relation, runId: string) {
   };
 }
 
-/** The model's sharding_key, or dbt-clickhouse's default. */
+/** The model's sharding_key, else the target's, else dbt-clickhouse's default. */
 function shardingKey(ctx: MaterializeContext): string {
-  const key = ctx.node.config.sharding_key;
-  return typeof key === 'string' && key.trim() ? key.trim() : DEFAULT_SHARDING_KEY;
+  for (const key of [ctx.node.config.sharding_key, ctx.warehouse.target.sharding_key]) {
+    if (typeof key === 'string' && key.trim()) return key.trim();
+  }
+  return DEFAULT_SHARDING_KEY;
 }
 
 /** Builds the scratch tables from `sql` (and what an increment keeps), swaps them in on every node; returns the rows. */
@@ -137,7 +141,7 @@ async function rebuild(ctx: MaterializeContext, sql: string, increment?: Increme
   let rows = 0;
   try {
     const columns = increment?.columns ?? (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type }));
-    await ctx.warehouse.execute(ddl.createTable(d, names.tmpLocal, columns, tableOptions(ctx.node.config)));
+    await ctx.warehouse.execute(ddl.createTable(shardContext(d), names.tmpLocal, columns, tableOptions(ctx.node.config)));
     await ctx.warehouse.execute(createDistributed(d, names.tmpIns, names.tmpLocal, names.tmpLocal, key));
     const settings = await insertSettings(ctx);
     await ctx.warehouse.execute(ddl.insertSelectColumns(names.tmpIns, sql, increment?.insertColumns ?? columns.map((c) => c.name)), { settings });

@@ -30,8 +30,7 @@ targets:
       insert_quorum_timeout: 5000
 `,
   // The pre_hook is a window in which the test stops a node, before the first ON CLUSTER statement of the build.
-  'models/events.sql': `{{ config(materialized='distributed_table', sharding_key='id', order_by='id', pre_hook=('SELECT sleep(2) AS window_for_the_test' if var('window', false) else []),
-  engine="ReplicatedMergeTree('/clickhouse/tables/{shard}/faults/events_" ~ invocation_id ~ "', '{replica}')") }}
+  'models/events.sql': `{{ config(materialized='distributed_table', sharding_key='id', order_by='id', pre_hook=('SELECT sleep(2) AS window_for_the_test' if var('window', false) else [])) }}
 SELECT toUInt64(number) AS id, toString(number % 7) AS kind, concat('row-', toString(number), '-padded-to-make-the-insert-take-a-while') AS pad FROM numbers({{ var('n', 1000) }})`,
 };
 
