@@ -1,6 +1,6 @@
 import { KilnError } from '../errors.js';
 import { onCluster, rel, type DdlContext, type Relation } from './ddl.js';
-import { quoteIdentifier, quoteString, sqlLiteral } from './quoting.js';
+import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
  * SQL text of the distributed materializations (distributed_table, distributed_incremental):
@@ -47,18 +47,6 @@ export function createDistributed(ctx: DdlContext, dist: Relation, shape: Relati
   const cluster = requireCluster(ctx);
   const args = [quoteString(cluster), quoteString(local.database), quoteString(local.name), shardingKey.trim() || DEFAULT_SHARDING_KEY];
   return `CREATE TABLE ${rel(dist)}${onCluster(ctx)} AS ${rel(shape)}\nENGINE = Distributed(${args.join(', ')})`;
-}
-
-/**
- * The partitions of `local` on every shard of the cluster (one replica each), read from the node
- * kiln talks to. A rebuild copies them into its scratch tables by hard links, partition by partition.
- */
-export function shardPartitions(ctx: DdlContext, local: Relation): string {
-  const cluster = requireCluster(ctx);
-  return (
-    `SELECT DISTINCT partition_id FROM cluster(${quoteString(cluster)}, system, parts) ` +
-    `WHERE database = ${sqlLiteral(local.database)} AND table = ${sqlLiteral(local.name)} AND active ORDER BY partition_id`
-  );
 }
 
 /**

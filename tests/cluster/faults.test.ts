@@ -30,7 +30,7 @@ targets:
       insert_quorum_timeout: 5000
 `,
   // The pre_hook is a window in which the test stops a node, before the first ON CLUSTER statement of the build.
-  'models/events.sql': `{{ config(materialized='distributed_table', sharding_key='id', order_by='id', pre_hook=('SELECT sleep(2) AS window_for_the_test' if var('window', false) else [])) }}
+  'models/events.sql': `{{ config(materialized='distributed_table', sharding_key='id', order_by='id', pre_hook=(['SELECT sleep(3) AS window_for_the_test', 'SELECT sleep(3) AS window_for_the_test'] if var('window', false) else [])) }}
 SELECT toUInt64(number) AS id, toString(number % 7) AS kind, concat('row-', toString(number), '-padded-to-make-the-insert-take-a-while') AS pad FROM numbers({{ var('n', 1000) }})`,
 };
 
@@ -70,15 +70,18 @@ describeWithCluster('faults on a 2 x 2 cluster', (getCluster) => {
     expect(first.code).toBe(0);
     const run = startKiln(dir, ['run', '--vars', '{n: 2000, window: true}'], { env: clusterEnv(cluster, 0) });
     await whenRunning('%window_for_the_test%');
-    await cluster.stopNode(3);
-    const failed = await run.done;
-    const down = cluster.nodes[3]!;
-    expect(failed.code).toBe(1);
-    expect(failed.stdout + failed.stderr).toContain(`replica 127.0.0.1:${down.tcpPort} (shard 2, replica 2) of cluster '${CLUSTER_NAME}' did not run 'CREATE TABLE`);
-    expect(failed.stdout + failed.stderr).toContain('within distributed_ddl_task_timeout (4 s): it is down or cannot reach ZooKeeper');
-    // Readers still see the last build on the nodes that are up.
-    expect(await count(2, `SELECT count() AS n FROM ${DB}.events`)).toBe(1000);
-    await cluster.startNode(3);
+    await cluster.stopNode(3, { crash: true });
+    try {
+      const failed = await run.done;
+      const down = cluster.nodes[3]!;
+      expect(failed.code).toBe(1);
+      expect(failed.stdout + failed.stderr).toContain(`replica 127.0.0.1:${down.tcpPort} (shard 2, replica 2) of cluster '${CLUSTER_NAME}' did not run 'CREATE TABLE`);
+      expect(failed.stdout + failed.stderr).toContain('within distributed_ddl_task_timeout (4 s): it is down or cannot reach ZooKeeper');
+      // Readers still see the last build on the nodes that are up.
+      expect(await count(2, `SELECT count() AS n FROM ${DB}.events`)).toBe(1000);
+    } finally {
+      await cluster.startNode(3);
+    }
     const rerun = await session.kiln(dir, ['run', '--vars', '{n: 2000}']);
     expect(rerun.stderr).toBe('');
     expect(rerun.code).toBe(0);
@@ -92,11 +95,14 @@ describeWithCluster('faults on a 2 x 2 cluster', (getCluster) => {
     const run = startKiln(dir, ['run', '--vars', `{n: ${n}}`], { env: clusterEnv(cluster, 0) });
     await whenRunning('INSERT INTO `faults`.`__kiln_tmp__events__%_ins`%');
     await cluster.stopNode(1, { crash: true });
-    const during = await run.done;
-    // The quorum insert cannot reach every replica of shard 1 with one of them gone: the build fails before its swap.
-    expect(during.code).toBe(1);
-    expect(await count(0, `SELECT count() AS n FROM ${DB}.events`)).toBe(1000);
-    await cluster.startNode(1);
+    try {
+      const during = await run.done;
+      // The quorum insert cannot reach every replica of shard 1 with one of them gone: the build fails before its swap.
+      expect(during.code).toBe(1);
+      expect(await count(0, `SELECT count() AS n FROM ${DB}.events`)).toBe(1000);
+    } finally {
+      await cluster.startNode(1);
+    }
     const rerun = await session.kiln(dir, ['run', '--vars', `{n: ${n}}`]);
     expect(rerun.stderr).toBe('');
     expect(rerun.code).toBe(0);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { capabilitiesFor } from '../../src/adapters/capabilities.js';
-import { createDistributed, keptRows, localRelation, replicasPerShard, shardPartitions, SYNC_DISTRIBUTED_INSERT } from '../../src/adapters/distributed-sql.js';
+import { createTable } from '../../src/adapters/ddl.js';
+import { createDistributed, keptRows, localRelation, replicasPerShard, shardContext, SYNC_DISTRIBUTED_INSERT } from '../../src/adapters/distributed-sql.js';
 import { compileProject } from '../../src/compile/compile-project.js';
 import { modelKindOf } from '../../src/compile/model-kind.js';
 import { KilnError, KilnErrors } from '../../src/errors.js';
@@ -31,15 +32,23 @@ describe.each(SERVERS)('distributed layout SQL on %s', (_label, capabilities) =>
     expect(createDistributed(d, rel, rel, localRelation(rel), '  ')).toMatch(/'fct_reviews_local', rand\(\)\)$/);
   });
 
-  it('reads partitions and replicas across the cluster, and keeps rows by key with GLOBAL NOT IN', () => {
-    expect(shardPartitions(d, localRelation(rel))).toBe(
-      "SELECT DISTINCT partition_id FROM cluster('kiln_cluster', system, parts) WHERE database = 'analytics' AND table = 'fct_reviews_local' AND active ORDER BY partition_id",
-    );
+  it('reads the replicas per shard, and keeps rows by key with GLOBAL NOT IN', () => {
     expect(replicasPerShard(d)).toContain("WHERE cluster = 'kiln_cluster' GROUP BY shard_num");
     expect(keptRows(rel, ['id', 'v'])).toBe('SELECT `id`, `v` FROM `analytics`.`fct_reviews`');
     expect(keptRows(rel, ['id', 'v'], { keys: ['id'], fresh: { database: 'analytics', name: 'new' } })).toBe(
       'SELECT `id`, `v` FROM `analytics`.`fct_reviews` WHERE (`id`) GLOBAL NOT IN (SELECT `id` FROM `analytics`.`new`)',
     );
+  });
+
+  it("gives a shard's table a ZooKeeper path per shard on a replicated target", () => {
+    const replicated = { ...d, replication: { zookeeperPath: '/clickhouse/kiln/{database}/{table}/{uuid}', replicaName: '{shard}-{replica}', uniqueId: () => 'u1' } };
+    const local = { database: 'analytics', name: 'fct_reviews_local' };
+    expect(createTable(shardContext(replicated), local, [{ name: 'id', type: 'UInt64' }], { order_by: 'id' })).toContain(
+      "ENGINE = ReplicatedMergeTree('/clickhouse/kiln/analytics/fct_reviews_local/u1/{shard}', '{shard}-{replica}')",
+    );
+    const own = { ...replicated, replication: { ...replicated.replication, zookeeperPath: '/zk/{shard}/{table}/{uuid}' } };
+    expect(shardContext(own)).toBe(own);
+    expect(shardContext(d)).toBe(d);
   });
 
   it('inserts synchronously (never through the asynchronous spool)', () => {
