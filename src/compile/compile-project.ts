@@ -8,6 +8,7 @@ import { sha256 } from '../project/checksums.js';
 import { sourceIdLookup, type ParsedProject, type SeedNode } from '../project/nodes.js';
 import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js';
 import { readProject } from '../project/read-project.js';
+import type { TargetConfig } from '../project/types.js';
 import type { TemplateEngine } from '../template/template-engine.js';
 import { checkRefs } from './check-refs.js';
 import { hookStatements, sideStatementOutsideHook } from './hook-statements.js';
@@ -19,7 +20,7 @@ import { MATERIALIZED_VALUES, type Materialized } from '../project/types.js';
 import { macroIndex, type MacroIndex } from './macro-index.js';
 import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } from './manifest.js';
 import { modelManifestNode, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
-import { modelConfigLocator, modelKindOf } from './model-kind.js';
+import { DISTRIBUTED_KINDS, modelConfigLocator, modelKindOf } from './model-kind.js';
 import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
 import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
@@ -224,7 +225,7 @@ export function linkProject(input: LinkInput): CompiledProject {
       continue;
     }
     delete unrunnable[r.node.uniqueId];
-    const model = diagnostics.capture(() => executableModel(engine, r, warnings));
+    const model = diagnostics.capture(() => executableModel(engine, r, warnings, target));
     if (model) execModels[r.node.uniqueId] = model;
   }
   for (const s of reuse ? [] : seeds.values()) {
@@ -330,10 +331,17 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
 }
 
 /** A model as execution needs it: its validated kind and every SQL it may run, rendered now. */
-function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: Warning[]): ExecutableNode {
+function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: Warning[], target: Pick<TargetConfig, 'name' | 'cluster'>): ExecutableNode {
   const { node, config, output } = r;
   const locate = modelConfigLocator(node.originalFilePath, node.rawCode, node.patch);
   const kind = modelKindOf(config, locate);
+  if (DISTRIBUTED_KINDS.has(kind.materialized) && !target.cluster) {
+    // A Distributed table needs the cluster it spans; on one node there is none to name.
+    throw new KilnError('CONFIG_INVALID', `model '${node.name}' is materialized as ${kind.materialized}, which needs a cluster target; target '${target.name}' has no cluster`, {
+      location: locate('materialized'),
+      hint: `set cluster: <name from remote_servers> on the target, or build it as ${kind.materialized === 'distributed_table' ? 'table' : 'incremental'} here (e.g. materialized="${kind.materialized}" if target.name == 'prod' else "${kind.materialized === 'distributed_table' ? 'table' : 'incremental'}")`,
+    });
+  }
   const table = tableDefinitionOf(
     { modelName: node.name, materialized: kind.materialized, config, columns: node.columns, properties: node.patch ?? { file: node.originalFilePath }, locate },
     warnings,
@@ -367,7 +375,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
   const rendered = {
     kind,
     sql: { sql: output.sql, refs: output.refs },
-    ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
+    ...(kind.materialized === 'incremental' || kind.materialized === 'distributed_incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
     preHooks: config.pre_hook?.length ? config.pre_hook.flatMap((h) => renderHook(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
     postHooks: config.post_hook?.length ? config.post_hook.flatMap((h) => renderHook(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
     ...(table ? { table } : {}),
@@ -378,14 +386,16 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
 
 
-/** dbt-clickhouse's query_settings: setting names to scalar values, applied to a table's or an incremental's SELECT. */
+const QUERY_SETTINGS_KINDS = new Set(['table', 'incremental', 'distributed_table', 'distributed_incremental']);
+
+/** dbt-clickhouse's query_settings: setting names to scalar values, applied to a table's or an incremental's SELECT (distributed ones too). */
 function checkQuerySettings(config: RenderedModel['config'], materialized: string, locate: (key: string) => SourceLocation, warnings: Warning[]): void {
   const qs = config.query_settings;
   if (qs === undefined) return;
   if (!isPlainObject(qs) || Object.values(qs).some((v) => typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')) {
     throw new KilnError('CONFIG_INVALID', `config 'query_settings' must map setting names to values`, { location: locate('query_settings'), hint: "config(query_settings={'max_threads': 2, 'join_algorithm': 'hash'})" });
   }
-  if (materialized !== 'table' && materialized !== 'incremental') {
+  if (!QUERY_SETTINGS_KINDS.has(materialized)) {
     warnings.push({ message: `query_settings apply to table and incremental models; ignored on a ${materialized}`, location: locate('query_settings') });
   }
 }

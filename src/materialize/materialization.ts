@@ -70,7 +70,7 @@ export function tableOptions(config: NodeConfig): TableOptions {
  * an incremental's SELECT (CREATE … AS SELECT, INSERT … SELECT), as a SETTINGS clause of it.
  */
 export function withQuerySettings(kind: ModelKind, config: NodeConfig, select: string): string {
-  if (kind.materialized !== 'table' && kind.materialized !== 'incremental') return select;
+  if (!['table', 'incremental', 'distributed_table', 'distributed_incremental'].includes(kind.materialized)) return select;
   const settings = config.query_settings as Readonly<Record<string, string | number | boolean>> | undefined;
   return settings ? withSettings(select, settings) : select;
 }
