@@ -142,7 +142,7 @@ function assertTableOptionsSupported(ctx: RunContext, adapter: Adapter, plan: re
   for (const step of plan) {
     const node = ctx.compiled.manifest.nodes[step.uniqueId];
     const exec = ctx.compiled.execution.models[step.uniqueId];
-    if (!node || node.resource_type !== 'model' || !exec || (exec.kind.materialized !== 'table' && exec.kind.materialized !== 'incremental')) continue;
+    if (!node || node.resource_type !== 'model' || !exec || !['table', 'incremental', 'materialized_view'].includes(exec.kind.materialized)) continue;
     const error = unsupportedTableOptionError(node, 'table' in exec ? exec.table : undefined, { name: adapter.target.name, version: adapter.version, capabilities: adapter.capabilities });
     if (error) throw error;
   }
