@@ -186,7 +186,7 @@ describe('table options a server lacks', () => {
     expect(unsupportedTableOption(def({ columnOptions: { a: { codec: 'ZSTD' } } }), {}, old)).toEqual({ option: 'column codec', since: '19.1' });
     expect(unsupportedTableOption(undefined, { ttl: 'd + INTERVAL 1 DAY' }, old)).toEqual({ option: 'ttl', since: '19.6' });
     expect(unsupportedTableOption(def({ contract: [{ name: 'a', type: 'Date', ttl: 'a + INTERVAL 1 DAY' }] }), {}, old)).toEqual({ option: 'column ttl', since: '19.6' });
-    expect(unsupportedTableOption(def({ elements: { indexes: [{ name: 'i', expression: 'a', type: 'minmax' }], projections: [], checks: [] } }), {}, old)?.since).toBe('19.5');
+    expect(unsupportedTableOption(def({ elements: { indexes: [{ name: 'i', expression: 'a', type: 'minmax' }], projections: [], checks: [] } }), {}, old)?.since).toBe('19.3');
     expect(unsupportedTableOption(def({ elements: { indexes: [], projections: [{ name: 'p', query: 'SELECT a' }], checks: [] } }), {}, capabilitiesFor('21.3.1'))).toEqual({ option: 'projections', since: '21.6' });
     expect(unsupportedTableOption(def({ elements: { indexes: [], projections: [], checks: [{ name: 'c', expression: '1' }] } }), {}, old)).toEqual({ option: 'check constraints', since: '19.14' });
   });
@@ -195,9 +195,11 @@ describe('table options a server lacks', () => {
     const now = capabilitiesFor('26.1.2.1');
     expect(unsupportedTableOption(def({ columnOptions: { a: { codec: 'ZSTD', ttl: 'x' } }, elements: { indexes: [{ name: 'i', expression: 'a', type: 'minmax' }], projections: [{ name: 'p', query: 'q' }], checks: [{ name: 'c', expression: '1' }] } }), { ttl: 'x' }, now)).toBeUndefined();
   });
-  it('skipping indexes need their experimental setting only between 19.5 and 20.1', () => {
+  it('skipping indexes need their experimental setting only between 19.3 and 20.1', () => {
     const experimental = (v: string) => capabilitiesFor(v).skippingIndexes && !capabilitiesFor(v).stableSkippingIndexes;
     expect(experimental('19.16.3')).toBe(true);
+    expect(experimental('19.3.3')).toBe(true);
+    expect(experimental('19.2.1')).toBe(false);
     expect(experimental('20.1.2')).toBe(false);
     expect(experimental('18.16.1')).toBe(false);
   });
