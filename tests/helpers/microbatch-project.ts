@@ -95,3 +95,57 @@ export async function microbatchScenario(dir: string, db: string, kiln: (args: s
   expect(days(retried.batch_results?.successful)).toEqual([D1, D2]);
   expect(await perDay()).toEqual([`${D0} 3 rows, read 3`, `${D1} 1 rows, read 1`, `${D2} 2 rows, read 2`]);
 }
+
+/**
+ * Batch boundaries: rows at 23:59:59 and 00:00:00, reruns of windows that overlap built batches
+ * (a window starting and ending mid-batch, one ending exactly on a boundary, the lookback), each
+ * replacing whole batches. After every run the table is exactly the seed's rows: a row on a
+ * boundary counted once, in the batch its time falls in.
+ */
+const BOUNDARY_V1 = `ts,user_id\n${D0} 00:00:00,1\n${D0} 23:59:59,2\n${D1} 00:00:00,3\n${D1} 23:59:59,4\n${D2} 00:00:00,5\n`;
+/** Late rows on the boundaries of D0/D1 and D1/D2. */
+const BOUNDARY_V2 = `${BOUNDARY_V1}${D0} 23:59:59,6\n${D1} 00:00:00,7\n${D2} 00:00:00,8\n`;
+
+export const BOUNDARY_FILES = {
+  'seeds/events.yml': 'seeds:\n  - name: events\n    config: { column_types: { ts: DateTime, user_id: UInt32 } }\n',
+  'seeds/events.csv': BOUNDARY_V1,
+  'models/by_batch.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', lookback=1, begin='${D0}') }}
+select ts, user_id from {{ ref('events') }}
+`,
+};
+
+export async function microbatchBoundaryScenario(dir: string, db: string, kiln: (args: string[]) => Promise<KilnResult>, read: ReadRows): Promise<void> {
+  const rows = async (table: string) =>
+    (await read(`SELECT concat(toString(ts), ' #', toString(user_id)) AS r FROM ${db}.${table} ORDER BY ts, user_id`)).map((r) => String(r.r));
+  const batchDays = () => (readJson<BatchResults>(dir, 'target/run_results.json').results.find((r) => r.unique_id === 'model.mb.by_batch')!.batch_results?.successful ?? []).map(([s]) => s.slice(0, 10));
+  const seedOnly = async (version: string) => {
+    writeFiles(dir, { 'seeds/events.csv': version });
+    ok(await kiln(['seed']));
+  };
+
+  ok(await kiln(['build']));
+  expect(await rows('by_batch')).toEqual(await rows('events'));
+  expect(batchDays()).toEqual([D0, D1, D2]);
+
+  // A window from mid-D0 to mid-D1 reruns both whole batches: nothing doubled at their boundary.
+  ok(await kiln(['run', '--event-time-start', `${D0} 12:00:00`, '--event-time-end', `${D1} 12:00:00`]));
+  expect(batchDays()).toEqual([D0, D1]);
+  expect(await rows('by_batch')).toEqual(await rows('events'));
+
+  // Late rows on both boundaries; a window ending exactly at D2 00:00:00 replaces D1 only.
+  await seedOnly(BOUNDARY_V2);
+  ok(await kiln(['run', '--event-time-start', D1, '--event-time-end', `${D2} 00:00:00`]));
+  expect(batchDays()).toEqual([D1]);
+  expect(await rows('by_batch')).toEqual([`${D0} 00:00:00 #1`, `${D0} 23:59:59 #2`, `${D1} 00:00:00 #3`, `${D1} 00:00:00 #7`, `${D1} 23:59:59 #4`, `${D2} 00:00:00 #5`]);
+
+  // The lookback reruns D1 again and D2: D2's late row arrives, D1's rows stay once.
+  ok(await kiln(['run']));
+  expect(batchDays()).toEqual([D1, D2]);
+  expect(await rows('by_batch')).toEqual([`${D0} 00:00:00 #1`, `${D0} 23:59:59 #2`, `${D1} 00:00:00 #3`, `${D1} 00:00:00 #7`, `${D1} 23:59:59 #4`, `${D2} 00:00:00 #5`, `${D2} 00:00:00 #8`]);
+
+  // D0, before the lookback, only by a window: then the table is the seed's rows exactly.
+  ok(await kiln(['run', '--event-time-start', D0, '--event-time-end', D1]));
+  expect(batchDays()).toEqual([D0]);
+  expect(await rows('by_batch')).toEqual(await rows('events'));
+  expect(await rows('by_batch')).toHaveLength(8);
+}
