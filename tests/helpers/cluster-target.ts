@@ -52,7 +52,7 @@ export function clusterSession(getCluster: () => ClickHouseCluster): ClusterSess
     // A node restarted by a fault test is reached again by the same URL; keep-alive off so a stopped
     // node's SIGTERM does not wait for an idle connection of this client.
     clients = cluster.nodes.map((node) =>
-      createClient({ url: node.url, username: cluster.username, password: cluster.password, request_timeout: 300_000, keep_alive: { enabled: false } }),
+      createClient({ url: node.url, username: cluster.username, password: cluster.password, keep_alive: { enabled: false } }),
     );
   });
   afterAll(async () => {
