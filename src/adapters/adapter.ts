@@ -3,6 +3,7 @@ import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities, type EphemeralStyle } from './capabilities.js';
 import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { assertZookeeperReachable, ClusterDriver } from './cluster-errors.js';
 import { CrashPointDriver, crashPointFromEnv } from './crash-point.js';
 import { MeteredDriver } from './metered-driver.js';
 import { GuardedDriver } from './guarded-driver.js';
@@ -40,7 +41,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
+  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
 >;
 
 /**
@@ -106,6 +107,7 @@ export class Adapter {
     if (target.cluster) {
       try {
         clusterNodes = await countClusterNodes(driver, target);
+        if (target.engine !== 'embedded') await assertZookeeperReachable(driver, target.name, target.cluster);
       } catch (err) {
         await driver.close().catch(() => undefined);
         throw err;
@@ -282,13 +284,14 @@ export async function openTransport(target: TargetConfig, maxConnections: number
     return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}), ...(target.settings ? { settings: target.settings } : {}) });
   }
   const http = await import('./http-driver.js');
-  return new http.HttpDriver({
+  const driver = new http.HttpDriver({
     url: target.url!,
     username: target.username ?? 'default',
     password: target.password ?? '',
     ...(target.settings ? { settings: target.settings } : {}),
     maxConnections,
   });
+  return target.cluster ? new ClusterDriver(driver, target.cluster) : driver;
 }
 
 /**

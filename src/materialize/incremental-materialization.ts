@@ -183,8 +183,8 @@ async function producedColumns(ctx: MaterializeContext, sql: string): Promise<Co
   return (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type }));
 }
 
-/** Columns the new rows fill, and columns to add, per `on_schema_change`. */
-function reconcileSchema(
+/** Columns the new rows fill, and columns to add, per `on_schema_change` (distributed_incremental's too). */
+export function reconcileSchema(
   ctx: MaterializeContext,
   existing: readonly ColumnInfo[],
   produced: readonly ColumnInfo[],

@@ -3,8 +3,10 @@
 import type { SourceLocation } from '../errors.js';
 
 /** The values `materialized:` takes. */
-export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'materialized_view';
-export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot', 'materialized_view'];
+export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'materialized_view' | 'distributed_table' | 'distributed_incremental';
+export const MATERIALIZED_VALUES: readonly Materialized[] = [
+  'view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot', 'materialized_view', 'distributed_table', 'distributed_incremental',
+];
 
 /**
  * Node config as written by users (project folder configs, properties YAML, `config()` calls),
