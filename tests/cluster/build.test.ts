@@ -84,6 +84,18 @@ describeWithCluster('kiln build on a cluster (2 shards x 2 replicas, Replicated 
     }
   }
 
+  it('a cluster the server does not know: exit 2 before anything runs, naming the clusters it knows', async () => {
+    const wrong = clusterProject('nowhere', 'kiln_clustr', FILES);
+    const r = await session.kiln(wrong, ['build']);
+    expect(r.code, allOutput(r)).toBe(2);
+    expect(r.stderr).toContain("target 'ch': the server has no cluster 'kiln_clustr'");
+    expect(r.stderr).toMatch(/hint: clusters in its remote_servers: .*kiln_cluster/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const node of session.cluster().nodes) {
+      expect(await session.rows(node.index, "SELECT name FROM system.databases WHERE name LIKE 'nowhere%'")).toEqual([]);
+    }
+  });
+
   it('builds every node of a project, each node holding the single-node build\'s rows, tables Replicated', async () => {
     dir = clusterProject(database, getCluster().name, FILES);
     single = writeProject({ 'project.yml': projectYml('clu'), ...FILES });
