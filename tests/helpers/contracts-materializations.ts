@@ -20,12 +20,12 @@ SELECT ts, ${userId} AS user_id FROM {{ ref('raw_events') }}`;
 const mvSql = (userId: string) => `{{ config(materialized='materialized_view', order_by='ts') }}
 SELECT ts, ${userId} AS user_id FROM {{ ref('raw_events') }}`;
 
-/** The YAML of both models; `options` adds a codec, a skipping index and a projection to each. */
+/** The YAML of both models; `options` adds a codec, a table TTL, a skipping index and a projection to each. */
 function schemaYml(types: { readonly mb: string; readonly mv: string }, options: boolean): string {
   const model = (name: string, type: string) => `  - name: ${name}
     config:
       contract: {enforced: true}
-${options ? "      indexes: [{name: idx_user, expression: user_id, type: minmax, granularity: 1}]\n      projections: [{name: by_user, query: 'SELECT user_id, ts ORDER BY user_id'}]\n" : ''}    columns:
+${options ? "      ttl: ts + INTERVAL 50 YEAR\n      indexes: [{name: idx_user, expression: user_id, type: minmax, granularity: 1}]\n      projections: [{name: by_user, query: 'SELECT user_id, ts ORDER BY user_id'}]\n" : ''}    columns:
       - {name: user_id, data_type: "Nullable(${type})", constraints: [{type: not_null}]${options ? ', codec: ZSTD' : ''}}
       - {name: ts, data_type: "DateTime('UTC')"}
 `;
@@ -59,6 +59,7 @@ export async function contractMaterializationScenario(dir: string, db: string, o
       expect(ddl).toMatch(/`user_id` UInt32 CODEC\(ZSTD/);
       expect(ddl).toMatch(/INDEX idx_user user_id TYPE minmax GRANULARITY 1/);
       expect(ddl).toMatch(/PROJECTION by_user/);
+      expect(ddl).toMatch(/TTL ts \+ (toIntervalYear\(50\)|INTERVAL 50 YEAR)/);
     }
   }
   // A later microbatch run replaces its batches through scratch copies of that table.

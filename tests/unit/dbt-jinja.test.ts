@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../src/errors.js';
 import type { MacroFile } from '../../src/project/nodes.js';
 import { AnswerBook } from '../../src/template/introspection.js';
-import { resolvePlaceholders } from '../../src/template/placeholders.js';
+import { resolvePlaceholders, sourcePlaceholder } from '../../src/template/placeholders.js';
 import { sourceRelationsOf, TemplateEngine, type RenderInput, type TemplateEngineOptions } from '../../src/template/template-engine.js';
 
 /** Jinja as dbt renders it: each construct dbt projects and packages use. */
@@ -177,6 +177,18 @@ describe('introspection', () => {
     expect(out.introspective).toBe(true);
     expect(eng.render({ name: 'm', file: 'models/m.sql', code: "{% set r = run_query('SELECT 1') %}x" }).introspective).toBe(true);
     expect(eng.render({ name: 'm', file: 'models/m.sql', code: "SELECT {{ dbt.hash('x') }} FROM {{ ref('base') }}" }).introspective).toBe(false);
+  });
+
+  it('a source declaring event_time renders as a placeholder, and introspection asks about its real table', () => {
+    const sources = {
+      ...sourceRelationsOf(new Map([['app', new Map([['clicks', sourcePlaceholder('app', 'clicks')]])]])),
+      actual: (s: string, t: string) => (s === 'app' && t === 'clicks' ? '`raw`.`app__clicks`' : undefined),
+    };
+    const eng = engine(files, { sources });
+    const book = new AnswerBook();
+    const out = eng.render({ name: 'm', file: 'models/m.sql', code: "SELECT {{ col_list(source('app', 'clicks')) }} FROM {{ source('app', 'clicks') }}", answers: book });
+    expect(out.sql).toBe(`SELECT  FROM ${sourcePlaceholder('app', 'clicks')}`);
+    expect([...book.missing.values()]).toEqual([{ kind: 'columns', database: 'raw', table: 'app__clicks' }]);
   });
 
   it('at execution it reads the warehouse through the answers given', () => {
