@@ -20,7 +20,7 @@ import { DISTRIBUTED_KINDS, modelConfigLocator, modelKindOf } from './model-kind
 import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
 import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
-import { createTemplateEngine, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
+import { createTemplateEngine, eventTimeSources, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
 import { sourceNodesRead } from './source-nodes.js';
 import { resolveSql, type RefTable, type RenderedSql } from './sql-resolver.js';
 import { compileUnitTests } from './unit-test-nodes.js';
@@ -138,7 +138,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   const relations = new Map<string, NodeRelation>();
   for (const r of rendered.values()) relations.set(r.node.name, relationOfConfig(r.node.name, r.config, target.database));
   for (const s of seeds.values()) relations.set(s.name, relationOfConfig(s.name, s.config, target.database));
-  const refs = refTable(rendered, relations);
+  const refs = refTable(rendered, relations, eventTimeSources(parsed, target.raw_database));
   const resolve = (r: RenderedSql) => resolveSql(refs, r);
 
   // Tests compile before the graph: a table of a whole-database source that only a test reads is a node too.
@@ -294,7 +294,7 @@ function compiledFileOf(node: RenderedModel['node']): string {
 }
 
 /** Ref names → relations, and ephemeral models' rendered SQL: what resolving any SQL needs. */
-function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: ReadonlyMap<string, NodeRelation>): RefTable {
+function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: ReadonlyMap<string, NodeRelation>, sources: ReadonlyMap<string, string>): RefTable {
   const rel: Record<string, string> = {};
   const ephemerals: Record<string, RenderedSql> = {};
   for (const [name, r] of relations) {
@@ -302,7 +302,7 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
     if (model?.config.materialized === 'ephemeral') ephemerals[name] = { sql: model.output.sql, refs: model.output.refs };
     else rel[name] = qualifiedName(r.database, r.alias);
   }
-  return { relations: rel, ephemerals };
+  return { relations: rel, ephemerals, ...(sources.size ? { sources: Object.fromEntries(sources) } : {}) };
 }
 
 /** A model as execution needs it: its validated kind and every SQL it may run, rendered now. */

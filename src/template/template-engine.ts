@@ -12,7 +12,7 @@ import { DoExtension, installJinjaRuntime, JINJA_RUNTIME_VERSION, jinjaToNunjuck
 import { installJinjaFilters } from './jinja-filters.js';
 import { boundedRange, renderLimitsFrom, withDeadline, type RenderLimits } from './render-limits.js';
 import { prepareMacroSource } from './macro-source.js';
-import { refPlaceholder, resolvePlaceholders } from './placeholders.js';
+import { refPlaceholder, resolvePlaceholders, resolveSourcePlaceholders, sourceOfPlaceholder } from './placeholders.js';
 import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
 import { templateCacheKey, type CompiledTemplateCache } from './template-cache.js';
 
@@ -36,6 +36,8 @@ export interface SourceRelations {
   relation(source: string, table: string): string | undefined;
   /** The declared `source.table` names, for "did you mean" hints. */
   readonly declared: readonly string[];
+  /** The relation of a table whose `relation` is a placeholder (one declaring event_time). */
+  readonly actual?: (source: string, table: string) => string | undefined;
 }
 
 /**
@@ -533,6 +535,9 @@ export class TemplateEngine {
     const text = String(value);
     const ref = REF_ONLY.exec(text);
     if (ref) return this.relationName(this.refRelation(ref[1]!));
+    const source = sourceOfPlaceholder(text);
+    const actual = source && this.opts.sources.actual?.(source[0], source[1]);
+    if (actual) return this.relationName(actual);
     const m = QUALIFIED.exec(text);
     if (m) return { database: m[1]!.replace(/\\(.)/g, '$1'), table: m[2]!.replace(/\\(.)/g, '$1') };
     const dot = text.indexOf('.');
@@ -660,7 +665,8 @@ export class TemplateEngine {
     const inMacro = frames.length ? ` (in macro ${frames.map((f) => `${f.file}:${f.line}`).join(', called from ')})` : '';
     if (cause instanceof KilnError) {
       // A message built from ref() holds placeholders: show the model names.
-      return new KilnError(cause.code, resolvePlaceholders(cause.message, (n) => n) + inMacro, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
+      const readable = resolveSourcePlaceholders(resolvePlaceholders(cause.message, (n) => n), (src, t) => `${src}.${t}`);
+      return new KilnError(cause.code, readable + inMacro, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
     }
     if (cause instanceof MissingVariableError) {
       return new KilnError(cause.kind === 'var' ? 'UNKNOWN_VAR' : 'CONFIG_INVALID', cause.message, {
