@@ -11,7 +11,7 @@ import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
 import { contractDifferencesBeforeRun, unsupportedTableOptionError } from '../materialize/defined-table.js';
 import { knownInputs } from '../compile/known-structures.js';
-import type { MaterializeContext } from '../materialize/materialization.js';
+import { withQuerySettings, type MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
 import { scratchRunId, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
@@ -60,7 +60,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
             // A seed loads its CSV and has no SQL of its own.
             if (!('sql' in exec)) throw new KilnError('INTERNAL', `seed ${step.uniqueId} has no model SQL`);
             const execution = batch ? batchExecution(compiled.execution, compiled.manifest, batch) : compiled.execution;
-            return modelSql(execution, exec, { isIncremental, style: ephemerals });
+            return withQuerySettings(exec.kind, node.config, modelSql(execution, exec, { isIncremental, style: ephemerals }));
           },
           ...batchOptions(runOptions, step.uniqueId),
           hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),

@@ -1,4 +1,6 @@
 import { qualifiedName } from '../adapters/quoting.js';
+import { modelConfigLocator } from './model-kind.js';
+import { varScopeOf } from '../project/var-scopes.js';
 import type { Diagnostics } from '../diagnostics.js';
 import type { Warning } from '../errors.js';
 import type { Project } from '../project/load-project.js';
@@ -50,6 +52,7 @@ export function createTemplateEngine(project: Project, parsed: ParsedProject, op
   return new TemplateEngine({
     projectName: projectConfig.name,
     scope: project.scope,
+    ...(project.packages.length ? { packageScope: (file: string) => varScopeOf(project, file) } : {}),
     target: { name: target.name, engine: target.engine, database: target.database, raw_database: target.raw_database },
     runStartedAt: opts.runStartedAt,
     invocationId: opts.invocationId,
@@ -90,7 +93,7 @@ export function renderModelFile(engine: TemplateEngine, node: ModelNode): Render
     output,
     config,
     enabled: config.enabled !== false,
-    configWarnings: scratchWarnings.length ? scratchWarnings.splice(0) : NO_WARNINGS,
+    configWarnings: scratchWarnings.length ? scratchWarnings.splice(0).map((w) => (w.materialization === undefined ? w : { ...w, location: modelConfigLocator(node.originalFilePath, node.rawCode, node.patch)('materialized') })) : NO_WARNINGS,
     renderWarnings: engine.warnings.length > before ? engine.warnings.slice(before) : NO_WARNINGS,
   };
 }

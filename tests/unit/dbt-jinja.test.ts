@@ -210,6 +210,13 @@ describe('introspection', () => {
     expect(book.missing.size).toBe(0);
   });
 
+  it("a result table's columns are a mapping too (agate): .items() and .keys()", () => {
+    const book = new AnswerBook();
+    book.record({ kind: 'query', sql: 'SELECT 1' }, { columns: ['a', 'b'], rows: [[1, 'x'], [2, 'y']] });
+    const code = "{% set cols = run_query('SELECT 1').columns %}{% for name, col in cols.items() %}{{ name }}={{ col.values() | join('/') }};{% endfor %}{{ cols.keys() | join(',') }}";
+    expect(render(code, engine(), { answers: book })).toBe('a=1/2;b=x/y;a,b');
+  });
+
   it('relations: this, api.Relation.create, adapter.quote', () => {
     expect(render("{{ this.name }} {{ this.schema }} {{ api.Relation.create(schema='db', identifier='t') }} {{ api.Relation.create(schema='db', identifier='t').identifier }} {{ adapter.quote('a b') }}")).toBe('m analytics `db`.`t` t `a b`');
   });
@@ -276,6 +283,16 @@ describe('Python semantics nunjucks lacks', () => {
 describe('== on lists, dicts and sets', () => {
   it('compares by value, as Python does', () => {
     expect(render("{{ [1, 2] == [1, 2] }} {{ set(['b', 'a']) != set(['a', 'b']) }} {{ {'k': [1]} == {'k': [1]} }} {{ 'a' == 'a' }} {{ [1] != [2] }}")).toBe('true false true true true');
+  });
+});
+
+describe('+ on lists, and {% set ns.x %} blocks', () => {
+  it('two lists concatenate (dbt_utils: [\'id\'] + group_by_columns); numbers and text add as before', () => {
+    expect(render("{{ (['id'] + ['a', 'b']) | join(',') }} {{ (['id'] + []) | length }} {{ 1 + 2 }} {{ 'a' + 'b' }} {{ 1.5 + 1 }}")).toBe('id,a,b 1 3 ab 2.5');
+  });
+
+  it('a block set on a namespace attribute keeps the block’s text', () => {
+    expect(render("{% set ns = namespace(msg='') %}{% for i in [1, 2] %}{% set ns.msg %}item {{ i }}{% endset %}{% endfor %}[{{ ns.msg }}]")).toBe('[item 2]');
   });
 });
 
