@@ -82,6 +82,7 @@ const kiln = (command, targetName) => {
   const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).results : [];
   rmSync(resultsFile, { force: true });
   const failures = results.filter((x) => x.status === 'error' || x.status === 'fail').map((x) => x.unique_id);
+  progress(`  ${r.wall.toFixed(2)} s, exit ${r.status}`);
   if (r.status !== 0 && !(command === 'test' && r.status === 1)) {
     process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
     return { wall: r.wall, nodes: results.length, failures: [...failures, `kiln ${command} exited ${r.status}`] };
