@@ -354,6 +354,11 @@ export function pendingMutations(target: Relation): string {
   return `SELECT count() AS n FROM system.mutations WHERE database = ${sqlLiteral(target.database)} AND table = ${sqlLiteral(target.name)} AND is_done = 0`;
 }
 
+/** The rows of `table` whose key does not appear in `source` (what delete_insert keeps). */
+export function rowsWithoutKeysOf(table: Relation, keys: readonly string[], source: Relation): string {
+  return `SELECT * FROM ${rel(table)} WHERE NOT ${keyIn(keys, source)}`;
+}
+
 /** `(a, b) IN (SELECT a, b FROM source)`: rows of a table whose key appears in `source`. */
 export function keyIn(keys: readonly string[], source: Relation): string {
   const cols = keys.map(quoteIdentifier).join(', ');

@@ -39,6 +39,8 @@ const UNKNOWN_IDENTIFIER = 47;
  *        CREATE TABLE copy AS target; ATTACH PARTITION … FROM target (each partition the
  *        increment keeps: all for append and delete_insert, those it does not overwrite for
  *        insert_overwrite); [ADD COLUMN …]; [DELETE rows whose key is in fresh, waited for];
+ *        (delete_insert on a replicated cluster: one INSERT INTO copy of the target's rows
+ *        whose key is not in fresh, instead of those ATTACHes and the DELETE: see copyKeptRows)
  *        ATTACH PARTITION … FROM fresh (each new partition);
  *        EXCHANGE TABLES copy AND target, or RENAME target TO old, copy TO target  ← publishes
  *        DROP copy (now the old target) / DROP old
@@ -129,14 +131,23 @@ async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): P
     }
 
     const overwritten = new Set(strategy === 'insert_overwrite' ? freshPartitions : []);
+    // On a replicated cluster a DELETE is a mutation each replica applies in its own time, and
+    // kiln can wait only for its own node's: other nodes would show the replaced rows next to
+    // the new ones for a while after the swap. There the kept rows are copied instead, by one
+    // INSERT whose quorum is every node, so the copy is whole on every node before the swap.
+    const copyKeptRows = strategy === 'delete_insert' && d.replication !== undefined;
     await buildThenSwap(ctx, copy, async () => {
       await ctx.warehouse.createEmptyCopy(copy, target);
-      for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) {
-        if (!overwritten.has(pid)) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, target));
+      if (copyKeptRows) {
+        await ctx.warehouse.execute(ddl.insertSelect(copy, ddl.rowsWithoutKeysOf(target, kind.uniqueKey, fresh)));
+      } else {
+        for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) {
+          if (!overwritten.has(pid)) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, target));
+        }
       }
       if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, copy, added));
       // Settled before the swap: deleteWhere returns once the rows are gone, on old servers too.
-      if (strategy === 'delete_insert') await ctx.warehouse.deleteWhere(copy, ddl.keyIn(kind.uniqueKey, fresh));
+      if (strategy === 'delete_insert' && !copyKeptRows) await ctx.warehouse.deleteWhere(copy, ddl.keyIn(kind.uniqueKey, fresh));
       // Same structure as the copy, so the new rows move over as parts (hard links), not rewritten.
       for (const pid of freshPartitions) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, fresh));
     });

@@ -34,6 +34,9 @@ const FILES: ProjectFiles = {
   'models/big_countries.sql': "SELECT code, amount FROM {{ ref('orders_by_country') }} WHERE amount > 20",
   'models/order_log.sql':
     "{{ config(materialized='incremental', order_by='order_id') }}\nSELECT order_id, customer, amount FROM {{ ref('stg_orders') }}\n{% if is_incremental() %}WHERE order_id > (SELECT max(order_id) FROM {{ this }}){% endif %}",
+  // delete_insert: a customer's row is replaced when they order again (bob in the second file).
+  'models/customer_last_order.sql':
+    "{{ config(materialized='incremental', incremental_strategy='delete_insert', unique_key='customer', order_by='customer') }}\nSELECT customer, max(order_id) AS last_order, count() AS orders FROM {{ ref('stg_orders') }}\n{% if is_incremental() %}WHERE customer IN (SELECT customer FROM {{ ref('stg_orders') }} WHERE order_id > (SELECT max(last_order) FROM {{ this }})){% endif %}\nGROUP BY customer",
   'models/customer_totals.sql':
     "{{ config(materialized='table', order_by='customer') }}\nSELECT customer, sum(amount) AS total FROM {{ ref('order_log') }} GROUP BY customer",
   'models/schema.yml': `models:
@@ -58,6 +61,7 @@ const RELATIONS: ReadonlyArray<readonly [string, string]> = [
   ['orders_by_country', 'code'],
   ['big_countries', 'code'],
   ['order_log', 'order_id'],
+  ['customer_last_order', 'customer'],
   ['customer_totals', 'customer'],
 ];
 
