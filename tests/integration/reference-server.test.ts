@@ -73,7 +73,9 @@ describeWithClickHouse('the reference project on ClickHouse 18.16', (getClickHou
       expect(serverRelations.map((r) => r.name)).toEqual(expect.arrayContaining(['dim_content', 'fact_reviews', 'fact_events', 'dash_top_content']));
 
       // Row counts of every relation, and the cleaning summary and dashboard numbers row for row.
-      const counts = serverRelations.map((r) => `SELECT '${r.name}' AS name, toString(count()) AS n FROM analytics.\`${r.name}\``).join(' UNION ALL ');
+      // (fact_content_metrics_daily and its views hold -State rows per insert until ClickHouse
+      // merges them, so its rows are compared finalised, through content_metrics_daily, below.)
+      const counts = serverRelations.filter((r) => !r.name.startsWith('fact_content_metrics_daily')).map((r) => `SELECT '${r.name}' AS name, toString(count()) AS n FROM analytics.\`${r.name}\``).join(' UNION ALL ');
       const byName = (rows: { name: string; n: string }[]) => Object.fromEntries(rows.map((r) => [r.name, r.n]));
       const serverCounts = byName(await serverQuery(ch, counts));
       expect(byName(await queryWarehouse(join(embedded, '.kiln/dev'), counts))).toEqual(serverCounts);
