@@ -43,6 +43,18 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['tests/cluster/**/*.test.ts'],
+          globalSetup: ['tests/harness/fresh-dist.ts'],
+          // Each file starts ZooKeeper and four clickhouse-servers once (tens of seconds on a loaded
+          // machine); an ON CLUSTER statement waits for all four nodes.
+          testTimeout: 300_000,
+          hookTimeout: 400_000,
+        },
+      },
     ],
   },
 });

@@ -3,6 +3,7 @@ import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities, type EphemeralStyle } from './capabilities.js';
 import * as ddl from './ddl.js';
 import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import { assertZookeeperReachable, ClusterDriver } from './cluster-errors.js';
 import { CrashPointDriver, crashPointFromEnv } from './crash-point.js';
 import { MeteredDriver } from './metered-driver.js';
 import { GuardedDriver } from './guarded-driver.js';
@@ -10,6 +11,7 @@ import type { LockHolder } from './lock-holder.js';
 import { quoteString } from './quoting.js';
 import { parseOnly } from './shadow-sql.js';
 import { SqlError } from './sql-error.js';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -39,7 +41,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
+  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
 >;
 
 /**
@@ -58,19 +60,22 @@ export class Adapter {
     readonly target: TargetConfig,
     readonly version: string,
     readonly capabilities: Capabilities,
+    /** Nodes of the target's cluster (system.clusters), 0 without one. */
+    readonly clusterNodes = 0,
   ) {
-    this.ddl = { capabilities, ...(target.cluster ? { cluster: target.cluster } : {}) };
+    this.ddl = ddlContext(target, capabilities);
     this.ephemeralStyle = capabilities.ctes ? 'cte' : 'subquery';
     this.always = {
       ...(capabilities.stableLowCardinality ? {} : { allow_experimental_low_cardinality_type: 1 }),
       ...(capabilities.skippingIndexes && !capabilities.stableSkippingIndexes ? { allow_experimental_data_skipping_indices: 1 } : {}),
+      ...readYourWrites(target, this.ddl, clusterNodes),
     };
   }
 
   /** This adapter over a driver that adds up the time ClickHouse spends on its statements. */
   metered(): { adapter: Adapter; elapsedMs(): number; statements(): readonly string[] } {
     const driver = new MeteredDriver(this.driver);
-    return { adapter: new Adapter(driver, this.target, this.version, this.capabilities), elapsedMs: () => driver.elapsedMs, statements: () => driver.statements };
+    return { adapter: new Adapter(driver, this.target, this.version, this.capabilities, this.clusterNodes), elapsedMs: () => driver.elapsedMs, statements: () => driver.statements };
   }
 
   private withSettings<O extends ExecOptions>(opts: O | undefined): O | undefined {
@@ -98,7 +103,17 @@ export class Adapter {
         hint: 'check the target settings in project.yml',
       });
     }
-    return new Adapter(driver, target, version, capabilitiesFor(version));
+    let clusterNodes = 0;
+    if (target.cluster) {
+      try {
+        clusterNodes = await countClusterNodes(driver, target);
+        if (target.engine !== 'embedded') await assertZookeeperReachable(driver, target.name, target.cluster);
+      } catch (err) {
+        await driver.close().catch(() => undefined);
+        throw err;
+      }
+    }
+    return new Adapter(driver, target, version, capabilitiesFor(version), clusterNodes);
   }
 
   /**
@@ -106,7 +121,7 @@ export class Adapter {
    * passes its "still mine?" check, so it stops before its next write once the lock is lost.
    */
   guarded(check: () => Promise<void>): Adapter {
-    return new Adapter(new GuardedDriver(this.driver, check), this.target, this.version, this.capabilities);
+    return new Adapter(new GuardedDriver(this.driver, check), this.target, this.version, this.capabilities, this.clusterNodes);
   }
 
   execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
@@ -185,6 +200,21 @@ export class Adapter {
     for (const pid of partitionIds) await this.execute(ddl.replacePartitionFrom(this.ddl, to, pid, from));
   }
 
+  /**
+   * An empty table `target` with `source`'s columns and engine (partition operations between the
+   * two need that). On a replicated target its engine is read from SHOW CREATE and given a new
+   * ZooKeeper path: `CREATE TABLE … AS source` alone would copy source's path, which is taken.
+   */
+  async createEmptyCopy(target: ddl.Relation, source: ddl.Relation): Promise<void> {
+    if (!this.ddl.replication) {
+      await this.execute(ddl.createTableAsTable(this.ddl, target, source));
+      return;
+    }
+    const r = await this.query<{ statement: string }>(ddl.showCreate(source));
+    const storage = ddl.storageOfCreate(r.rows[0]?.statement ?? '');
+    await this.execute(ddl.createTableAsTable(this.ddl, target, source, storage));
+  }
+
   /** Columns ClickHouse infers for a local file, in types this server has. */
   async describeFile(path: string, format: string, opts?: ExecOptions): Promise<ColumnInfo[]> {
     const cols = await this.driver.describeFile(path, format, opts);
@@ -193,6 +223,9 @@ export class Adapter {
 
   /** Maps types newer than the server to ones it has (inference runs on a current engine). */
   portableType(type: string): string {
+    // ON CLUSTER statements run on each node with its default profile, not this session's
+    // settings: a server that needs allow_experimental_low_cardinality_type gets plain types there.
+    if (!this.capabilities.stableLowCardinality && this.ddl.cluster) type = type.replace(/\bLowCardinality\((.*)\)/g, '$1');
     if (this.capabilities.bool) return type;
     return type
       .replace(/\bBool\b/g, 'UInt8')
@@ -251,11 +284,65 @@ export async function openTransport(target: TargetConfig, maxConnections: number
     return (await import('./embedded-driver.js')).EmbeddedDriver.open(target.path!, { target: target.name, ...(lockAs ? { holder: lockAs } : {}), ...(target.settings ? { settings: target.settings } : {}) });
   }
   const http = await import('./http-driver.js');
-  return new http.HttpDriver({
+  const driver = new http.HttpDriver({
     url: target.url!,
     username: target.username ?? 'default',
     password: target.password ?? '',
     ...(target.settings ? { settings: target.settings } : {}),
     maxConnections,
+  });
+  return target.cluster ? new ClusterDriver(driver, target.cluster) : driver;
+}
+
+/**
+ * The DDL context of a target: its cluster, and on a replicated cluster target the Replicated
+ * engine arguments. `replicated: true` without a cluster (ClickHouse Cloud: the server replicates
+ * every MergeTree table itself) changes no statement.
+ */
+export function ddlContext(target: TargetConfig, capabilities: Capabilities): ddl.DdlContext {
+  const replicated = target.cluster !== undefined && target.replicated !== false;
+  return {
+    capabilities,
+    ...(target.cluster ? { cluster: target.cluster } : {}),
+    ...(replicated
+      ? {
+          replication: {
+            zookeeperPath: target.zookeeper_path ?? ddl.DEFAULT_ZOOKEEPER_PATH,
+            replicaName: target.replica_name ?? ddl.DEFAULT_REPLICA_NAME,
+            uniqueId: () => randomUUID(),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Settings that make what kiln just wrote visible on every node before it goes on, so data tests,
+ * downstream models and a user reading any replica see every row:
+ * - insert_quorum = every node: an INSERT into a Replicated table returns once all replicas have
+ *   its rows (kiln's tables are replicated on every node; a replica down fails the INSERT with
+ *   a message naming the quorum, instead of leaving a node behind);
+ * - replication_alter_partitions_sync = 2: REPLACE/ATTACH/DROP PARTITION wait for every replica.
+ * kiln itself reads on the node it writes to, so select_sequential_consistency is not needed for
+ * its own reads; SYSTEM SYNC REPLICA would wait only for the node it runs on.
+ * On the server-replicated case (replicated without a cluster) SharedMergeTree commits an INSERT
+ * for every replica already; select_sequential_consistency makes a read see it wherever it runs.
+ */
+export function readYourWrites(target: TargetConfig, ctx: ddl.DdlContext, clusterNodes: number): Record<string, number> {
+  if (ctx.replication && clusterNodes > 1) return { insert_quorum: clusterNodes, replication_alter_partitions_sync: 2 };
+  if (!target.cluster && target.replicated === true) return { select_sequential_consistency: 1 };
+  return {};
+}
+
+/** Nodes of the target's cluster; a cluster the server does not know is a TARGET_INVALID error naming those it knows. */
+async function countClusterNodes(driver: Driver, target: TargetConfig): Promise<number> {
+  const r = await driver.query<{ cluster: string; n: string | number }>('SELECT cluster, count() AS n FROM system.clusters GROUP BY cluster ORDER BY cluster');
+  const found = r.rows.find((row) => row.cluster === target.cluster);
+  if (found) return Number(found.n);
+  const known = r.rows.map((row) => row.cluster);
+  throw new KilnError('TARGET_INVALID', `target '${target.name}': the server has no cluster '${target.cluster}'`, {
+    hint: known.length
+      ? `clusters in its remote_servers: ${known.join(', ')}`
+      : 'its remote_servers config defines no cluster: add one, or remove cluster: from the target',
   });
 }

@@ -59,14 +59,77 @@ export interface TableElements {
   readonly checks?: readonly CheckConstraint[];
 }
 
-export interface DdlContext {
-  readonly capabilities: Capabilities;
-  readonly cluster?: string;
+/**
+ * How tables kiln creates are replicated (a target with `replicated: true`, the default on a cluster).
+ * MergeTree-family engines become their Replicated form with these arguments.
+ */
+export interface Replication {
+  /**
+   * ZooKeeper path pattern. kiln fills `{database}`, `{table}` (the table as created) and `{uuid}`
+   * (a fresh id per created table: 18.16 has no table UUIDs, and a table built under a scratch
+   * name and renamed keeps its path, so its rebuild needs another); the server fills its macros.
+   */
+  readonly zookeeperPath: string;
+  readonly replicaName: string;
+  /** The `{uuid}` of the next table created. */
+  readonly uniqueId: () => string;
 }
 
+export interface DdlContext {
+  readonly capabilities: Capabilities;
+  /** The target's `cluster`: structure statements (CREATE, DROP, RENAME, …) run ON CLUSTER. */
+  readonly cluster?: string;
+  /** Set when kiln makes MergeTree tables Replicated (a replicated cluster target). */
+  readonly replication?: Replication;
+}
+
+/**
+ * Defaults of a replicated cluster target. Without `{shard}` in the path every node of the cluster
+ * is a replica of the one table, so any node reads all of a model's rows; the replica name is
+ * prefixed with the shard because `{replica}` is often unique only within its shard.
+ */
+export const DEFAULT_ZOOKEEPER_PATH = '/clickhouse/kiln/{database}/{table}/{uuid}';
+export const DEFAULT_REPLICA_NAME = '{shard}-{replica}';
+
 export const rel = (r: Relation): string => qualifiedName(r.database, r.name);
-/** ` ON CLUSTER c` when the target names a cluster, else nothing (exported for the other SQL builders of this folder). */
+/**
+ * ` ON CLUSTER c` when the target names a cluster, else nothing: for statements that change
+ * structure (CREATE, DROP, RENAME, ADD COLUMN on a table that is not replicated). The one helper
+ * every SQL builder of this folder uses.
+ *
+ * Statements that change a table's rows (INSERT, REPLACE/ATTACH/DROP PARTITION, DELETE, TRUNCATE)
+ * run on the node kiln talks to, never ON CLUSTER: a Replicated table passes them to its other
+ * replicas itself (ON CLUSTER would run them again once per shard of a table that spans shards),
+ * 18.16 refuses REPLACE PARTITION ON CLUSTER ("Unsupported type of ALTER query"), and on a
+ * cluster target that is not replicated kiln's rows live only on its own node anyway.
+ */
 export const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
+
+/** ON CLUSTER for an ALTER of a table's columns, unless the table is Replicated (then the ALTER replicates itself). */
+const onClusterUnlessReplicated = (ctx: DdlContext) => (ctx.replication ? '' : onCluster(ctx));
+
+/**
+ * `engine` as created on this target: a MergeTree-family engine becomes its Replicated form on a
+ * replicated target (`ReplacingMergeTree(ver)` → `ReplicatedReplacingMergeTree('<path>', '<replica>', ver)`);
+ * an engine already Replicated or Shared, or not MergeTree, is kept as written.
+ */
+export function replicatedEngine(ctx: DdlContext, engine: string, table: Relation): string {
+  const r = ctx.replication;
+  if (!r) return engine;
+  const m = /^\s*(\w*)MergeTree\s*(?:\(([\s\S]*)\))?\s*$/.exec(engine);
+  if (!m || /^(Replicated|Shared)/.test(m[1]!)) return engine;
+  const args = m[2]?.trim();
+  return `Replicated${m[1]}MergeTree(${zookeeperArgs(r, table)}${args ? `, ${args}` : ''})`;
+}
+
+/** `'<path>', '<replica name>'` for a new Replicated table. */
+export function zookeeperArgs(r: Replication, table: Relation): string {
+  const path = r.zookeeperPath
+    .replaceAll('{database}', table.database)
+    .replaceAll('{table}', table.name)
+    .replaceAll('{uuid}', r.uniqueId());
+  return `${quoteString(path)}, ${quoteString(r.replicaName)}`;
+}
 
 function expressionList(value: string | readonly string[]): string {
   // `order_by: 'a, b'` (dbt-clickhouse style) must become a tuple: `ORDER BY a, b` is a syntax error.
@@ -90,9 +153,13 @@ function hasTopLevelComma(expr: string): boolean {
   return false;
 }
 
-/** `ENGINE = … PARTITION BY … ORDER BY … PRIMARY KEY … TTL … SETTINGS …` (the order 18.16 accepts too). */
-export function storageClause(opts: TableOptions): string {
-  const engine = opts.engine?.trim() || 'MergeTree()';
+/**
+ * `ENGINE = … PARTITION BY … ORDER BY … PRIMARY KEY … TTL … SETTINGS …` (the order 18.16 accepts too);
+ * `on` a replicated target, a MergeTree engine in its Replicated form (see replicatedEngine).
+ */
+export function storageClause(opts: TableOptions, on?: { readonly ctx: DdlContext; readonly table: Relation }): string {
+  const written = opts.engine?.trim() || 'MergeTree()';
+  const engine = on ? replicatedEngine(on.ctx, written, on.table) : written;
   const parts = [`ENGINE = ${/\)$/.test(engine) || /\s/.test(engine) ? engine : `${engine}()`}`];
   const mergeTree = /MergeTree/i.test(engine);
   if (opts.partition_by !== undefined && (typeof opts.partition_by === 'string' || opts.partition_by.length)) {
@@ -112,12 +179,22 @@ export function createDatabase(ctx: DdlContext, database: string): string {
 
 /** `empty`: `EMPTY AS`, the table made from the query's columns without running it (capability emptyAsSelect). */
 export function createTableAs(ctx: DdlContext, target: Relation, select: string, opts: TableOptions, how: { readonly empty?: boolean } = {}): string {
-  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n${storageClause(opts)}\n${how.empty ? 'EMPTY AS' : 'AS'} ${stripTrailingSemicolon(select)}`;
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n${storageClause(opts, { ctx, table: target })}\n${how.empty ? 'EMPTY AS' : 'AS'} ${stripTrailingSemicolon(select)}`;
+}
+
+/**
+ * A table holding `select`'s rows. On a cluster, CREATE … AS SELECT ON CLUSTER would run the
+ * SELECT on every node (each inserting what its own node reads), so there the table is created
+ * empty ON CLUSTER and filled by one INSERT on the node kiln talks to (replication copies it).
+ */
+export function createTableFromSelect(ctx: DdlContext, target: Relation, select: string, opts: TableOptions): readonly string[] {
+  if (!ctx.cluster) return [createTableAs(ctx, target, select, opts)];
+  return [createTableLike(ctx, target, select, opts), insertSelect(target, select)];
 }
 
 /** An empty table with the columns `select` would produce. */
 export function createTableLike(ctx: DdlContext, target: Relation, select: string, opts: TableOptions): string {
-  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n${storageClause(opts)}\nAS SELECT * FROM (
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n${storageClause(opts, { ctx, table: target })}\nAS SELECT * FROM (
 ${stripTrailingSemicolon(select)}
 ) LIMIT 0`;
 }
@@ -137,7 +214,7 @@ export function createTable(
     ...(elements.projections ?? []).map((p) => `PROJECTION ${quoteIdentifier(p.name)} (${stripTrailingSemicolon(p.query)})`),
     ...(elements.checks ?? []).map((c) => `CONSTRAINT ${quoteIdentifier(c.name)} CHECK ${c.expression}`),
   ];
-  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n(\n${lines.map((l) => `  ${l}`).join(',\n')}\n)\n${storageClause(opts)}`;
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)}\n(\n${lines.map((l) => `  ${l}`).join(',\n')}\n)\n${storageClause(opts, { ctx, table: target })}`;
 }
 
 /** `name Type [CODEC(…)] [TTL …]`, in the order ClickHouse parses them. */
@@ -225,22 +302,37 @@ export function stripTrailingSemicolon(sql: string): string {
 }
 
 /** An empty table with exactly `source`'s structure and engine (partition operations need that). */
-export function createTableAsTable(ctx: DdlContext, target: Relation, source: Relation): string {
-  return `CREATE TABLE ${rel(target)}${onCluster(ctx)} AS ${rel(source)}`;
+export function createTableAsTable(ctx: DdlContext, target: Relation, source: Relation, sourceEngine?: string): string {
+  return `CREATE TABLE ${rel(target)}${onCluster(ctx)} AS ${rel(source)}${sourceEngine && ctx.replication ? `\n${withNewZookeeperPath(ctx.replication, sourceEngine, target)}` : ''}`;
+}
+
+/**
+ * `source`'s storage clause (`ENGINE = Replicated…MergeTree('<path>', '<replica>', …) …` as SHOW
+ * CREATE prints it) for a new table `target`: the same, with a new ZooKeeper path (two tables
+ * cannot share one). A clause that is not Replicated is returned as it is.
+ */
+export function withNewZookeeperPath(r: Replication, storage: string, target: Relation): string {
+  return storage.replace(/(ENGINE\s*=\s*Replicated\w*MergeTree\s*\(\s*)'(?:[^'\\]|\\.)*'\s*,\s*'(?:[^'\\]|\\.)*'/, (_m, head: string) => `${head}${zookeeperArgs(r, target)}`);
+}
+
+/** The storage clause of a SHOW CREATE TABLE statement: from `ENGINE =` to the end. */
+export function storageOfCreate(statement: string): string | undefined {
+  const at = statement.search(/\sENGINE\s*=/);
+  return at < 0 ? undefined : statement.slice(at).trim();
 }
 
 /** Copies a partition's parts from `source` by hard links: cheap, and atomic per partition. */
 export function attachPartitionFrom(ctx: DdlContext, target: Relation, partitionId: string, source: Relation): string {
-  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} ATTACH PARTITION ID ${sqlLiteral(partitionId)} FROM ${rel(source)}`;
+  return `ALTER TABLE ${rel(target)} ATTACH PARTITION ID ${sqlLiteral(partitionId)} FROM ${rel(source)}`;
 }
 
 /** Atomically replaces one partition of `target` with the same partition of `source`. */
 export function replacePartitionFrom(ctx: DdlContext, target: Relation, partitionId: string, source: Relation): string {
-  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} REPLACE PARTITION ID ${sqlLiteral(partitionId)} FROM ${rel(source)}`;
+  return `ALTER TABLE ${rel(target)} REPLACE PARTITION ID ${sqlLiteral(partitionId)} FROM ${rel(source)}`;
 }
 
 export function addColumns(ctx: DdlContext, target: Relation, columns: ReadonlyArray<{ name: string; type: string }>): string {
-  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} ${columns.map((c) => `ADD COLUMN ${quoteIdentifier(c.name)} ${c.type}`).join(', ')}`;
+  return `ALTER TABLE ${rel(target)}${onClusterUnlessReplicated(ctx)} ${columns.map((c) => `ADD COLUMN ${quoteIdentifier(c.name)} ${c.type}`).join(', ')}`;
 }
 
 /**
@@ -249,8 +341,8 @@ export function addColumns(ctx: DdlContext, target: Relation, columns: ReadonlyA
  */
 export function deleteWhere(ctx: DdlContext, target: Relation, where: string): string {
   return ctx.capabilities.lightweightDelete
-    ? `DELETE FROM ${rel(target)}${onCluster(ctx)} WHERE ${where}`
-    : `ALTER TABLE ${rel(target)}${onCluster(ctx)} DELETE WHERE ${where}`;
+    ? `DELETE FROM ${rel(target)} WHERE ${where}`
+    : `ALTER TABLE ${rel(target)} DELETE WHERE ${where}`;
 }
 
 export function pendingMutations(target: Relation): string {

@@ -1,7 +1,7 @@
 import type { DdlContext, Relation } from './ddl.js';
-import { rel } from './ddl.js';
+import { onCluster, rel } from './ddl.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
-import { isNullable, onCluster, stampSelect, type FileRead, type LoadStamp, type StagedColumn } from './staging-sql.js';
+import { isNullable, stampSelect, type FileRead, type LoadStamp, type StagedColumn } from './staging-sql.js';
 
 /**
  * ClickHouse SQL text that reads CSV and JSON-lines files into a raw table's rows and rejects.

@@ -1,4 +1,4 @@
-import { onCluster, rel, stripTrailingSemicolon, type DdlContext, type Relation } from './ddl.js';
+import { rel, stripTrailingSemicolon, type DdlContext, type Relation } from './ddl.js';
 import { quoteString, sqlLiteral } from './quoting.js';
 
 /**
@@ -52,6 +52,7 @@ export function batchSelect(sql: string, eventTime: string, start: Date, end: Da
   return `SELECT * FROM (\n${stripTrailingSemicolon(sql)}\n) WHERE ${eventTimeWindow(eventTime, start, end)}`;
 }
 
-export function dropPartitionId(ctx: DdlContext, target: Relation, partitionId: string): string {
-  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} DROP PARTITION ID ${sqlLiteral(partitionId)}`;
+/** A statement on rows: on the node kiln talks to, never ON CLUSTER (see onCluster in ddl.ts). */
+export function dropPartitionId(_ctx: DdlContext, target: Relation, partitionId: string): string {
+  return `ALTER TABLE ${rel(target)} DROP PARTITION ID ${sqlLiteral(partitionId)}`;
 }

@@ -1,5 +1,5 @@
 import type { DdlContext, Relation } from './ddl.js';
-import { insertInto, rel } from './ddl.js';
+import { insertInto, onCluster, rel, storageClause } from './ddl.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
@@ -79,14 +79,13 @@ export const LEDGER_COLUMNS: readonly StagedColumn[] = [
   { name: 'seq', type: 'UInt64' },
 ];
 
-export const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
 const columnList = (cols: readonly StagedColumn[]) => cols.map((c) => `  ${quoteIdentifier(c.name)} ${c.type}${c.default ? ` DEFAULT ${c.default}` : ''}`).join(',\n');
 export const isNullable = (type: string) => /^Nullable\(/.test(type) || /^LowCardinality\(Nullable\(/.test(type);
 
 /** `partitionBy`: FILE_PARTITION_KEY or QUARANTINE_PARTITION_KEY for the tables whose rows are replaced per file. */
 export function createStagingTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[], ifNotExists = true, partitionBy?: string): string {
-  const partition = partitionBy ? `\nPARTITION BY ${partitionBy}` : '';
-  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\nENGINE = MergeTree()${partition}\nORDER BY tuple()`;
+  const storage = storageClause({ engine: 'MergeTree()', order_by: 'tuple()', ...(partitionBy ? { partition_by: partitionBy } : {}) }, { ctx, table });
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(table)}${onCluster(ctx)}\n(\n${columnList(columns)}\n)\n${storage}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,7 +107,7 @@ export const quarantinePartition = (source: string, table: string, file: string)
 
 /** Replaces `partition` of `target` with the same partition of `from` (which must hold rows of it: an empty one is dropPartition). */
 export function replacePartition(ctx: DdlContext, target: Relation, partition: string, from: Relation): string {
-  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} REPLACE PARTITION ${partition} FROM ${rel(from)}`;
+  return `ALTER TABLE ${rel(target)} REPLACE PARTITION ${partition} FROM ${rel(from)}`;
 }
 
 /** The materialized views an insert into a table fires: one row, columns `databases` and `names` (arrays, in step). */
@@ -123,7 +122,7 @@ export function fileRowCount(table: Relation, file: string): string {
 
 /** Removes a partition; one that does not exist is no error, so the statement can be repeated. */
 export function dropPartition(ctx: DdlContext, target: Relation, partition: string): string {
-  return `ALTER TABLE ${rel(target)}${onCluster(ctx)} DROP PARTITION ${partition}`;
+  return `ALTER TABLE ${rel(target)} DROP PARTITION ${partition}`;
 }
 
 /** Partition keys of the named tables of one database that exist (`key` '' when a table has none). */
@@ -213,7 +212,7 @@ export function createNullTable(ctx: DdlContext, table: Relation, columns: reado
 }
 
 export function truncate(ctx: DdlContext, table: Relation): string {
-  return `TRUNCATE TABLE ${rel(table)}${onCluster(ctx)}`;
+  return `TRUNCATE TABLE ${rel(table)}`;
 }
 
 /**

@@ -13,7 +13,11 @@ import { quoteString } from './quoting.js';
 /** kiln's own database on a server: locks and their tombstones. */
 export const SYSTEM_DATABASE = '_kiln';
 
-/** Engine of the lock table; a cluster target will swap in a Replicated one here (issue 14). */
+/**
+ * Engine of the lock table: Replicated on a replicated cluster target (storageClause), so every
+ * node sees the holder's heartbeats and the lock is cluster-wide; its CREATE runs ON CLUSTER, and
+ * the distributed DDL queue orders two runs' CREATEs the same way on every node, so one wins.
+ */
 const LOCK_STORAGE: TableOptions = { engine: 'MergeTree()', order_by: 'tuple()' };
 
 export function lockRelation(database: string): Relation {
@@ -35,7 +39,7 @@ export function createSystemDatabase(ctx: DdlContext): string {
 
 /** Fails with TABLE_ALREADY_EXISTS for every caller but one. */
 export function createLockTable(ctx: DdlContext, lock: Relation, holderJson: string): string {
-  return `CREATE TABLE ${rel(lock)}${onCluster(ctx)}\n(\n  beat DateTime,\n  holder String DEFAULT ${quoteString(holderJson)}\n)\n${storageClause(LOCK_STORAGE)}`;
+  return `CREATE TABLE ${rel(lock)}${onCluster(ctx)}\n(\n  beat DateTime,\n  holder String DEFAULT ${quoteString(holderJson)}\n)\n${storageClause(LOCK_STORAGE, { ctx, table: lock })}`;
 }
 
 export function insertBeat(lock: Relation): string {

@@ -21,8 +21,9 @@ export interface Invocation extends RunContext {
   readonly options: InvocationOptions;
 }
 
+/** Every command's compile records what it read, so a `kiln compile` after a `kiln build` is reused. */
 export function openInvocation(options: InvocationOptions): Invocation {
-  return prepareInvocation(options).finish();
+  return prepareInvocation(options, recordedRead(options)).finish();
 }
 
 /** A compiled invocation before selection and artifacts: `finish` selects nodes and writes them. */
@@ -50,7 +51,7 @@ export function reopenInvocation(previous: Invocation, changedFiles: readonly st
     // Read-only here: saving would keep only the few templates a recompile uses.
     templateCache: openTemplateCache(targetDir),
   });
-  if (!compiled) return prepareInvocation(options);
+  if (!compiled) return prepareInvocation(options, recordedRead(options));
   const reporter = options.reporter ?? silentReporter;
   const before = previous.compiled.manifest;
   return {
@@ -83,14 +84,8 @@ export interface CompileOutcome {
  */
 export function compileOrReuse(options: InvocationOptions): CompileOutcome {
   const env = options.env ?? process.env;
-  const root = resolve(options.projectDir ?? process.cwd());
-  // What shapes the output besides files and env vars read; --strict and CI switch strict mode on.
-  const key = JSON.stringify({ root, target: options.target ?? null, profilesDir: options.profilesDir ?? null, vars: options.vars ?? null, ci: env.CI ?? null, strict: options.strict === true });
-  const recorder = new InputRecorder(key);
-  // The check reads every input once; a compile after a miss reads them from memory, not again.
-  const disk = memoizedProjectFiles(diskProjectFiles(root));
-  const files = recorder.files(disk);
-  const project = loadProjectFrom(options, { files, env: recorder.env(env) });
+  const read = recordedRead(options);
+  const { project, disk, key } = read;
   const targetDir = join(project.root, project.config.targetPath);
   if (!options.select?.length && !options.exclude?.length && !options.state) {
     const record = unchangedCompile(project.root, targetDir, disk, env, key);
@@ -100,7 +95,7 @@ export function compileOrReuse(options: InvocationOptions): CompileOutcome {
       return { counts: record.counts, targetPath: project.config.targetPath, reused: true };
     }
   }
-  const invocation = prepareInvocation(options, { project, files, recorder }).finish();
+  const invocation = prepareInvocation(options, read).finish();
   return { counts: countNodes(invocation.compiled), targetPath: project.config.targetPath, reused: false, invocation };
 }
 
@@ -127,18 +122,33 @@ interface RecordedRead {
   readonly project: ReturnType<typeof loadProject>;
   readonly files: ProjectFiles;
   readonly recorder: InputRecorder;
+  /** The project's files as read from disk (memoized), for checking a recorded compile against. */
+  readonly disk: ProjectFiles;
+  readonly key: string;
 }
 
-function prepareInvocation(options: InvocationOptions, recorded?: RecordedRead): PreparedInvocation {
+/** The project loaded through an InputRecorder keyed by what shapes the compile's output besides the files and env vars it reads. */
+function recordedRead(options: InvocationOptions): RecordedRead {
+  const env = options.env ?? process.env;
+  const root = resolve(options.projectDir ?? process.cwd());
+  // --strict and CI switch strict mode on; selection and run flags do not change the manifest.
+  const key = JSON.stringify({ root, target: options.target ?? null, profilesDir: options.profilesDir ?? null, vars: options.vars ?? null, ci: env.CI ?? null, strict: options.strict === true });
+  const recorder = new InputRecorder(key);
+  // The check reads every input once; a compile after a miss reads them from memory, not again.
+  const disk = memoizedProjectFiles(diskProjectFiles(root));
+  const files = recorder.files(disk);
+  const project = loadProjectFrom(options, { files, env: recorder.env(env) });
+  return { project, files, recorder, disk, key };
+}
+
+function prepareInvocation(options: InvocationOptions, recorded: RecordedRead): PreparedInvocation {
   const reporter = options.reporter ?? silentReporter;
   const invocationId = randomUUID();
   const startedAt = new Date();
-  const project = recorded?.project ?? loadProjectFrom(options);
+  const { project } = recorded;
   const targetDir = join(project.root, project.config.targetPath);
   const templateCache = openTemplateCache(targetDir);
-  const compiled = recorded
-    ? compileProject(project, { invocationId, runStartedAt: startedAt, templateCache }, recorded.files)
-    : compileProject(project, { invocationId, runStartedAt: startedAt, templateCache });
+  const compiled = compileProject(project, { invocationId, runStartedAt: startedAt, templateCache }, recorded.files);
   return {
     compiled,
     incremental: false,
@@ -149,7 +159,7 @@ function prepareInvocation(options: InvocationOptions, recorded?: RecordedRead):
       forgetRecordedCompile(targetDir);
       writeCompileArtifacts(project.root, project.config.targetPath, compiled.manifest);
       templateCache.save();
-      recorded?.recorder.save(targetDir, { reusable: !readsClock(compiled), counts: countNodes(compiled), warnings: compiled.warnings });
+      recorded.recorder.save(targetDir, { reusable: !readsClock(compiled), counts: countNodes(compiled), warnings: compiled.warnings });
       const selected = selectWith(options, compiled, state, reporter);
       return { invocationId, startedAt, compiled, reporter, options, targetDir, selected };
     },

@@ -7,6 +7,7 @@ import { sha256 } from '../project/checksums.js';
 import { uniqueIds, type ParsedProject, type SeedNode } from '../project/nodes.js';
 import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js';
 import { readProject } from '../project/read-project.js';
+import type { TargetConfig } from '../project/types.js';
 import type { TemplateEngine } from '../template/template-engine.js';
 import { checkRefs } from './check-refs.js';
 import { assertOneStatement } from './check-statements.js';
@@ -15,7 +16,7 @@ import type { ExecutableNode, ExecutionManifest } from './execution-manifest.js'
 import { macroIndex, type MacroIndex } from './macro-index.js';
 import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } from './manifest.js';
 import { modelManifestNode, relationOfConfig, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
-import { modelConfigLocator, modelKindOf } from './model-kind.js';
+import { DISTRIBUTED_KINDS, modelConfigLocator, modelKindOf } from './model-kind.js';
 import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
 import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
@@ -199,7 +200,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   // Execution needs a valid kind for every model it may run; a bad one is a compile error.
   const execModels: Record<string, ExecutableNode> = reuse ? { ...previous!.execution.models } : {};
   for (const r of reuse ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
-    const model = diagnostics.capture(() => executableModel(engine, r, warnings));
+    const model = diagnostics.capture(() => executableModel(engine, r, warnings, target));
     if (model) execModels[r.node.uniqueId] = model;
   }
   for (const s of reuse ? [] : seeds.values()) {
@@ -305,10 +306,17 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
 }
 
 /** A model as execution needs it: its validated kind and every SQL it may run, rendered now. */
-function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: Warning[]): ExecutableNode {
+function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: Warning[], target: Pick<TargetConfig, 'name' | 'cluster'>): ExecutableNode {
   const { node, config, output } = r;
   const locate = modelConfigLocator(node.originalFilePath, node.rawCode, node.patch);
   const kind = modelKindOf(config, locate);
+  if (DISTRIBUTED_KINDS.has(kind.materialized) && !target.cluster) {
+    // A Distributed table needs the cluster it spans; on one node there is none to name.
+    throw new KilnError('CONFIG_INVALID', `model '${node.name}' is materialized as ${kind.materialized}, which needs a cluster target; target '${target.name}' has no cluster`, {
+      location: locate('materialized'),
+      hint: `set cluster: <name from remote_servers> on the target, or build it as ${kind.materialized === 'distributed_table' ? 'table' : 'incremental'} here (e.g. materialized="${kind.materialized}" if target.name == 'prod' else "${kind.materialized === 'distributed_table' ? 'table' : 'incremental'}")`,
+    });
+  }
   const table = tableDefinitionOf(
     { modelName: node.name, materialized: kind.materialized, config, columns: node.columns, properties: node.patch ?? { file: node.originalFilePath }, locate },
     warnings,
@@ -334,7 +342,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
   const rendered = {
     kind,
     sql: { sql: output.sql, refs: output.refs },
-    ...(kind.materialized === 'incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
+    ...(kind.materialized === 'incremental' || kind.materialized === 'distributed_incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
     preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
     postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
     ...(table ? { table } : {}),

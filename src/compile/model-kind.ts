@@ -48,7 +48,24 @@ export type ModelKind =
       /** Backfill the target from the rows already in the sources when it is (re)built (dbt-clickhouse's `catchup`, default true). */
       readonly catchup: boolean;
     }
+  | { readonly materialized: 'distributed_table' }
+  | DistributedIncrementalKind
   | SnapshotKind;
+
+/** Strategies a distributed_incremental model takes (each rebuilds the shards' tables and swaps them in). */
+export type DistributedIncrementalStrategy = 'append' | 'delete_insert';
+export const DISTRIBUTED_INCREMENTAL_STRATEGIES: readonly DistributedIncrementalStrategy[] = ['append', 'delete_insert'];
+
+/** dbt-clickhouse's distributed_incremental: kiln's incremental on a `<name>_local` + Distributed layout. */
+export interface DistributedIncrementalKind {
+  readonly materialized: 'distributed_incremental';
+  readonly strategy: DistributedIncrementalStrategy;
+  readonly uniqueKey: readonly string[];
+  readonly onSchemaChange: OnSchemaChange;
+}
+
+/** The materializations that build a local table on every shard plus a Distributed table over them. */
+export const DISTRIBUTED_KINDS: ReadonlySet<string> = new Set(['distributed_table', 'distributed_incremental']);
 
 export type SnapshotStrategy = 'timestamp' | 'check';
 export type HardDeletes = 'ignore' | 'invalidate' | 'new_record';
@@ -81,8 +98,9 @@ export interface SnapshotKind {
 
 
 /** Kinds without settings, shared: a 10k-model project has 10k of them. */
-const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental' | 'snapshot' | 'materialized_view'>, ModelKind>> = {
+const SIMPLE_KINDS: Readonly<Record<Exclude<ModelKind['materialized'], 'incremental' | 'snapshot' | 'materialized_view' | 'distributed_incremental'>, ModelKind>> = {
   view: Object.freeze({ materialized: 'view' }),
+  distributed_table: Object.freeze({ materialized: 'distributed_table' }),
   table: Object.freeze({ materialized: 'table' }),
   ephemeral: Object.freeze({ materialized: 'ephemeral' }),
   seed: Object.freeze({ materialized: 'seed' }),
@@ -101,6 +119,7 @@ export function modelKindOf(config: NodeConfig, locate: ConfigKeyLocator): Model
     return { materialized, catchup: config.catchup !== false };
   }
   if (materialized === 'snapshot') return snapshotKindOf(config, locate);
+  if (materialized === 'distributed_incremental') return distributedIncrementalKindOf(config, locate);
   if (materialized !== 'incremental') return SIMPLE_KINDS[materialized];
   const strategy = incrementalStrategy(config.incremental_strategy, locate);
   const uniqueKey = keyColumns(config.unique_key);
@@ -222,6 +241,29 @@ function incrementalStrategy(value: unknown, locate: ConfigKeyLocator): Incremen
     location: locate('incremental_strategy'),
     hint: didYouMean(text, INCREMENTAL_STRATEGIES) ?? `use ${INCREMENTAL_STRATEGIES.join(', ')}`,
   });
+}
+
+/**
+ * distributed_incremental's settings: append (the default) or delete_insert with a unique_key.
+ * insert_overwrite and microbatch are incremental's only: their partition-at-a-time publishing
+ * has no counterpart across shards here.
+ */
+function distributedIncrementalKindOf(config: NodeConfig, locate: ConfigKeyLocator): DistributedIncrementalKind {
+  const invalid = (key: string, message: string, hint: string) => new KilnError('CONFIG_INVALID', message, { location: locate(key), hint });
+  const text = config.incremental_strategy === undefined || config.incremental_strategy === null ? 'append' : String(config.incremental_strategy);
+  const strategy = STRATEGY_ALIASES[text] ?? text;
+  if (!DISTRIBUTED_INCREMENTAL_STRATEGIES.includes(strategy as DistributedIncrementalStrategy)) {
+    throw invalid('incremental_strategy', `incremental_strategy '${text}' is not available for distributed_incremental`, didYouMean(text, DISTRIBUTED_INCREMENTAL_STRATEGIES) ?? `use ${DISTRIBUTED_INCREMENTAL_STRATEGIES.join(' or ')}`);
+  }
+  const uniqueKey = keyColumns(config.unique_key);
+  if (strategy === 'delete_insert' && uniqueKey.length === 0) {
+    throw invalid('incremental_strategy', `incremental_strategy 'delete_insert' needs a unique_key`, "config(unique_key='id')");
+  }
+  const mode = config.on_schema_change ?? 'ignore';
+  if (!ON_SCHEMA_CHANGE_MODES.includes(mode as OnSchemaChange)) {
+    throw invalid('on_schema_change', `unknown on_schema_change '${String(mode)}'`, didYouMean(String(mode), ON_SCHEMA_CHANGE_MODES) ?? `use ${ON_SCHEMA_CHANGE_MODES.join(', ')}`);
+  }
+  return { materialized: 'distributed_incremental', strategy: strategy as DistributedIncrementalStrategy, uniqueKey, onSchemaChange: mode as OnSchemaChange };
 }
 
 /** `unique_key` as dbt takes it: a column, a comma-separated list, or a list. */

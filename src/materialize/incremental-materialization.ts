@@ -130,7 +130,7 @@ async function applyIncrement(ctx: MaterializeContext, kind: IncrementalKind): P
 
     const overwritten = new Set(strategy === 'insert_overwrite' ? freshPartitions : []);
     await buildThenSwap(ctx, copy, async () => {
-      await ctx.warehouse.execute(ddl.createTableAsTable(d, copy, target));
+      await ctx.warehouse.createEmptyCopy(copy, target);
       for (const pid of [...(parts.get(target.name)?.keys() ?? [])].sort()) {
         if (!overwritten.has(pid)) await ctx.warehouse.execute(ddl.attachPartitionFrom(d, copy, pid, target));
       }
@@ -158,7 +158,7 @@ async function insertNewRows(ctx: MaterializeContext, sql: string, fresh: ddl.Re
   const d = ctx.warehouse.ddl;
   const existing = await ctx.warehouse.columns(ctx.relation);
   if (mode === 'ignore') {
-    await ctx.warehouse.execute(ddl.createTableAsTable(d, fresh, ctx.relation));
+    await ctx.warehouse.createEmptyCopy(fresh, ctx.relation);
     try {
       await ctx.warehouse.execute(ddl.insertSelectColumns(fresh, sql, existing.map((c) => c.name)));
       return [];
@@ -168,12 +168,12 @@ async function insertNewRows(ctx: MaterializeContext, sql: string, fresh: ddl.Re
     // A column is gone from the model: fill the ones it still returns into a fresh empty table.
     const { insertColumns } = reconcileSchema(ctx, existing, await producedColumns(ctx, sql), mode);
     await ctx.warehouse.execute(ddl.dropRelation(d, fresh));
-    await ctx.warehouse.execute(ddl.createTableAsTable(d, fresh, ctx.relation));
+    await ctx.warehouse.createEmptyCopy(fresh, ctx.relation);
     await ctx.warehouse.execute(ddl.insertSelectColumns(fresh, sql, insertColumns));
     return [];
   }
   const { insertColumns, added } = reconcileSchema(ctx, existing, await producedColumns(ctx, sql), mode);
-  await ctx.warehouse.execute(ddl.createTableAsTable(d, fresh, ctx.relation));
+  await ctx.warehouse.createEmptyCopy(fresh, ctx.relation);
   if (added.length) await ctx.warehouse.execute(ddl.addColumns(d, fresh, added));
   await ctx.warehouse.execute(ddl.insertSelectColumns(fresh, sql, insertColumns));
   return added;
@@ -183,8 +183,8 @@ async function producedColumns(ctx: MaterializeContext, sql: string): Promise<Co
   return (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type }));
 }
 
-/** Columns the new rows fill, and columns to add, per `on_schema_change`. */
-function reconcileSchema(
+/** Columns the new rows fill, and columns to add, per `on_schema_change` (distributed_incremental's too). */
+export function reconcileSchema(
   ctx: MaterializeContext,
   existing: readonly ColumnInfo[],
   produced: readonly ColumnInfo[],

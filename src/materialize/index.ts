@@ -1,3 +1,4 @@
+import { distributedIncrementalMaterialization, distributedTableMaterialization } from './distributed-materialization.js';
 import { incrementalMaterialization } from './incremental-materialization.js';
 import { materializedViewMaterialization } from './materialized-view-materialization.js';
 import type { ModelKind } from '../compile/model-kind.js';
@@ -18,4 +19,6 @@ export const STRATEGIES: Readonly<Record<Exclude<ModelKind['materialized'], 'eph
   incremental: incrementalMaterialization,
   materialized_view: materializedViewMaterialization,
   snapshot: snapshotMaterialization,
+  distributed_table: distributedTableMaterialization,
+  distributed_incremental: distributedIncrementalMaterialization,
 };

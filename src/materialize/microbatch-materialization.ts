@@ -74,7 +74,7 @@ export async function runMicrobatch(ctx: MaterializeContext, spec: MicrobatchSpe
       const scratch = tempRelation(ctx.relation, `${ctx.runId}_${pid}`);
       await attempt(b, async () => {
         try {
-          await ctx.warehouse.execute(ddl.createTableAsTable(d, scratch, ctx.relation));
+          await ctx.warehouse.createEmptyCopy(scratch, ctx.relation);
           await ctx.warehouse.execute(ddl.insertSelectColumns(scratch, batchSql(b), columns));
           const n = await ctx.warehouse.countRows(scratch);
           if (n > 0) await ctx.warehouse.replacePartitions(scratch, ctx.relation, [pid]);

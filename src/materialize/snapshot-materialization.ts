@@ -48,7 +48,7 @@ export const snapshotMaterialization: MaterializationStrategy = {
       } else {
         select = firstSnapshotSelect(kind, sql, now);
       }
-      await ctx.warehouse.execute(ddl.createTableAs(ctx.warehouse.ddl, temp, select, tableOptions(ctx.node.config)));
+      for (const statement of ddl.createTableFromSelect(ctx.warehouse.ddl, temp, select, tableOptions(ctx.node.config))) await ctx.warehouse.execute(statement);
       after = await ctx.warehouse.countRows(temp);
     });
     await runHooks(ctx, 'post_hook');

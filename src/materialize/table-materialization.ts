@@ -30,7 +30,7 @@ export const tableMaterialization: MaterializationStrategy = {
     await runHooks(ctx, 'pre_hook');
     await buildThenSwap(ctx, temp, async () => {
       if (def) await buildDefinedTable(ctx, def, temp, sql);
-      else await ctx.warehouse.execute(ddl.createTableAs(ctx.warehouse.ddl, temp, sql, tableOptions(ctx.node.config)));
+      else for (const statement of ddl.createTableFromSelect(ctx.warehouse.ddl, temp, sql, tableOptions(ctx.node.config))) await ctx.warehouse.execute(statement);
       rows = await ctx.warehouse.countRows(temp);
     });
     await runHooks(ctx, 'post_hook');

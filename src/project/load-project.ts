@@ -23,7 +23,7 @@ const PROJECT_KEYS = [
 /** dbt project keys for features kiln does not have: a warning that they are ignored. */
 const UNSUPPORTED_PROJECT_KEYS = ['on-run-start', 'on-run-end', 'exposures', 'metrics', 'semantic-models', 'saved-queries', 'unit_tests'];
 const TARGET_KEYS = ['engine', 'path', 'url', 'host', 'port', 'username', 'user', 'password', 'database',
-  'raw_database', 'settings', 'threads', 'cluster', 'secure'];
+  'raw_database', 'settings', 'threads', 'cluster', 'secure', 'replicated', 'zookeeper_path', 'replica_name', 'sharding_key'];
 
 export interface LoadProjectOptions {
   readonly projectDir?: string;
@@ -278,6 +278,7 @@ function resolveTarget(root: string, config: ProjectConfig, name: string, scope:
     ...(isPlainObject(r.settings) ? { settings: r.settings as TargetConfig['settings'] } : {}),
     ...(r.threads !== undefined ? { threads: Number(r.threads) } : {}),
     ...(str(r.cluster) ? { cluster: str(r.cluster) } : {}),
+    ...clusterKeys(name, r, where),
   };
   if (engine === 'embedded') {
     const path = str(r.path) ?? `.kiln/${name}`;
@@ -300,4 +301,31 @@ function resolveTarget(root: string, config: ProjectConfig, name: string, scope:
     username: str(r.username) ?? str(r.user) ?? 'default',
     password: str(r.password) ?? '',
   };
+}
+
+/** A target's replication keys, checked: `replicated` a boolean, a `zookeeper_path` that makes each table's path its own. */
+function clusterKeys(name: string, r: Readonly<Record<string, unknown>>, where: SourceLocation | undefined): Partial<TargetConfig> {
+  const out: { replicated?: boolean; zookeeper_path?: string; replica_name?: string; sharding_key?: string } = {};
+  if (r.replicated !== undefined && r.replicated !== null) {
+    if (typeof r.replicated !== 'boolean') {
+      throw new KilnError('TARGET_INVALID', `target '${name}' replicated must be true or false, not '${String(r.replicated)}'`, {
+        location: where,
+        hint: 'replicated: false keeps plain MergeTree tables on each node of the cluster',
+      });
+    }
+    out.replicated = r.replicated;
+  }
+  for (const key of ['zookeeper_path', 'replica_name', 'sharding_key'] as const) {
+    const v = r[key];
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v !== 'string') throw new KilnError('TARGET_INVALID', `target '${name}' ${key} must be a string`, { location: where });
+    out[key] = v;
+  }
+  if (out.zookeeper_path !== undefined && !out.zookeeper_path.includes('{uuid}')) {
+    throw new KilnError('TARGET_INVALID', `target '${name}' zookeeper_path '${out.zookeeper_path}' has no {uuid}`, {
+      location: where,
+      hint: "kiln builds a table under a scratch name and renames it into place; the rebuild needs a path of its own: end the path with /{uuid} (e.g. '/clickhouse/tables/{database}/{table}/{uuid}')",
+    });
+  }
+  return out;
 }

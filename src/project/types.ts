@@ -3,8 +3,10 @@
 import type { SourceLocation } from '../errors.js';
 
 /** The values `materialized:` takes. */
-export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'materialized_view';
-export const MATERIALIZED_VALUES: readonly Materialized[] = ['view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot', 'materialized_view'];
+export type Materialized = 'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'materialized_view' | 'distributed_table' | 'distributed_incremental';
+export const MATERIALIZED_VALUES: readonly Materialized[] = [
+  'view', 'table', 'incremental', 'ephemeral', 'seed', 'snapshot', 'materialized_view', 'distributed_table', 'distributed_incremental',
+];
 
 /**
  * Node config as written by users (project folder configs, properties YAML, `config()` calls),
@@ -65,8 +67,20 @@ export interface TargetConfig {
   readonly raw_database: string;
   readonly settings?: Readonly<Record<string, string | number | boolean>>;
   readonly threads?: number;
-  /** Reserved for ON CLUSTER DDL (a later issue); the DDL builders take it in one place. */
+  /** A cluster of the server's `remote_servers`: structure statements run ON CLUSTER it. */
   readonly cluster?: string;
+  /**
+   * MergeTree tables kiln creates are Replicated (default: true with a cluster). `true` without
+   * a cluster: the server replicates by itself (ClickHouse Cloud's SharedMergeTree): no ON
+   * CLUSTER, engines as written.
+   */
+  readonly replicated?: boolean;
+  /** ZooKeeper path pattern of Replicated tables (see DEFAULT_ZOOKEEPER_PATH in adapters/ddl.ts). */
+  readonly zookeeper_path?: string;
+  /** Replica name pattern of Replicated tables (see DEFAULT_REPLICA_NAME). */
+  readonly replica_name?: string;
+  /** Default sharding key of Distributed tables. */
+  readonly sharding_key?: string;
 }
 
 /** Folder-level config tree: `models: { staging: { materialized: view } }`. */

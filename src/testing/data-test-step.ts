@@ -34,7 +34,7 @@ export async function runDataTest(compiled: CompiledProject, adapter: Adapter, n
     if (node.config.store_failures === true) {
       const table = { database: node.database, name: node.alias };
       queryTimeMs += (await adapter.execute(ddl.dropRelation(adapter.ddl, table))).elapsedMs;
-      queryTimeMs += (await adapter.execute(ddl.createTableAs(adapter.ddl, table, failuresTableSelect(sql, limit), {}))).elapsedMs;
+      for (const statement of ddl.createTableFromSelect(adapter.ddl, table, failuresTableSelect(sql, limit), {})) queryTimeMs += (await adapter.execute(statement)).elapsedMs;
       const r = await adapter.query<{ n: string | number }>(ddl.countRows(table));
       queryTimeMs += r.elapsedMs;
       failures = Number(r.rows[0]?.n ?? 0);

@@ -25,13 +25,16 @@ export async function killChild(child: ChildProcess): Promise<void> {
 const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * Kills the server process `current()` and removes its folder if this test process ends before
+ * Kills the server process(es) `current()` and removes its folder if this test process ends before
  * `release()` is called: on a normal exit, and on Ctrl-C or a SIGTERM from the runner (which would
  * otherwise end node without running 'exit' handlers and leave the server running).
  */
-export function killOnTestExit(current: () => ChildProcess, dir: string): { release(): void } {
+export function killOnTestExit(current: () => ChildProcess | readonly ChildProcess[], dir: string): { release(): void } {
   const cleanup = (): void => {
-    if (!hasExited(current())) current().kill('SIGKILL');
+    const now = current();
+    for (const child of Array.isArray(now) ? now : [now]) {
+      if (!hasExited(child)) child.kill('SIGKILL');
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals): void => {

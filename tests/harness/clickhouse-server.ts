@@ -25,13 +25,13 @@ export interface ClickHouseServer {
   restart(opts?: { crash?: boolean }): Promise<void>;
 }
 
-const serverBinary = firstExisting(['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server']);
+export const serverBinary = firstExisting(['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server']);
 
 export const clickhouseServerMissing: string | null = serverBinary ? null : 'clickhouse-server not installed (apt-get install clickhouse-server)';
 
 // Idle, a server answers within 2 s; on a loaded 2-core machine it can take many times that.
 const startTimeoutMs = 90_000;
-const stopTimeoutMs = 10_000;
+export const stopTimeoutMs = 10_000;
 
 /** Starts a server in a fresh temp folder, or returns null when the binary is missing. */
 export async function startClickHouseServer(): Promise<ClickHouseServer | null> {
@@ -91,8 +91,11 @@ async function startOnce(binary: string): Promise<ClickHouseServer> {
   }
 }
 
-function configXml(dir: string, httpPort: number, tcpPort: number): string {
-  // Only http_port and tcp_port are set, so no interserver, MySQL, HTTPS or Prometheus listeners start.
+/**
+ * The server's config.xml. Only http_port and tcp_port are set, so no interserver, MySQL, HTTPS or
+ * Prometheus listeners start; `extra` (XML elements) adds what a cluster node needs.
+ */
+export function configXml(dir: string, httpPort: number, tcpPort: number, extra = ''): string {
   return `<?xml version="1.0"?>
 <yandex>
   <logger>
@@ -118,12 +121,12 @@ function configXml(dir: string, httpPort: number, tcpPort: number): string {
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
   <max_table_size_to_drop>0</max_table_size_to_drop>
   <max_partition_size_to_drop>0</max_partition_size_to_drop>
-  <mlock_executable>false</mlock_executable>
+  <mlock_executable>false</mlock_executable>${extra}
 </yandex>
 `;
 }
 
-function usersXml(username: string, password: string): string {
+export function usersXml(username: string, password: string): string {
   const user = (name: string, pass: string): string => `
     <${name}>
       <password>${pass}</password>
@@ -141,7 +144,8 @@ function usersXml(username: string, password: string): string {
 `;
 }
 
-async function waitForPing(url: string, child: ChildProcess): Promise<void> {
+/** Resolves once the server at `url` answers /ping; rejects when `child` exits first or it takes too long. */
+export async function waitForPing(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + startTimeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
@@ -160,9 +164,10 @@ async function waitForPing(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`no "Ok." from ${url}/ping within ${startTimeoutMs / 1000}s (last: ${lastError})`);
 }
 
-async function queryText(url: string, username: string, password: string, sql: string): Promise<string> {
+/** One statement over HTTP as `username` (silent for `timeoutMs` at most); the trimmed body, or an error with the server's message. */
+export async function queryText(url: string, username: string, password: string, sql: string, timeoutMs = 1_000): Promise<string> {
   const auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  const { status, body } = await httpRequest(url, 'POST', sql, { Authorization: auth });
+  const { status, body } = await httpRequest(url, 'POST', sql, { Authorization: auth }, timeoutMs);
   if (status !== 200) throw new Error(`${sql} failed: HTTP ${status}: ${body.trim()}`);
   return body.trim();
 }
@@ -171,9 +176,9 @@ async function queryText(url: string, username: string, password: string, sql: s
  * One request on its own connection. 18.16 waits for open keep-alive connections on SIGTERM
  * (about 8 s instead of 2 s), so the harness never leaves one open.
  */
-function httpRequest(url: string, method: 'GET' | 'POST', body = '', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function httpRequest(url: string, method: 'GET' | 'POST', body = '', headers: Record<string, string> = {}, timeoutMs = 1_000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent: false, timeout: 1_000 }, (res) => {
+    const req = request(url, { method, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -185,7 +190,8 @@ function httpRequest(url: string, method: 'GET' | 'POST', body = '', headers: Re
   });
 }
 
-function logTail(dir: string): string {
+/** The last lines of the server's error log and stdout in `dir`, for a start failure's message. */
+export function logTail(dir: string): string {
   return ['log/server.err.log', 'stdout.log']
     .map((name) => join(dir, name))
     .filter((path) => existsSync(path))

@@ -112,6 +112,19 @@ describe('kiln compile of an unchanged project', () => {
     expect(readJson(dir, 'target/manifest.json').nodes['model.shop.fct']).toBeDefined();
   });
 
+  it('is reused after a build compiled the same project, and not after a build with other vars', async () => {
+    const dir = project();
+    const built = await runKiln(dir, ['build']);
+    expect(built.code).toBe(0);
+    const afterBuild = manifestBody(dir);
+    expect(await compile(dir)).toMatch(UNCHANGED);
+    expect(manifestBody(dir).rest).toBe(afterBuild.rest);
+
+    expect((await runKiln(dir, ['run', '--vars', '{min_id: 2}'])).code).toBe(0);
+    expect(await compile(dir)).not.toMatch(UNCHANGED);
+    expect(readFileSync(join(dir, 'target/compiled/models/fct.sql'), 'utf8')).toContain('id >= 1');
+  });
+
   it('tells the same warnings again when it reuses a compile', async () => {
     const dir = project({ 'project.yml': projectYml('shop', 'vars:\n  min_id: 1\nmodel-pathz: [x]\n') });
     const first = await runKiln(dir, ['compile']);

@@ -159,6 +159,24 @@ targets:
     const noUrl = failure(() => load({ 'project.yml': 'name: p\ntargets:\n  dev: { engine: clickhouse }\n' }));
     expect(noUrl.message).toContain('needs a url');
   });
+
+  it('reads a cluster target\'s replication keys, and refuses a zookeeper_path without {uuid} or a replicated that is not a boolean', () => {
+    const target = (keys: string) => `name: p\ntargets:\n  prod: { engine: clickhouse, url: "http://x:8123", cluster: c${keys} }\n`;
+    expect(load({ 'project.yml': target(", replicated: false, zookeeper_path: '/z/{table}/{uuid}', replica_name: '{replica}', sharding_key: 'cityHash64(id)'") }).project.target).toMatchObject({
+      cluster: 'c',
+      replicated: false,
+      zookeeper_path: '/z/{table}/{uuid}',
+      replica_name: '{replica}',
+      sharding_key: 'cityHash64(id)',
+    });
+    const noUuid = failure(() => load({ 'project.yml': target(", zookeeper_path: '/z/{database}/{table}'") }));
+    expect(noUuid.code).toBe('TARGET_INVALID');
+    expect(noUuid.message).toBe("target 'prod' zookeeper_path '/z/{database}/{table}' has no {uuid}");
+    expect(noUuid.hint).toContain('/{uuid}');
+    expect(noUuid.location?.file).toBe('project.yml');
+    const notBool = failure(() => load({ 'project.yml': target(', replicated: yes-please') }));
+    expect(notBool.message).toBe("target 'prod' replicated must be true or false, not 'yes-please'");
+  });
 });
 
 describe('folder configs', () => {

@@ -1,0 +1,120 @@
+import { expect, it } from 'vitest';
+import { CLUSTER_NAME, describeWithCluster } from '../harness/clickhouse-cluster.js';
+import { clusterSession } from '../helpers/cluster-target.js';
+import { writeProject } from '../helpers/kiln-cli.js';
+
+/**
+ * distributed_table and distributed_incremental on the harness cluster (2 shards × 2 replicas):
+ * what a user checks after a build — the rows through the Distributed table equal a single-node
+ * build of the same model, each shard holds its share, the replicas of a shard agree, a rerun
+ * changes nothing and leaves nothing behind.
+ */
+const DB = 'dist';
+const SINGLE_DB = 'dist_single';
+
+// One project, two targets: the cluster (distributed) and node 0 alone (the plain kinds), same SQL.
+const files = {
+  'project.yml': `name: dist
+target: ch
+targets:
+  ch:
+    engine: clickhouse
+    url: "{{ env_var('KILN_TEST_CH_URL') }}"
+    username: "{{ env_var('KILN_TEST_CH_USER') }}"
+    password: "{{ env_var('KILN_TEST_CH_PASSWORD') }}"
+    database: ${DB}
+    raw_database: ${DB}_raw
+    cluster: ${CLUSTER_NAME}
+  single:
+    engine: clickhouse
+    url: "{{ env_var('KILN_TEST_CH_URL') }}"
+    username: "{{ env_var('KILN_TEST_CH_USER') }}"
+    password: "{{ env_var('KILN_TEST_CH_PASSWORD') }}"
+    database: ${SINGLE_DB}
+    raw_database: ${SINGLE_DB}_raw
+`,
+  'models/events.sql': `{{ config(materialized='distributed_table' if target.name == 'ch' else 'table', sharding_key='cityHash64(id)', order_by='id') }}
+SELECT toUInt64(number) AS id, toString(number % 7) AS kind, number * 3 AS amount FROM numbers({{ var('n', 1000) }})`,
+  'models/events_inc.sql': `{{ config(materialized='distributed_incremental' if target.name == 'ch' else 'incremental', sharding_key='id', order_by='id') }}
+SELECT id, kind, amount FROM {{ ref('events') }}
+{% if is_incremental() %}WHERE id > (SELECT max(id) FROM {{ this }}){% endif %}`,
+  'models/kinds.sql': `{{ config(materialized='table') }}
+SELECT kind, count() AS n, sum(amount) AS total FROM {{ ref('events') }} GROUP BY kind`,
+  'models/schema.yml': `models:
+  - name: events
+    columns:
+      - name: id
+        data_tests: [unique, not_null]
+`,
+};
+
+describeWithCluster('distributed materializations on a 2 x 2 cluster', (getCluster) => {
+  const session = clusterSession(getCluster);
+  const dir = writeProject(files);
+  const ids = async (node: number, sql: string) => (await session.rows<{ id: string }>(node, sql)).map((r) => Number(r.id));
+  const table = async (node: number, relation: string) =>
+    session.rows<Record<string, string>>(node, `SELECT * FROM ${relation} ORDER BY ${relation.includes('kinds') ? 'kind' : 'id'}`);
+  const scratch = async () => {
+    const out: string[] = [];
+    for (const node of session.cluster().nodes) {
+      const rows = await session.rows<{ name: string }>(node.index, `SELECT name FROM system.tables WHERE database = '${DB}' AND name LIKE '\\_\\_kiln%'`);
+      out.push(...rows.map((r) => `${node.index}:${r.name}`));
+    }
+    return out;
+  };
+
+  it('builds <name>_local on every shard and a Distributed table whose rows equal a single-node build', async () => {
+    const single = await session.kiln(dir, ['run', '--target', 'single']);
+    expect(single.stderr).toBe('');
+    expect(single.code).toBe(0);
+    const built = await session.kiln(dir, ['build']);
+    expect(built.stderr).toBe('');
+    expect(built.code).toBe(0);
+    for (const name of ['events', 'events_inc', 'kinds']) {
+      const expected = await table(0, `${SINGLE_DB}.${name}`);
+      expect(expected.length).toBeGreaterThan(0);
+      // Through the Distributed table (or the replicated table) on a node of each shard.
+      expect(await table(0, `${DB}.${name}`)).toEqual(expected);
+      expect(await table(3, `${DB}.${name}`)).toEqual(expected);
+    }
+  });
+
+  it('each shard holds only its share, and the replicas of a shard hold the same rows', async () => {
+    const shard1 = await ids(0, `SELECT id FROM ${DB}.events_local ORDER BY id`);
+    const shard2 = await ids(2, `SELECT id FROM ${DB}.events_local ORDER BY id`);
+    expect(shard1.length).toBeGreaterThan(0);
+    expect(shard2.length).toBeGreaterThan(0);
+    expect(shard1.length + shard2.length).toBe(1000);
+    expect(shard1.filter((id) => shard2.includes(id))).toEqual([]);
+    expect(await ids(1, `SELECT id FROM ${DB}.events_local ORDER BY id`)).toEqual(shard1);
+    expect(await ids(3, `SELECT id FROM ${DB}.events_local ORDER BY id`)).toEqual(shard2);
+    const engines = await session.rows<{ name: string; engine: string }>(0, `SELECT name, engine FROM system.tables WHERE database = '${DB}' AND name LIKE 'events%' ORDER BY name`);
+    expect(engines).toEqual([
+      { name: 'events', engine: 'Distributed' },
+      { name: 'events_inc', engine: 'Distributed' },
+      { name: 'events_inc_local', engine: 'ReplicatedMergeTree' },
+      { name: 'events_local', engine: 'ReplicatedMergeTree' },
+    ]);
+  });
+
+  it('a rerun is idempotent and leaves no scratch table on any node', async () => {
+    const rerun = await session.kiln(dir, ['run']);
+    expect(rerun.code).toBe(0);
+    expect(await ids(1, `SELECT count() AS id FROM ${DB}.events`)).toEqual([1000]);
+    expect(await ids(2, `SELECT count() AS id FROM ${DB}.events_inc`)).toEqual([1000]);
+    expect(await scratch()).toEqual([]);
+  });
+
+  it('distributed_incremental appends the new rows once', async () => {
+    const more = await session.kiln(dir, ['run', '--vars', '{n: 1500}']);
+    expect(more.code).toBe(0);
+    expect(await ids(0, `SELECT count() AS id FROM ${DB}.events_inc`)).toEqual([1500]);
+    const again = await session.kiln(dir, ['run', '--vars', '{n: 1500}', '--select', 'events_inc']);
+    expect(again.code).toBe(0);
+    expect(await ids(3, `SELECT count() AS id FROM ${DB}.events_inc`)).toEqual([1500]);
+    expect(await ids(1, `SELECT uniqExact(id) AS id FROM ${DB}.events_inc`)).toEqual([1500]);
+    const shard1 = await ids(0, `SELECT id FROM ${DB}.events_inc_local ORDER BY id`);
+    expect(await ids(1, `SELECT id FROM ${DB}.events_inc_local ORDER BY id`)).toEqual(shard1);
+    expect(await scratch()).toEqual([]);
+  });
+});
