@@ -30,6 +30,9 @@ import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from 
  *   4. REPLACE PARTITION <file> of the raw table FROM the rows table (DROP PARTITION when the file
  *      has no good rows): one atomic statement, so a reader sees the file's old rows or its new
  *      ones, never neither and never both;
+ *      (a new file's rows go in by INSERT instead when materialized views read the table: below;
+ *      and a materialized_view model built from the table that this statement reaches by none of
+ *      its views has its views dropped just before it, so staging rebuilds it: view-invalidation.ts);
  *   5. the same for the file's quarantine partition from the rejects table;
  *   6. ledger `loaded` with the fingerprint;
  *   7. DROP the scratch tables.
