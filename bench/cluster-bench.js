@@ -20,6 +20,8 @@ const arg = (name, fallback) => {
 };
 const reviews = arg('reviews', Number(process.env.KILN_BENCH_REVIEWS ?? 1_000_000));
 const events = arg('events', Number(process.env.KILN_BENCH_EVENTS ?? 5_000_000));
+// Threads of both targets (kiln's default when 0).
+const threads = arg('threads', 0);
 const progress = (msg) => process.stderr.write(`· ${msg}\n`);
 
 function run(cmd, args, opts = {}) {
@@ -68,7 +70,7 @@ for (const entry of ['project.yml', 'sources.yml', 'models', 'seeds', 'snapshots
 }
 mkdirSync(join(work, 'data'), { recursive: true });
 const target = (database, extra) =>
-  `  ${database === 'single' ? 'single' : 'cluster'}: { engine: clickhouse, url: "${node.url}", username: "{{ env_var('KILN_BENCH_CH_USER') }}", password: "{{ env_var('KILN_BENCH_CH_PASSWORD') }}", database: ${database}_analytics, raw_database: ${database}_raw${extra} }\n`;
+  `  ${database === 'single' ? 'single' : 'cluster'}: { engine: clickhouse, url: "${node.url}", username: "{{ env_var('KILN_BENCH_CH_USER') }}", password: "{{ env_var('KILN_BENCH_CH_PASSWORD') }}", database: ${database}_analytics, raw_database: ${database}_raw${threads ? `, threads: ${threads}` : ''}${extra} }\n`;
 const projectYml = readFileSync(join(work, 'project.yml'), 'utf8').replace(/^targets:\n/m, `targets:\n${target('single', '')}${target('cluster', `, cluster: ${CLUSTER_NAME}`)}`);
 writeFileSync(join(work, 'project.yml'), projectYml);
 const env = { ...process.env, KILN_BENCH_CH_USER: cluster.username, KILN_BENCH_CH_PASSWORD: cluster.password };
@@ -80,6 +82,7 @@ const kiln = (command, targetName) => {
   const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).results : [];
   rmSync(resultsFile, { force: true });
   const failures = results.filter((x) => x.status === 'error' || x.status === 'fail').map((x) => x.unique_id);
+  progress(`  ${r.wall.toFixed(2)} s, exit ${r.status}`);
   if (r.status !== 0 && !(command === 'test' && r.status === 1)) {
     process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
     return { wall: r.wall, nodes: results.length, failures: [...failures, `kiln ${command} exited ${r.status}`] };
@@ -111,7 +114,7 @@ const table = [
   ...stages.map((s) => [s, String(measured.cluster[s].nodes), fmt(measured.single[s].wall), fmt(measured.cluster[s].wall), `${(measured.cluster[s].wall / measured.single[s].wall).toFixed(2)}x`]),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-console.log(`\nreference project on a cluster: ${reviews.toLocaleString('en-US')} reviews, ${events.toLocaleString('en-US')} events, clickhouse-server ${cluster.version}, 2 shards x 2 replicas + ZooKeeper on ${cpus().length} cores, against node 0 alone`);
+console.log(`\nreference project on a cluster: ${reviews.toLocaleString('en-US')} reviews, ${events.toLocaleString('en-US')} events, clickhouse-server ${cluster.version}, 2 shards x 2 replicas + ZooKeeper on ${cpus().length} cores, against node 0 alone${threads ? `, threads: ${threads}` : ''}`);
 for (const [i, row] of table.entries()) {
   console.log(row.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  '));
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));

@@ -13,9 +13,14 @@
  * error and left out of that temporary copy (its file removed, or its test entry cut from the
  * YAML), and compile runs again until the rest compiles; then `kiln build` runs it.
  *
- * The project's profile points at Postgres; it runs on kiln's built-in `embedded` target.
+ * The project's profile points at Postgres; it runs on kiln's built-in `embedded` target, or, with
+ * KILN_COMPAT_CH_URL (and KILN_COMPAT_CH_USER / KILN_COMPAT_CH_PASSWORD) set, on that ClickHouse
+ * server: a kiln `targets:` entry is added to the temporary copy's dbt_project.yml (kiln's targets
+ * win over the profile).
  *
- * Usage: npm run compat:dbt-utils [-- --keep]   (--keep leaves the temporary folder)
+ * Usage: npm run compat:dbt-utils [-- --keep] [-- --results FILE]
+ *   --keep           leaves the temporary folder
+ *   --results FILE   writes the counts and every failure with its reason to FILE (markdown)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -26,6 +31,10 @@ import { fileURLToPath } from 'node:url';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KILN = join(REPO, 'bin/kiln.js');
 const keep = process.argv.includes('--keep');
+const resultsAt = process.argv.indexOf('--results');
+const resultsFile = resultsAt > 0 ? resolve(process.argv[resultsAt + 1]) : undefined;
+const serverUrl = process.env.KILN_COMPAT_CH_URL;
+const TARGET = serverUrl ? 'server' : 'embedded';
 const MAX_COMPILES = 40;
 
 function checkout(work) {
@@ -77,10 +86,17 @@ function cutYamlItem(path, line) {
 
 const work = mkdtempSync(join(tmpdir(), 'kiln-compat-dbt-utils-'));
 const project = checkout(work);
+if (serverUrl) {
+  const env = (name) => `"{{ env_var('${name}', '') }}"`;
+  writeFileSync(join(project, 'dbt_project.yml'), `${readFileSync(join(project, 'dbt_project.yml'), 'utf8')}
+targets:
+  server: { engine: clickhouse, url: ${env('KILN_COMPAT_CH_URL')}, username: ${env('KILN_COMPAT_CH_USER')}, password: ${env('KILN_COMPAT_CH_PASSWORD')}, database: analytics, raw_database: raw }
+`);
+}
 const excluded = [];
 let compiled = false;
 for (let i = 0; i < MAX_COMPILES && !compiled; i++) {
-  const r = kiln(project, ['compile', '--target', 'embedded']);
+  const r = kiln(project, ['compile', '--target', TARGET]);
   if (r.code === 0) {
     compiled = true;
     break;
@@ -106,7 +122,7 @@ for (let i = 0; i < MAX_COMPILES && !compiled; i++) {
       excluded.push({ what: `test ${name}`, reason: e.message.replace(/^test '[^']+': /, ''), kind: 'test' });
     } else {
       unlinkSync(path);
-      const kind = e.file.startsWith('tests/') ? 'test' : 'model';
+      const kind = e.file.startsWith('tests/') ? 'test' : e.file.endsWith('.csv') ? 'seed' : 'model';
       excluded.push({ what: `${kind} ${e.file}`, reason: e.message, kind });
     }
     progress = true;
@@ -121,7 +137,7 @@ if (!compiled) {
   process.exit(1);
 }
 
-const build = kiln(project, ['build', '--threads', '2', '--target', 'embedded']);
+const build = kiln(project, ['build', '--threads', '2', '--target', TARGET, '--no-validate']);
 const results = JSON.parse(readFileSync(join(project, 'target/run_results.json'), 'utf8')).results;
 const manifest = JSON.parse(readFileSync(join(project, 'target/manifest.json'), 'utf8'));
 const kindOf = (id) => (id.startsWith('model.') ? 'model' : id.startsWith('seed.') ? 'seed' : 'test');
@@ -137,22 +153,19 @@ for (const r of results) {
   }
 }
 for (const e of excluded) {
-  if (e.kind === 'model') count.model.fail++;
-  else if (e.kind === 'test') count.test.fail++;
+  if (e.kind in count) count[e.kind].fail++;
 }
 
-console.log(`dbt-utils integration_tests on kiln (embedded engine)`);
-console.log(`  models: ${count.model.pass} passed, ${count.model.fail} failed`);
-console.log(`  tests:  ${count.test.pass} passed, ${count.test.fail} failed`);
-console.log(`  seeds:  ${count.seed.pass} loaded, ${count.seed.fail} failed`);
-if (excluded.length) {
-  console.log(`\ndid not compile (left out of the build):`);
-  for (const e of excluded) console.log(`  ${e.what}: ${e.reason}`);
-}
-if (failures.length) {
-  console.log(`\nfailed in the build:`);
-  for (const f of failures) console.log(`  ${f.what}: ${f.reason}`);
-}
+const lines = [
+  `dbt-utils integration_tests on kiln (${serverUrl ? 'ClickHouse server' : 'embedded engine'})`,
+  `  models: ${count.model.pass} passed, ${count.model.fail} failed`,
+  `  tests:  ${count.test.pass} passed, ${count.test.fail} failed`,
+  `  seeds:  ${count.seed.pass} loaded, ${count.seed.fail} failed`,
+];
+if (excluded.length) lines.push('', 'did not compile (left out of the build):', ...excluded.map((e) => `  ${e.what}: ${e.reason}`));
+if (failures.length) lines.push('', 'failed in the build:', ...failures.map((f) => `  ${f.what}: ${f.reason}`));
+console.log(lines.join('\n'));
+if (resultsFile) writeFileSync(resultsFile, `${lines.join('\n')}\n`);
 if (build.code !== 0 && results.length === 0) console.log(build.out);
 if (keep) console.log(`\nproject kept in ${project}`);
 else rmSync(work, { recursive: true, force: true });

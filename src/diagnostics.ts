@@ -48,6 +48,24 @@ export class Diagnostics {
     }
   }
 
+  /**
+   * Unknown materializations, held as warnings until the macros are loaded: one that a
+   * `{% materialization %}` block defines is dropped (a model using it fails only when selected
+   * to run), any other becomes an error at the config that names it. Returns the names reported.
+   */
+  settleMaterializations(defined: (name: string) => boolean): Set<string> {
+    const reported = new Set<string>();
+    for (let i = 0; i < this.warnings.length; i++) {
+      const w = this.warnings[i]!;
+      if (w.materialization === undefined) continue;
+      this.warnings.splice(i--, 1);
+      if (defined(w.materialization)) continue;
+      reported.add(w.materialization);
+      this.errors.push(new KilnError('CONFIG_INVALID', w.message, { ...(w.location ? { location: w.location } : {}), ...(w.hint ? { hint: w.hint } : {}) }));
+    }
+    return reported;
+  }
+
   get hasErrors(): boolean {
     return this.errors.length > 0;
   }

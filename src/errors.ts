@@ -135,4 +135,9 @@ export interface Warning {
    * error under strict mode (`--strict`, `strict: true`, `CI=true`), see compile's strictness.
    */
   readonly unknownKey?: true;
+  /**
+   * A materialization kiln does not have, named by a config: an error at compile unless a
+   * `{% materialization %}` block of the project or a package defines it (known only then).
+   */
+  readonly materialization?: string;
 }

@@ -10,7 +10,7 @@ import { GuardedDriver } from './guarded-driver.js';
 import type { LockHolder } from './lock-holder.js';
 import { quoteString } from './quoting.js';
 import { parseOnly } from './shadow-sql.js';
-import { SqlError } from './sql-error.js';
+import { CH_ERRORS, SqlError } from './sql-error.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +22,9 @@ const NOT_IMPLEMENTED = 48;
  * server rewrites every part the predicate touches; a mutation that never finishes is stuck.
  */
 const MUTATION_WAIT_MS = 10 * 60_000;
+
+/** How long an INSERT waits for another INSERT's quorum on the same Replicated table (see Adapter.execute). */
+const QUORUM_WAIT_MS = 5 * 60_000;
 
 export interface RelationInfo {
   readonly database: string;
@@ -124,8 +127,20 @@ export class Adapter {
     return new Adapter(new GuardedDriver(this.driver, check), this.target, this.version, this.capabilities, this.clusterNodes);
   }
 
-  execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.driver.execute(sql, this.withSettings(opts));
+  async execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
+    if (!('insert_quorum' in this.always)) return this.driver.execute(sql, this.withSettings(opts));
+    // With insert_quorum, a Replicated table takes one quorum INSERT at a time (18.16): another
+    // run's or thread's write into the same table (the ledger, the quarantine) is refused before
+    // anything is written, so trying again until the other's quorum is reached is safe.
+    const deadline = performance.now() + QUORUM_WAIT_MS;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      try {
+        return await this.driver.execute(sql, this.withSettings(opts));
+      } catch (err) {
+        if (!(err instanceof SqlError && err.clickhouseCode === CH_ERRORS.UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE) || performance.now() >= deadline) throw err;
+      }
+      await sleep(wait);
+    }
   }
 
   query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {

@@ -55,7 +55,7 @@ export interface Capabilities {
   readonly columnCodecs: boolean;
   /** `TTL` on columns and tables (19.6+). */
   readonly ttl: boolean;
-  /** Data-skipping `INDEX … TYPE … GRANULARITY` in CREATE TABLE (19.5+ here; see stableSkippingIndexes). */
+  /** Data-skipping `INDEX … TYPE … GRANULARITY` in CREATE TABLE (19.3+; see stableSkippingIndexes). */
   readonly skippingIndexes: boolean;
   /**
    * Skipping indexes are no longer experimental (20.1+). Before, creating one needs
@@ -71,11 +71,23 @@ export interface Capabilities {
 /**
  * The first version kiln uses for a table option, for "needs ClickHouse N" messages; the
  * capability flags above are derived from the same numbers, so the two cannot disagree.
+ * Each is the release whose changelog (docs/en/whats-new/changelog/2019.md and 2021.md of
+ * ClickHouse/ClickHouse) first lists the feature; 18.16.1 refuses all five (checked on Debian's
+ * build: CODEC, TTL, INDEX and CHECK are syntax errors, allow_experimental_data_skipping_indices
+ * an unknown setting):
+ * - codecs: 19.1.6, "Custom per column compression codecs for tables" (#3899);
+ * - ttl: 19.6.2.11, "TTL expressions for columns and tables" (#4212);
+ * - skipping indexes: 19.3.3, experimental `minmax` and `set` indices (#4143), behind
+ *   allow_experimental_data_skipping_indices until 20.1 (stableSkippingIndexes); the
+ *   bloom_filter family came in 19.5.2.6 (#4499), and an older server names an unknown type itself;
+ * - check constraints: 19.14.3.3, "Table constraints … checked at insert" (#5273);
+ * - projections: 21.6, merged in May 2021 behind an experimental flag (#20202; production-ready
+ *   and used by queries by default from 22.2, per the 22.2 release post).
  */
 export const TABLE_OPTION_SINCE = {
   columnCodecs: [19, 1],
   ttl: [19, 6],
-  skippingIndexes: [19, 5],
+  skippingIndexes: [19, 3],
   checkConstraints: [19, 14],
   projections: [21, 6],
 } as const satisfies Record<string, readonly [number, number]>;

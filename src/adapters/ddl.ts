@@ -286,6 +286,11 @@ export function dropRelation(ctx: DdlContext, target: Relation): string {
   return `DROP TABLE IF EXISTS ${rel(target)}${onCluster(ctx)}`;
 }
 
+/** A template's adapter.drop_relation: the relation as the template names it (a ref placeholder is resolved later). */
+export function dropRelationNamed(name: string): string {
+  return `DROP TABLE IF EXISTS ${name}`;
+}
+
 export function countRows(target: Relation): string {
   return `SELECT count() AS n FROM ${rel(target)}`;
 }

@@ -63,4 +63,6 @@ export const CH_ERRORS = {
   WRONG_PASSWORD: 193,
   UNKNOWN_USER: 192,
   AUTHENTICATION_FAILED: 516,
+  /** A quorum INSERT into a Replicated table while another one's quorum is still pending (18.16 allows one at a time per table). */
+  UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE: 286,
 } as const;

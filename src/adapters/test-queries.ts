@@ -23,8 +23,9 @@ export function selectAllFrom(relation: string): string {
 }
 
 /** The number of failing rows (at most `limit`). */
-export function countFailures(sql: string, limit: number | null): string {
-  return `SELECT count() AS failures FROM (\n${limited(sql, limit)}\n)`;
+/** `failCalc`: dbt's fail_calc, an aggregate over the failing rows (default: how many there are). */
+export function countFailures(sql: string, limit: number | null, failCalc = 'count(*)'): string {
+  return `SELECT ${failCalc === 'count(*)' ? 'count()' : failCalc} AS failures FROM (\n${limited(sql, limit)}\n)`;
 }
 
 /**

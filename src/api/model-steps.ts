@@ -11,13 +11,15 @@ import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
 import { contractDifferencesBeforeRun, unsupportedTableOptionError } from '../materialize/defined-table.js';
 import { knownInputs } from '../compile/known-structures.js';
-import type { MaterializeContext } from '../materialize/materialization.js';
+import { withQuerySettings, type MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
 import { scratchRunId, type RunContext } from '../execute/phase.js';
 import type { ExecStep } from '../execute/run-steps.js';
 import { runPathOf, writeRunStatements } from '../report/run-statements.js';
 import { renderIntrospective } from '../compile/introspective-render.js';
 import { askWarehouse } from '../execute/ask-warehouse.js';
+import { sourceKey } from '../template/placeholders.js';
+import type { NodeConfig } from '../project/types.js';
 
 /** Turns planned model and seed steps into executable steps bound to a warehouse. */
 export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[], opts: { readonly refeedOnly?: boolean } = {}): ExecStep[] {
@@ -59,7 +61,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
             // A seed loads its CSV and has no SQL of its own.
             if (!('sql' in exec)) throw new KilnError('INTERNAL', `seed ${step.uniqueId} has no model SQL`);
             const execution = batch ? batchExecution(compiled.execution, compiled.manifest, batch) : compiled.execution;
-            return modelSql(execution, exec, { isIncremental, style: ephemerals });
+            return withQuerySettings(exec.kind, node.config, modelSql(execution, exec, { isIncremental, style: ephemerals }));
           },
           ...batchOptions(runOptions, step.uniqueId),
           hooks: (kind) => hookSql(compiled.execution, exec, kind, ephemerals),
@@ -109,17 +111,27 @@ function batchOptions(options: RunOptions, uniqueId: string): { batches?: Materi
 }
 
 /**
- * The execution manifest as one batch reads it: each upstream model or seed that configures
- * `event_time` is its rows in the batch's window (dbt's microbatch filter); the others whole.
+ * The execution manifest as one batch reads it: each upstream model, seed or source table that
+ * configures `event_time` is its rows in the batch's window (dbt 1.9's microbatch filter); the
+ * others whole.
  */
 function batchExecution(execution: ExecutionManifest, manifest: Manifest, batch: Batch): ExecutionManifest {
+  const eventTimeOf = (config: NodeConfig) => (typeof config.event_time === 'string' && config.event_time.trim() ? config.event_time : undefined);
   const relations: Record<string, string> = { ...execution.refs.relations };
   for (const node of Object.values(manifest.nodes)) {
-    const eventTime = node.config.event_time;
-    if (typeof eventTime !== 'string' || !eventTime.trim() || relations[node.name] === undefined) continue;
+    const eventTime = eventTimeOf(node.config);
+    if (!eventTime || relations[node.name] === undefined) continue;
     relations[node.name] = filteredRelation(relations[node.name]!, eventTime, batch.start, batch.end);
   }
-  return { ...execution, refs: { ...execution.refs, relations } };
+  // Only source tables declaring event_time are in refs.sources (compile/render-models.ts).
+  const sources: Record<string, string> = { ...execution.refs.sources };
+  for (const source of Object.values(manifest.sources)) {
+    const eventTime = eventTimeOf(source.config);
+    const key = sourceKey(source.source_name, source.name);
+    if (!eventTime || sources[key] === undefined) continue;
+    sources[key] = filteredRelation(sources[key]!, eventTime, batch.start, batch.end);
+  }
+  return { ...execution, refs: { ...execution.refs, relations, sources } };
 }
 
 /**
@@ -131,7 +143,7 @@ function assertTableOptionsSupported(ctx: RunContext, adapter: Adapter, plan: re
   for (const step of plan) {
     const node = ctx.compiled.manifest.nodes[step.uniqueId];
     const exec = ctx.compiled.execution.models[step.uniqueId];
-    if (!node || node.resource_type !== 'model' || !exec || (exec.kind.materialized !== 'table' && exec.kind.materialized !== 'incremental')) continue;
+    if (!node || node.resource_type !== 'model' || !exec || !['table', 'incremental', 'materialized_view'].includes(exec.kind.materialized)) continue;
     const error = unsupportedTableOptionError(node, 'table' in exec ? exec.table : undefined, { name: adapter.target.name, version: adapter.version, capabilities: adapter.capabilities });
     if (error) throw error;
   }

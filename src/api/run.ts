@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { KilnError } from '../errors.js';
 import { KILN_VERSION } from '../compile/compile-project.js';
 import { runSteps, type ExecStep } from '../execute/run-steps.js';
 import { linkSteps } from '../execute/link-steps.js';
@@ -31,6 +32,7 @@ export function materializePhase(kinds: ReadonlySet<StepKind>): Phase {
   return {
     name: [...kinds].join('+'),
     checks: { kinds: [...kinds] },
+    assertRunnable: (ctx) => assertNoCustomMaterialization(ctx, kinds),
     relations: (ctx) => plan(ctx, { relations: new Map() }).map((s) => s.relation),
     steps: async (ctx, adapter, state) => {
       const planned = plan(ctx, state);
@@ -39,6 +41,20 @@ export function materializePhase(kinds: ReadonlySet<StepKind>): Phase {
       return steps;
     },
   };
+}
+
+/** A selected model whose materialization only a `{% materialization %}` block defines: kiln cannot build it. */
+function assertNoCustomMaterialization(ctx: RunContext, kinds: ReadonlySet<StepKind>): void {
+  const { manifest, execution } = ctx.compiled;
+  const refused = Object.entries(execution.unrunnable ?? {}).filter(([id]) => ctx.selected.has(id) && kinds.has(manifest.nodes[id]!.resource_type as StepKind));
+  if (refused.length === 0) return;
+  const [id, m] = refused[0]!;
+  const node = manifest.nodes[id]!;
+  const more = refused.length > 1 ? ` (and ${refused.length - 1} more: ${refused.slice(1, 4).map(([i]) => manifest.nodes[i]!.name).join(', ')}${refused.length > 4 ? ', …' : ''})` : '';
+  throw new KilnError('CONFIG_INVALID', `model '${node.name}' uses materialization '${m.name}', which ${m.package === manifest.metadata.project_name ? 'the project' : `package ${m.package}`} defines in ${m.file} and kiln does not run${more}`, {
+    location: { file: node.original_file_path },
+    hint: `leave it out (--exclude ${node.name}), or materialize it as view, table, incremental, materialized_view or ephemeral`,
+  });
 }
 
 /** `kiln run`: materialize the selected models. */
@@ -86,6 +102,7 @@ export async function executeCommand(
   const t0 = performance.now();
   const inv = reuse.invocation ?? openInvocation(options);
   const { compiled, reporter } = inv;
+  for (const phase of phases) phase.assertRunnable?.(inv);
   const warehouse = reuse.warehouse ?? (await openWarehouse(inv, command, phasesWrite(inv, phases)));
   const { adapter } = warehouse;
   const ctx: RunContext = { ...inv, holdsTargetLock: warehouse.holdsTargetLock };

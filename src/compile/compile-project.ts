@@ -1,27 +1,32 @@
 import { qualifiedName } from '../adapters/quoting.js';
 import { Diagnostics } from '../diagnostics.js';
-import { KilnError, type Warning } from '../errors.js';
+import { KilnError, type SourceLocation, type Warning } from '../errors.js';
+import { isPlainObject } from '../project/node-config.js';
 import type { Dag } from '../graph/dag.js';
 import type { Project } from '../project/load-project.js';
 import { sha256 } from '../project/checksums.js';
-import { uniqueIds, type ParsedProject, type SeedNode } from '../project/nodes.js';
+import { sourceIdLookup, type ParsedProject, type SeedNode } from '../project/nodes.js';
 import { diskProjectFiles, type ProjectFiles } from '../project/project-files.js';
 import { readProject } from '../project/read-project.js';
 import type { TargetConfig } from '../project/types.js';
 import type { TemplateEngine } from '../template/template-engine.js';
 import { checkRefs } from './check-refs.js';
+import { hookStatements, sideStatementOutsideHook } from './hook-statements.js';
 import { assertOneStatement } from './check-statements.js';
 import { compileDataTests } from './data-test-nodes.js';
-import type { ExecutableNode, ExecutionManifest } from './execution-manifest.js';
+import type { CustomMaterialization, ExecutableNode, ExecutionManifest } from './execution-manifest.js';
+import { didYouMean } from '../project/closest.js';
+import { MATERIALIZED_VALUES, type Materialized } from '../project/types.js';
 import { macroIndex, type MacroIndex } from './macro-index.js';
 import type { Manifest, ManifestNode, ModelManifestNode, SourceManifestNode } from './manifest.js';
-import { modelManifestNode, relationOfConfig, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
+import { modelManifestNode, seedManifestNode, sourceManifestNode, type NodeRelation } from './manifest-nodes.js';
 import { DISTRIBUTED_KINDS, modelConfigLocator, modelKindOf } from './model-kind.js';
 import { materializedViewName, materializedViewParts } from './materialized-view-parts.js';
 import { tableDefinitionOf } from './table-definition.js';
 import { adjacencyMaps, buildGraph, patchAdjacencyMaps, type GraphNode } from './project-graph.js';
-import { createTemplateEngine, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
+import { createTemplateEngine, eventTimeSources, renderModels, type CompileOptions, type RenderedModel } from './render-models.js';
 import { sourceNodesRead } from './source-nodes.js';
+import { relationNamer } from './relation-naming.js';
 import { resolveSql, type RefTable, type RenderedSql } from './sql-resolver.js';
 import { compileUnitTests } from './unit-test-nodes.js';
 import { engineOf } from './engine-of.js';
@@ -136,9 +141,16 @@ export function linkProject(input: LinkInput): CompiledProject {
   checkRefs(checked, refNames, diagnostics);
 
   const relations = new Map<string, NodeRelation>();
-  for (const r of rendered.values()) relations.set(r.node.name, relationOfConfig(r.node.name, r.config, target.database));
-  for (const s of seeds.values()) relations.set(s.name, relationOfConfig(s.name, s.config, target.database));
-  const refs = refTable(rendered, relations);
+  const nameOf = relationNamer(engine, target.database);
+  for (const r of rendered.values()) {
+    const rel = diagnostics.capture(() => nameOf(r.node, r.config));
+    if (rel) relations.set(r.node.name, rel);
+  }
+  for (const s of seeds.values()) {
+    const rel = diagnostics.capture(() => nameOf(s, s.config));
+    if (rel) relations.set(s.name, rel);
+  }
+  const refs = refTable(rendered, relations, eventTimeSources(parsed, target.raw_database));
   const resolve = (r: RenderedSql) => resolveSql(refs, r);
 
   // Tests compile before the graph: a table of a whole-database source that only a test reads is a node too.
@@ -164,6 +176,7 @@ export function linkProject(input: LinkInput): CompiledProject {
     : parsed.sources;
 
   const idOf = (name: string) => rendered.get(name)?.node.uniqueId ?? seeds.get(name)?.uniqueId;
+  const sourceId = sourceIdLookup(sources, projectConfig.name);
   const dependsOn = (r: RenderedModel): string[] => {
     const out = new Set<string>();
     for (const n of r.output.refs) {
@@ -171,7 +184,7 @@ export function linkProject(input: LinkInput): CompiledProject {
       const id = n !== r.node.name ? idOf(n) : undefined;
       if (id) out.add(id);
     }
-    for (const [s, t] of r.output.sources) out.add(uniqueIds.source(projectConfig.name, s, t));
+    for (const [s, t] of r.output.sources) out.add(sourceId(s, t));
     return [...out];
   };
   // A model's dependencies, computed once: the graph and its manifest node share them.
@@ -198,8 +211,20 @@ export function linkProject(input: LinkInput): CompiledProject {
   }
 
   // Execution needs a valid kind for every model it may run; a bad one is a compile error.
+  const custom = new Map(engine.materializations.map((m) => [m.name, m]));
+  const reported = diagnostics.settleMaterializations((name) => custom.has(name));
   const execModels: Record<string, ExecutableNode> = reuse ? { ...previous!.execution.models } : {};
+  const unrunnable: Record<string, CustomMaterialization> = reuse ? { ...previous!.execution.unrunnable } : {};
   for (const r of reuse ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
+    const materialized = String(r.config.materialized);
+    if (!MATERIALIZED_VALUES.includes(materialized as Materialized)) {
+      const m = custom.get(materialized);
+      if (m) unrunnable[r.node.uniqueId] = { name: m.name, package: m.package, file: m.file };
+      // Reported at its config already, unless that was a package's project file (whose warnings are not shown).
+      else if (!reported.has(materialized)) diagnostics.error(unknownMaterialization(r));
+      continue;
+    }
+    delete unrunnable[r.node.uniqueId];
     const model = diagnostics.capture(() => executableModel(engine, r, warnings, target));
     if (model) execModels[r.node.uniqueId] = model;
   }
@@ -231,7 +256,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   if (previous) sourceNodes = previous.manifest.sources as Record<string, SourceManifestNode>;
   else {
     sourceNodes = {};
-    for (const s of sources) sourceNodes[s.uniqueId] = sourceManifestNode(s, projectConfig.name, target.raw_database);
+    for (const s of sources) sourceNodes[s.uniqueId] = sourceManifestNode(s, s.packageName ?? projectConfig.name, target.raw_database);
   }
 
   for (const r of reuse ? [...reuse.dirty].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
@@ -273,7 +298,7 @@ export function linkProject(input: LinkInput): CompiledProject {
     project,
     parsed: sources === parsed.sources ? parsed : { ...parsed, sources },
     manifest,
-    execution: { refs, models: execModels, tests: dataTests.rendered, unitTests: unitTests.rendered },
+    execution: { refs, models: execModels, tests: dataTests.rendered, unitTests: unitTests.rendered, ...(Object.keys(unrunnable).length ? { unrunnable } : {}) },
     dag,
     warnings,
   };
@@ -294,7 +319,7 @@ function compiledFileOf(node: RenderedModel['node']): string {
 }
 
 /** Ref names → relations, and ephemeral models' rendered SQL: what resolving any SQL needs. */
-function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: ReadonlyMap<string, NodeRelation>): RefTable {
+function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: ReadonlyMap<string, NodeRelation>, sources: ReadonlyMap<string, string>): RefTable {
   const rel: Record<string, string> = {};
   const ephemerals: Record<string, RenderedSql> = {};
   for (const [name, r] of relations) {
@@ -302,7 +327,7 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
     if (model?.config.materialized === 'ephemeral') ephemerals[name] = { sql: model.output.sql, refs: model.output.refs };
     else rel[name] = qualifiedName(r.database, r.alias);
   }
-  return { relations: rel, ephemerals };
+  return { relations: rel, ephemerals, ...(sources.size ? { sources: Object.fromEntries(sources) } : {}) };
 }
 
 /** A model as execution needs it: its validated kind and every SQL it may run, rendered now. */
@@ -328,6 +353,7 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
       hint: node.resourceType === 'snapshot' ? 'remove materialized from its config' : 'move the query into snapshots/ as {% snapshot name %}…{% endsnapshot %}, or use view, table, incremental or ephemeral',
     });
   }
+  checkQuerySettings(config, kind.materialized, locate, warnings);
   const where = { file: node.originalFilePath };
   let introspective = output.introspective;
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
@@ -336,6 +362,13 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
     assertOneStatement(out.sql, where, what);
     return { sql: out.sql, refs: out.refs };
   };
+  const renderHook = (code: string, what: string): RenderedSql[] => {
+    const out = engine.render({ name: node.name, file: node.originalFilePath, code });
+    introspective ||= out.introspective;
+    assertOneStatement(out.sql, where, what);
+    return hookStatements(out);
+  };
+  if (output.statements?.length) throw sideStatementOutsideHook(`model '${node.name}'`, where);
   // With execute false an introspective model may render to anything: it is checked when it executes.
   if (!introspective) assertOneStatement(output.sql, where, `model '${node.name}'`);
   if (!introspective && kind.materialized === 'materialized_view') materializedViewParts(output.sql, where, node.rawCode);
@@ -343,14 +376,37 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
     kind,
     sql: { sql: output.sql, refs: output.refs },
     ...(kind.materialized === 'incremental' || kind.materialized === 'distributed_incremental' ? { incrementalSql: render(node.rawCode, `model '${node.name}' (is_incremental)`, true) } : {}),
-    preHooks: config.pre_hook?.length ? config.pre_hook.map((h) => render(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
-    postHooks: config.post_hook?.length ? config.post_hook.map((h) => render(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
+    preHooks: config.pre_hook?.length ? config.pre_hook.flatMap((h) => renderHook(h, `a pre_hook of model '${node.name}'`)) : NO_HOOKS,
+    postHooks: config.post_hook?.length ? config.post_hook.flatMap((h) => renderHook(h, `a post_hook of model '${node.name}'`)) : NO_HOOKS,
     ...(table ? { table } : {}),
   };
   return introspective ? { ...rendered, introspective: true } : rendered;
 }
 
 const NO_HOOKS: readonly RenderedSql[] = Object.freeze([]);
+
+
+const QUERY_SETTINGS_KINDS = new Set(['table', 'incremental', 'distributed_table', 'distributed_incremental']);
+
+/** dbt-clickhouse's query_settings: setting names to scalar values, applied to a table's or an incremental's SELECT (distributed ones too). */
+function checkQuerySettings(config: RenderedModel['config'], materialized: string, locate: (key: string) => SourceLocation, warnings: Warning[]): void {
+  const qs = config.query_settings;
+  if (qs === undefined) return;
+  if (!isPlainObject(qs) || Object.values(qs).some((v) => typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')) {
+    throw new KilnError('CONFIG_INVALID', `config 'query_settings' must map setting names to values`, { location: locate('query_settings'), hint: "config(query_settings={'max_threads': 2, 'join_algorithm': 'hash'})" });
+  }
+  if (!QUERY_SETTINGS_KINDS.has(materialized)) {
+    warnings.push({ message: `query_settings apply to table and incremental models; ignored on a ${materialized}`, location: locate('query_settings') });
+  }
+}
+
+function unknownMaterialization(r: RenderedModel): KilnError {
+  const name = String(r.config.materialized);
+  return new KilnError('CONFIG_INVALID', `unknown materialization '${name}'`, {
+    location: modelConfigLocator(r.node.originalFilePath, r.node.rawCode, r.node.patch)('materialized'),
+    hint: didYouMean(name, MATERIALIZED_VALUES) ?? `use one of ${MATERIALIZED_VALUES.join(', ')}`,
+  });
+}
 
 /**
  * A materialized_view model's node with its ClickHouse views: each view's name and the nodes whose
@@ -381,14 +437,14 @@ function withMaterializedViews(
 }
 
 function executableSeed(engine: TemplateEngine, seed: SeedNode): ExecutableNode {
-  const render = (code: string): RenderedSql => {
+  const render = (code: string): RenderedSql[] => {
     const out = engine.render({ name: seed.name, file: seed.originalFilePath, code });
     assertOneStatement(out.sql, { file: seed.originalFilePath }, `a hook of seed '${seed.name}'`);
-    return { sql: out.sql, refs: out.refs };
+    return hookStatements(out);
   };
   return {
     kind: { materialized: 'seed' },
-    preHooks: seed.config.pre_hook?.length ? seed.config.pre_hook.map(render) : NO_HOOKS,
-    postHooks: seed.config.post_hook?.length ? seed.config.post_hook.map(render) : NO_HOOKS,
+    preHooks: seed.config.pre_hook?.length ? seed.config.pre_hook.flatMap(render) : NO_HOOKS,
+    postHooks: seed.config.post_hook?.length ? seed.config.post_hook.flatMap(render) : NO_HOOKS,
   };
 }

@@ -7,7 +7,8 @@ import { didYouMean } from '../project/closest.js';
 import type { Project } from '../project/load-project.js';
 import { folderConfigFor, isPlainObject } from '../project/node-config.js';
 import type { ModelNode, ParsedProject, SeedNode, SourceNode } from '../project/nodes.js';
-import { uniqueIds } from '../project/nodes.js';
+import { sourceIdLookup, uniqueIds } from '../project/nodes.js';
+import { packageOfFile } from '../project/package-of-file.js';
 import type { NodeConfig } from '../project/types.js';
 import { refPlaceholder } from '../template/placeholders.js';
 import type { RenderOutput, TemplateEngine } from '../template/template-engine.js';
@@ -79,6 +80,9 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
   };
 
   /** Checks every ref a test renders, and returns the graph ids it reads. */
+  const sourceId = sourceIdLookup(parsed.sources, projectName);
+  // A test a package's file declares is the package's: test.<package>.<name>, as in dbt.
+  const ownerOf = (file: string) => packageOfFile(project.packages, file)?.name ?? projectName;
   const dependencies = (refs: readonly string[], sources: ReadonlyArray<readonly [string, string]>, where: SourceLocation, what: string): string[] => {
     const ids: string[] = [];
     for (const ref of new Set(refs)) {
@@ -94,7 +98,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
       });
     }
     // Declared or not (a table of a whole-database source), a source table's id follows from its name.
-    for (const [s, t] of sources) ids.push(uniqueIds.source(projectName, s, t));
+    for (const [s, t] of sources) ids.push(sourceId(s, t));
     return [...new Set(ids)];
   };
 
@@ -126,7 +130,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
       };
       diagnostics.capture(() => {
         const out = genericTest(ctx, target, d.raw, { name: d.column, quote: d.quote }, { where, locate }, { names: testNames, signatures }, knownColumns, dependencies);
-        add(out.node(projectName, targetPath, fqnSegmentsFor(project, file)), out.rendered);
+        add(out.node(ownerOf(file), targetPath, fqnSegmentsFor(project, file)), out.rendered);
       });
     }
   }
@@ -142,7 +146,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
       const alias = config.alias ?? file.name;
       add(
         {
-          ...testNodeBase(projectName, uniqueIds.test(projectName, file.name), file.name, alias, file.path, file.fqn, config),
+          ...testNodeBase(ownerOf(file.path), uniqueIds.test(ownerOf(file.path), file.name), file.name, alias, file.path, file.fqn, config),
           database: `${project.target.database}_test_failures`,
           schema: `${project.target.database}_test_failures`,
           raw_code: file.rawCode,
@@ -233,7 +237,8 @@ function genericTest(
   const what = `test '${names.full}'`;
 
   const folders = fqnSegmentsFor(project, where.file);
-  const config = testConfig([folderConfigFor(project.config.tests, folders, project.config.name), own], where);
+  const folderConfig = folderConfigFor(project.config.tests, folders, project.config.name);
+  let config = testConfig([folderConfig, own], where);
 
   // The tested relation: a ref placeholder (resolved like a model's refs) or the source's relation.
   const refs: string[] = [];
@@ -268,6 +273,8 @@ function genericTest(
     if (err instanceof KilnError) throw new KilnError(err.code, `${what}: ${err.message}`, { location: where, ...(err.hint ? { hint: err.hint } : {}) });
     throw err;
   }
+  // config() in the test's macro (dbt_utils' fail_calc) sets defaults that the YAML entry's config overrides.
+  if (Object.keys(out.config).length) config = testConfig([folderConfig, out.config, own], where);
   refs.push(...out.refs);
   sources.push(...out.sources);
   const deps = dependencies(refs, sources, where, what);

@@ -22,6 +22,14 @@ export interface ExecutableModel {
   readonly table?: TableDefinition;
 }
 
+/** A materialization a macro file defines, which kiln does not run. */
+export interface CustomMaterialization {
+  readonly name: string;
+  /** The package (or the project) whose macros define it, and the file. */
+  readonly package: string;
+  readonly file: string;
+}
+
 /** A seed loads its CSV; only its hooks are rendered. */
 export interface ExecutableSeed {
   readonly kind: { readonly materialized: 'seed' };
@@ -58,6 +66,11 @@ export interface ExecutionManifest {
   /** Data tests' failing-rows queries by unique id. */
   readonly tests: Readonly<Record<string, TestRender>>;
   readonly unitTests: Readonly<Record<string, UnitTestRender>>;
+  /**
+   * Models whose materialization only a `{% materialization %}` block defines (a package's own,
+   * such as elementary's): in the graph and the manifest, refused when selected to run.
+   */
+  readonly unrunnable?: Readonly<Record<string, CustomMaterialization>>;
 }
 
 /** A model's SQL for one run: is_incremental() as asked, ephemerals in the target's style. */

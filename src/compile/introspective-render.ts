@@ -5,6 +5,7 @@ import type { RenderOutput } from '../template/template-engine.js';
 import type { CompiledProject } from './compile-project.js';
 import { assertOneStatement } from './check-statements.js';
 import { engineOf } from './engine-of.js';
+import { hookStatements, sideStatementOutsideHook } from './hook-statements.js';
 import type { ExecutableModel, TestRender } from './execution-manifest.js';
 import { resolveSql, type RenderedSql } from './sql-resolver.js';
 
@@ -30,7 +31,7 @@ async function renderAnswered(
   what: string,
   ask: AskWarehouse,
   render: (answers: AnswerBook, refRelation: (name: string) => RelationName | undefined) => RenderOutput,
-): Promise<RenderedSql> {
+): Promise<RenderedSql & { readonly statements?: readonly string[] }> {
   const { relations } = compiled.execution.refs;
   const refRelation = (name: string): RelationName | undefined => {
     const m = QUALIFIED.exec(relations[name] ?? '');
@@ -55,7 +56,7 @@ async function renderAnswered(
     }
     if (book.missing.size === 0) {
       assertOneStatement(out.sql, where, what);
-      return { sql: out.sql, refs: out.refs };
+      return { sql: out.sql, refs: out.refs, ...(out.statements ? { statements: out.statements } : {}) };
     }
     if (round >= MAX_ROUNDS) {
       throw new KilnError('TEMPLATE_ERROR', `${what} asked the warehouse more than ${MAX_ROUNDS} times in a row while rendering`, {
@@ -83,10 +84,15 @@ export async function renderIntrospective(compiled: CompiledProject, uniqueId: s
     renderAnswered(compiled, where, what, ask, (answers, refRelation) => engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental, answers, refRelation }));
   const config = compiled.manifest.nodes[uniqueId]?.config;
   const sql = await render(node.rawCode, `model '${node.name}'`, false);
+  if (sql.statements?.length) throw sideStatementOutsideHook(`model '${node.name}'`, where);
+  const renderHook = async (code: string, what: string): Promise<RenderedSql[]> => {
+    const out = await render(code, what, false);
+    return hookStatements(out);
+  };
   const incrementalSql = exec.incrementalSql ? await render(node.rawCode, `model '${node.name}' (is_incremental)`, true) : undefined;
   const hooks = async (list: readonly string[] | undefined, kind: string) => {
     const out: RenderedSql[] = [];
-    for (const h of list ?? []) out.push(await render(h, `a ${kind} of model '${node.name}'`, false));
+    for (const h of list ?? []) out.push(...(await renderHook(h, `a ${kind} of model '${node.name}'`)));
     return out;
   };
   return {

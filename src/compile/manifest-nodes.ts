@@ -5,15 +5,12 @@ import type { ColumnSpec, NodeConfig } from '../project/types.js';
 import type { ManifestColumn, ModelManifestNode, SeedManifestNode, SourceManifestNode } from './manifest.js';
 import type { RenderedModel } from './render-models.js';
 
-/** A model's or seed's place in the warehouse, from its config. */
+/** A model's or seed's place in the warehouse (see relation-naming.ts). */
 export interface NodeRelation {
   readonly database: string;
   readonly alias: string;
 }
 
-export function relationOfConfig(name: string, config: NodeConfig, defaultDatabase: string): NodeRelation {
-  return { database: config.database ?? config.schema ?? defaultDatabase, alias: config.alias ?? name };
-}
 
 // Field order is the manifest's key order on disk: keep it.
 

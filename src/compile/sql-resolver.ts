@@ -1,6 +1,6 @@
 import { quoteIdentifier } from '../adapters/quoting.js';
 import { ephemeralCteName as cteName, inlineSubquery } from '../adapters/ephemeral-sql.js';
-import { resolvePlaceholders } from '../template/placeholders.js';
+import { resolvePlaceholders, resolveSourcePlaceholders, sourceKey } from '../template/placeholders.js';
 import { injectCtes } from '../adapters/ephemeral-sql.js';
 import type { EphemeralStyle } from './ephemeral-style.js';
 
@@ -21,6 +21,11 @@ export interface RefTable {
   readonly relations: Readonly<Record<string, string>>;
   /** Ref name → the ephemeral model's rendered SQL. */
   readonly ephemerals: Readonly<Record<string, RenderedSql>>;
+  /**
+   * Source tables that declare `event_time`, by sourceKey → relation. source() renders these as
+   * placeholders, so a microbatch batch can read them filtered to its window as it reads refs.
+   */
+  readonly sources?: Readonly<Record<string, string>>;
 }
 
 
@@ -30,14 +35,23 @@ export interface RefTable {
  * SQL give the same text, so compile and execution agree byte for byte.
  */
 export function resolveSql(table: RefTable, rendered: RenderedSql, style: EphemeralStyle = 'cte'): string {
-  if (style === 'subquery') return resolvePlaceholders(rendered.sql, (name) => inlineRef(table, name));
-  const body = resolvePlaceholders(rendered.sql, (name) => refRelation(table, name));
+  if (style === 'subquery') return resolve(table, rendered.sql, (name) => inlineRef(table, name));
+  const body = resolve(table, rendered.sql, (name) => refRelation(table, name));
   const chain = ephemeralChain(table, rendered.refs, new Set());
   if (chain.length === 0) return body;
   return injectCtes(
     body,
-    chain.map((name) => ({ name: cteName(name), sql: resolvePlaceholders(table.ephemerals[name]!.sql, (n) => refRelation(table, n)).trim() })),
+    chain.map((name) => ({ name: cteName(name), sql: resolve(table, table.ephemerals[name]!.sql, (n) => refRelation(table, n)).trim() })),
   );
+}
+
+/** Ref placeholders by `ref`, source placeholders by the table's sources. */
+function resolve(table: RefTable, sql: string, ref: (name: string) => string): string {
+  const refsDone = resolvePlaceholders(sql, ref);
+  const sources = table.sources;
+  if (!sources) return refsDone;
+  // Only tables that declare event_time are placeholders; a missing one stays visible rather than vanishing.
+  return resolveSourcePlaceholders(refsDone, (s, t) => sources[sourceKey(s, t)] ?? `${quoteIdentifier(s)}.${quoteIdentifier(t)}`);
 }
 
 function refRelation(table: RefTable, name: string): string {
@@ -49,7 +63,7 @@ function refRelation(table: RefTable, name: string): string {
 function inlineRef(table: RefTable, name: string): string {
   const ephemeral = table.ephemerals[name];
   if (ephemeral === undefined) return refRelation(table, name);
-  return inlineSubquery(resolvePlaceholders(ephemeral.sql, (n) => inlineRef(table, n)));
+  return inlineSubquery(resolve(table, ephemeral.sql, (n) => inlineRef(table, n)));
 }
 
 /** Ephemeral models reachable through ephemeral-only chains, dependencies first. */

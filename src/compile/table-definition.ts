@@ -22,8 +22,12 @@ export interface TableDefinition {
 const UNENFORCED = ['primary_key', 'unique', 'foreign_key', 'custom'];
 const CONSTRAINT_TYPES = ['not_null', 'check', ...UNENFORCED];
 
-/** Materializations whose relation is a table kiln defines. */
-const TABLE_KINDS = new Set(['table', 'incremental']);
+/**
+ * Materializations whose relation is a table kiln defines: a microbatch model is incremental, and
+ * a materialized_view's target is an ordinary MergeTree table its views insert into (dbt has no
+ * contracts on its materialized views, which are the database's own; kiln's target is a table).
+ */
+const TABLE_KINDS = new Set(['table', 'incremental', 'materialized_view']);
 
 export interface DefinitionInput {
   readonly modelName: string;
@@ -53,13 +57,11 @@ export function tableDefinitionOf(input: DefinitionInput, warnings: Warning[]): 
   if (enforced && materialized === 'ephemeral') {
     throw invalid(locate('contract'), `model '${modelName}' is ephemeral and cannot have an enforced contract`, 'materialize it as table, incremental or view, or remove the contract');
   }
-  if (materialized === 'incremental' && String(config.incremental_strategy) === 'microbatch') {
-    // The microbatch strategy builds its batches its own way and does not apply them yet.
-    warnings.push({ message: `contracts and table options are not applied to microbatch model '${modelName}' yet (ignored)`, location: properties });
-    return undefined;
+  if (enforced && materialized === 'snapshot') {
+    // dbt supports contracts on models only: snapshots (and sources, seeds) are outside them.
+    throw invalid(locate('contract'), `snapshot '${modelName}' cannot have an enforced contract: contracts apply to models (table, view, incremental, materialized_view), not snapshots`, 'remove contract from its config, and check its columns with data tests instead');
   }
   if (!TABLE_KINDS.has(materialized) && materialized !== 'view') {
-    // dbt has no contracts or table options for snapshots and materialized views either.
     warnings.push({ message: `contracts and table options are not supported for ${materialized} '${modelName}' (ignored)`, location: properties });
     return undefined;
   }

@@ -103,6 +103,10 @@ export function testConfig(layers: ReadonlyArray<Readonly<Record<string, unknown
       throw new KilnError('CONFIG_INVALID', `test config '${key}' must be true or false`, { location: where });
     }
   }
+  const failCalc = merged.fail_calc ?? 'count(*)';
+  if (typeof failCalc !== 'string' || failCalc.trim() === '') {
+    throw new KilnError('CONFIG_INVALID', `test config 'fail_calc' must be a SQL aggregate over the failing rows, such as 'sum(n)'`, { location: where });
+  }
   if (merged.where !== undefined && typeof merged.where !== 'string') {
     throw new KilnError('CONFIG_INVALID', `test config 'where' must be a SQL condition string`, { location: where });
   }
@@ -112,7 +116,7 @@ export function testConfig(layers: ReadonlyArray<Readonly<Record<string, unknown
     severity,
     warn_if: warnIf,
     error_if: errorIf,
-    fail_calc: 'count(*)',
+    fail_calc: failCalc,
     where: (merged.where as string | undefined) ?? null,
     limit: (limit as number | undefined) ?? null,
     store_failures: merged.store_failures === true,

@@ -54,6 +54,8 @@ export interface Phase {
   readonly name: string;
   /** Whether the phase changes the warehouse (so its command takes the target lock); default true. */
   writes?(ctx: RunContext): boolean;
+  /** Throws when the selection holds a node the phase cannot run: before anything connects. */
+  assertRunnable?(ctx: RunContext): void;
   /** Relations the phase writes, so databases exist and leftovers are cleaned before it runs. */
   relations?(ctx: RunContext): ReadonlyArray<Relation>;
   steps(ctx: RunContext, adapter: Adapter, state: WarehouseState): Promise<ExecStep[]> | ExecStep[];

@@ -307,7 +307,8 @@ function shadowRefs(real: RefTable, manifest: RunContext['compiled']['manifest']
   const byText = new Map<string, string>();
   for (const node of Object.values(manifest.nodes)) byText.set(rel({ database: node.database, name: node.alias }), rel(shadowOf({ database: node.database, name: node.alias })));
   for (const [name, text] of Object.entries(real.relations)) relations[name] = byText.get(text) ?? text;
-  return { relations, ephemerals: real.ephemerals };
+  // Sources are raw tables, read as they are.
+  return { ...real, relations };
 }
 
 async function existingRelations(adapter: Adapter, nodes: readonly ManifestNode[]): Promise<Map<string, RelationInfo>> {

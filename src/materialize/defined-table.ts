@@ -113,6 +113,16 @@ function normalizeType(type: string): string {
  * contract the columns and types are the SELECT's (DESCRIBE), with the YAML's codecs and TTLs.
  */
 export async function buildDefinedTable(ctx: MaterializeContext, def: TableDefinition, temp: ddl.Relation, sql: string): Promise<void> {
+  const columns = await createDefinedTable(ctx, def, temp, sql, tableOptions(ctx.node.config));
+  await ctx.warehouse.execute(ddl.insertSelectColumns(temp, sql, columns));
+}
+
+/**
+ * Creates `temp` empty with the model's full definition (contract columns, or the SELECT's with
+ * their codecs and TTLs; indexes, projections, CHECKs) and the table options given; returns its
+ * column names, for INSERTs that fill it by name.
+ */
+export async function createDefinedTable(ctx: MaterializeContext, def: TableDefinition, temp: ddl.Relation, sql: string, options: ddl.TableOptions): Promise<string[]> {
   const columns: ddl.ColumnDefinition[] = def.contract
     ? [...def.contract]
     : (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type, ...def.columnOptions[c.name] }));
@@ -123,8 +133,8 @@ export async function buildDefinedTable(ctx: MaterializeContext, def: TableDefin
       hint: "fix the column's name in the model's YAML",
     });
   }
-  await ctx.warehouse.execute(ddl.createTable(ctx.warehouse.ddl, temp, columns, tableOptions(ctx.node.config), def.elements));
-  await ctx.warehouse.execute(ddl.insertSelectColumns(temp, sql, columns.map((c) => c.name)));
+  await ctx.warehouse.execute(ddl.createTable(ctx.warehouse.ddl, temp, columns, options, def.elements));
+  return columns.map((c) => c.name);
 }
 
 /** The first table option the server cannot do, with the version that has it (checked before any change). */

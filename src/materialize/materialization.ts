@@ -1,5 +1,5 @@
 import type { RelationInfo, WarehouseOperations } from '../adapters/adapter.js';
-import type { Relation, TableOptions } from '../adapters/ddl.js';
+import { withSettings, type Relation, type TableOptions } from '../adapters/ddl.js';
 import type { ModelManifestNode, SeedManifestNode } from '../compile/manifest.js';
 import type { ModelKind } from '../compile/model-kind.js';
 import type { TableDefinition } from '../compile/table-definition.js';
@@ -68,6 +68,16 @@ export function tableOptions(config: NodeConfig): TableOptions {
     if (config[key] !== undefined) out[key] = config[key];
   }
   return out as TableOptions;
+}
+
+/**
+ * dbt-clickhouse's `query_settings`: query-level settings on the statements that run a table's or
+ * an incremental's SELECT (CREATE … AS SELECT, INSERT … SELECT), as a SETTINGS clause of it.
+ */
+export function withQuerySettings(kind: ModelKind, config: NodeConfig, select: string): string {
+  if (!['table', 'incremental', 'distributed_table', 'distributed_incremental'].includes(kind.materialized)) return select;
+  const settings = config.query_settings as Readonly<Record<string, string | number | boolean>> | undefined;
+  return settings ? withSettings(select, settings) : select;
 }
 
 /** Names for a node's temporary relations; the prefixes let a later run find leftovers. */

@@ -3,6 +3,7 @@ import * as ddl from '../adapters/ddl.js';
 import { SqlError } from '../adapters/sql-error.js';
 import { materializedViewName, materializedViewParts } from '../compile/materialized-view-parts.js';
 import { KilnError } from '../errors.js';
+import { checkContract, contractDiff, createDefinedTable } from './defined-table.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext, type MaterializeResult } from './materialization.js';
 import { buildThenSwap } from './swap.js';
@@ -39,6 +40,9 @@ interface View {
  *      Each statement switches one view with no moment where inserts go unseen; the table keeps
  *      its rows (computed by the old SELECT), as dbt-clickhouse does. --full-refresh recomputes.
  *   c. nothing changed: no statement but the reads.
+ * With a table definition (defined-table.ts) the target is created with it as a table's is; an
+ * enforced contract is checked against each view's SELECT before any statement, and a target
+ * whose columns no longer fit the contract is rebuilt (a).
  * Whether a SELECT changed is asked of the server: a scratch view with the new SELECT is created
  * and the two SHOW CREATE texts compared (the server formats both alike), then dropped.
  */
@@ -68,8 +72,14 @@ export const materializedViewMaterialization: MaterializationStrategy = {
       if (ctx.existing === undefined) return { rowsAffected: 0, message: `materialized view ${name(ctx)} not built yet (kiln run builds it)` };
       if (complete && stale.length === 0) return { rowsAffected: 0, message: `materialized view ${name(ctx)}: its views saw every load` };
     }
+    // An enforced contract, before anything changes: every view's SELECT gives the contract's columns.
+    const contract = ctx.table?.contract;
+    let expected: readonly ColumnInfo[] | undefined;
+    for (const v of contract ? views : []) expected = await checkContract(ctx, contract!, v.sql);
+    // A table built before the contract (or before it changed) no longer fits it: rebuilt.
+    const fitsContract = !expected || !complete || contractDiff(expected, await ctx.warehouse.columns(ctx.relation)).length === 0;
 
-    if (!ctx.fullRefresh && complete && stale.length === 0) {
+    if (!ctx.fullRefresh && complete && stale.length === 0 && fitsContract) {
       const changed = await changedViews(ctx, views);
       if (changed.length === 0) return { rowsAffected: 0, message: `materialized view ${name(ctx)} unchanged` };
       if (ctx.warehouse.ddl.capabilities.alterMaterializedViewQuery && (await columnsFit(ctx, sql))) {
@@ -92,9 +102,11 @@ async function rebuild(ctx: MaterializeContext, sql: string, views: readonly Vie
   await runHooks(ctx, 'pre_hook');
   for (const view of drop) await ctx.warehouse.execute(ddl.dropRelation(d, view));
   await buildThenSwap(ctx, temp, async () => {
-    await ctx.warehouse.execute(ddl.createTableLike(d, temp, sql, tableOptions(ctx.node.config)));
+    // A table definition (contract, codecs, TTLs, indexes, projections, CHECKs) makes the target as it makes a table's.
+    const columns = ctx.table ? await createDefinedTable(ctx, ctx.table, temp, sql, tableOptions(ctx.node.config)) : undefined;
+    if (!columns) await ctx.warehouse.execute(ddl.createTableLike(d, temp, sql, tableOptions(ctx.node.config)));
     if (catchup) {
-      await ctx.warehouse.execute(ddl.insertSelect(temp, sql));
+      await ctx.warehouse.execute(columns ? ddl.insertSelectColumns(temp, sql, columns) : ddl.insertSelect(temp, sql));
       rows = await ctx.warehouse.countRows(temp);
     }
   });

@@ -2,6 +2,7 @@ import * as ddl from '../adapters/ddl.js';
 import { batchPartitionExpression, batchPartitionId, batchSelect, dropPartitionId } from '../adapters/microbatch-sql.js';
 import type { MicrobatchSpec } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
+import { checkContract, checkExistingTable, createDefinedTable } from './defined-table.js';
 import { runHooks } from './hooks.js';
 import { tableOptions, tempRelation, type MaterializeContext, type MaterializeResult } from './materialization.js';
 import { batchesToRun, type Batch } from './microbatch-batches.js';
@@ -20,6 +21,10 @@ import { buildThenSwap } from './swap.js';
  * scratch. Killed anywhere, every batch is the old or the new one; the rerun replaces the same
  * batches with the same rows. A failing batch fails alone: the others are published, and
  * run_results.json lists it under batch_results.failed for `kiln retry`.
+ * With a table definition (defined-table.ts) the first build creates the table with it (contract
+ * columns, codecs, TTLs, indexes, projections, CHECKs) and each batch's scratch table copies it;
+ * an enforced contract is checked against the batches' SELECT, and on a later run against the
+ * existing table too, before the first statement that writes.
  */
 export async function runMicrobatch(ctx: MaterializeContext, spec: MicrobatchSpec): Promise<MaterializeResult> {
   const d = ctx.warehouse.ddl;
@@ -58,13 +63,22 @@ export async function runMicrobatch(ctx: MaterializeContext, spec: MicrobatchSpe
     }
   };
   let rows = 0;
+  const def = ctx.table;
+  const shape = planned[0] ?? { start: now, end: now };
+  if (def?.contract) {
+    // Before anything changes: the batches' rows and (on a later run) the table they replace slices of.
+    const expected = await checkContract(ctx, def.contract, batchSql(shape));
+    if (!firstBuild) await checkExistingTable(ctx, expected);
+  }
   await runHooks(ctx, 'pre_hook');
   if (firstBuild) {
     const temp = tempRelation(ctx.relation, ctx.runId);
     await buildThenSwap(ctx, temp, async () => {
-      const shape = planned[0] ?? { start: now, end: now };
-      await ctx.warehouse.execute(ddl.createTableLike(d, temp, batchSql(shape), options));
-      for (const b of planned) await attempt(b, async () => void (await ctx.warehouse.execute(ddl.insertSelect(temp, batchSql(b)))));
+      // A table definition (contract, codecs, indexes, …) makes the table; later batches copy it with CREATE … AS.
+      const columns = def ? await createDefinedTable(ctx, def, temp, batchSql(shape), options) : undefined;
+      if (!def) await ctx.warehouse.execute(ddl.createTableLike(d, temp, batchSql(shape), options));
+      const insert = (b: Batch) => (columns ? ddl.insertSelectColumns(temp, batchSql(b), columns) : ddl.insertSelect(temp, batchSql(b)));
+      for (const b of planned) await attempt(b, async () => void (await ctx.warehouse.execute(insert(b))));
       rows = await ctx.warehouse.countRows(temp);
     });
   } else {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { runHooks } from './hooks.js';
 import { join } from 'node:path';
 import * as ddl from '../adapters/ddl.js';
 import { checkTable } from '../adapters/shadow-sql.js';
@@ -28,12 +29,14 @@ export const seedMaterialization: MaterializationStrategy = {
     const columns = await seedColumns(ctx, file, settings);
     const temp = tempRelation(ctx.relation, ctx.runId);
     let rows = 0;
+    await runHooks(ctx, 'pre_hook');
     await buildThenSwap(ctx, temp, async () => {
       await ctx.warehouse.execute(ddl.createTable(ctx.warehouse.ddl, temp, columns, tableOptions(node.config)));
       const structure = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
       await ctx.warehouse.insertFile(temp, file, 'CSVWithNames', { structure, settings });
       rows = await ctx.warehouse.countRows(temp);
     });
+    await runHooks(ctx, 'post_hook');
     return { rowsAffected: rows, message: `loaded seed ${ctx.relation.database}.${ctx.relation.name}` };
   },
   async check(ctx) {

@@ -8,6 +8,7 @@ import { parseYaml, type YamlFile } from './yaml-file.js';
 import { renderYamlValue, type VarScope } from './yaml-strings.js';
 import { unknownKeyWarning } from './yaml-keys.js';
 import { DBT_PROJECT_FILE, loadPackages, type PackageProject } from './packages.js';
+import { varScopes } from './var-scopes.js';
 import { findProfiles, targetOfProfileOutput, type ProfileTargets } from './profiles.js';
 
 export const PROJECT_FILE = 'project.yml';
@@ -44,7 +45,10 @@ export interface Project {
   readonly root: string;
   readonly config: ProjectConfig;
   readonly target: TargetConfig;
+  /** The root project's var scope (its nodes', and the project files'). */
   readonly scope: VarScope;
+  /** Each package's var scope, by package name: what `var()` sees in its files (see varScopeOf). */
+  readonly packageScopes: ReadonlyMap<string, VarScope>;
   readonly warnings: readonly Warning[];
   /** Installed and `local:` packages (packages.yml), whose nodes and macros compile with the project's. */
   readonly packages: readonly PackageProject[];
@@ -70,7 +74,7 @@ export function loadProject(opts: LoadProjectOptions = {}): Project {
   const env = opts.env ?? process.env;
   const config = parseProjectConfig(yaml, warnings, { vars: opts.vars ?? {}, env });
   const packages = loadPackages(files, config.name, { vars: config.vars, env }, parseProjectFile);
-  const scope: VarScope = { vars: { ...packageVars(packages, config.vars), ...config.vars, ...(opts.vars ?? {}) }, env };
+  const { scope, packageScopes } = varScopes(config, packages, opts.vars ?? {}, env);
   // kiln's own targets win; a dbt project's profile gives them otherwise (only when it names one).
   const hasTargets = Object.keys(config.rawTargets).length > 0;
   const profiles = !hasTargets && config.profile ? findProfiles(files, config.profile, { ...(opts.profilesDir ? { profilesDir: opts.profilesDir } : {}), env }) : undefined;
@@ -78,7 +82,7 @@ export function loadProject(opts: LoadProjectOptions = {}): Project {
   const target = resolveTarget(root, config, targetName, scope, yaml, profiles, warnings);
   checkOtherTargets(config, targetName, yaml, warnings);
   const strict = strictnessOf(opts.strict === true, config.strict, env.CI);
-  return { root, config, target, scope, warnings, packages, ...(strict ? { strict } : {}) };
+  return { root, config, target, scope, packageScopes, warnings, packages, ...(strict ? { strict } : {}) };
 }
 
 /** The built-in embedded target's database: the profile's default output's schema, so models land where they would on the server. */
@@ -98,22 +102,6 @@ export function parseProjectFile(text: string, file: string, warnings: Warning[]
   return parseProjectConfig(parseYaml(text, file), warnings, scope);
 }
 
-/**
- * Package vars are defaults under the root's; dbt scopes them to the package, and the root's
- * `vars: { <package>: {...} }` sets them for that package only. kiln has one var scope, so both
- * are flattened into it, the root's winning.
- */
-function packageVars(packages: readonly PackageProject[], rootVars: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const p of packages) {
-    for (const [k, v] of Object.entries(p.config.vars)) if (!isPlainObject(v) || !packages.some((q) => q.name === k)) out[k] = v;
-  }
-  for (const p of packages) {
-    const scoped = rootVars[p.name];
-    if (isPlainObject(scoped)) Object.assign(out, scoped);
-  }
-  return out;
-}
 
 /**
  * `--strict` always; else project.yml's `strict:` when set (`strict: false` keeps a project's

@@ -21,7 +21,7 @@ export const KNOWN_CONFIG_KEYS: readonly string[] = [
 ];
 
 /** Config keys whose value is a mapping: in a folder config they are config, not a subfolder. */
-const MAPPING_KEYS = new Set(['settings', 'meta', 'snapshot_meta_column_names', 'contract']);
+const MAPPING_KEYS = new Set(['settings', 'query_settings', 'meta', 'snapshot_meta_column_names', 'contract']);
 
 const LIST_KEYS = new Set(['tags', 'pre_hook', 'post_hook']);
 
@@ -40,10 +40,15 @@ export function normalizeConfig(raw: Record<string, unknown>, where: SourceLocat
     out[key] = LIST_KEYS.has(key) ? toList(value) : value;
   }
   if (out.materialized !== undefined && !MATERIALIZED_VALUES.includes(out.materialized as never)) {
-    throw new KilnError('CONFIG_INVALID', `unknown materialization '${String(out.materialized)}'`, {
+    const name = String(out.materialized);
+    const problem = {
+      message: `unknown materialization '${name}'`,
       location: where,
-      hint: didYouMean(String(out.materialized), MATERIALIZED_VALUES) ?? `use one of ${MATERIALIZED_VALUES.join(', ')}`,
-    });
+      hint: didYouMean(name, MATERIALIZED_VALUES) ?? `use one of ${MATERIALIZED_VALUES.join(', ')}`,
+    };
+    // A package's {% materialization %} may define it: compile decides, when the macros are loaded.
+    if (typeof out.materialized === 'string' && /^\w+$/.test(name)) warnings.push({ ...problem, materialization: name });
+    else throw new KilnError('CONFIG_INVALID', problem.message, { location: problem.location, hint: problem.hint });
   }
   if (out.enabled !== undefined && typeof out.enabled !== 'boolean') {
     throw new KilnError('CONFIG_INVALID', `config 'enabled' must be true or false`, { location: where });
@@ -69,7 +74,7 @@ export function mergeConfigs(...configs: ReadonlyArray<NodeConfig | undefined>):
       if (LIST_KEYS.has(key)) {
         const merged = [...((out[key] as string[] | undefined) ?? []), ...(value as string[])];
         out[key] = key === 'tags' ? [...new Set(merged)] : merged;
-      } else if ((key === 'settings' || key === 'meta') && isPlainObject(value) && isPlainObject(out[key])) {
+      } else if ((key === 'settings' || key === 'query_settings' || key === 'meta') && isPlainObject(value) && isPlainObject(out[key])) {
         out[key] = { ...(out[key] as object), ...value };
       } else {
         out[key] = value;

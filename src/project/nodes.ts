@@ -133,6 +133,16 @@ export interface ParsedProject {
   readonly propertyFiles: ReadonlyMap<string, YamlFile>;
 }
 
+/**
+ * `source('s', 't')` → the source table's unique id: a package's own source has its package's
+ * name in it; one no file declares (a table of a whole-database source) is the root project's.
+ */
+export function sourceIdLookup(sources: readonly SourceNode[], rootName: string): (source: string, table: string) => string {
+  const ids = new Map<string, string>();
+  for (const s of sources) if (!ids.has(`${s.sourceName}.${s.tableName}`)) ids.set(`${s.sourceName}.${s.tableName}`, s.uniqueId);
+  return (source, table) => ids.get(`${source}.${table}`) ?? uniqueIds.source(rootName, source, table);
+}
+
 export const uniqueIds = {
   model: (project: string, name: string) => `model.${project}.${name}`,
   seed: (project: string, name: string) => `seed.${project}.${name}`,

@@ -21,6 +21,8 @@ import { parseYaml, type YamlFile } from './yaml-file.js';
 import { checkKeys, PROPERTIES_SHAPE } from './yaml-keys.js';
 import { checkSourceEnums, SOURCE_LOADERS } from './source-enums.js';
 import { renderYamlValue, type VarScope } from './yaml-strings.js';
+import { varScopeOf } from './var-scopes.js';
+import { packageOfFile } from './package-of-file.js';
 import { sha256 } from './checksums.js';
 import { readDocsBlocks, renderDocCalls, type DocsBlock } from './docs-blocks.js';
 import { splitCsvLine } from './csv-line.js';
@@ -99,7 +101,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       const segments = foldersBelow(base, path);
       const props = modelProps.get(name);
       modelProps.delete(name);
-      const common = nodeProperties(props, diagnostics, docs, project.scope);
+      const common = nodeProperties(props, diagnostics, docs, varScopeOf(project, props?.yaml.file ?? ''));
       models.push({
         resourceType: 'model',
         uniqueId: uniqueIds.model(owner.name, name),
@@ -126,7 +128,7 @@ export function readProject(project: Project, files: ProjectFiles, diagnostics: 
       const segments = foldersBelow(base, path);
       const props = seedProps.get(name);
       seedProps.delete(name);
-      const common = nodeProperties(props, diagnostics, docs, project.scope);
+      const common = nodeProperties(props, diagnostics, docs, varScopeOf(project, props?.yaml.file ?? ''));
       const seedConfig = mergeConfigs(owner.folderConfig((c) => c.seeds, [...segments, name]), common.config, { materialized: 'seed' });
       const bytes = files.readBytes(path);
       seeds.push({
@@ -225,7 +227,7 @@ function readSnapshots(
 ): void {
   const { config } = project;
   const snapshot = (name: string, path: string, rawCode: string, segments: readonly string[], entry: PropertyEntry | undefined) => {
-    const common = nodeProperties(entry, diagnostics, docs, project.scope);
+    const common = nodeProperties(entry, diagnostics, docs, varScopeOf(project, entry?.yaml.file ?? ''));
     models.push({
       resourceType: 'snapshot',
       uniqueId: uniqueIds.snapshot(config.name, name),
@@ -509,7 +511,7 @@ function readSources(
       diagnostics.capture(() => {
         const tableOptions = Object.fromEntries(Object.entries(t).filter(([k]) => !SOURCE_NODE_KEYS.has(k)));
         // Strings may use var()/env_var(): render them now so stage/ sees final paths and hosts.
-        const options = renderYamlValue({ ...sourceOptions, ...tableOptions }, project.scope, twhere) as Record<string, unknown>;
+        const options = renderYamlValue({ ...sourceOptions, ...tableOptions }, varScopeOf(project, yaml.file), twhere) as Record<string, unknown>;
         // A table kiln stages is named <source>__<table> in the raw database; one someone else
         // fills is dbt's <schema>.<identifier> (schema defaults to the source's name, identifier to the table's).
         const staged = isStagingLoader(options.loader);
@@ -525,10 +527,13 @@ function readSources(
           }
           byIdentifier.set(identifier, `${sourceName}.${tableName}`);
         }
-        const props = nodeProperties({ raw: t, yaml, path: tpath }, diagnostics, docs, project.scope);
+        const props = nodeProperties({ raw: t, yaml, path: tpath }, diagnostics, docs, varScopeOf(project, yaml.file));
+        // A package's source is its own, as in dbt: source.<package>.<source>.<table>.
+        const owner = packageOfFile(project.packages, yaml.file)?.name;
         out.push({
           resourceType: 'source',
-          uniqueId: uniqueIds.source(project.config.name, sourceName, tableName),
+          uniqueId: uniqueIds.source(owner ?? project.config.name, sourceName, tableName),
+          ...(owner ? { packageName: owner } : {}),
           name: tableName,
           sourceName,
           tableName: tableName,
@@ -536,7 +541,7 @@ function readSources(
           loader: staged ? (options.loader as string) : undefined,
           options: database === undefined ? options : { ...options, database },
           originalFilePath: yaml.file,
-          fqn: [project.config.name, sourceName, tableName],
+          fqn: [owner ?? project.config.name, sourceName, tableName],
           ...props,
           description: props.description || describe(raw.description, yaml, [...path, 'description'], docs, diagnostics),
         });
@@ -579,7 +584,7 @@ function wholeDatabaseSource(
       hint: 'every table of the database loads into <source>__<table>; list the table under tables: to rename it',
     });
   }
-  const props = nodeProperties(entry, diagnostics, docs, project.scope);
+  const props = nodeProperties(entry, diagnostics, docs, varScopeOf(project, entry?.yaml.file ?? ''));
   return {
     sourceName,
     options,

@@ -185,7 +185,7 @@ FROM numbers(toUInt64(greatest(0, {{ dbt.datediff(start_date, end_date, datepart
 {%- endmacro %}
 
 {% macro default__generate_schema_name(custom_schema_name, node) -%}
-{%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ target.schema }}_{{ custom_schema_name | trim }}{%- endif -%}
 {%- endmacro %}
 
 {% macro default__generate_alias_name(custom_alias_name=none, node=none) -%}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { quoteIdentifier } from '../adapters/quoting.js';
+import { dropRelationNamed } from '../adapters/ddl.js';
+import { qualifiedName, quoteIdentifier } from '../adapters/quoting.js';
 import { KilnError } from '../errors.js';
 import { ColumnInfo, statementResult, type QueryRows, type RelationColumn, type WarehouseAnswers, type WarehouseQuestion } from './introspection.js';
 import { currentKwargs, currentVarargs, KeywordSplat, MacroReturn, Spread } from './jinja-runtime.js';
@@ -91,9 +92,12 @@ export interface DbtContextHost {
   dbtMacro(name: string): unknown;
   /** This render's `{% call statement(name) %}` results, for load_result(name). */
   results(): Map<string, QueryRows>;
+  /** A statement the render asks to run where it runs (a hook): adapter.drop_relation's. */
+  sideStatement(sql: string): void;
 }
 
-const ADAPTER_PREFIXES = ['clickhouse__', 'default__'];
+/** The prefixes adapter.dispatch tries, in order. */
+export const DISPATCH_PREFIXES = ['clickhouse__', 'default__'] as const;
 
 /** A namespace object whose unknown members fail naming what kiln lacks. */
 function strictNamespace<T extends object>(label: string, members: T, fail: (err: unknown) => never, lookup?: (name: string) => unknown): T {
@@ -129,13 +133,13 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
     const ns = (positional[1] ?? kw.macro_namespace) as string | undefined;
     const order = ns ? host.searchOrder(ns) ?? [host.projectName, ns] : [host.projectName];
     for (const pkg of order) {
-      for (const prefix of ADAPTER_PREFIXES) {
+      for (const prefix of DISPATCH_PREFIXES) {
         const macro = pkg === 'dbt' ? host.dbtMacro(prefix + name) : host.macro(pkg === host.projectName ? undefined : pkg, prefix + name);
         if (typeof macro === 'function') return macro;
       }
     }
     // dbt stops here; kiln also takes a global of the name (a package's macro copied elsewhere).
-    for (const prefix of ADAPTER_PREFIXES) {
+    for (const prefix of DISPATCH_PREFIXES) {
       const macro = host.anyMacro(prefix + name);
       if (typeof macro === 'function') return macro;
     }
@@ -175,6 +179,15 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
         return getRelation(kw.database ?? positional[0], kw.schema ?? positional[1], kw.identifier ?? positional[2]);
       },
       load_relation: loadRelation,
+      // Run where the template runs, before its own SQL: in a hook, as dbt runs it there.
+      drop_relation: (relation: unknown) => {
+        const rel = host.relationName(relation);
+        if (!rel) return fail(new KilnError('TEMPLATE_ERROR', `adapter.drop_relation() needs a relation, got ${relation === undefined ? 'None' : String(relation)}`));
+        // A ref (`this`, ref('x')) prints as its placeholder, resolved with the hook's own SQL.
+        const text = String(relation);
+        host.sideStatement(dropRelationNamed(/^\u0000ref:[^\u0000]+\u0000$/.test(text) ? text : qualifiedName(rel.database, rel.table)));
+        return '';
+      },
       type: () => 'clickhouse',
     },
     fail,

@@ -114,6 +114,9 @@ export class ResultTable {
     result.columns.forEach((c, i) => {
       if (!/^\d+$/.test(c) && !(c in Array.prototype)) columns[c] = columns[i]!;
     });
+    // agate's columns are a mapping too: `for name, column in table.columns.items()` (dbt_utils' get_query_results_as_dict).
+    Object.defineProperty(columns, 'items', { value: () => result.columns.map((c, i) => [c, columns[i]!]) });
+    Object.defineProperty(columns, 'keys', { value: () => [...result.columns] });
     this.columns = columns;
     this.rows = result.rows.map((r) => tableRow(result.columns, r));
   }

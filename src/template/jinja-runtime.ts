@@ -10,7 +10,7 @@ import nunjucks from 'nunjucks';
  */
 
 /** Part of the template cache's key: bump when a change here changes nunjucks' generated code. */
-export const JINJA_RUNTIME_VERSION = 4;
+export const JINJA_RUNTIME_VERSION = 5;
 
 /** Thrown by `return(value)`; the macro that is running catches it and returns the value. */
 export class MacroReturn {
@@ -170,7 +170,12 @@ export function jinjaToNunjucks(code: string): string {
     })
     .replace(/{%(-?)\s*set\s+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=([\s\S]*?)(-?)%}/g, (_m, open: string, obj: string, attr: string, value: string, close: string) =>
     `{%${open} do __kiln_setattr(${obj}, "${attr}", (${value})) ${close}%}`,
-  );
+  )
+    // The block form `{% set ns.x %}…{% endset %}`: the body is captured, then set on the namespace.
+    .replace(/{%(-?)\s*set\s+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*(-?)%}([\s\S]*?){%(-?)\s*endset\s*(-?)%}/g, (_m, open: string, obj: string, attr: string, close: string, body: string, open2: string, close2: string) => {
+      const name = `__kiln_block_${obj}_${attr}`;
+      return `{%${open} set ${name} ${close}%}${body}{%${open2} endset %}{% do __kiln_setattr(${obj}, "${attr}", ${name}) ${close2}%}`;
+    });
 }
 
 /**
@@ -252,6 +257,13 @@ export function truthy(value: unknown): boolean {
   return Boolean(value);
 }
 
+/** Python's `+`: two lists concatenate; anything else adds as nunjucks does (numbers, text). */
+function add(a: unknown, b: unknown): unknown {
+  if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  // eslint-disable-next-line @typescript-eslint/restrict-plus-operands -- nunjucks compiles Jinja's + to JS +.
+  return (a as number) + (b as number);
+}
+
 /** Python's `==` for lists and dicts (element by element); other values as nunjucks compares them. */
 export function equal(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equal(x, b[i]));
@@ -284,6 +296,7 @@ interface CompilerProto {
   compileOr(this: CompilerProto, node: { left: unknown; right: unknown }, frame: unknown): void;
   compileNot(this: CompilerProto, node: { target: unknown }, frame: unknown): void;
   compileCompare(this: CompilerProto, node: { expr: unknown; ops: Array<{ type: string; expr: unknown }> }, frame: unknown): void;
+  compileAdd(this: CompilerProto, node: { left: unknown; right: unknown }, frame: unknown): void;
   compileKilnTruthy?(this: CompilerProto, node: TruthyNode, frame: unknown): void;
   _getNodeName(this: CompilerProto, node: unknown): string;
   compilePair(this: CompilerProto, node: { key: unknown; value: unknown }, frame: unknown): void;
@@ -307,6 +320,7 @@ export function installJinjaRuntime(): void {
   lib.runtime.kilnMacro = kilnMacro;
   (lib.runtime as unknown as { kilnTruthy: typeof truthy }).kilnTruthy = truthy;
   (lib.runtime as unknown as { kilnEqual: typeof equal }).kilnEqual = equal;
+  (lib.runtime as unknown as { kilnAdd: typeof add }).kilnAdd = add;
   const callWrap = lib.runtime.callWrap;
   lib.runtime.callWrap = function kilnCallWrap(obj, name, context, args) {
     const marked = args.some((a) => a instanceof Spread || a instanceof KeywordSplat);
@@ -388,6 +402,14 @@ export function installJinjaRuntime(): void {
     this._emit(', ');
     this.compile(node.ops[0]!.expr, frame);
     this._emit('))');
+  };
+  // `a + b` of two lists is one list, as in Python (`['id'] + group_by_columns` in dbt_utils); JS would join them as text.
+  proto.compileAdd = function kilnCompileAdd(node, frame) {
+    this._emit('runtime.kilnAdd(');
+    this.compile(node.left, frame);
+    this._emit(', ');
+    this.compile(node.right, frame);
+    this._emit(')');
   };
   // A call's keyword arguments are names, never expressions (`f(except=[])` with a macro `except`).
   lib.compiler.Compiler.prototype.compileKeywordArgs = function compileKeywordArgs(node, frame) {

@@ -18,12 +18,27 @@ export function resolvePlaceholders(sql: string, resolve: (name: string) => stri
 
 const SOURCE_PATTERN = /\u0000source:([^\u0000]+)\u0000/g;
 
+/** The key of a source table in placeholders and in RefTable.sources. */
+export function sourceKey(source: string, table: string): string {
+  return JSON.stringify([source, table]);
+}
+
 /**
- * A unit test's model renders `source()` as a placeholder too: its fixture table is named at
- * execution, and replacing the source's relation as text would also hit string literals.
+ * `source()` renders a placeholder where its relation is decided later: a unit test's fixture
+ * table (named at execution), or a source table declaring `event_time`, which a microbatch batch
+ * reads filtered to its window. Replacing the source's relation as text would also hit string
+ * literals.
  */
 export function sourcePlaceholder(source: string, table: string): string {
-  return `${MARK}source:${JSON.stringify([source, table])}${MARK}`;
+  return `${MARK}source:${sourceKey(source, table)}${MARK}`;
+}
+
+const SOURCE_ONLY = /^\u0000source:([^\u0000]+)\u0000$/;
+
+/** The source table of a value that is exactly one source placeholder. */
+export function sourceOfPlaceholder(text: string): readonly [string, string] | undefined {
+  const m = SOURCE_ONLY.exec(text);
+  return m ? (JSON.parse(m[1]!) as [string, string]) : undefined;
 }
 
 /** Replaces every source placeholder with `resolve(source, table)`. */

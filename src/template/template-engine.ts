@@ -5,14 +5,14 @@ import { didYouMean } from '../project/closest.js';
 import type { MacroFile } from '../project/nodes.js';
 import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
 import { CROSS_DATABASE_MACROS_FILE } from './cross-database-macros.js';
-import { dbtContext, defineMacroArguments, Relation, type RelationName } from './dbt-context.js';
+import { dbtContext, defineMacroArguments, DISPATCH_PREFIXES, Relation, type RelationName } from './dbt-context.js';
 import type { QueryRows, WarehouseAnswers } from './introspection.js';
 import { installJinjaCompat } from './jinja-compat.js';
 import { DoExtension, installJinjaRuntime, JINJA_RUNTIME_VERSION, jinjaToNunjucks, kilnCompiledSource, macroTrace, startRender } from './jinja-runtime.js';
 import { installJinjaFilters } from './jinja-filters.js';
 import { boundedRange, renderLimitsFrom, withDeadline, type RenderLimits } from './render-limits.js';
 import { prepareMacroSource } from './macro-source.js';
-import { refPlaceholder, resolvePlaceholders } from './placeholders.js';
+import { refPlaceholder, resolvePlaceholders, resolveSourcePlaceholders, sourceOfPlaceholder } from './placeholders.js';
 import { parseSimpleTemplate, type Literal, type SimplePart } from './simple-template.js';
 import { templateCacheKey, type CompiledTemplateCache } from './template-cache.js';
 
@@ -36,6 +36,8 @@ export interface SourceRelations {
   relation(source: string, table: string): string | undefined;
   /** The declared `source.table` names, for "did you mean" hints. */
   readonly declared: readonly string[];
+  /** The relation of a table whose `relation` is a placeholder (one declaring event_time). */
+  readonly actual?: (source: string, table: string) => string | undefined;
 }
 
 /**
@@ -66,6 +68,8 @@ export interface TemplateEngineOptions {
   readonly limits?: RenderLimits;
   /** The project's `dispatch:` config. */
   readonly dispatch?: readonly DispatchConfig[];
+  /** The var scope of a file of a package (dbt scopes vars per package); `scope` when absent or undefined. */
+  readonly packageScope?: (file: string) => VarScope | undefined;
 }
 
 export interface RenderInput {
@@ -97,6 +101,8 @@ export interface RenderOutput {
   readonly volatile: boolean;
   /** True when the render asked the warehouse (run_query, statement, get_columns_in_relation, …). */
   readonly introspective: boolean;
+  /** Statements the template asks to run before its own SQL (adapter.drop_relation); hooks run them. */
+  readonly statements?: readonly string[];
 }
 
 /**
@@ -154,6 +160,8 @@ interface RenderState {
   introspective: boolean;
   /** `{% call statement(name) %}` results, for load_result(name). */
   readonly results: Map<string, QueryRows>;
+  /** Statements to run before the output (adapter.drop_relation), where the template runs. */
+  statements?: string[];
   /** The error a global threw, kept because nunjucks flattens it into a message. */
   error?: unknown;
 }
@@ -218,8 +226,11 @@ export class TemplateEngine {
    * and where `adapter.dispatch(name, macro_namespace)` searches. Kiln's built-in tests are in none.
    */
   macroNamespaces: ReadonlyMap<string, Readonly<Record<string, unknown>>> = new Map();
-  /** `{% materialization %}` blocks packages define: loaded, not run; reported when a selected model uses one. */
-  readonly packageMaterializations: Array<{ readonly package: string; readonly name: string; readonly file: string }> = [];
+  /**
+   * `{% materialization %}` blocks the project's and its packages' macros define: loaded, not
+   * run; a model using one compiles, and is refused only when selected to run.
+   */
+  readonly materializations: Array<{ readonly package: string; readonly name: string; readonly file: string }> = [];
 
   private readonly limits: RenderLimits;
 
@@ -250,7 +261,7 @@ export class TemplateEngine {
     startRender();
     try {
       const sql = this.bounded(state, () => template.render({}));
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 1);
     } finally {
@@ -258,8 +269,21 @@ export class TemplateEngine {
     }
   }
 
-  /** Calls a macro by name (generic tests are macros named `test_<name>`). */
-  callMacro(name: string, input: Omit<RenderInput, 'code'>, args: Record<string, unknown>): RenderOutput {
+  /**
+   * True when the root project defines `name`, or `clickhouse__name` / `default__name` that
+   * adapter.dispatch would pick over kiln's: dbt's overridable macros (generate_schema_name…) are
+   * called only then, and computed without a render otherwise.
+   */
+  rootOverrides(name: string): boolean {
+    const root = this.macroNamespaces.get(this.opts.projectName);
+    return root !== undefined && [name, ...DISPATCH_PREFIXES.map((p) => p + name)].some((n) => typeof root[n] === 'function');
+  }
+
+  /**
+   * Calls a macro by name (generic tests are macros named `test_<name>`), with keyword
+   * arguments, or positional ones as dbt calls its own macros (`generate_schema_name(custom, node)`).
+   */
+  callMacro(name: string, input: Omit<RenderInput, 'code'>, args: Record<string, unknown> | readonly unknown[]): RenderOutput {
     // `package.macro`: the package's own definition, even where the root project overrides the name.
     const dot = name.indexOf('.');
     const macro = dot > 0 ? this.macroNamespaces.get(name.slice(0, dot))?.[name.slice(dot + 1)] : globalsOf(this.env)[name];
@@ -271,14 +295,20 @@ export class TemplateEngine {
     this.state = state;
     startRender();
     try {
-      // A relation argument (`model`, `compare_model`) is a relation object, as dbt passes it.
-      const kw: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(args)) {
-        const ref = typeof value === 'string' ? REF_ONLY.exec(value) : null;
-        kw[key] = ref ? this.refRelation(ref[1]!) : value;
+      const call = macro as (...a: unknown[]) => unknown;
+      let sql: string;
+      if (Array.isArray(args)) {
+        sql = this.bounded(state, () => String(call(...args)));
+      } else {
+        // A relation argument (`model`, `compare_model`) is a relation object, as dbt passes it.
+        const kw: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(args)) {
+          const ref = typeof value === 'string' ? REF_ONLY.exec(value) : null;
+          kw[key] = ref ? this.refRelation(ref[1]!) : value;
+        }
+        sql = this.bounded(state, () => String(call({ ...kw, __keywords: true })));
       }
-      const sql = this.bounded(state, () => String((macro as (kw: unknown) => unknown)({ ...kw, __keywords: true })));
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
     } finally {
@@ -325,7 +355,7 @@ export class TemplateEngine {
         // nunjucks: `output += suppressValue(value)`, i.e. null/undefined print nothing.
         sql += (value ?? '') as string;
       }
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
     } catch {
       return undefined;
     } finally {
@@ -448,7 +478,8 @@ export class TemplateEngine {
     });
     env.addGlobal('var', (name: unknown, fallback?: unknown) => {
       const state = this.current();
-      const scope = state.input.vars ? { ...opts.scope, vars: { ...opts.scope.vars, ...state.input.vars } } : opts.scope;
+      const base = opts.packageScope?.(state.input.file) ?? opts.scope;
+      const scope = state.input.vars ? { ...base, vars: { ...base.vars, ...state.input.vars } } : base;
       try {
         return lookupVar(scope, String(name), fallback);
       } catch (err) {
@@ -506,6 +537,7 @@ export class TemplateEngine {
         relationName: (value) => this.relationName(value),
         dbtMacro: (name) => this.dbtMacros.get(name),
         results: () => this.current().results,
+        sideStatement: (sql) => void (this.current().statements ??= []).push(sql),
       });
     for (const [name, value] of Object.entries(context)) env.addGlobal(name, value);
     defineMacroArguments(globalsOf(env));
@@ -533,6 +565,9 @@ export class TemplateEngine {
     const text = String(value);
     const ref = REF_ONLY.exec(text);
     if (ref) return this.relationName(this.refRelation(ref[1]!));
+    const source = sourceOfPlaceholder(text);
+    const actual = source && this.opts.sources.actual?.(source[0], source[1]);
+    if (actual) return this.relationName(actual);
     const m = QUALIFIED.exec(text);
     if (m) return { database: m[1]!.replace(/\\(.)/g, '$1'), table: m[2]!.replace(/\\(.)/g, '$1') };
     const dot = text.indexOf('.');
@@ -558,7 +593,9 @@ export class TemplateEngine {
         list.push(file);
         continue;
       }
-      const exported = this.exportedMacros(file.path, prepareMacroSource(file.source).code);
+      const prepared = prepareMacroSource(file.source);
+      for (const m of prepared.materializations) this.materializations.push({ package: this.opts.projectName, name: m, file: file.path });
+      const exported = this.exportedMacros(file.path, prepared.code);
       if (!exported) continue;
       for (const [name, macro] of Object.entries(exported)) {
         if (file.path.startsWith('<kiln>/')) builtin.add(name);
@@ -614,7 +651,7 @@ export class TemplateEngine {
   private loadPackageMacros(pkg: string, files: readonly MacroFile[]): Record<string, unknown> {
     const prepared = files.map((f) => {
       const p = prepareMacroSource(f.source);
-      for (const m of p.materializations) this.packageMaterializations.push({ package: pkg, name: m, file: f.path });
+      for (const m of p.materializations) this.materializations.push({ package: pkg, name: m, file: f.path });
       return p.code;
     });
     const errors = this.macroErrors.length;
@@ -660,7 +697,8 @@ export class TemplateEngine {
     const inMacro = frames.length ? ` (in macro ${frames.map((f) => `${f.file}:${f.line}`).join(', called from ')})` : '';
     if (cause instanceof KilnError) {
       // A message built from ref() holds placeholders: show the model names.
-      return new KilnError(cause.code, resolvePlaceholders(cause.message, (n) => n) + inMacro, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
+      const readable = resolveSourcePlaceholders(resolvePlaceholders(cause.message, (n) => n), (src, t) => `${src}.${t}`);
+      return new KilnError(cause.code, readable + inMacro, { location: cause.location ?? location, ...(cause.hint ? { hint: cause.hint } : {}) });
     }
     if (cause instanceof MissingVariableError) {
       return new KilnError(cause.kind === 'var' ? 'UNKNOWN_VAR' : 'CONFIG_INVALID', cause.message, {

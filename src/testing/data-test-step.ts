@@ -27,6 +27,7 @@ export async function runDataTest(compiled: CompiledProject, adapter: Adapter, n
     ? resolveSql(compiled.execution.refs, await renderIntrospectiveTest(compiled, node.unique_id, compiledTest, askWarehouse(adapter)), adapter.ephemeralStyle)
     : testSql(compiled.execution, node.unique_id, adapter.ephemeralStyle);
   const limit = (node.config.limit as number | null | undefined) ?? null;
+  const failCalc = typeof node.config.fail_calc === 'string' ? node.config.fail_calc : 'count(*)';
   let queryTimeMs = 0;
   let failures: number;
   let relationName: string | null = null;
@@ -35,12 +36,12 @@ export async function runDataTest(compiled: CompiledProject, adapter: Adapter, n
       const table = { database: node.database, name: node.alias };
       queryTimeMs += (await adapter.execute(ddl.dropRelation(adapter.ddl, table))).elapsedMs;
       for (const statement of ddl.createTableFromSelect(adapter.ddl, table, failuresTableSelect(sql, limit), {})) queryTimeMs += (await adapter.execute(statement)).elapsedMs;
-      const r = await adapter.query<{ n: string | number }>(ddl.countRows(table));
+      const r = await adapter.query<{ failures: string | number }>(countFailures(ddl.selectAll(table), null, failCalc));
       queryTimeMs += r.elapsedMs;
-      failures = Number(r.rows[0]?.n ?? 0);
+      failures = Number(r.rows[0]?.failures ?? 0);
       relationName = `${table.database}.${table.name}`;
     } else {
-      const r = await adapter.query<{ failures: string | number }>(countFailures(sql, limit));
+      const r = await adapter.query<{ failures: string | number }>(countFailures(sql, limit, failCalc));
       queryTimeMs += r.elapsedMs;
       failures = Number(r.rows[0]?.failures ?? 0);
     }

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithCluster } from '../harness/clickhouse-cluster.js';
 import { clusterProject, clusterSession } from '../helpers/cluster-target.js';
-import { allOutput, projectYml, removeProjects, runKiln, runResults, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
+import { allOutput, projectYml, REPO_ROOT, removeProjects, runKiln, runResults, writeProject, type ProjectFiles } from '../helpers/kiln-cli.js';
 import { queryWarehouse } from '../helpers/warehouse.js';
 
 /**
@@ -144,5 +144,40 @@ describeWithCluster('kiln build on a cluster (2 shards x 2 replicas, Replicated 
     const again = await session.kiln(dir, ['build'], 1);
     expect(again.code, allOutput(again)).toBe(0);
     await expectEveryNodeEqualsSingleNode();
+  });
+
+  it('builds the reference project (its MySQL app database from the dump), every node holding the embedded build\'s rows', async () => {
+    const copy = (): string => {
+      const d = writeProject({}, 'kiln-reference-');
+      for (const entry of ['project.yml', 'sources.yml', 'models', 'macros', 'seeds', 'snapshots', 'tests/data', 'data']) {
+        cpSync(join(REPO_ROOT, entry), join(d, entry), { recursive: true });
+      }
+      return d;
+    };
+    const ref = copy();
+    const yml = readFileSync(join(ref, 'project.yml'), 'utf8');
+    // The reference project's prod target, pointed at the cluster.
+    const rawTarget = `raw_database: "{{ env_var('CLICKHOUSE_RAW_DATABASE', 'raw') }}" }`;
+    writeFileSync(join(ref, 'project.yml'), yml.replace(rawTarget, `${rawTarget.slice(0, -2)}, cluster: ${getCluster().name} }`));
+    expect(readFileSync(join(ref, 'project.yml'), 'utf8')).toContain(`cluster: ${getCluster().name} }`);
+    const env = { CLICKHOUSE_URL: session.cluster().nodes[0].url, CLICKHOUSE_USER: session.cluster().username, CLICKHOUSE_PASSWORD: session.cluster().password, CLICKHOUSE_DATABASE: 'movies', CLICKHOUSE_RAW_DATABASE: 'movies_raw', MYSQL_HOST: '' };
+    const build = await runKiln(ref, ['build', '--target', 'prod'], { env });
+    expect(build.code, allOutput(build)).toBe(0);
+    expect(notPassed(ref)).toEqual([]);
+    const embedded = copy();
+    const local = await runKiln(embedded, ['build'], { env: { MYSQL_HOST: '' } });
+    expect(local.code, allOutput(local)).toBe(0);
+
+    const names = (await queryWarehouse<{ name: string }>(join(embedded, '.kiln/dev'), "SELECT name FROM system.tables WHERE database = 'analytics' ORDER BY name")).map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(['dim_content', 'fact_reviews', 'fact_events', 'dash_top_content']));
+    const counts = (db: string) => names.map((n) => `SELECT '${n}' AS name, toString(count()) AS n FROM ${db}.\`${n}\``).join(' UNION ALL ');
+    const byName = (rows: readonly Record<string, unknown>[]) => Object.fromEntries(rows.map((r) => [String(r.name), String(r.n)]));
+    const expected = byName(await queryWarehouse(join(embedded, '.kiln/dev'), counts('analytics')));
+    const dashboard = 'SELECT metric, label, toString(value) AS value FROM {db}.dash_overview ORDER BY metric, label';
+    const expectedDashboard = await queryWarehouse(join(embedded, '.kiln/dev'), dashboard.replace('{db}', 'analytics'));
+    for (const node of session.cluster().nodes) {
+      expect(byName(await session.rows(node.index, counts('movies'))), `node ${node.index}`).toEqual(expected);
+      expect(await session.rows(node.index, dashboard.replace('{db}', 'movies')), `node ${node.index}`).toEqual(expectedDashboard);
+    }
   });
 });

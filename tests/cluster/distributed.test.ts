@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import { CLUSTER_NAME, describeWithCluster } from '../harness/clickhouse-cluster.js';
-import { clusterSession } from '../helpers/cluster-target.js';
-import { writeProject } from '../helpers/kiln-cli.js';
+import { ALL_SWEEPS } from '../helpers/crash-sweep.js';
+import { allOutput, runKiln, writeProject } from '../helpers/kiln-cli.js';
+import { clusterEnv, clusterSession } from '../helpers/cluster-target.js';
 
 /**
  * distributed_table and distributed_incremental on the harness cluster (2 shards × 2 replicas):
@@ -116,5 +117,32 @@ describeWithCluster('distributed materializations on a 2 x 2 cluster', (getClust
     const shard1 = await ids(0, `SELECT id FROM ${DB}.events_inc_local ORDER BY id`);
     expect(await ids(1, `SELECT id FROM ${DB}.events_inc_local ORDER BY id`)).toEqual(shard1);
     expect(await scratch()).toEqual([]);
+  });
+
+  it('an increment killed after its statements, then run again, adds every row exactly once and leaves nothing on any node', async () => {
+    // Every fourth statement (each with KILN_SWEEPS=all): each point is two kiln runs on the cluster.
+    const step = ALL_SWEEPS ? 1 : 4;
+    let crashes = 0;
+    let n = 1500;
+    for (let k = 1; k <= 80; k += step) {
+      n += 100;
+      // Validation's statements touch only its shadow database; they are swept elsewhere.
+      const args = ['run', '--no-validate', '--select', 'events_inc', '--vars', `{n: ${n}}`];
+      // events grows first (untouched by the sweep), so the increment has 100 new rows each time.
+      expect((await session.kiln(dir, ['run', '--select', 'events', '--vars', `{n: ${n}}`])).code).toBe(0);
+      const crashed = await runKiln(dir, args, { env: { ...clusterEnv(session.cluster(), 1), KILN_CRASH_AFTER: String(k) } });
+      if (crashed.code === 0) break; // fewer than k statements: every crash point is covered
+      expect(String(crashed.signal ?? crashed.code), allOutput(crashed)).toMatch(/SIGKILL|137/);
+      crashes++;
+      const rerun = await session.kiln(dir, args, 2);
+      expect(rerun.code, `after a crash at statement ${k}: ${allOutput(rerun)}`).toBe(0);
+      for (const node of session.cluster().nodes) {
+        expect(await ids(node.index, `SELECT count() AS id FROM ${DB}.events_inc`), `crash at ${k}, node ${node.index}`).toEqual([n]);
+      }
+      expect(await ids(0, `SELECT uniqExact(id) AS id FROM ${DB}.events_inc`), `crash at ${k}`).toEqual([n]);
+      expect(await scratch(), `crash at ${k}`).toEqual([]);
+    }
+    console.log(`distributed_incremental on the cluster: ${crashes} crash points (every ${step})`);
+    expect(crashes).toBeGreaterThanOrEqual(3);
   });
 });

@@ -139,3 +139,101 @@ describe('kiln deps', () => {
     expect(r.stderr).toMatch(/^error: packages\.yml:3: a package entry needs one of local:, git:, tarball: or package:\n {2}hint: /);
   });
 });
+
+describe('a package as dbt scopes it', () => {
+  /** The package with a model of its own materialization, its own vars, a source and a test on its own model. */
+  const scoped = (extraRoot: Record<string, string> = {}) => ({
+    ...rootProject('packages:\n  - local: vendor/util\n'),
+    'dbt_project.yml': `name: shop
+profile: shop
+config-version: 2
+vars:
+  region: eu
+  util:
+    greeting: hello from the root
+`,
+    ...under('vendor/util', {
+      ...UTIL_PACKAGE,
+      'dbt_project.yml': `name: util
+version: '1.0'
+config-version: 2
+vars:
+  greeting: the package default
+  unit: km
+models:
+  util:
+    +materialized: table
+`,
+      'models/util_lake.sql': "{{ config(materialized='lakehouse') }}\nselect 1 as x\n",
+      'models/util_vars.sql': "select '{{ var('greeting') }}' as greeting, '{{ var('unit') }}' as unit, '{{ var('region') }}' as region\n",
+      'models/sources.yml': `version: 2
+sources:
+  - name: ledger
+    schema: util_raw
+    tables: [{ name: entries }]
+models:
+  - name: util_numbers
+    columns:
+      - name: n
+        data_tests: [not_null]
+`,
+      'models/util_entries.sql': "select * from {{ source('ledger', 'entries') }}\n",
+    }),
+    'models/root_vars.sql': "select '{{ var('greeting', 'unset') }}' as greeting, '{{ var('unit', 'unset') }}' as unit\n",
+    ...extraRoot,
+  });
+
+  it('a model of a package’s own materialization compiles, and fails only when selected to run', async () => {
+    const dir = writeProject(scoped());
+    const compile = await runKiln(dir, ['compile']);
+    expect(compile.stderr).toBe('');
+    expect(compile.code).toBe(0);
+    expect(readJson(dir, 'target/manifest.json').nodes['model.util.util_lake'].config.materialized).toBe('lakehouse');
+
+    const others = await runKiln(dir, ['run', '--exclude', 'util_lake util_entries']);
+    expect(others.code, others.stderr).toBe(0);
+    const run = await runKiln(dir, ['run', '--select', 'util_lake']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      "error: vendor/util/models/util_lake.sql: model 'util_lake' uses materialization 'lakehouse', which package util defines in vendor/util/macros/private.sql and kiln does not run\n" +
+        '  hint: leave it out (--exclude util_lake), or materialize it as view, table, incremental, materialized_view or ephemeral\n',
+    );
+  });
+
+  it('a materialization nothing defines is an error at the config that names it', async () => {
+    const inModel = await runKiln(writeProject(scoped({ 'models/typo.sql': "{{ config(materialized='tabel') }}\nselect 1 as x\n" })), ['compile']);
+    expect(inModel.code).toBe(2);
+    expect(inModel.stderr).toContain("error: models/typo.sql:1: unknown materialization 'tabel'\n  hint: did you mean 'table'?");
+    const files = scoped();
+    const inProject = await runKiln(writeProject({ ...files, 'dbt_project.yml': `${files['dbt_project.yml']}models:\n  shop:\n    +materialized: tabel\n` }), ['compile']);
+    expect(inProject.code).toBe(2);
+    // Once, at the key: not again for each model the folder config reaches.
+    expect(inProject.stderr.match(/unknown materialization/g)).toHaveLength(1);
+    expect(inProject.stderr).toContain("error: dbt_project.yml:10: unknown materialization 'tabel'\n  hint: did you mean 'table'?");
+  });
+
+  it('vars are scoped per package: the root’s vars: {util: …} and the package’s own reach only its nodes', async () => {
+    const dir = writeProject(scoped());
+    const r = await runKiln(dir, ['run', '--select', 'util_vars root_vars']);
+    expect(r.code, r.stderr).toBe(0);
+    const wh = join(dir, '.kiln/dev');
+    // The root's scoped var over the package's default; the package's own; the root's global one.
+    expect(await queryWarehouse(wh, 'SELECT greeting, unit, region FROM analytics.util_vars')).toEqual([{ greeting: 'hello from the root', unit: 'km', region: 'eu' }]);
+    expect(await queryWarehouse(wh, 'SELECT greeting, unit FROM analytics.root_vars')).toEqual([{ greeting: 'unset', unit: 'unset' }]);
+    const withCli = await runKiln(dir, ['run', '--select', 'util_vars', '--vars', '{greeting: from the command line}']);
+    expect(withCli.code, withCli.stderr).toBe(0);
+    expect(await queryWarehouse(wh, 'SELECT greeting FROM analytics.util_vars')).toEqual([{ greeting: 'from the command line' }]);
+  });
+
+  it('a package’s sources and tests have its name in their unique ids', async () => {
+    const dir = writeProject(scoped());
+    const r = await runKiln(dir, ['compile']);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = readJson(dir, 'target/manifest.json');
+    expect(manifest.sources['source.util.ledger.entries']).toMatchObject({ package_name: 'util', fqn: ['util', 'ledger', 'entries'], relation_name: '`util_raw`.`entries`' });
+    expect(manifest.sources['source.shop.ledger.entries']).toBeUndefined();
+    expect(manifest.nodes['model.util.util_entries'].depends_on.nodes).toEqual(['source.util.ledger.entries']);
+    expect(manifest.nodes['test.util.not_null_util_numbers_n']).toMatchObject({ package_name: 'util', fqn: ['util', 'not_null_util_numbers_n'] });
+    expect(manifest.child_map['model.util.util_numbers']).toContain('test.util.not_null_util_numbers_n');
+  });
+});

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectYml, removeProjects, runKiln, STACK_FRAME, writeProject } from '../helpers/kiln-cli.js';
-import { MICROBATCH_FILES, microbatchScenario } from '../helpers/microbatch-project.js';
+import { BOUNDARY_FILES, MICROBATCH_FILES, microbatchBoundaryScenario, microbatchScenario } from '../helpers/microbatch-project.js';
 import { queryWarehouse } from '../helpers/warehouse.js';
 
 /** incremental_strategy='microbatch' through the real CLI on the embedded engine. */
@@ -13,6 +13,11 @@ describe('microbatch on the embedded engine', () => {
     await microbatchScenario(dir, 'analytics', (args) => runKiln(dir, args), (sql) => queryWarehouse(join(dir, '.kiln/dev'), sql));
     const parts = await queryWarehouse<{ partition: string }>(join(dir, '.kiln/dev'), `SELECT DISTINCT partition_id AS partition FROM system.parts WHERE database = 'analytics' AND table = 'events_by_batch' AND active ORDER BY partition`);
     expect(parts).toHaveLength(3); // one partition per day batch
+  }, 300_000);
+
+  it('reruns of windows overlapping built batches replace them whole: rows on a boundary counted once', async () => {
+    const dir = writeProject({ 'project.yml': projectYml('mb'), ...BOUNDARY_FILES });
+    await microbatchBoundaryScenario(dir, 'analytics', (args) => runKiln(dir, args), (sql) => queryWarehouse(join(dir, '.kiln/dev'), sql));
   }, 300_000);
 
   it('bad microbatch configs are exit 2 at their line; a bad --event-time-start is exit 2', async () => {

@@ -2,7 +2,8 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithClickHouse, type ClickHouseServer } from '../harness/clickhouse-server.js';
 import { removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
-import { MICROBATCH_FILES, microbatchScenario } from '../helpers/microbatch-project.js';
+import { BOUNDARY_FILES, MICROBATCH_FILES, microbatchBoundaryScenario, microbatchScenario } from '../helpers/microbatch-project.js';
+import { serverProject } from '../helpers/server-target.js';
 
 /** The microbatch scenario against clickhouse-server 18.16: REPLACE PARTITION and DROP PARTITION there too. */
 afterAll(removeProjects);
@@ -38,5 +39,12 @@ targets:
     const read = async (sql: string) => (await client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>();
     await microbatchScenario(dir, 'mb', (args) => runKiln(dir, args, { env }), read);
     expect(await read(`SELECT name FROM system.tables WHERE database = 'mb' AND name LIKE '__kiln_%'`)).toEqual([]);
+  });
+
+  it('reruns of windows overlapping built batches replace them whole: rows on a boundary counted once', async () => {
+    const env = { KILN_TEST_CH_URL: server.url, KILN_TEST_CH_USER: server.username, KILN_TEST_CH_PASSWORD: server.password };
+    const dir = serverProject('mbb', BOUNDARY_FILES, 'mb');
+    const read = async (sql: string) => (await client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+    await microbatchBoundaryScenario(dir, 'mbb', (args) => runKiln(dir, args, { env }), read);
   });
 });

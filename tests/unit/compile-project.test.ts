@@ -327,3 +327,26 @@ describe('secrets', () => {
     expect(c.manifest.sources['source.proj.app.users']!.source_meta).toMatchObject({ connection: { host: 'db', user: 'reader', password: '***' } });
   });
 });
+
+describe('a source table declaring event_time', () => {
+  const files: ProjectFiles = {
+    'project.yml': projectYml('proj'),
+    'sources.yml': 'sources:\n  - name: app\n    tables:\n      - { name: clicks, config: { event_time: ts } }\n      - { name: users }\n',
+    'models/eph.sql': "{{ config(materialized='ephemeral') }}SELECT * FROM {{ source('app', 'clicks') }}",
+    'models/m.sql': "SELECT c.ts, u.id FROM {{ source('app', 'clicks') }} AS c, {{ ref('eph') }} AS e, {{ source('app', 'users') }} AS u WHERE c.note != '`app`.`clicks`'",
+  };
+
+  it('compiles to its relation as any source does, while the execution manifest can swap it (a microbatch batch\'s window)', () => {
+    const c = compile(files);
+    const m = model(c, 'm');
+    expect(m.compiled_code).toBe("WITH `__kiln_cte__eph` AS (\nSELECT * FROM `app`.`clicks`\n)\nSELECT c.ts, u.id FROM `app`.`clicks` AS c, `__kiln_cte__eph` AS e, `app`.`users` AS u WHERE c.note != '`app`.`clicks`'");
+    expect(m.depends_on.nodes).toContain('source.proj.app.clicks');
+    const exec = c.execution.models['model.proj.m']!;
+    if (!('sql' in exec)) throw new Error('no sql');
+    // Only the declaring table is a placeholder: users is rendered as before, and a string literal naming the relation is left alone.
+    const windowed = { ...c.execution, refs: { ...c.execution.refs, sources: { '["app","clicks"]': '(SELECT * FROM `app`.`clicks` WHERE ts >= 1)' } } };
+    expect(modelSql(windowed, exec, { isIncremental: false, style: 'subquery' })).toBe(
+      "SELECT c.ts, u.id FROM (SELECT * FROM `app`.`clicks` WHERE ts >= 1) AS c, (\nSELECT * FROM (SELECT * FROM `app`.`clicks` WHERE ts >= 1)\n) AS e, `app`.`users` AS u WHERE c.note != '`app`.`clicks`'",
+    );
+  });
+});

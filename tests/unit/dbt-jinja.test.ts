@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../src/errors.js';
 import type { MacroFile } from '../../src/project/nodes.js';
 import { AnswerBook } from '../../src/template/introspection.js';
-import { resolvePlaceholders } from '../../src/template/placeholders.js';
+import { resolvePlaceholders, sourcePlaceholder } from '../../src/template/placeholders.js';
 import { sourceRelationsOf, TemplateEngine, type RenderInput, type TemplateEngineOptions } from '../../src/template/template-engine.js';
 
 /** Jinja as dbt renders it: each construct dbt projects and packages use. */
@@ -179,6 +179,18 @@ describe('introspection', () => {
     expect(eng.render({ name: 'm', file: 'models/m.sql', code: "SELECT {{ dbt.hash('x') }} FROM {{ ref('base') }}" }).introspective).toBe(false);
   });
 
+  it('a source declaring event_time renders as a placeholder, and introspection asks about its real table', () => {
+    const sources = {
+      ...sourceRelationsOf(new Map([['app', new Map([['clicks', sourcePlaceholder('app', 'clicks')]])]])),
+      actual: (s: string, t: string) => (s === 'app' && t === 'clicks' ? '`raw`.`app__clicks`' : undefined),
+    };
+    const eng = engine(files, { sources });
+    const book = new AnswerBook();
+    const out = eng.render({ name: 'm', file: 'models/m.sql', code: "SELECT {{ col_list(source('app', 'clicks')) }} FROM {{ source('app', 'clicks') }}", answers: book });
+    expect(out.sql).toBe(`SELECT  FROM ${sourcePlaceholder('app', 'clicks')}`);
+    expect([...book.missing.values()]).toEqual([{ kind: 'columns', database: 'raw', table: 'app__clicks' }]);
+  });
+
   it('at execution it reads the warehouse through the answers given', () => {
     const eng = engine(files);
     const book = new AnswerBook();
@@ -196,6 +208,13 @@ describe('introspection', () => {
     const out = eng.render({ name: 'm', file: 'models/m.sql', code, answers: book, refRelation });
     expect(resolvePlaceholders(out.sql, (n) => n)).toBe('SELECT id, label, 1+2 2');
     expect(book.missing.size).toBe(0);
+  });
+
+  it("a result table's columns are a mapping too (agate): .items() and .keys()", () => {
+    const book = new AnswerBook();
+    book.record({ kind: 'query', sql: 'SELECT 1' }, { columns: ['a', 'b'], rows: [[1, 'x'], [2, 'y']] });
+    const code = "{% set cols = run_query('SELECT 1').columns %}{% for name, col in cols.items() %}{{ name }}={{ col.values() | join('/') }};{% endfor %}{{ cols.keys() | join(',') }}";
+    expect(render(code, engine(), { answers: book })).toBe('a=1/2;b=x/y;a,b');
   });
 
   it('relations: this, api.Relation.create, adapter.quote', () => {
@@ -264,6 +283,16 @@ describe('Python semantics nunjucks lacks', () => {
 describe('== on lists, dicts and sets', () => {
   it('compares by value, as Python does', () => {
     expect(render("{{ [1, 2] == [1, 2] }} {{ set(['b', 'a']) != set(['a', 'b']) }} {{ {'k': [1]} == {'k': [1]} }} {{ 'a' == 'a' }} {{ [1] != [2] }}")).toBe('true false true true true');
+  });
+});
+
+describe('+ on lists, and {% set ns.x %} blocks', () => {
+  it('two lists concatenate (dbt_utils: [\'id\'] + group_by_columns); numbers and text add as before', () => {
+    expect(render("{{ (['id'] + ['a', 'b']) | join(',') }} {{ (['id'] + []) | length }} {{ 1 + 2 }} {{ 'a' + 'b' }} {{ 1.5 + 1 }}")).toBe('id,a,b 1 3 ab 2.5');
+  });
+
+  it('a block set on a namespace attribute keeps the block’s text', () => {
+    expect(render("{% set ns = namespace(msg='') %}{% for i in [1, 2] %}{% set ns.msg %}item {{ i }}{% endset %}{% endfor %}[{{ ns.msg }}]")).toBe('[item 2]');
   });
 });
 

@@ -212,8 +212,11 @@ describe('folder configs', () => {
     expect(warnings).toEqual([{ message: "unknown config key 'materialised'", location: { file: 'project.yml', line: 3 }, hint: "did you mean 'materialized'?", unknownKey: true }]);
   });
 
-  it('an unknown materialization is an error', () => {
-    expect(() => parseFolderConfig({ materialized: 'tabel' }, { file: 'project.yml' }, [])).toThrow(/unknown materialization 'tabel'/);
+  it('an unknown materialization is held for compile (a macro file may define it), one that is no name is an error', () => {
+    const warnings: Warning[] = [];
+    parseFolderConfig({ materialized: 'tabel' }, { file: 'project.yml', line: 2 }, warnings);
+    expect(warnings).toEqual([{ message: "unknown materialization 'tabel'", location: { file: 'project.yml', line: 2 }, hint: "did you mean 'table'?", materialization: 'tabel' }]);
+    expect(() => parseFolderConfig({ materialized: 'a table' }, { file: 'project.yml' }, [])).toThrow(/unknown materialization 'a table'/);
   });
 
   it('folderConfigFor accepts configs with and without the project name level', () => {

@@ -137,13 +137,24 @@ describe('table definition at compile', () => {
     });
   });
 
-  it('ignores a contract on a snapshot, with a warning, as dbt has none there', () => {
+  it('a contract on a snapshot is an error at the config line, as dbt has none there; its table options are ignored with a warning', () => {
+    expect(() => tableDefinitionOf(input({ materialized: 'snapshot', columns: [col('a', { data_type: 'UInt8' })] }), [])).toThrow(
+      "snapshot 'm' cannot have an enforced contract: contracts apply to models (table, view, incremental, materialized_view), not snapshots",
+    );
     const warnings: Warning[] = [];
-    expect(tableDefinitionOf(input({ materialized: 'snapshot', columns: [col('a', { data_type: 'UInt8' })] }), warnings)).toBeUndefined();
+    expect(tableDefinitionOf(input({ materialized: 'snapshot', config: {}, columns: [col('a', { codec: 'ZSTD' })] }), warnings)).toBeUndefined();
     expect(warnings.map((w) => w.message)).toEqual(["contracts and table options are not supported for snapshot 'm' (ignored)"]);
+  });
+
+  it('a microbatch model and a materialized_view\'s target take the contract and options as a table does', () => {
+    const columns = [col('a', { data_type: 'UInt8', codec: 'ZSTD' })];
+    const config = { contract: { enforced: true }, indexes: [{ name: 'i', expression: 'a', type: 'minmax' }] };
+    const expected = { contract: [{ name: 'a', type: 'UInt8', codec: 'ZSTD' }], columnOptions: {}, elements: { indexes: [{ name: 'i', expression: 'a', type: 'minmax' }], projections: [], checks: [] } };
     const micro: Warning[] = [];
-    expect(tableDefinitionOf(input({ materialized: 'incremental', config: { contract: { enforced: true }, incremental_strategy: 'microbatch' } as unknown as DefinitionInput['config'], columns: [col('a', { data_type: 'UInt8' })] }), micro)).toBeUndefined();
-    expect(micro.map((w) => w.message)).toEqual(["contracts and table options are not applied to microbatch model 'm' yet (ignored)"]);
+    expect(tableDefinitionOf(input({ materialized: 'incremental', config: { ...config, incremental_strategy: 'microbatch' } as unknown as DefinitionInput['config'], columns }), micro)).toEqual(expected);
+    const mv: Warning[] = [];
+    expect(tableDefinitionOf(input({ materialized: 'materialized_view', config: config as unknown as DefinitionInput['config'], columns }), mv)).toEqual(expected);
+    expect([...micro, ...mv]).toEqual([]);
   });
 
   it('has nothing to say about a model without these options', () => {
@@ -175,7 +186,7 @@ describe('table options a server lacks', () => {
     expect(unsupportedTableOption(def({ columnOptions: { a: { codec: 'ZSTD' } } }), {}, old)).toEqual({ option: 'column codec', since: '19.1' });
     expect(unsupportedTableOption(undefined, { ttl: 'd + INTERVAL 1 DAY' }, old)).toEqual({ option: 'ttl', since: '19.6' });
     expect(unsupportedTableOption(def({ contract: [{ name: 'a', type: 'Date', ttl: 'a + INTERVAL 1 DAY' }] }), {}, old)).toEqual({ option: 'column ttl', since: '19.6' });
-    expect(unsupportedTableOption(def({ elements: { indexes: [{ name: 'i', expression: 'a', type: 'minmax' }], projections: [], checks: [] } }), {}, old)?.since).toBe('19.5');
+    expect(unsupportedTableOption(def({ elements: { indexes: [{ name: 'i', expression: 'a', type: 'minmax' }], projections: [], checks: [] } }), {}, old)?.since).toBe('19.3');
     expect(unsupportedTableOption(def({ elements: { indexes: [], projections: [{ name: 'p', query: 'SELECT a' }], checks: [] } }), {}, capabilitiesFor('21.3.1'))).toEqual({ option: 'projections', since: '21.6' });
     expect(unsupportedTableOption(def({ elements: { indexes: [], projections: [], checks: [{ name: 'c', expression: '1' }] } }), {}, old)).toEqual({ option: 'check constraints', since: '19.14' });
   });
@@ -184,9 +195,11 @@ describe('table options a server lacks', () => {
     const now = capabilitiesFor('26.1.2.1');
     expect(unsupportedTableOption(def({ columnOptions: { a: { codec: 'ZSTD', ttl: 'x' } }, elements: { indexes: [{ name: 'i', expression: 'a', type: 'minmax' }], projections: [{ name: 'p', query: 'q' }], checks: [{ name: 'c', expression: '1' }] } }), { ttl: 'x' }, now)).toBeUndefined();
   });
-  it('skipping indexes need their experimental setting only between 19.5 and 20.1', () => {
+  it('skipping indexes need their experimental setting only between 19.3 and 20.1', () => {
     const experimental = (v: string) => capabilitiesFor(v).skippingIndexes && !capabilitiesFor(v).stableSkippingIndexes;
     expect(experimental('19.16.3')).toBe(true);
+    expect(experimental('19.3.3')).toBe(true);
+    expect(experimental('19.2.1')).toBe(false);
     expect(experimental('20.1.2')).toBe(false);
     expect(experimental('18.16.1')).toBe(false);
   });

@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { allOutput, removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
+import { queryWarehouse, relationNames } from '../helpers/warehouse.js';
+
+/**
+ * dbt and dbt-clickhouse spellings dbt projects rely on, on the embedded engine: `query_settings`
+ * on a model, `adapter.drop_relation` in a hook, a test macro's `config(fail_calc=…)`.
+ */
+afterAll(removeProjects);
+
+const DBT_PROJECT = 'name: shop\nprofile: shop\nconfig-version: 2\n';
+
+describe('query_settings (dbt-clickhouse)', () => {
+  it('are the SETTINGS of a table’s and an incremental’s SELECT; on a view they are ignored with a warning', async () => {
+    const dir = writeProject({
+      'dbt_project.yml': DBT_PROJECT,
+      'models/t.sql': "{{ config(materialized='table', query_settings={'max_threads': 3}) }}\nselect getSetting('max_threads') as v\n",
+      'models/i.sql': "{{ config(materialized='incremental', query_settings={'max_threads': 5}) }}\nselect getSetting('max_threads') as v\n",
+      'models/v.sql': "{{ config(materialized='view', query_settings={'max_threads': 7}) }}\nselect 1 as v\n",
+    });
+    const first = await runKiln(dir, ['run']);
+    expect(first.code, allOutput(first)).toBe(0);
+    expect(first.stderr).toContain("warning: models/v.sql:1: query_settings apply to table and incremental models; ignored on a view");
+    const second = await runKiln(dir, ['run', '--select', 'i']);
+    expect(second.code, allOutput(second)).toBe(0);
+    const wh = join(dir, '.kiln/dev');
+    expect(await queryWarehouse(wh, 'SELECT toString(v) AS v FROM analytics.t')).toEqual([{ v: '3' }]);
+    // The first build (CREATE … AS SELECT) and the increment (INSERT … SELECT) both ran with it.
+    expect(await queryWarehouse(wh, 'SELECT toString(v) AS v FROM analytics.i')).toEqual([{ v: '5' }, { v: '5' }]);
+  }, 120_000);
+
+  it('that are not a mapping are an error at the config', async () => {
+    const dir = writeProject({ 'dbt_project.yml': DBT_PROJECT, 'models/t.sql': "{{ config(materialized='table', query_settings='max_threads=3') }}\nselect 1 as v\n" });
+    const r = await runKiln(dir, ['compile']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: models/t.sql:1: config 'query_settings' must map setting names to values");
+  }, 60_000);
+});
+
+describe('adapter.drop_relation', () => {
+  it('in a hook runs where the hook runs (dbt_utils’ integration seeds drop themselves so)', async () => {
+    const dir = writeProject({
+      'dbt_project.yml': `${DBT_PROJECT}seeds:\n  shop:\n    dropped:\n      +post-hook: "{% do adapter.drop_relation(this.incorporate(type='table')) %}"\n`,
+      'seeds/dropped.csv': 'a\n1\n',
+      'seeds/kept.csv': 'a\n1\n',
+      'models/m.sql': "{{ config(materialized='table', pre_hook=\"{% do adapter.drop_relation(api.Relation.create(schema='analytics', identifier='kept')) %}select 1\") }}\nselect 1 as one\n",
+    });
+    const seed = await runKiln(dir, ['seed']);
+    expect(seed.code, allOutput(seed)).toBe(0);
+    const wh = join(dir, '.kiln/dev');
+    expect(await relationNames(wh, 'analytics')).toEqual(['kept']);
+    const run = await runKiln(dir, ['run']);
+    expect(run.code, allOutput(run)).toBe(0);
+    expect(await relationNames(wh, 'analytics')).toEqual(['m']);
+  }, 120_000);
+
+  it('in a model’s SQL is refused: kiln runs it only in hooks', async () => {
+    const dir = writeProject({ 'dbt_project.yml': DBT_PROJECT, 'models/m.sql': "{% do adapter.drop_relation(ref('n')) %}\nselect 1 as one\n", 'models/n.sql': 'select 1 as one\n' });
+    const r = await runKiln(dir, ['compile']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: models/m.sql: model 'm' calls adapter.drop_relation, which kiln runs only in a pre_hook or post_hook");
+  }, 60_000);
+});
+
+describe("a test macro's config(fail_calc=…)", () => {
+  it('counts failures with it, and the YAML entry’s config wins over it', async () => {
+    const dir = writeProject({
+      'dbt_project.yml': DBT_PROJECT,
+      // Like dbt_utils' equal_rowcount: one row per comparison, failing when its diff is not 0.
+      'tests/generic/same_count.sql': `{% test same_count(model, other) %}
+{{ config(fail_calc='sum(diff)') }}
+select abs((select count() from {{ model }}) - (select count() from {{ other }})) as diff
+{% endtest %}
+`,
+      'models/a.sql': 'select number from numbers(3)\n',
+      'models/b.sql': 'select number from numbers(3)\n',
+      'models/c.sql': 'select number from numbers(5)\n',
+      'models/schema.yml': `version: 2
+models:
+  - name: a
+    data_tests:
+      - same_count: { other: ref('b') }
+      - same_count: { other: ref('c'), name: a_vs_c }
+      - same_count: { other: ref('b'), name: a_vs_b_rows, config: { fail_calc: 'count(*)' } }
+`,
+    });
+    const r = await runKiln(dir, ['build']);
+    expect(r.stdout).toMatch(/PASS +test same_count_a_ref_b_/);
+    expect(r.stdout).toMatch(/FAIL +test a_vs_c .*\[2 failing/);
+    expect(r.stdout).toMatch(/FAIL +test a_vs_b_rows .*\[1 failing/);
+  }, 120_000);
+});
