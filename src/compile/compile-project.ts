@@ -213,6 +213,11 @@ export function linkProject(input: LinkInput): CompiledProject {
   // Execution needs a valid kind for every model it may run; a bad one is a compile error.
   const custom = new Map(engine.materializations.map((m) => [m.name, m]));
   const reported = diagnostics.settleMaterializations((name) => custom.has(name));
+  // Hooks and the incremental SQL render knowing where each node lands (`{{ this.schema }}`).
+  const relationOf = (name: string) => {
+    const rel = relations.get(name);
+    return rel && { database: rel.database, table: rel.alias };
+  };
   const execModels: Record<string, ExecutableNode> = reuse ? { ...previous!.execution.models } : {};
   const unrunnable: Record<string, CustomMaterialization> = reuse ? { ...previous!.execution.unrunnable } : {};
   for (const r of reuse ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {
@@ -225,7 +230,7 @@ export function linkProject(input: LinkInput): CompiledProject {
       continue;
     }
     delete unrunnable[r.node.uniqueId];
-    const model = diagnostics.capture(() => executableModel(engine, r, warnings, target));
+    const model = diagnostics.capture(() => executableModel(engine, r, warnings, target, relationOf));
     if (model) execModels[r.node.uniqueId] = model;
   }
   for (const s of reuse ? [] : seeds.values()) {
@@ -331,7 +336,13 @@ function refTable(rendered: ReadonlyMap<string, RenderedModel>, relations: Reado
 }
 
 /** A model as execution needs it: its validated kind and every SQL it may run, rendered now. */
-function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: Warning[], target: Pick<TargetConfig, 'name' | 'cluster'>): ExecutableNode {
+function executableModel(
+  engine: TemplateEngine,
+  r: RenderedModel,
+  warnings: Warning[],
+  target: Pick<TargetConfig, 'name' | 'cluster'>,
+  refRelation: (name: string) => { readonly database: string; readonly table: string } | undefined,
+): ExecutableNode {
   const { node, config, output } = r;
   const locate = modelConfigLocator(node.originalFilePath, node.rawCode, node.patch);
   const kind = modelKindOf(config, locate);
@@ -357,13 +368,13 @@ function executableModel(engine: TemplateEngine, r: RenderedModel, warnings: War
   const where = { file: node.originalFilePath };
   let introspective = output.introspective;
   const render = (code: string, what: string, isIncremental = false): RenderedSql => {
-    const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental });
+    const out = engine.render({ name: node.name, file: node.originalFilePath, code, isIncremental, refRelation });
     introspective ||= out.introspective;
     assertOneStatement(out.sql, where, what);
     return { sql: out.sql, refs: out.refs };
   };
   const renderHook = (code: string, what: string): RenderedSql[] => {
-    const out = engine.render({ name: node.name, file: node.originalFilePath, code });
+    const out = engine.render({ name: node.name, file: node.originalFilePath, code, refRelation });
     introspective ||= out.introspective;
     assertOneStatement(out.sql, where, what);
     return hookStatements(out);

@@ -34,12 +34,17 @@ seeds:
 
 describe("dbt's default naming", () => {
   it('a custom schema lands in <target>_<schema>, an alias names the table, and every reader agrees', async () => {
-    const dir = writeProject(PROJECT);
+    const dir = writeProject({
+      ...PROJECT,
+      // A hook reads where its model lands from `this`, as dbt's grants and audit hooks do.
+      'models/staging/stg_where.sql': `{{ config(post_hook="insert into {{ this }} select '{{ this.schema }}.{{ this.identifier }}'") }}\nselect 'built' as v\n`,
+    });
     const build = await runKiln(dir, ['build']);
     expect(build.code, allOutput(build)).toBe(0);
     const wh = join(dir, '.kiln/dev');
     expect(await relationNames(wh, 'analytics_raw')).toEqual(['countries']);
-    expect(await relationNames(wh, 'analytics_staging')).toEqual(['country_codes', 'stg_countries']);
+    expect(await relationNames(wh, 'analytics_staging')).toEqual(['country_codes', 'stg_countries', 'stg_where']);
+    expect(await queryWarehouse(wh, 'SELECT v FROM analytics_staging.stg_where ORDER BY v')).toEqual([{ v: 'analytics_staging.stg_where' }, { v: 'built' }]);
     expect(await relationNames(wh, 'analytics')).toEqual(['report']);
     // ref('stg_codes') read the aliased table, and its post_hook's {{ this }} wrote into it.
     expect(await queryWarehouse(wh, 'SELECT toString(n) AS n FROM analytics.report')).toEqual([{ n: '3' }]);
