@@ -110,9 +110,9 @@ export function replacePartition(ctx: DdlContext, target: Relation, partition: s
   return `ALTER TABLE ${rel(target)} REPLACE PARTITION ${partition} FROM ${rel(from)}`;
 }
 
-/** How many materialized views read a table's inserts (one row, column `n`; 18.16 has the column too). */
-export function dependentViewCount(table: Relation): string {
-  return `SELECT length(dependencies_table) AS n FROM system.tables WHERE database = ${quoteString(table.database)} AND name = ${quoteString(table.name)}`;
+/** The materialized views an insert into a table fires: one row, columns `databases` and `names` (arrays, in step). */
+export function dependentViews(table: Relation): string {
+  return `SELECT dependencies_database AS databases, dependencies_table AS names FROM system.tables WHERE database = ${quoteString(table.database)} AND name = ${quoteString(table.name)}`;
 }
 
 /** Rows a file table holds from one file (its partition; one row, column `n`). */

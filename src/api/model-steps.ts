@@ -22,7 +22,7 @@ import { sourceKey } from '../template/placeholders.js';
 import type { NodeConfig } from '../project/types.js';
 
 /** Turns planned model and seed steps into executable steps bound to a warehouse. */
-export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[]): ExecStep[] {
+export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readonly PlanStep[], opts: { readonly refeedOnly?: boolean } = {}): ExecStep[] {
   const { compiled } = ctx;
   const runId = scratchRunId(ctx);
   const fullRefresh = ctx.options.fullRefresh === true;
@@ -55,6 +55,7 @@ export function materializeSteps(ctx: RunContext, adapter: Adapter, plan: readon
           relation: step.relation,
           existing: step.existing,
           fullRefresh,
+          ...(opts.refeedOnly ? { refeedOnly: true } : {}),
           runId,
           sql: ({ isIncremental, batch }) => {
             // A seed loads its CSV and has no SQL of its own.

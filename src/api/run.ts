@@ -14,6 +14,7 @@ import { checkPhases } from './validate.js';
 import { checkContractsBeforeRun, materializeSteps } from './model-steps.js';
 import { testPhase } from '../testing/test-phase.js';
 import { stagePhase } from '../stage/stage-phase.js';
+import { refeedPhase } from './refeed-phase.js';
 import type { InvocationOptions } from './options.js';
 import { openWarehouse, threadsOf, type WarehouseSession } from './warehouse.js';
 
@@ -73,7 +74,7 @@ export function snapshot(options: InvocationOptions): Promise<CommandOutcome> {
 
 /** The phases of `kiln build`, in order; `kiln watch` rebuilds with the same ones. */
 export function buildPhases(): Phase[] {
-  return [stagePhase, materializePhase(new Set(['seed', 'model', 'snapshot'])), testPhase];
+  return [stagePhase, materializePhase(new Set(['seed', 'model', 'snapshot'])), refeedPhase({ skipSelectedModels: true }), testPhase];
 }
 
 /** `kiln build`: every phase in one DAG: stage → seeds → models, with their tests. */

@@ -19,6 +19,11 @@ export interface MaterializeContext {
   /** The relation as it stood when the run started, if it existed. */
   readonly existing: RelationInfo | undefined;
   readonly fullRefresh: boolean;
+  /**
+   * A materialized_view model run after staging (api/stage.ts): rebuilt only when a load dropped
+   * its views, else left as it is (no SELECT comparison, no MODIFY QUERY: that is `kiln run`'s).
+   */
+  readonly refeedOnly?: boolean;
   /** Short id of this invocation, for unique temporary relation names. */
   readonly runId: string;
   /** The model's SQL for this run (re-rendered when is_incremental() must be true); for a microbatch batch, upstream refs with event_time filtered to it. */

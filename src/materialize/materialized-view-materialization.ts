@@ -68,6 +68,10 @@ export const materializedViewMaterialization: MaterializationStrategy = {
     }
     const complete = ctx.existing !== undefined && !ctx.existing.isView && engineOf(ctx.relation) !== 'MaterializedView' && views.every((v) => engineOf(v.relation) === 'MaterializedView');
     const stale = await staleViews(ctx, present, views);
+    if (ctx.refeedOnly) {
+      if (ctx.existing === undefined) return { rowsAffected: 0, message: `materialized view ${name(ctx)} not built yet (kiln run builds it)` };
+      if (complete && stale.length === 0) return { rowsAffected: 0, message: `materialized view ${name(ctx)}: its views saw every load` };
+    }
     // An enforced contract, before anything changes: every view's SELECT gives the contract's columns.
     const contract = ctx.table?.contract;
     let expected: readonly ColumnInfo[] | undefined;

@@ -11,6 +11,7 @@ import { fingerprintFile } from './fingerprint.js';
 import { JsonlStream } from './jsonl-stream.js';
 import { quarantineOf, relayout, settleRefresh, writeLedger, type TableLedger } from './ledger.js';
 import type { FileTable } from './source-options.js';
+import { beforeRawChange, viewsFiredBy } from './view-invalidation.js';
 import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from './stage-context.js';
 
 /**
@@ -29,6 +30,9 @@ import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from 
  *   4. REPLACE PARTITION <file> of the raw table FROM the rows table (DROP PARTITION when the file
  *      has no good rows): one atomic statement, so a reader sees the file's old rows or its new
  *      ones, never neither and never both;
+ *      (a new file's rows go in by INSERT instead when materialized views read the table: below;
+ *      and a materialized_view model built from the table that this statement reaches by none of
+ *      its views has its views dropped just before it, so staging rebuilds it: view-invalidation.ts);
  *   5. the same for the file's quarantine partition from the rejects table;
  *   6. ledger `loaded` with the fingerprint;
  *   7. DROP the scratch tables.
@@ -46,6 +50,7 @@ import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from 
  */
 export async function loadFileTable(ctx: StageContext, table: FileTable): Promise<TableLoad> {
   const { adapter } = ctx;
+  if (ctx.fullRefresh) await beforeRawChange(ctx, table.relation, 'replace');
   const ledger = await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp);
   await relayout(adapter, table.relation, sql.FILE_PARTITION_KEY, 'relayout');
   const files = await listFiles(table.path, new Set(ledger.files.keys()));
@@ -81,7 +86,10 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   const scratch = new Set([...(stream ? stream.scratch : []), rows, rejects]);
   const d = adapter.ddl;
   // Materialized views on the raw table see only INSERTs: a new file's rows are inserted for them.
-  const feedsViews = (await countOf(adapter, sql.dependentViewCount(table.relation))) > 0;
+  const fired = await viewsFiredBy(adapter, table.relation);
+  const feedsViews = fired.size > 0;
+  // Views kiln does not rebuild after a replace (not of a model built from this source).
+  const foreign = [...fired].filter((v) => !ctx.fedModels.some((m) => m.views.some((mv) => ddl.rel(mv) === v)));
   try {
     if (stream) await stream.create();
     for (const file of todo) {
@@ -113,13 +121,15 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
       if (loaded > 0 && feedsViews && (await countOf(adapter, sql.fileRowCount(table.relation, file))) === 0) {
         // An INSERT, so the materialized views on the raw table see the file's rows (partition
         // operations do not fire them); the partition was empty, so it is as atomic as the REPLACE.
+        await beforeRawChange(ctx, table.relation, 'append');
         await adapter.execute(ddl.insertSelectColumns(table.relation, ddl.selectAll(rows), rawColumns.map((c) => c.name)));
       } else {
+        await beforeRawChange(ctx, table.relation, 'replace');
         await adapter.execute(loaded > 0 ? sql.replacePartition(d, table.relation, rawPart, rows) : sql.dropPartition(d, table.relation, rawPart));
         const prior = ledger.files.get(file);
-        if (feedsViews && prior?.status === 'loaded' && prior.fingerprint !== fingerprint) {
+        if (foreign.length > 0 && prior?.status === 'loaded' && prior.fingerprint !== fingerprint) {
           ctx.warn({
-            message: `source ${table.sourceName}.${table.tableName}: ${displayPath(table, file)} changed; the materialized views reading ${ddl.rel(table.relation)} keep what its earlier rows added`,
+            message: `source ${table.sourceName}.${table.tableName}: ${displayPath(table, file)} changed; the materialized views ${foreign.join(', ')} reading ${ddl.rel(table.relation)} keep what its earlier rows added`,
             location: table.location,
             hint: 'rebuild the models they feed with kiln run --select <model> --full-refresh',
           });
@@ -162,6 +172,7 @@ async function vanishedFiles(ctx: StageContext, table: FileTable, ledger: TableL
   }
   const d = adapter.ddl;
   const rawExists = (await adapter.columns(table.relation)).length > 0;
+  if (rawExists) await beforeRawChange(ctx, table.relation, 'replace');
   for (const [file] of gone) {
     if (rawExists) await adapter.execute(sql.dropPartition(d, table.relation, sql.filePartition(file)));
     await adapter.execute(sql.dropPartition(d, quarantineOf(table.relation.database), sql.quarantinePartition(table.sourceName, table.tableName, file)));

@@ -13,6 +13,7 @@ import type { LoadStamp } from '../adapters/staging-sql.js';
 import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
 import { KilnError } from '../errors.js';
 import { closestName } from '../project/closest.js';
+import { beforeRawChange } from './view-invalidation.js';
 import { fingerprintFile } from './fingerprint.js';
 import { settleRefresh, writeLedger } from './ledger.js';
 import { describeConnection, type MySqlTable } from './source-options.js';
@@ -131,6 +132,7 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
   const target = table.relation;
   const label = describeConnection(c, table.mysqlTable);
   try {
+    if (ctx.fullRefresh) await beforeRawChange(ctx, target, 'replace');
     await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp);
     const exists = (await adapter.columns(target)).length > 0;
     if (incrementalKey && exists) {
@@ -140,6 +142,7 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
       const after = Number(r.rows[0]?.n ?? 0) > 0 ? String(r.rows[0]!.m) : null;
       const before = await adapter.countRows(target);
       const select = mysqlSql.mysqlSelect(c, table.mysqlTable, ctx.stamp, { key: incrementalKey, after });
+      await beforeRawChange(ctx, target, 'append');
       if (pullsLocally(adapter)) await adapter.insertLocalSelect(target, (await adapter.columns(target)).map((col) => col.name), select);
       else await adapter.execute(ddl.insertSelect(target, select));
       const total = await adapter.countRows(target);
@@ -173,6 +176,7 @@ async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: str
     }
     const rows = await adapter.countRows(temp);
     const targetExists = (await adapter.columns(target)).length > 0;
+    if (targetExists) await beforeRawChange(ctx, target, 'replace');
     await adapter.swap(temp, target, { targetExists, old });
     return rows;
   } finally {
@@ -192,6 +196,7 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
   if (table.source.kind !== 'dump') throw new Error('not a dump table');
   const dump = table.source.dump;
   const { size, fingerprint } = fingerprintFile(dump);
+  if (ctx.fullRefresh) await beforeRawChange(ctx, table.relation, 'replace');
   const prior = (await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp)).files.get(dump);
   const exists = (await adapter.columns(table.relation)).length > 0;
   if (exists && prior?.status === 'loaded' && prior.fingerprint === fingerprint) return { files: 1, skipped: 1, rows: 0, rejected: 0 };

@@ -3,6 +3,7 @@ import * as ddl from '../adapters/ddl.js';
 import type { LoadStamp } from '../adapters/staging-sql.js';
 import type { Warning } from '../errors.js';
 import { tempRelation } from '../materialize/materialization.js';
+import type { FedModel } from './fed-models.js';
 
 /** What a loader gets for one source table. */
 export interface StageContext {
@@ -13,6 +14,8 @@ export interface StageContext {
   readonly fullRefresh: boolean;
   /** `kiln stage --prune`: remove the rows of files staged earlier that are gone. */
   readonly prune: boolean;
+  /** The materialized_view models built from this table (see view-invalidation.ts). */
+  readonly fedModels: readonly FedModel[];
   warn(warning: Warning): void;
   info(message: string): void;
 }

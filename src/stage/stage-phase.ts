@@ -3,6 +3,7 @@ import { scratchRunId, type Phase, type RunContext } from '../execute/phase.js';
 import type { ExecStep, StepOutput } from '../execute/run-steps.js';
 import type { SourceNode } from '../project/nodes.js';
 import { loadFileTable } from './file-loader.js';
+import { fedModelsOf } from './fed-models.js';
 import { ensureStagingTables } from './ledger.js';
 import { DumpFiles, loadDumpTable, loadLiveTable, preflightMySql } from './mysql-loader.js';
 import { overRejectLimit, stageTableOf, type StageTable } from './source-options.js';
@@ -52,6 +53,7 @@ export const stagePhase: Phase = {
           runId,
           fullRefresh,
           prune,
+          fedModels: fedModelsOf(run.compiled.manifest, run.compiled.dag, table.uniqueId),
           warn: (warning) => run.reporter.emit({ type: 'warning', warning }),
           info: (message) => run.reporter.emit({ type: 'info', message }),
         };

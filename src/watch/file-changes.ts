@@ -32,11 +32,14 @@ export function isUnder(path: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-/** Data globs of file-based sources (`path:` in sources.yml), resolved against the project root. */
+/**
+ * Data globs of file-based sources (`path:` in sources.yml) and the dump file of a mysql source
+ * (`dump:`; a new dump restages its tables), resolved against the project root.
+ */
 export function dataGlobs(root: string, parsed: ParsedProject): DataGlob[] {
   const out: DataGlob[] = [];
   for (const s of parsed.sources) {
-    const p = s.options.path;
+    const p = s.loader === 'mysql' ? s.options.dump : s.options.path;
     if (typeof p !== 'string' || !p) continue;
     const glob = resolve(root, p);
     out.push({ sourceId: s.uniqueId, glob, base: globBase(glob), matcher: globToRegExp(glob) });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson, removeProjects, runKiln, runResults, writeFiles } from '../helpers/kiln-cli.js';
@@ -94,16 +94,21 @@ describe('materialized_view on the embedded engine', () => {
       { name: 'sales_by_sku_mv', relation_name: '`analytics`.`sales_by_sku_mv`', depends_on: { nodes: ['source.mv.shop.orders'] } },
     ]);
   });
-  it('a changed file is replaced whole, which the views do not see: kiln stage says so', async () => {
+  it('a changed file is replaced whole, which the views do not see: kiln stage rebuilds the model it feeds', async () => {
     writeFiles(dir, { 'data/returns_1.csv': 'id,sku,qty\n1,a,5\n' });
     const r = await runKiln(dir, ['stage']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toContain(
-      'warning: sources.yml:8: source shop.returns: data/returns_1.csv changed; the materialized views reading `raw`.`shop__returns` keep what its earlier rows added (rebuild the models they feed with kiln run --select <model> --full-refresh)',
-    );
-    // Until the rebuild, the table still holds the first version's return (1 of sku a) too.
-    expect(await q(ACTUAL_NET)).not.toEqual(await q(EXPECTED_NET));
-    expect((await runKiln(dir, ['run', '--select', 'net_by_sku', '--full-refresh'])).code).toBe(0);
+    expect(r.stdout).toContain('net_by_sku is rebuilt after the load: the reload of raw.shop__returns reaches none of its materialized views');
+    expect(r.stdout).toMatch(/OK +materialized_view model analytics\.net_by_sku \.+ \[\d+ rows/);
+    expect(r.stdout + r.stderr).not.toContain('keep what its earlier rows added');
+    // The first version's return (1 of sku a) is gone, the new one (5) counted once: no model run.
+    expect(await q(ACTUAL_NET)).toEqual(await q(EXPECTED_NET));
+    expect(await relationNames(db, 'analytics')).toContain('net_by_sku_returns');
+    // sales_by_sku reads only orders: its views saw every load, so the step leaves it as it is.
+    expect(runResults(dir).get('model.mv.sales_by_sku')?.message).toBe('materialized view analytics.sales_by_sku: its views saw every load');
+    // --prune of a vanished file is a replace too.
+    rmSync(join(dir, 'data/returns_2.csv'));
+    expect((await runKiln(dir, ['stage', '--prune'])).code).toBe(0);
     expect(await q(ACTUAL_NET)).toEqual(await q(EXPECTED_NET));
   });
 

@@ -104,5 +104,14 @@ describeWithClickHouse('materialized_view on clickhouse-server', (getServer) => 
       expect(await names()).toEqual(RELATIONS);
       await expectTotalsMatchRaw();
     });
+
+    it('a changed file, which the views do not see, makes kiln stage rebuild the model it feeds', async () => {
+      writeFiles(dir, { 'data/returns_1.csv': 'id,sku,qty\n1,a,5\n' });
+      const r = await kiln(['stage']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('net_by_sku is rebuilt after the load: the reload of raw.shop__returns reaches none of its materialized views');
+      expect(await names()).toEqual(RELATIONS);
+      await expectTotalsMatchRaw();
+    });
   });
 });

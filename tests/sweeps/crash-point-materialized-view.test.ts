@@ -8,7 +8,8 @@ import { queryWarehouse } from '../helpers/warehouse.js';
 
 /**
  * Crash-point sweeps of materialized_view models on the embedded engine (issue 15): the first
- * build (table, backfill, two views into it) and a redeploy of a changed SELECT (MODIFY QUERY);
+ * build (table, backfill, two views into it), a staged changed file (views dropped before the
+ * replace, model rebuilt after the load) and a redeploy of a changed SELECT (MODIFY QUERY);
  * with KILN_SWEEPS=all also a staged file reaching the table through the views (26 points) and
  * --full-refresh (the first build's statements plus dropping the views and swapping with an
  * existing table, which the table sweeps cover). After every kill the same
@@ -54,6 +55,25 @@ describe('materialized_view', () => {
         view: viewWithQueries,
       },
       6,
+    );
+  });
+
+  // A changed file is a replaced partition, which the views do not see: the stage drops the
+  // model's views first, then rebuilds it after the load. Killed anywhere, the rerun's table holds
+  // the new file's rows once and the old file's not at all.
+  it('kiln stage of a changed file rebuilds the model it feeds exactly once', { timeout: 1_500_000 }, async () => {
+    await sweepReported(
+      'kiln stage (changed file under a materialized view: views dropped, model rebuilt)',
+      {
+        prepare: async () => {
+          const dir = await prepared(true);
+          writeFiles(dir, { 'data/returns_1.csv': 'id,sku,qty\n1,a,5\n2,c,2\n' });
+          return dir;
+        },
+        args: ['stage', '--select', 'source:shop.returns', ...T1],
+        view: viewWithQueries,
+      },
+      8,
     );
   });
 
