@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { CLUSTER_NAME, describeWithCluster } from '../harness/clickhouse-cluster.js';
-import { clusterEnv, clusterSession } from '../helpers/cluster-target.js';
+import { clusterEnv, clusterProjectYml, clusterSession } from '../helpers/cluster-target.js';
 import { startKiln, writeProject } from '../helpers/kiln-cli.js';
 
 /**
@@ -12,23 +12,19 @@ import { startKiln, writeProject } from '../helpers/kiln-cli.js';
 const DB = 'faults';
 
 const files = {
-  'project.yml': `name: faults
-target: ch
-targets:
-  ch:
-    engine: clickhouse
-    url: "{{ env_var('KILN_TEST_CH_URL') }}"
-    username: "{{ env_var('KILN_TEST_CH_USER') }}"
-    password: "{{ env_var('KILN_TEST_CH_PASSWORD') }}"
-    database: ${DB}
-    raw_database: ${DB}_raw
-    cluster: ${CLUSTER_NAME}
-    settings:
-      # An ON CLUSTER statement waits this long for a node that is down (180 s by default).
-      distributed_ddl_task_timeout: 4
-      # A quorum insert waits this long (ms) for a replica that died during it.
-      insert_quorum_timeout: 5000
-`,
+  'project.yml': clusterProjectYml(
+    DB,
+    CLUSTER_NAME,
+    'faults',
+    [
+      '    settings:',
+      '      # An ON CLUSTER statement waits this long for a node that is down (180 s by default).',
+      '      distributed_ddl_task_timeout: 4',
+      '      # A quorum insert waits this long (ms) for a replica that died during it.',
+      '      insert_quorum_timeout: 5000',
+      '',
+    ].join('\n'),
+  ),
   // The pre_hook is a window in which the test stops a node, before the first ON CLUSTER statement of the build.
   'models/events.sql': `{{ config(materialized='distributed_table', sharding_key='id', order_by='id', pre_hook=(['SELECT sleep(3) AS window_for_the_test', 'SELECT sleep(3) AS window_for_the_test'] if var('window', false) else [])) }}
 SELECT toUInt64(number) AS id, toString(number % 7) AS kind, concat('row-', toString(number), '-padded-to-make-the-insert-take-a-while') AS pad FROM numbers({{ var('n', 1000) }})`,
