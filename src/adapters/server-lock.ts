@@ -93,7 +93,8 @@ export class ServerLock {
       await this.sweepTombstones().catch(() => undefined);
       return broke ? { acquired: true, broke } : { acquired: true };
     }
-    return { acquired: false, holder: state?.holder };
+    // Out of attempts (others broke and took it meanwhile): name who holds it now, not whom we last saw.
+    return { acquired: false, holder: (await this.read()).holder ?? state?.holder };
   }
 
   /** The lock as it is now: who holds it and its heartbeats. */

@@ -172,8 +172,13 @@ describeWithCluster('kiln build on a cluster (2 shards x 2 replicas, Replicated 
     const local = await runKiln(embedded, ['build'], { env: { MYSQL_HOST: '' } });
     expect(local.code, allOutput(local)).toBe(0);
 
-    const names = (await queryWarehouse<{ name: string }>(join(embedded, '.kiln/dev'), "SELECT name FROM system.tables WHERE database = 'analytics' ORDER BY name")).map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(['dim_content', 'fact_reviews', 'fact_events', 'dash_top_content']));
+    // fact_content_metrics_daily and its views hold -State rows per insert until ClickHouse merges
+    // them, so their row counts depend on merges: their rows are compared finalised, through
+    // content_metrics_daily (counted) and the dashboard (compared row by row).
+    const names = (await queryWarehouse<{ name: string }>(join(embedded, '.kiln/dev'), "SELECT name FROM system.tables WHERE database = 'analytics' ORDER BY name"))
+      .map((r) => r.name)
+      .filter((name) => !name.startsWith('fact_content_metrics_daily'));
+    expect(names).toEqual(expect.arrayContaining(['dim_content', 'fact_reviews', 'fact_events', 'dash_top_content', 'content_metrics_daily']));
     const counts = (db: string) => names.map((n) => `SELECT '${n}' AS name, toString(count()) AS n FROM ${db}.\`${n}\``).join(' UNION ALL ');
     const byName = (rows: readonly Record<string, unknown>[]) => Object.fromEntries(rows.map((r) => [String(r.name), String(r.n)]));
     const expected = byName(await queryWarehouse(join(embedded, '.kiln/dev'), counts('analytics')));

@@ -29,7 +29,8 @@ function project(): string {
       'sources.yml': `sources:\n  - name: ex\n    loader: csv\n    tables:\n      - name: items\n        path: "data/items*.csv"\n        columns: [{ name: id, type: UInt32 }, { name: name, type: String }]\n`,
       'data/items.csv': bigCsv(),
       'data/items2.csv': 'id,name\n900001,x\n900002,y\n',
-      'models/dim_items.sql': "{{ config(materialized='table', order_by='id') }}\nSELECT id, name FROM {{ source('ex', 'items') }}\n",
+      // --vars '{slow: true}': a pre-hook the frozen-holder test catches the run in, with statements still to come.
+      'models/dim_items.sql': "{{ config(materialized='table', order_by='id', pre_hook=(['SELECT sleep(2) AS slow_hook'] if var('slow', false) else [])) }}\nSELECT id, name FROM {{ source('ex', 'items') }}\n",
       'models/fct_items.sql':
         "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete_insert', order_by='id') }}\nSELECT id, name FROM {{ ref('dim_items') }}\n{% if is_incremental() %}WHERE id > (SELECT max(id) FROM {{ this }}){% endif %}\n",
       'models/schema.yml': 'models:\n  - name: dim_items\n    columns:\n      - name: id\n        data_tests:\n          - not_null: { config: { store_failures: true } }\nunit_tests:\n  - name: passes_rows\n    model: dim_items\n    given:\n      - input: source(\'ex\', \'items\')\n        rows: [{ id: 1, name: a }]\n    expect:\n      rows: [{ id: 1, name: a }]\n',
@@ -190,8 +191,11 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     expect((await runKiln(dir, ['stage'], { env })).code).toBe(0);
     const short = { ...env, KILN_LOCK_LEASE_SECONDS: '3' };
     // `run` sends no streamed INSERT, so freezing it cannot get its connection cut by the server.
-    const first = startKiln(dir, ['run', '--threads', '1'], { env: short });
+    const first = startKiln(dir, ['run', '--threads', '1', '--vars', '{slow: true}'], { env: short });
     await until(() => lockExists(dir, env, db), 'the first run holds the lock', first);
+    // Frozen in its pre-hook, so it has statements left to send when it wakes (frozen after its
+    // last one, it would have nothing to stop).
+    await until(async () => (await q(dir, env, "SELECT query FROM system.processes WHERE query LIKE '%slow_hook%' AND query NOT LIKE '%system.processes%'")).length > 0, 'the first run is in its pre-hook', first);
     freeze(first);
     const refused = await runKiln(dir, ['run'], { env: { ...env, KILN_LOCK_LEASE_SECONDS: '600' } });
     expectRefused(refused, first, 'run');
