@@ -2,6 +2,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll } from 'vitest';
 import type { ClickHouseCluster } from '../harness/clickhouse-cluster.js';
 import { runKiln, writeProject, type KilnResult, type ProjectFiles } from './kiln-cli.js';
+import { serverProjectYml } from './server-target.js';
 
 /**
  * A project.yml whose target `ch` is one node of the harness cluster with `cluster:` set, its URL
@@ -9,18 +10,7 @@ import { runKiln, writeProject, type KilnResult, type ProjectFiles } from './kil
  * `extraTargetYaml` adds target keys (indented lines), e.g. `    replicated: false\n`.
  */
 export function clusterProjectYml(database: string, cluster: string, name = 'clu', extraTargetYaml = ''): string {
-  return `name: ${name}
-target: ch
-targets:
-  ch:
-    engine: clickhouse
-    url: "{{ env_var('KILN_TEST_CH_URL') }}"
-    username: "{{ env_var('KILN_TEST_CH_USER') }}"
-    password: "{{ env_var('KILN_TEST_CH_PASSWORD') }}"
-    database: ${database}
-    raw_database: ${database}_raw
-    cluster: ${cluster}
-${extraTargetYaml}`;
+  return `${serverProjectYml(database, name)}    cluster: ${cluster}\n${extraTargetYaml}`;
 }
 
 /** A temp project with `clusterProjectYml(database, cluster)` and `files`. */
