@@ -44,7 +44,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
+  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'insertLocalSelect' | 'queryLocal' | 'portableType' | 'listRelations'
 >;
 
 /**

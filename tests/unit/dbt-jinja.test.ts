@@ -314,3 +314,15 @@ describe("Jinja's loop filter: {% for x in xs if cond %}", () => {
   });
 });
 
+
+describe('adapter.drop_relation', () => {
+  it('asks for one DROP of the relation, ON CLUSTER the target’s cluster when it has one', () => {
+    const drop = "{% do adapter.drop_relation(api.Relation.create(schema='analytics', identifier='old')) %}select 1";
+    expect(engine().render({ name: 'm', file: 'models/m.sql', code: drop }).statements).toEqual(['DROP TABLE IF EXISTS `analytics`.`old`']);
+    const clustered = engine([], { target: { name: 'prod', engine: 'http', database: 'analytics', raw_database: 'raw', cluster: 'kiln_cluster' } });
+    expect(clustered.render({ name: 'm', file: 'models/m.sql', code: drop }).statements).toEqual(['DROP TABLE IF EXISTS `analytics`.`old` ON CLUSTER `kiln_cluster`']);
+    // `this` stays a placeholder, resolved where the hook runs; the clause follows it.
+    const self = clustered.render({ name: 'm', file: 'models/m.sql', code: "{% do adapter.drop_relation(this) %}" }).statements;
+    expect(self?.map((s) => resolvePlaceholders(s, (n) => `<${n}>`))).toEqual(['DROP TABLE IF EXISTS <m> ON CLUSTER `kiln_cluster`']);
+  });
+});
