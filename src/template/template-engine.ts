@@ -250,10 +250,11 @@ export class TemplateEngine {
       this.dbtMacros.set(name, macro);
       this.env.addGlobal(name, macro);
     }
-    for (const [namespace, file] of PACKAGE_CLICKHOUSE_MACROS) {
-      this.packageClickhouseMacros.set(namespace, this.exportedMacros(file.path, file.source) ?? {});
-    }
     this.macroNames = this.loadMacros(opts.macros);
+    // Only for a package the project has: the others would be compiled for nothing.
+    for (const [namespace, file] of PACKAGE_CLICKHOUSE_MACROS) {
+      if (this.macroNamespaces.has(namespace)) this.packageClickhouseMacros.set(namespace, this.exportedMacros(file.path, file.source) ?? {});
+    }
   }
 
   render(input: RenderInput): RenderOutput {
