@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 
 /**
  * A testing aid for crash-point sweeps: with `KILN_CRASH_AFTER=N` the process kills itself with
@@ -56,7 +56,7 @@ export class CrashPointDriver implements Driver {
     return this.count(this.inner.describeFile(path, format, opts));
   }
 
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult> {
     return this.count(this.inner.insertLocalSelect(table, columns, select, opts));
   }
 

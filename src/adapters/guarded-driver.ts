@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 
 /**
  * A driver that awaits `check` before each statement (and fails it when `check` throws). The
@@ -42,7 +42,7 @@ export class GuardedDriver implements Driver {
     return this.inner.describeFile(path, format, opts);
   }
 
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult> {
     return this.guard(() => this.inner.insertLocalSelect(table, columns, select, opts));
   }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { insertInto, withSettings, type Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 
 /**
  * A driver that adds up the time ClickHouse reports for each statement, so a step that runs many
@@ -48,8 +48,8 @@ export class MeteredDriver implements Driver {
     return this.inner.describeFile(path, format, opts);
   }
 
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
-    this.statements.push(withSettings(insertInto(table, columns, { select }), opts?.settings));
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult> {
+    this.statements.push(withSettings(insertInto(table, columns, { select }), opts?.insertSettings));
     return this.count(this.inner.insertLocalSelect(table, columns, select, opts));
   }
 
