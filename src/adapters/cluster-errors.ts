@@ -1,9 +1,8 @@
-import type { Readable } from 'node:stream';
 import { KilnError } from '../errors.js';
-import type { Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver } from './driver.js';
 import { quoteString } from './quoting.js';
 import { SqlError } from './sql-error.js';
+import { WrappingDriver, type DriverCall } from './wrapping-driver.js';
 
 /**
  * What goes wrong on a cluster, said as the user can act on it: an `ON CLUSTER` statement that a
@@ -74,17 +73,17 @@ export function clusterTimeoutError(cluster: string, err: SqlError, missing: rea
  * replicas that did not run it (read from the task's ZooKeeper node), instead of ClickHouse's
  * "There are 1 unfinished hosts". Everything else passes through unchanged.
  */
-export class ClusterDriver implements Driver {
+export class ClusterDriver extends WrappingDriver {
   constructor(
-    private readonly inner: Driver,
+    inner: Driver,
     private readonly cluster: string,
-  ) {}
-
-  get kind(): Driver['kind'] {
-    return this.inner.kind;
+  ) {
+    super(inner, true);
   }
 
-  private async explained<R>(run: () => Promise<R>): Promise<R> {
+  /** Only statements (execute, query) go ON CLUSTER; inserts and local reads pass unchanged. */
+  protected async around<R>(call: DriverCall, run: () => Promise<R>): Promise<R> {
+    if (call.method !== 'execute' && call.method !== 'query') return run();
     try {
       return await run();
     } catch (err) {
@@ -98,38 +97,6 @@ export class ClusterDriver implements Driver {
     const hosts = (await this.inner.query<ClusterHost>(clusterHostsQuery(this.cluster))).rows;
     const finished = (await this.inner.query<{ name: string }>(finishedHostsQuery(task))).rows.map((r) => r.name);
     return unfinishedHosts(hosts, finished);
-  }
-
-  execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.explained(() => this.inner.execute(sql, opts));
-  }
-
-  query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
-    return this.explained(() => this.inner.query<T>(sql, opts));
-  }
-
-  insertStream(table: Relation, body: Readable, format: string, opts?: ExecOptions & { readonly columns?: readonly string[] }): Promise<ExecResult> {
-    return this.inner.insertStream(table, body, format, opts);
-  }
-
-  insertFile(table: Relation, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult> {
-    return this.inner.insertFile(table, path, format, opts);
-  }
-
-  describeFile(path: string, format: string, opts?: ExecOptions): Promise<Array<{ name: string; type: string }>> {
-    return this.inner.describeFile(path, format, opts);
-  }
-
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.inner.insertLocalSelect(table, columns, select, opts);
-  }
-
-  queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
-    return this.inner.queryLocal<T>(sql, opts);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

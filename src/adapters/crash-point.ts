@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
-import type { Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
+import type { Driver } from './driver.js';
+import { WrappingDriver, type DriverCall } from './wrapping-driver.js';
 
 /**
  * A testing aid for crash-point sweeps: with `KILN_CRASH_AFTER=N` the process kills itself with
@@ -19,52 +18,19 @@ export function crashPointFromEnv(env: NodeJS.ProcessEnv = process.env): number 
 /** Statements sent by this process so far, over every driver: the sweep's clock. */
 let sent = 0;
 
-export class CrashPointDriver implements Driver {
+export class CrashPointDriver extends WrappingDriver {
   constructor(
-    private readonly inner: Driver,
+    inner: Driver,
     private readonly crashAfter: number,
-  ) {}
-
-  get kind(): Driver['kind'] {
-    return this.inner.kind;
+  ) {
+    super(inner, true);
   }
 
-  private async count<R>(run: Promise<R>): Promise<R> {
-    const r = await run;
+  /** Local reads count too: a sweep kills between any two calls the command makes. */
+  protected async around<R>(_call: DriverCall, run: () => Promise<R>): Promise<R> {
+    const r = await run();
     sent += 1;
     if (sent >= this.crashAfter) process.kill(process.pid, 'SIGKILL');
     return r;
-  }
-
-  execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.count(this.inner.execute(sql, opts));
-  }
-
-  query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
-    return this.count(this.inner.query<T>(sql, opts));
-  }
-
-  insertStream(table: Relation, body: Readable, format: string, opts?: ExecOptions & { readonly columns?: readonly string[] }): Promise<ExecResult> {
-    return this.count(this.inner.insertStream(table, body, format, opts));
-  }
-
-  insertFile(table: Relation, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult> {
-    return this.count(this.inner.insertFile(table, path, format, opts));
-  }
-
-  describeFile(path: string, format: string, opts?: ExecOptions): Promise<Array<{ name: string; type: string }>> {
-    return this.count(this.inner.describeFile(path, format, opts));
-  }
-
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult> {
-    return this.count(this.inner.insertLocalSelect(table, columns, select, opts));
-  }
-
-  queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
-    return this.count(this.inner.queryLocal<T>(sql, opts));
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

@@ -1,55 +1,21 @@
-import type { Readable } from 'node:stream';
-import type { Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
+import type { Driver } from './driver.js';
+import { WrappingDriver, type DriverCall } from './wrapping-driver.js';
 
 /**
- * A driver that awaits `check` before each statement (and fails it when `check` throws). The
- * target lock uses it so that a run which lost its lock sends nothing more. Shares the inner
- * driver's connection and does not close it.
+ * A driver that awaits `check` before each statement it sends to the target (and fails it when
+ * `check` throws). The target lock uses it so that a run which lost its lock sends nothing more.
+ * Shares the inner driver's connection and does not close it.
  */
-export class GuardedDriver implements Driver {
+export class GuardedDriver extends WrappingDriver {
   constructor(
-    private readonly inner: Driver,
+    inner: Driver,
     private readonly check: () => Promise<void>,
-  ) {}
-
-  get kind(): Driver['kind'] {
-    return this.inner.kind;
+  ) {
+    super(inner, false);
   }
 
-  private async guard<R>(run: () => Promise<R>): Promise<R> {
-    await this.check();
+  protected async around<R>(call: DriverCall, run: () => Promise<R>): Promise<R> {
+    if (!('local' in call)) await this.check();
     return run();
   }
-
-  execute(sql: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.guard(() => this.inner.execute(sql, opts));
-  }
-
-  query<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
-    return this.guard(() => this.inner.query<T>(sql, opts));
-  }
-
-  insertStream(table: Relation, body: Readable, format: string, opts?: ExecOptions & { readonly columns?: readonly string[] }): Promise<ExecResult> {
-    return this.guard(() => this.inner.insertStream(table, body, format, opts));
-  }
-
-  insertFile(table: Relation, path: string, format: string, opts?: ExecOptions & { readonly structure?: string }): Promise<ExecResult> {
-    return this.guard(() => this.inner.insertFile(table, path, format, opts));
-  }
-
-  describeFile(path: string, format: string, opts?: ExecOptions): Promise<Array<{ name: string; type: string }>> {
-    return this.inner.describeFile(path, format, opts);
-  }
-
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult> {
-    return this.guard(() => this.inner.insertLocalSelect(table, columns, select, opts));
-  }
-
-  queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
-    return this.inner.queryLocal<T>(sql, opts);
-  }
-
-  /** The inner driver belongs to whoever made it. */
-  async close(): Promise<void> {}
 }

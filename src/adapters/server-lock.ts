@@ -82,14 +82,9 @@ export class ServerLock {
         broke = { holder: state.holder, status };
         continue;
       }
-      try {
-        await this.beat();
-      } catch (err) {
-        // Removed (kiln unlock) between our CREATE and our first beat: nothing was written under
-        // it yet, so take it again.
-        if (err instanceof SqlError && err.clickhouseCode === CH_ERRORS.UNKNOWN_TABLE) continue;
-        throw err;
-      }
+      // Removed (kiln unlock) between our CREATE and our first beat: nothing was written under
+      // it yet, so take it again.
+      if (!(await this.beatUnlessGone())) continue;
       await this.sweepTombstones().catch(() => undefined);
       return broke ? { acquired: true, broke } : { acquired: true };
     }
@@ -117,6 +112,17 @@ export class ServerLock {
   /** Records that the holder is alive (the server stamps the time). */
   async beat(): Promise<void> {
     await this.driver.execute(sql.insertBeat(this.relation));
+  }
+
+  /** beat(), or false when the lock table is gone (removed or broken since it was last read). */
+  async beatUnlessGone(): Promise<boolean> {
+    try {
+      await this.beat();
+      return true;
+    } catch (err) {
+      if (err instanceof SqlError && err.clickhouseCode === CH_ERRORS.UNKNOWN_TABLE) return false;
+      throw err;
+    }
   }
 
   /** Moves a lock found expired or dead aside; losing that race to another run is fine (it is gone either way). */

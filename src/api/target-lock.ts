@@ -127,17 +127,22 @@ export class TargetLock {
     const askedAt = performance.now();
     const state = await this.lock.read();
     if (!state.exists || state.holder?.runId !== this.holder.runId) {
-      const now = state.exists
-        ? `it is now held by ${state.holder ? holderText(state.holder) : 'an unknown holder'}`
-        : 'it was removed';
-      this.lost = new KilnError('TARGET_LOCK_LOST', `lost the lock on target '${this.target}' (${now}); stopped before the next statement`, {
-        hint: `its lease (${this.lease.leaseSeconds} s, KILN_LOCK_LEASE_SECONDS) ran out while this run could not renew it, or an operator ran \`kiln unlock\`; run the command again`,
-      });
-      this.stopTimer();
+      this.markLost(state.exists ? `it is now held by ${state.holder ? holderText(state.holder) : 'an unknown holder'}` : 'it was removed');
       return;
     }
-    await this.lock.beat();
+    // Frozen between the read and the beat, a run can wake to find its lock broken and released.
+    if (!(await this.lock.beatUnlessGone())) {
+      this.markLost('it was removed');
+      return;
+    }
     this.lastConfirmed = askedAt;
+  }
+
+  private markLost(now: string): void {
+    this.lost = new KilnError('TARGET_LOCK_LOST', `lost the lock on target '${this.target}' (${now}); stopped before the next statement`, {
+      hint: `its lease (${this.lease.leaseSeconds} s, KILN_LOCK_LEASE_SECONDS) ran out while this run could not renew it, or an operator ran \`kiln unlock\`; run the command again`,
+    });
+    this.stopTimer();
   }
 
   private stopTimer(): void {
