@@ -43,10 +43,10 @@ export const SYNC_DISTRIBUTED_INSERT: Readonly<Record<string, number>> = Object.
  * table with `shape`'s columns over `local` on every shard of the cluster. `local` is a name the
  * engine resolves on each read and insert, so it may be renamed into place later.
  */
-export function createDistributed(ctx: DdlContext, dist: Relation, shape: Relation, local: Relation, shardingKey: string): string {
+export function createDistributed(ctx: DdlContext, dist: Relation, shape: Relation, local: Relation, shardingKey: string, ifNotExists = false): string {
   const cluster = requireCluster(ctx);
   const args = [quoteString(cluster), quoteString(local.database), quoteString(local.name), shardingKey.trim() || DEFAULT_SHARDING_KEY];
-  return `CREATE TABLE ${rel(dist)}${onCluster(ctx)} AS ${rel(shape)}\nENGINE = Distributed(${args.join(', ')})`;
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(dist)}${onCluster(ctx)} AS ${rel(shape)}\nENGINE = Distributed(${args.join(', ')})`;
 }
 
 /** What an increment replaces: the rows with the new rows' keys (delete_insert) or in their partitions (insert_overwrite). */

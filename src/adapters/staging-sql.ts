@@ -1,5 +1,6 @@
 import type { DdlContext, Relation } from './ddl.js';
 import { insertInto, onCluster, rel, storageClause } from './ddl.js';
+import { createDistributed, localRelation, shardContext } from './distributed-sql.js';
 import { quoteIdentifier, quoteString } from './quoting.js';
 
 /**
@@ -108,6 +109,35 @@ export const quarantinePartition = (source: string, table: string, file: string)
 /** Replaces `partition` of `target` with the same partition of `from` (which must hold rows of it: an empty one is dropPartition). */
 export function replacePartition(ctx: DdlContext, target: Relation, partition: string, from: Relation): string {
   return `ALTER TABLE ${rel(target)} REPLACE PARTITION ${partition} FROM ${rel(from)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharded raw tables (a source table's `sharding_key` on a cluster target): the rows live in
+// `<table>_local`, one replica set per shard (`{shard}` in its ZooKeeper path), partitioned by
+// file as the unsharded raw table is; models read `<table>`, a Distributed table over them.
+
+/**
+ * The two tables of a sharded raw table, in creation order. Both IF NOT EXISTS: a run killed
+ * between them (or whose ON CLUSTER statement nodes ran after it died) is finished by the next.
+ */
+export function createShardedRawTable(ctx: DdlContext, table: Relation, columns: readonly StagedColumn[], shardingKey: string): string[] {
+  const local = localRelation(table);
+  return [createStagingTable(shardContext(ctx), local, columns, true, FILE_PARTITION_KEY), createDistributed(ctx, table, local, local, shardingKey, true)];
+}
+
+/**
+ * Removes a partition from every shard of a sharded raw table: ON CLUSTER, unlike the other
+ * partition statements, since each shard is a replica set of its own and the node kiln talks to
+ * reaches only its shard's. 18.16 runs DROP PARTITION ON CLUSTER (it refuses REPLACE and ATTACH
+ * PARTITION there, which is why a file's new rows go in by an INSERT through the Distributed table).
+ */
+export function dropShardedPartition(ctx: DdlContext, table: Relation, partition: string): string {
+  return `ALTER TABLE ${rel(localRelation(table))}${onCluster(ctx)} DROP PARTITION ${partition}`;
+}
+
+/** The engine of one table (one row, column `engine`; no row when it does not exist). */
+export function tableEngine(table: Relation): string {
+  return `SELECT engine FROM system.tables WHERE database = ${quoteString(table.database)} AND name = ${quoteString(table.name)}`;
 }
 
 /** The materialized views an insert into a table fires: one row, columns `databases` and `names` (arrays, in step). */

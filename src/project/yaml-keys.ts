@@ -57,6 +57,7 @@ const LOADER_KEYS = {
   dump: any,
   connection: map('connection', { host: any, port: any, database: any, user: any, password: any }),
   incremental_key: any,
+  sharding_key: any,
   freshness: map('freshness', {
     warn_after: map('freshness threshold', { count: any, period: any }),
     error_after: map('freshness threshold', { count: any, period: any }),

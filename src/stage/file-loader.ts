@@ -11,6 +11,7 @@ import { fingerprintFile } from './fingerprint.js';
 import { JsonlStream } from './jsonl-stream.js';
 import { quarantineOf, relayout, settleRefresh, writeLedger, type TableLedger } from './ledger.js';
 import type { FileTable } from './source-options.js';
+import { checkRawLayout, createShardedRaw, replaceShardedFile } from './sharded-raw.js';
 import { beforeRawChange, viewsFiredBy } from './view-invalidation.js';
 import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from './stage-context.js';
 
@@ -45,6 +46,12 @@ import { dropQuietly, scratchRelation, type StageContext, type TableLoad } from 
  * Full refresh: see settleRefresh (ledger.ts). A raw table made before per-file partitions is
  *   rebuilt with them first: see relayout (ledger.ts).
  *
+ * A sharded raw table (sharding_key on a cluster target) takes step 4 as two statements: DROP
+ * PARTITION <file> ON CLUSTER (every shard; only when the ledger knows the file, so a new file
+ * costs no cluster statement), then one quorum INSERT through the Distributed table. A kill
+ * between them, or in the INSERT with some shards written, leaves the file `started`: the next
+ * run drops and inserts again. See sharded-raw.ts.
+ *
  * JSON lines bound for a server skip the local engine: their bytes stream to the server, which
  * parses them (jsonl-stream.ts).
  */
@@ -52,7 +59,9 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
   const { adapter } = ctx;
   if (ctx.fullRefresh) await beforeRawChange(ctx, table.relation, 'replace');
   const ledger = await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp);
-  await relayout(adapter, table.relation, sql.FILE_PARTITION_KEY, 'relayout');
+  await checkRawLayout(adapter, table);
+  // A sharded raw table is made with per-file partitions: nothing to relayout.
+  if (table.shardingKey === undefined) await relayout(adapter, table.relation, sql.FILE_PARTITION_KEY, 'relayout');
   const files = await listFiles(table.path, new Set(ledger.files.keys()));
   await vanishedFiles(ctx, table, ledger, files);
   if (files.length === 0) {
@@ -118,15 +127,8 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
       const rejected = await adapter.countRows(rejects);
       const rawPart = sql.filePartition(file);
       const quarantinePart = sql.quarantinePartition(table.sourceName, table.tableName, file);
-      if (loaded > 0 && feedsViews && (await countOf(adapter, sql.fileRowCount(table.relation, file))) === 0) {
-        // An INSERT, so the materialized views on the raw table see the file's rows (partition
-        // operations do not fire them); the partition was empty, so it is as atomic as the REPLACE.
-        await beforeRawChange(ctx, table.relation, 'append');
-        await adapter.execute(ddl.insertSelectColumns(table.relation, ddl.selectAll(rows), rawColumns.map((c) => c.name)));
-      } else {
-        await beforeRawChange(ctx, table.relation, 'replace');
-        await adapter.execute(loaded > 0 ? sql.replacePartition(d, table.relation, rawPart, rows) : sql.dropPartition(d, table.relation, rawPart));
-        const prior = ledger.files.get(file);
+      const prior = ledger.files.get(file);
+      const warnForeign = () => {
         if (foreign.length > 0 && prior?.status === 'loaded' && prior.fingerprint !== fingerprint) {
           ctx.warn({
             message: `source ${table.sourceName}.${table.tableName}: ${displayPath(table, file)} changed; the materialized views ${foreign.join(', ')} reading ${ddl.rel(table.relation)} keep what its earlier rows added`,
@@ -134,6 +136,21 @@ export async function loadFileTable(ctx: StageContext, table: FileTable): Promis
             hint: 'rebuild the models they feed with kiln run --select <model> --full-refresh',
           });
         }
+      };
+      if (table.shardingKey !== undefined) {
+        const hadRows = prior !== undefined && prior.status !== 'pruned';
+        await beforeRawChange(ctx, table.relation, hadRows ? 'replace' : 'append');
+        await replaceShardedFile(adapter, table.relation, file, rows, rawColumns.map((c) => c.name), { hadRows, loaded });
+        warnForeign();
+      } else if (loaded > 0 && feedsViews && (await countOf(adapter, sql.fileRowCount(table.relation, file))) === 0) {
+        // An INSERT, so the materialized views on the raw table see the file's rows (partition
+        // operations do not fire them); the partition was empty, so it is as atomic as the REPLACE.
+        await beforeRawChange(ctx, table.relation, 'append');
+        await adapter.execute(ddl.insertSelectColumns(table.relation, ddl.selectAll(rows), rawColumns.map((c) => c.name)));
+      } else {
+        await beforeRawChange(ctx, table.relation, 'replace');
+        await adapter.execute(loaded > 0 ? sql.replacePartition(d, table.relation, rawPart, rows) : sql.dropPartition(d, table.relation, rawPart));
+        warnForeign();
       }
       await adapter.execute(rejected > 0 ? sql.replacePartition(d, quarantine, quarantinePart, rejects) : sql.dropPartition(d, quarantine, quarantinePart));
       await writeLedger(adapter, table, { file, size, fingerprint, rows: loaded, rejected, status: 'loaded' }, ctx.stamp);
@@ -174,7 +191,10 @@ async function vanishedFiles(ctx: StageContext, table: FileTable, ledger: TableL
   const rawExists = (await adapter.columns(table.relation)).length > 0;
   if (rawExists) await beforeRawChange(ctx, table.relation, 'replace');
   for (const [file] of gone) {
-    if (rawExists) await adapter.execute(sql.dropPartition(d, table.relation, sql.filePartition(file)));
+    if (rawExists) {
+      const part = sql.filePartition(file);
+      await adapter.execute(table.shardingKey !== undefined ? sql.dropShardedPartition(d, table.relation, part) : sql.dropPartition(d, table.relation, part));
+    }
     await adapter.execute(sql.dropPartition(d, quarantineOf(table.relation.database), sql.quarantinePartition(table.sourceName, table.tableName, file)));
     await writeLedger(adapter, table, { file, size: 0, fingerprint: '', rows: 0, rejected: 0, status: 'pruned' }, ctx.stamp);
     ctx.info(`${name}: pruned ${displayPath(table, file)}`);
@@ -246,6 +266,10 @@ export async function plannedFileColumns(adapter: Adapter, table: FileTable): Pr
 /** The raw table's columns as the warehouse has them, the table created first if missing. */
 async function ensureRawTable(adapter: Adapter, table: FileTable, columns: readonly sql.StagedColumn[]): Promise<sql.StagedColumn[]> {
   const existing = await adapter.columns(table.relation);
+  if (existing.length === 0 && table.shardingKey !== undefined) {
+    await createShardedRaw(adapter, { ...table, shardingKey: table.shardingKey }, columns.map((c) => ({ name: c.name, type: adapter.portableType(c.type) })));
+    return adapter.columns(table.relation);
+  }
   if (existing.length === 0) {
     await adapter.execute(sql.createStagingTable(adapter.ddl, table.relation, columns.map((c) => ({ name: c.name, type: adapter.portableType(c.type) })), true, sql.FILE_PARTITION_KEY));
     return adapter.columns(table.relation);

@@ -3,6 +3,7 @@ import * as ddl from '../adapters/ddl.js';
 import type { Relation } from '../adapters/ddl.js';
 import * as sql from '../adapters/staging-sql.js';
 import { tempRelation } from '../materialize/materialization.js';
+import { dropRawTable } from './sharded-raw.js';
 import type { StageTable } from './source-options.js';
 
 export interface LedgerEntry {
@@ -91,7 +92,7 @@ const mark = (status: 'refresh' | 'cleared') => ({ file: REFRESH_MARK, size: 0, 
  * The table's ledger after finishing any full refresh: `--full-refresh` begins one, and one a
  * killed run began is finished by whatever runs next. A full refresh is, in this order:
  *   1. ledger `refresh` entry   — from here on every run sees the refresh pending;
- *   2. DROP TABLE the raw table (IF EXISTS);
+ *   2. DROP TABLE the raw table (IF EXISTS; a sharded one's `_local` first, sharded-raw.ts);
  *   3. delete the table's quarantine rows (waited for);
  *   4. ledger `cleared` entry   — earlier entries of the table stop counting.
  * Steps 2 and 3 give the same result however often they run, and a run killed before 4 leaves
@@ -104,7 +105,7 @@ export async function settleRefresh(adapter: Adapter, table: StageTable, fullRef
   if (fullRefresh) await writeLedger(adapter, table, mark('refresh'), stamp);
   const ledger = fullRefresh ? { files: new Map(), refreshPending: true } : await readLedger(adapter, table);
   if (!ledger.refreshPending) return ledger;
-  await adapter.execute(ddl.dropRelation(adapter.ddl, table.relation));
+  await dropRawTable(adapter, table);
   await adapter.deleteWhere(quarantineOf(table.relation.database), sql.sourceTableIs(table.sourceName, table.tableName));
   await writeLedger(adapter, table, mark('cleared'), stamp);
   return { files: new Map(), refreshPending: false };

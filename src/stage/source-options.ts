@@ -18,6 +18,11 @@ interface StageTableBase {
   readonly location: SourceLocation;
   /** A count (≥ 1) or a fraction of the table's records (< 1); undefined: rejects only warn. */
   readonly maxRejected: number | undefined;
+  /**
+   * `sharding_key` (the table's, else its source's): on a cluster target the raw table is split
+   * across the shards by it (sharded-raw.ts); undefined: one replica set holds it whole.
+   */
+  readonly shardingKey: string | undefined;
 }
 
 export interface FileTable extends StageTableBase {
@@ -58,6 +63,7 @@ export function stageTableOf(node: SourceNode, root: string, rawDatabase: string
     relation: { database: sourceDatabase(node, rawDatabase), name: node.identifier },
     location,
     maxRejected: maxRejectedOf(o.max_rejected, invalid),
+    shardingKey: shardingKeyOf(o.sharding_key, invalid),
   };
   if (loader === 'mysql') {
     const mysqlTable = typeof o.mysql_table === 'string' ? o.mysql_table : node.tableName;
@@ -105,6 +111,14 @@ function maxRejectedOf(value: unknown, invalid: (m: string, h?: string) => KilnE
     throw invalid(`max_rejected must be a count or a fraction like 0.01, got '${String(value)}'`);
   }
   return n;
+}
+
+function shardingKeyOf(value: unknown, invalid: (m: string, h?: string) => KilnError): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !value.trim()) {
+    throw invalid(`sharding_key must be an expression of the table's columns, got '${String(value)}'`, 'for example sharding_key: cityHash64(id)');
+  }
+  return value.trim();
 }
 
 /** True when `rejected` of `total` records break the table's max_rejected. */

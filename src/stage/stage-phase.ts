@@ -6,6 +6,7 @@ import { loadFileTable } from './file-loader.js';
 import { fedModelsOf } from './fed-models.js';
 import { ensureStagingTables } from './ledger.js';
 import { DumpFiles, loadDumpTable, loadLiveTable, preflightMySql } from './mysql-loader.js';
+import { shardingOnTarget } from './sharded-raw.js';
 import { overRejectLimit, stageTableOf, type StageTable } from './source-options.js';
 import { clickhouseTime, type StageContext, type TableLoad } from './stage-context.js';
 import { unreadWholeDatabaseTables } from './whole-database.js';
@@ -27,11 +28,13 @@ export const stagePhase: Phase = {
   name: 'stage',
   relations: (run) => selectedStageTables(run).map((t) => t.relation),
   async steps(run: RunContext, adapter: Adapter): Promise<ExecStep[]> {
-    const selected = selectedStageTables(run);
+    const sharding = (tables: readonly StageTable[]) =>
+      shardingOnTarget(tables, run.compiled.project.target, run.compiled, (message) => run.reporter.emit({ type: 'info', message }));
+    const selected = sharding(selectedStageTables(run));
     const dumps = new DumpFiles();
     // Unreachable MySQL or a missing table is an invalid invocation: found before anything runs.
     for (const t of selected) if (t.loader === 'mysql') await preflightMySql(adapter, t, dumps);
-    const tables = [...selected, ...(await unreadWholeDatabaseTables(run, adapter, dumps))];
+    const tables = [...selected, ...sharding(await unreadWholeDatabaseTables(run, adapter, dumps))];
     if (tables.length === 0) return [];
     for (const db of new Set(tables.map((t) => t.relation.database))) await ensureStagingTables(adapter, db);
     const runId = scratchRunId(run);

@@ -90,6 +90,8 @@ export interface DbtContextHost {
   relationName(value: unknown): RelationName | undefined;
   /** The kiln cross-database macros, by name (the `dbt` namespace). */
   dbtMacro(name: string): unknown;
+  /** kiln's ClickHouse version of a package's dispatched macro (`clickhouse__x`), or undefined. */
+  packageClickhouseMacro(pkg: string, name: string): unknown;
   /** This render's `{% call statement(name) %}` results, for load_result(name). */
   results(): Map<string, QueryRows>;
   /** A statement the render asks to run where it runs (a hook): adapter.drop_relation's. */
@@ -136,6 +138,9 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
       for (const prefix of DISPATCH_PREFIXES) {
         const macro = pkg === 'dbt' ? host.dbtMacro(prefix + name) : host.macro(pkg === host.projectName ? undefined : pkg, prefix + name);
         if (typeof macro === 'function') return macro;
+        // What an adapter ships for the package: after the package's own clickhouse__, before its default__.
+        const shipped = prefix === 'clickhouse__' ? host.packageClickhouseMacro(pkg, prefix + name) : undefined;
+        if (typeof shipped === 'function') return shipped;
       }
     }
     // dbt stops here; kiln also takes a global of the name (a package's macro copied elsewhere).

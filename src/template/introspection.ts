@@ -63,20 +63,37 @@ export class ColumnInfo {
   get quoted(): string {
     return '`' + this.name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
   }
+  /** The type inside Nullable(…) / LowCardinality(…), as dbt-clickhouse's Column reads it. */
+  private get inner(): string {
+    let t = this.data_type.trim();
+    for (let m = /^(?:Nullable|LowCardinality)\((.*)\)$/.exec(t); m; m = /^(?:Nullable|LowCardinality)\((.*)\)$/.exec(t)) t = m[1]!.trim();
+    return t;
+  }
+  get is_nullable(): boolean {
+    return /^(LowCardinality\()?Nullable\(/.test(this.data_type.trim());
+  }
   is_string(): boolean {
-    return /^(Nullable\()?(LowCardinality\()?(String|FixedString)/.test(this.data_type);
+    return /^(String|FixedString)\b/.test(this.inner);
   }
   is_number(): boolean {
-    return /^(Nullable\()?(U?Int|Float|Decimal)/.test(this.data_type);
+    return /^(U?Int|Float|Decimal)/.test(this.inner);
   }
   is_integer(): boolean {
-    return /^(Nullable\()?U?Int/.test(this.data_type);
+    return /^U?Int/.test(this.inner);
   }
   is_float(): boolean {
-    return /^(Nullable\()?Float/.test(this.data_type);
+    return /^Float/.test(this.inner);
   }
   is_numeric(): boolean {
-    return /^(Nullable\()?Decimal/.test(this.data_type);
+    return /^Decimal/.test(this.inner);
+  }
+  /** A FixedString's length; a String's is unbounded, reported as 256 as dbt-clickhouse does. */
+  string_size(): number {
+    const fixed = /^FixedString\((\d+)\)/.exec(this.inner);
+    return fixed ? Number(fixed[1]) : 256;
+  }
+  can_expand_to(other: unknown): boolean {
+    return other instanceof ColumnInfo && this.is_string() && other.is_string() && other.string_size() > this.string_size();
   }
   toString(): string {
     return `<Column ${this.name} (${this.data_type})>`;

@@ -5,6 +5,7 @@ import { didYouMean } from '../project/closest.js';
 import type { MacroFile } from '../project/nodes.js';
 import { lookupEnvVar, lookupVar, MissingVariableError, type VarScope } from '../project/yaml-strings.js';
 import { CROSS_DATABASE_MACROS_FILE } from './cross-database-macros.js';
+import { PACKAGE_CLICKHOUSE_MACROS } from './package-clickhouse-macros.js';
 import { dbtContext, defineMacroArguments, DISPATCH_PREFIXES, Relation, type RelationName } from './dbt-context.js';
 import type { QueryRows, WarehouseAnswers } from './introspection.js';
 import { installJinjaCompat } from './jinja-compat.js';
@@ -221,6 +222,8 @@ export class TemplateEngine {
   private readonly joinedFiles = new Map<string, ReadonlyArray<{ readonly file: string; readonly start: number }>>();
   /** kiln's cross-database macros as loaded, the members of the `dbt` namespace. */
   private readonly dbtMacros = new Map<string, unknown>();
+  /** kiln's ClickHouse versions of packages' dispatched macros, by package namespace. */
+  private readonly packageClickhouseMacros = new Map<string, Record<string, unknown>>();
   /**
    * Macros by package, the root project's under its own name: what `{{ pkg.macro() }}` reads,
    * and where `adapter.dispatch(name, macro_namespace)` searches. Kiln's built-in tests are in none.
@@ -248,6 +251,10 @@ export class TemplateEngine {
       this.env.addGlobal(name, macro);
     }
     this.macroNames = this.loadMacros(opts.macros);
+    // Only for a package the project has: the others would be compiled for nothing.
+    for (const [namespace, file] of PACKAGE_CLICKHOUSE_MACROS) {
+      if (this.macroNamespaces.has(namespace)) this.packageClickhouseMacros.set(namespace, this.exportedMacros(file.path, file.source) ?? {});
+    }
   }
 
   render(input: RenderInput): RenderOutput {
@@ -536,6 +543,7 @@ export class TemplateEngine {
         searchOrder: (namespace) => dispatch.find((d) => d.macro_namespace === namespace)?.search_order,
         relationName: (value) => this.relationName(value),
         dbtMacro: (name) => this.dbtMacros.get(name),
+        packageClickhouseMacro: (pkg, name) => this.packageClickhouseMacros.get(pkg)?.[name],
         results: () => this.current().results,
         sideStatement: (sql) => void (this.current().statements ??= []).push(sql),
       });

@@ -91,3 +91,98 @@ describe('a dbt project with a dbt_utils-style package', () => {
     expect(r.stdout).toContain('models/broken.sql:3: star() found no columns in empty (in macro ../mini_utils/macros/columns.sql:12, called from ../mini_utils/macros/columns.sql:3)');
   });
 });
+
+/**
+ * A package named dbt_utils whose dispatched macros have only `default__` versions that cannot run
+ * on ClickHouse (they raise here): kiln's ClickHouse versions of union_relations,
+ * get_tables_by_pattern_sql / get_table_types_sql, generate_series and width_bucket are taken
+ * instead, as an adapter's would be, and a project's own version still wins over kiln's.
+ */
+const DBT_UTILS_LIKE: Record<string, string> = {
+  'dbt_utils/dbt_project.yml': "name: dbt_utils\nversion: '1.0'\nconfig-version: 2\n",
+  'dbt_utils/macros/dispatched.sql': ['union_relations(relations, column_override=none, include=[], exclude=[], source_column_name=\'_dbt_source_relation\', where=none)', 'get_tables_by_pattern_sql(schema_pattern, table_pattern, exclude=\'\', database=target.database)', 'get_table_types_sql()', 'generate_series(upper_bound)', 'width_bucket(expr, min_value, max_value, num_buckets)']
+    .map((signature) => {
+      const name = signature.slice(0, signature.indexOf('('));
+      const args = signature.slice(signature.indexOf('(') + 1, -1).split(',').map((a) => a.split('=')[0]!.trim()).filter(Boolean).join(', ');
+      return `{% macro ${signature} %}{{ return(adapter.dispatch('${name}', 'dbt_utils')(${args})) }}{% endmacro %}
+{% macro default__${signature} %}{{ exceptions.raise_compiler_error('default__${name} is not for ClickHouse') }}{% endmacro %}
+`;
+    })
+    .join(''),
+  // dbt_utils' own get_relations_by_pattern: a statement of get_tables_by_pattern_sql, then relations.
+  'dbt_utils/macros/relations.sql': `{% macro get_relations_by_pattern(schema_pattern, table_pattern, exclude='', database=target.database) %}
+{%- call statement('get_tables', fetch_result=True) %}{{ dbt_utils.get_tables_by_pattern_sql(schema_pattern, table_pattern, exclude, database) }}{%- endcall -%}
+{%- set found = load_result('get_tables') -%}
+{%- set relations = [] -%}
+{%- if found and found['table'] -%}
+{%- for row in found['table'] -%}{%- do relations.append(api.Relation.create(database=database, schema=row.table_schema, identifier=row.table_name, type=row.table_type)) -%}{%- endfor -%}
+{%- endif -%}
+{{ return(relations) }}
+{% endmacro %}
+`,
+};
+
+describe("dbt_utils' dispatched macros that need ClickHouse versions", () => {
+  let dir: string;
+  let build: KilnResult;
+  beforeAll(async () => {
+    dir = writeProject({
+      'shop/dbt_project.yml': "name: shop\nversion: '1.0'\nconfig-version: 2\nprofile: shop\nmodels:\n  shop:\n    +materialized: table\n",
+      'shop/packages.yml': 'packages:\n  - local: ../dbt_utils\n',
+      ...DBT_UTILS_LIKE,
+      'shop/seeds/events_2024_01.csv': 'id,user_id,event\n1,10,open\n2,11,click\n',
+      'shop/seeds/events_2024_02.csv': 'id,event,channel\n3,open,mail\n',
+      'shop/seeds/events_archive.csv': 'id,event\n9,old\n',
+      'shop/models/events_all.sql': `-- depends_on: {{ ref('events_2024_01') }}, {{ ref('events_2024_02') }}, {{ ref('events_archive') }}
+{% set relations = dbt_utils.get_relations_by_pattern(target.schema, 'events_2024%') %}
+{{ dbt_utils.union_relations(relations) }}
+`,
+      'shop/models/events_some.sql': `{{ dbt_utils.union_relations([ref('events_2024_01'), ref('events_2024_02')], exclude=['channel'], source_column_name=none, where='id < 3') }}\n`,
+      'shop/models/series.sql': 'select generated_number from ({{ dbt_utils.generate_series(5) }})\n',
+      'shop/models/buckets.sql': 'select x, {{ dbt_utils.width_bucket("x", 0, 10, 5) }} as bucket from (select arrayJoin([0.5, 2.0, 9.9, 13.0]) as x)\n',
+    });
+    dir = join(dir, 'shop');
+    build = await runKiln(dir, ['build', '--threads', '1']);
+  });
+  const query = (sql: string) => queryWarehouse(join(dir, '.kiln/dev'), sql);
+
+  it('builds: no default__ version ran', () => {
+    expect(build.stderr).toBe('');
+    expect(build.code).toBe(0);
+  });
+
+  it('get_relations_by_pattern found the matching tables in system.tables; union_relations fills missing columns with NULL', async () => {
+    const rows = await query('SELECT _dbt_source_relation AS src, id, user_id, event, channel FROM analytics.events_all ORDER BY id');
+    expect(rows).toEqual([
+      { src: '`analytics`.`events_2024_01`', id: 1, user_id: 10, event: 'open', channel: null },
+      { src: '`analytics`.`events_2024_01`', id: 2, user_id: 11, event: 'click', channel: null },
+      { src: '`analytics`.`events_2024_02`', id: 3, user_id: null, event: 'open', channel: 'mail' },
+    ]);
+    const types = await query("SELECT name, type FROM system.columns WHERE database = 'analytics' AND table = 'events_all' AND name IN ('user_id', 'event') ORDER BY name");
+    expect(types).toEqual([
+      { name: 'event', type: 'String' },
+      { name: 'user_id', type: 'Nullable(Int64)' },
+    ]);
+  });
+
+  it('union_relations honours exclude, where and no source column', async () => {
+    expect(await query('SELECT * FROM analytics.events_some ORDER BY id')).toEqual([
+      { id: 1, user_id: 10, event: 'open' },
+      { id: 2, user_id: 11, event: 'click' },
+    ]);
+  });
+
+  it('generate_series is integers 1..n; width_bucket puts values past the top in bucket n+1', async () => {
+    const series = await query('SELECT toTypeName(generated_number) AS t, generated_number AS n FROM analytics.series ORDER BY n');
+    expect(series.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(series[0]!.t).toBe('Int64');
+    expect((await query('SELECT bucket FROM analytics.buckets ORDER BY x')).map((r) => r.bucket)).toEqual([1, 2, 5, 6]);
+  });
+
+  it("a project's own clickhouse__ version wins over kiln's", async () => {
+    writeFiles(dir, { 'macros/series.sql': "{% macro clickhouse__generate_series(upper_bound) %}select toInt64(number * 100) as generated_number from numbers({{ upper_bound }}){% endmacro %}\n" });
+    const r = await runKiln(dir, ['build', '--select', 'series', '--threads', '1']);
+    expect(r.code).toBe(0);
+    expect((await query('SELECT generated_number AS n FROM analytics.series ORDER BY n')).map((row) => row.n)).toEqual([0, 100, 200, 300, 400]);
+  });
+});

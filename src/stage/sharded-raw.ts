@@ -1,0 +1,114 @@
+import type { Adapter } from '../adapters/adapter.js';
+import * as ddl from '../adapters/ddl.js';
+import type { Relation } from '../adapters/ddl.js';
+import { localRelation } from '../adapters/distributed-sql.js';
+import * as sql from '../adapters/staging-sql.js';
+import type { Manifest } from '../compile/manifest.js';
+import { KilnError } from '../errors.js';
+import type { Dag } from '../graph/dag.js';
+import { distributedInsertSettings } from '../materialize/distributed-materialization.js';
+import { fedModelsOf } from './fed-models.js';
+import type { FileTable, StageTable } from './source-options.js';
+
+/**
+ * Raw tables split across the shards of a cluster (a source table's `sharding_key`): the rows in
+ * `<table>_local` on every shard, one replica set per shard, and `<table>` a Distributed table
+ * over them, so models read `source(…)` as before and see every shard. What staging does with
+ * them is file-loader.ts's order with two statements changed: a file's old rows are dropped
+ * with one DROP PARTITION ON CLUSTER (on every shard), and its new rows go in with one
+ * synchronous quorum INSERT through the Distributed table (every replica of every shard has
+ * them when it returns). Both repeat safely, and the ledger entry that makes a file count is
+ * still written last.
+ */
+
+export interface ShardingTarget {
+  readonly name: string;
+  readonly cluster?: string | undefined;
+}
+
+/**
+ * The tables as this target stages them. Without a cluster a `sharding_key` is ignored, with a
+ * note: one node has no shards, the raw table and what models read are the same either way, and
+ * so one sources.yml serves a dev target on one node and a prod cluster (dbt-clickhouse ignores
+ * its distributed settings off a cluster in the same spirit). On a cluster, a sharded table that
+ * kiln cannot stage sharded is exit 2 before anything runs: a MySQL table (reloaded whole by a
+ * swap of one table), or one a materialized_view model is built from.
+ */
+export function shardingOnTarget(
+  tables: readonly StageTable[],
+  target: ShardingTarget,
+  graph: { readonly manifest: Manifest; readonly dag: Dag },
+  note: (message: string) => void,
+): StageTable[] {
+  return tables.map((t) => {
+    if (t.shardingKey === undefined) return t;
+    const name = `source ${t.sourceName}.${t.tableName}`;
+    if (!target.cluster) {
+      note(`${name}: sharding_key ignored: target '${target.name}' has no cluster, so ${ddl.rel(t.relation)} is one table`);
+      return { ...t, shardingKey: undefined };
+    }
+    if (t.loader === 'mysql') {
+      throw new KilnError('CONFIG_INVALID', `${name}: sharding_key is for csv and jsonl tables; a mysql table is reloaded whole and is not sharded yet`, {
+        location: t.location,
+        hint: 'remove sharding_key from this table (its raw table is then replicated whole on every node)',
+      });
+    }
+    const fed = fedModelsOf(graph.manifest, graph.dag, t.uniqueId);
+    if (fed.length > 0) {
+      throw new KilnError('CONFIG_INVALID', `${name}: sharding_key: the materialized_view model${fed.length > 1 ? 's' : ''} ${fed.map((m) => `'${m.name}'`).join(', ')} ${fed.length > 1 ? 'are' : 'is'} built from it, and kiln does not keep materialized views fed by a sharded raw table`, {
+        location: t.location,
+        hint: `remove sharding_key from ${t.sourceName}.${t.tableName} (its raw table is then replicated whole on every node), or build ${fed.map((m) => m.name).join(', ')} as table or incremental`,
+      });
+    }
+    return t;
+  });
+}
+
+/**
+ * Stops a load into a raw table laid out otherwise than the table's config says (sharding_key
+ * added or removed since it was made): the layouts hold rows differently, and moving them is
+ * a full refresh's rebuild.
+ */
+export async function checkRawLayout(adapter: Adapter, table: StageTable): Promise<void> {
+  const engine = await rawEngine(adapter, table.relation);
+  if (engine === undefined || (engine === 'Distributed') === (table.shardingKey !== undefined)) return;
+  const now = table.shardingKey !== undefined ? `sharded (sharding_key ${table.shardingKey})` : 'not sharded';
+  throw new KilnError('STAGE_FAILED', `source ${table.sourceName}.${table.tableName}: ${ddl.rel(table.relation)} is ${engine === 'Distributed' ? 'a Distributed table over shards' : `one ${engine} table`}, and the source is now ${now}`, {
+    location: table.location,
+    hint: `run kiln stage --full-refresh --select source:${table.sourceName}.${table.tableName} to rebuild it from every file`,
+  });
+}
+
+export async function rawEngine(adapter: Adapter, table: Relation): Promise<string | undefined> {
+  return (await adapter.query<{ engine: string }>(sql.tableEngine(table))).rows[0]?.engine;
+}
+
+/**
+ * Drops a raw table for a full refresh, with its shards' table when it is (or is to be) sharded:
+ * `_local` first, so a run killed between the two leaves the Distributed table, which tells the
+ * next run to drop `_local` again.
+ */
+export async function dropRawTable(adapter: Adapter, table: StageTable): Promise<void> {
+  if (table.shardingKey !== undefined || (await rawEngine(adapter, table.relation)) === 'Distributed') {
+    await adapter.execute(ddl.dropRelation(adapter.ddl, localRelation(table.relation)));
+  }
+  await adapter.execute(ddl.dropRelation(adapter.ddl, table.relation));
+}
+
+/** Creates the sharded raw table's two tables with `columns` (see createShardedRawTable). */
+export async function createShardedRaw(adapter: Adapter, table: FileTable & { readonly shardingKey: string }, columns: readonly sql.StagedColumn[]): Promise<void> {
+  for (const statement of sql.createShardedRawTable(adapter.ddl, table.relation, columns, table.shardingKey)) await adapter.execute(statement);
+}
+
+/**
+ * A file's rows in a sharded raw table replaced by `rows` (a scratch table of the file's rows):
+ * the partition dropped on every shard when the file may have rows there (`hadRows`: the ledger
+ * knows it), then the rows inserted through the Distributed table. Between the two a reader of
+ * the table sees none of the file's rows (18.16 has no per-shard REPLACE PARTITION ON CLUSTER).
+ */
+export async function replaceShardedFile(adapter: Adapter, table: Relation, file: string, rows: Relation, columns: readonly string[], opts: { readonly hadRows: boolean; readonly loaded: number }): Promise<void> {
+  if (opts.hadRows) await adapter.execute(sql.dropShardedPartition(adapter.ddl, table, sql.filePartition(file)));
+  if (opts.loaded > 0) {
+    await adapter.execute(ddl.insertSelectColumns(table, ddl.selectAll(rows), columns), { settings: await distributedInsertSettings(adapter) });
+  }
+}
