@@ -217,6 +217,19 @@ describe('introspection', () => {
     expect(render(code, engine(), { answers: book })).toBe('a=1/2;b=x/y;a,b');
   });
 
+  it("a column reads the type inside Nullable/LowCardinality, and has dbt's string_size()", () => {
+    const book = new AnswerBook();
+    book.record({ kind: 'columns', database: 'analytics', table: 'base' }, [
+      { name: 'a', type: 'LowCardinality(Nullable(String))' },
+      { name: 'b', type: 'FixedString(3)' },
+      { name: 'c', type: 'Nullable(Float64)' },
+      { name: 'd', type: 'Array(String)' },
+    ]);
+    const code = "{% for c in adapter.get_columns_in_relation(ref('base')) %}{{ c.name }}:{{ 's' if c.is_string() }}{{ 'f' if c.is_float() }}{{ 'n' if c.is_nullable }}{{ c.string_size() if c.is_string() }};{% endfor %}";
+    const refRelation = (name: string) => ({ database: 'analytics', table: name });
+    expect(render(code, engine(), { answers: book, refRelation })).toBe('a:sn256;b:s3;c:fn;d:;');
+  });
+
   it('relations: this, api.Relation.create, adapter.quote', () => {
     expect(render("{{ this.name }} {{ this.schema }} {{ api.Relation.create(schema='db', identifier='t') }} {{ api.Relation.create(schema='db', identifier='t').identifier }} {{ adapter.quote('a b') }}")).toBe('m analytics `db`.`t` t `a b`');
   });
