@@ -16,6 +16,9 @@ import type { MacroFile } from '../project/nodes.js';
  *   the database being dbt's schema.
  * - generate_series: powers of two multiply into Float64 in ClickHouse; the series is integers.
  * - width_bucket: `least(<Float64>, <Int64>)` has no common type in ClickHouse.
+ * - generate_surrogate_key / unpivot: `cast(<Nullable column> as String)` fails on a NULL in
+ *   ClickHouse, where SQL keeps the NULL: the key reads it through toString (NULL stays NULL, so
+ *   the package's null marker applies), unpivot casts to the Nullable type when a column is.
  */
 const DBT_UTILS = `
 {% macro _kiln_nullable_type(type) -%}
@@ -110,6 +113,40 @@ multiIf(engine = 'View', 'view', engine = 'MaterializedView', 'materializedview'
         and lower(name) not like lower('{{ exclude }}')
         and not is_temporary
 {% endmacro %}
+
+{% macro clickhouse__generate_surrogate_key(field_list) -%}
+{%- set null_value = '' if var('surrogate_key_treat_nulls_as_empty_strings', False) else '_dbt_utils_surrogate_key_null_' -%}
+{%- set fields = [] -%}
+{%- for field in field_list -%}
+{%- do fields.append("coalesce(toString(" ~ field ~ "), '" ~ null_value ~ "')") -%}
+{%- if not loop.last -%}{%- do fields.append("'-'") -%}{%- endif -%}
+{%- endfor -%}
+{{ dbt.hash(dbt.concat(fields)) }}
+{%- endmacro %}
+
+{% macro clickhouse__unpivot(relation=none, cast_to='varchar', exclude=none, remove=none, field_name='field_name', value_name='value', quote_identifiers=False) -%}
+{%- if not relation -%}{{ exceptions.raise_compiler_error("Error: argument \`relation\` is required for \`unpivot\` macro.") }}{%- endif -%}
+{%- set exclude = exclude if exclude is not none else [] -%}
+{%- set remove = remove if remove is not none else [] -%}
+{%- set skipped = (remove | map('lower') | list) + (exclude | map('lower') | list) -%}
+{%- set included = [] -%}
+{%- for col in adapter.get_columns_in_relation(relation) -%}
+{%- if col.column | lower not in skipped -%}{%- do included.append(col) -%}{%- endif -%}
+{%- endfor -%}
+{%- set value_type = _kiln_nullable_type(cast_to) if (_kiln_holds_null(cast_to) and (included | selectattr('is_nullable') | list)) else cast_to -%}
+{%- for col in included %}
+    select
+{%- for kept in exclude %}
+        {{ adapter.quote(kept) if quote_identifiers else kept }},
+{%- endfor %}
+        cast('{{ col.column }}' as {{ dbt.type_string() }}) as {{ adapter.quote(field_name) if quote_identifiers else field_name }},
+        cast({{ adapter.quote(col.column) if quote_identifiers else col.column }} as {{ value_type }}) as {{ adapter.quote(value_name) if quote_identifiers else value_name }}
+    from {{ relation }}
+{%- if not loop.last %}
+    union all
+{%- endif %}
+{%- endfor %}
+{%- endmacro %}
 
 {% macro clickhouse__generate_series(upper_bound) -%}
     select toInt64(number + 1) as generated_number from numbers({{ upper_bound }})

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,12 +96,13 @@ describe('a dbt project with a dbt_utils-style package', () => {
 /**
  * A package named dbt_utils whose dispatched macros have only `default__` versions that cannot run
  * on ClickHouse (they raise here): kiln's ClickHouse versions of union_relations,
- * get_tables_by_pattern_sql / get_table_types_sql, generate_series and width_bucket are taken
+ * get_tables_by_pattern_sql / get_table_types_sql, generate_series, width_bucket,
+ * generate_surrogate_key and unpivot are taken
  * instead, as an adapter's would be, and a project's own version still wins over kiln's.
  */
 const DBT_UTILS_LIKE: Record<string, string> = {
   'dbt_utils/dbt_project.yml': "name: dbt_utils\nversion: '1.0'\nconfig-version: 2\n",
-  'dbt_utils/macros/dispatched.sql': ['union_relations(relations, column_override=none, include=[], exclude=[], source_column_name=\'_dbt_source_relation\', where=none)', 'get_tables_by_pattern_sql(schema_pattern, table_pattern, exclude=\'\', database=target.database)', 'get_table_types_sql()', 'generate_series(upper_bound)', 'width_bucket(expr, min_value, max_value, num_buckets)']
+  'dbt_utils/macros/dispatched.sql': ['union_relations(relations, column_override=none, include=[], exclude=[], source_column_name=\'_dbt_source_relation\', where=none)', 'get_tables_by_pattern_sql(schema_pattern, table_pattern, exclude=\'\', database=target.database)', 'get_table_types_sql()', 'generate_series(upper_bound)', 'width_bucket(expr, min_value, max_value, num_buckets)', 'generate_surrogate_key(field_list)', "unpivot(relation=none, cast_to='varchar', exclude=none, remove=none, field_name='field_name', value_name='value', quote_identifiers=False)"]
     .map((signature) => {
       const name = signature.slice(0, signature.indexOf('('));
       const args = signature.slice(signature.indexOf('(') + 1, -1).split(',').map((a) => a.split('=')[0]!.trim()).filter(Boolean).join(', ');
@@ -138,6 +140,9 @@ describe("dbt_utils' dispatched macros that need ClickHouse versions", () => {
 {{ dbt_utils.union_relations(relations) }}
 `,
       'shop/models/events_some.sql': `{{ dbt_utils.union_relations([ref('events_2024_01'), ref('events_2024_02')], exclude=['channel'], source_column_name=none, where='id < 3') }}\n`,
+      'shop/models/people.sql': "select 1 as id, toNullable('ann') as name, CAST(NULL AS Nullable(Bool)) as active union all select 2, CAST(NULL AS Nullable(String)), toNullable(true)\n",
+      'shop/models/people_keys.sql': "select id, {{ dbt_utils.generate_surrogate_key(['id', 'name']) }} as k from {{ ref('people') }}\n",
+      'shop/models/people_long.sql': "{{ dbt_utils.unpivot(relation=ref('people'), cast_to='String', exclude=['id'], field_name='prop', value_name='val') }}\n",
       'shop/models/series.sql': 'select generated_number from ({{ dbt_utils.generate_series(5) }})\n',
       'shop/models/buckets.sql': 'select x, {{ dbt_utils.width_bucket("x", 0, 10, 5) }} as bucket from (select arrayJoin([0.5, 2.0, 9.9, 13.0]) as x)\n',
     });
@@ -177,6 +182,20 @@ describe("dbt_utils' dispatched macros that need ClickHouse versions", () => {
     expect(series.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
     expect(series[0]!.t).toBe('Int64');
     expect((await query('SELECT bucket FROM analytics.buckets ORDER BY x')).map((r) => r.bucket)).toEqual([1, 2, 5, 6]);
+  });
+
+  it('generate_surrogate_key hashes a NULL as the package\'s null marker; unpivot keeps NULLs of Nullable columns', async () => {
+    const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+    expect(await query('SELECT id, k FROM analytics.people_keys ORDER BY id')).toEqual([
+      { id: 1, k: md5('1-ann') },
+      { id: 2, k: md5('2-_dbt_utils_surrogate_key_null_') },
+    ]);
+    expect(await query('SELECT id, prop, val FROM analytics.people_long ORDER BY id, prop')).toEqual([
+      { id: 1, prop: 'active', val: null },
+      { id: 1, prop: 'name', val: 'ann' },
+      { id: 2, prop: 'active', val: 'true' },
+      { id: 2, prop: 'name', val: null },
+    ]);
   });
 
   it("a project's own clickhouse__ version wins over kiln's", async () => {
