@@ -47,6 +47,9 @@ SELECT id, toUInt8(id % 5) AS day, amount * {{ var('factor', 1) }} AS amount FRO
   // An enforced contract: the shards' table gets the contract's types; id's type comes from a var, to break it.
   'models/contracted.sql': `{{ config(materialized='distributed_table' if target.name == 'ch' else 'table', sharding_key='id', order_by='id') }}
 SELECT {{ var('id_cast', 'toUInt64') }}(number) AS id, toString(number) AS label FROM numbers({{ var('m', 10) }})`,
+  'models/contracted_inc.sql': `{{ config(materialized='distributed_incremental' if target.name == 'ch' else 'incremental', sharding_key='id', order_by='id') }}
+SELECT {{ var('id_cast', 'toUInt64') }}(number) AS id, toString(number) AS label FROM numbers({{ var('m', 10) }})
+{% if is_incremental() %}WHERE number >= (SELECT count() FROM {{ this }}){% endif %}`,
   'models/kinds.sql': `{{ config(materialized='table') }}
 SELECT kind, count() AS n, sum(amount) AS total FROM {{ ref('events') }} GROUP BY kind`,
   'models/schema.yml': `models:
@@ -61,6 +64,14 @@ SELECT kind, count() AS n, sum(amount) AS total FROM {{ ref('events') }} GROUP B
       - name: id
         data_type: Nullable(UInt64)
         constraints: [{type: not_null}]
+      - name: label
+        data_type: String
+  - name: contracted_inc
+    config:
+      contract: {enforced: true}
+    columns:
+      - name: id
+        data_type: UInt64
       - name: label
         data_type: String
 `,
@@ -154,6 +165,17 @@ describeWithCluster('distributed materializations on a 2 x 2 cluster', (getClust
     expect(broken.stderr).toContain('models/contracted.sql');
     // The old build stands, on every shard, and nothing was left behind.
     expect(await ids(1, `SELECT count() AS id FROM ${DB}.contracted`)).toEqual([10]);
+    expect(await scratch()).toEqual([]);
+    // distributed_incremental: the same before an increment; a matching one then adds its rows.
+    expect(await types(2, 'contracted_inc_local')).toEqual(contract);
+    const brokenIncrement = await session.kiln(dir, ['run', '--select', 'contracted_inc', '--vars', '{id_cast: toUInt32, m: 20}']);
+    expect(brokenIncrement.code, allOutput(brokenIncrement)).toBe(1);
+    expect(brokenIncrement.stderr).toContain("'id' is UInt32 in the model's SELECT, the contract says UInt64");
+    expect(await ids(3, `SELECT count() AS id FROM ${DB}.contracted_inc`)).toEqual([10]);
+    const increment = await session.kiln(dir, ['run', '--select', 'contracted_inc', '--vars', '{m: 20}']);
+    expect(increment.code, allOutput(increment)).toBe(0);
+    expect(await ids(3, `SELECT uniqExact(id) AS id FROM ${DB}.contracted_inc`)).toEqual([20]);
+    expect(await types(1, 'contracted_inc_local')).toEqual(contract);
     expect(await scratch()).toEqual([]);
   });
 
