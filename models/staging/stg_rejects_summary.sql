@@ -13,6 +13,10 @@ GROUP BY source_table, reason_key
 {% set event_lines -%}
 (SELECT count() FROM {{ ref('stg_events_flagged') }})
 {%- endset %}
+{#- Every input line of the events source: the ones staged plus the ones quarantined, all reasons. -#}
+{% set event_raw_rows -%}
+toNullable({{ event_lines }} + (SELECT sum(n) FROM ({{ quarantined }}) WHERE source_table = 'events.app_events'))
+{%- endset %}
 SELECT 'app.reviews' AS source_table, 'dropped' AS action, r.reason AS reason, toUInt64(coalesce(c.n, 0)) AS rows,
        toNullable((SELECT count() FROM {{ ref('stg_reviews_flagged') }})) AS raw_rows
 FROM (
@@ -24,13 +28,13 @@ LEFT JOIN (
 ) AS c ON c.reason = r.reason
 UNION ALL
 SELECT 'events.app_events' AS source_table, 'dropped' AS action, r.reason AS reason, toUInt64(coalesce(c.n, 0)) AS rows,
-       toNullable({{ event_lines }} + (SELECT sum(n) FROM ({{ quarantined }}) WHERE source_table = 'events.app_events')) AS raw_rows
+       {{ event_raw_rows }} AS raw_rows
 FROM (SELECT arrayJoin(['malformed_json', 'invalid_ts']) AS reason) AS r
 LEFT JOIN (
     SELECT reject_reason AS reason, count() AS n FROM {{ ref('stg_events_flagged') }} WHERE reject_reason IS NOT NULL GROUP BY reason
 ) AS c ON c.reason = r.reason
 UNION ALL
-SELECT source_table, 'quarantined' AS action, reason_key AS reason, toUInt64(n) AS rows, toNullable(n + {{ event_lines }}) AS raw_rows
+SELECT source_table, 'quarantined' AS action, reason_key AS reason, toUInt64(n) AS rows, {{ event_raw_rows }} AS raw_rows
 FROM ({{ quarantined }})
 WHERE source_table = 'events.app_events'
 UNION ALL

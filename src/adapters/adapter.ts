@@ -2,7 +2,7 @@ import { KilnError } from '../errors.js';
 import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities, type EphemeralStyle } from './capabilities.js';
 import * as ddl from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 import { assertZookeeperReachable, ClusterDriver } from './cluster-errors.js';
 import { CrashPointDriver, crashPointFromEnv } from './crash-point.js';
 import { MeteredDriver } from './metered-driver.js';
@@ -44,7 +44,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'listRelations'
+  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'insertLocalSelect' | 'queryLocal' | 'portableType' | 'listRelations'
 >;
 
 /**
@@ -156,9 +156,14 @@ export class Adapter {
     return this.driver.insertFile(table, path, format, this.withSettings(opts));
   }
 
-  /** Rows of a SELECT over local files, inserted by ClickHouse (see Driver.insertLocalSelect). */
-  insertLocalSelect(table: ddl.Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.driver.insertLocalSelect(table, columns, select, opts);
+  /**
+   * Rows of a SELECT over local files, inserted by ClickHouse (see Driver.insertLocalSelect). The
+   * INSERT carries the settings every statement of this target does (insert_quorum on a
+   * replicated cluster, …); `opts.settings` stay the local SELECT's.
+   */
+  insertLocalSelect(table: ddl.Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult> {
+    if (Object.keys(this.always).length === 0) return this.driver.insertLocalSelect(table, columns, select, opts);
+    return this.driver.insertLocalSelect(table, columns, select, { ...opts, insertSettings: { ...this.always, ...opts?.insertSettings } });
   }
 
   queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {

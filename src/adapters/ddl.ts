@@ -103,7 +103,7 @@ export const rel = (r: Relation): string => qualifiedName(r.database, r.name);
  * 18.16 refuses REPLACE PARTITION ON CLUSTER ("Unsupported type of ALTER query"), and on a
  * cluster target that is not replicated kiln's rows live only on its own node anyway.
  */
-export const onCluster = (ctx: DdlContext) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
+export const onCluster = (ctx: Pick<DdlContext, 'cluster'>) => (ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '');
 
 /** ON CLUSTER for an ALTER of a table's columns, unless the table is Replicated (then the ALTER replicates itself). */
 const onClusterUnlessReplicated = (ctx: DdlContext) => (ctx.replication ? '' : onCluster(ctx));
@@ -286,9 +286,12 @@ export function dropRelation(ctx: DdlContext, target: Relation): string {
   return `DROP TABLE IF EXISTS ${rel(target)}${onCluster(ctx)}`;
 }
 
-/** A template's adapter.drop_relation: the relation as the template names it (a ref placeholder is resolved later). */
-export function dropRelationNamed(name: string): string {
-  return `DROP TABLE IF EXISTS ${name}`;
+/**
+ * A template's adapter.drop_relation: the relation as the template names it (a ref placeholder is
+ * resolved later), on every node of the target's cluster as kiln's own drops are.
+ */
+export function dropRelationNamed(ctx: Pick<DdlContext, 'cluster'>, name: string): string {
+  return `DROP TABLE IF EXISTS ${name}${onCluster(ctx)}`;
 }
 
 export function countRows(target: Relation): string {

@@ -49,15 +49,40 @@ export function createDistributed(ctx: DdlContext, dist: Relation, shape: Relati
   return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${rel(dist)}${onCluster(ctx)} AS ${rel(shape)}\nENGINE = Distributed(${args.join(', ')})`;
 }
 
+/** What an increment replaces: the rows with the new rows' keys (delete_insert) or in their partitions (insert_overwrite). */
+export type Replaced =
+  | { readonly keys: readonly string[]; readonly fresh: Relation }
+  | { readonly partitionBy: string | readonly string[]; readonly fresh: Relation };
+
 /**
- * The rows of `dist` an increment keeps: all of them (append), or those whose key the new rows in
- * `replaced.fresh` do not have (delete_insert; GLOBAL: the key set is read once and sent to every shard).
+ * The rows of `dist` an increment keeps: all of them (append), those whose key the new rows in
+ * `replaced.fresh` do not have (delete_insert), or those in partitions the new rows do not touch
+ * (insert_overwrite: the partition expression evaluated on both sides, as ClickHouse assigns parts).
+ * GLOBAL: the set is read once and sent to every shard.
  */
-export function keptRows(dist: Relation, columns: readonly string[], replaced?: { readonly keys: readonly string[]; readonly fresh: Relation }): string {
+export function keptRows(dist: Relation, columns: readonly string[], replaced?: Replaced): string {
   const select = `SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${rel(dist)}`;
   if (!replaced) return select;
-  const keys = replaced.keys.map(quoteIdentifier).join(', ');
-  return `${select} WHERE (${keys}) GLOBAL NOT IN (SELECT ${keys} FROM ${rel(replaced.fresh)})`;
+  const list = 'keys' in replaced ? replaced.keys.map(quoteIdentifier).join(', ') : partitionList(replaced.partitionBy);
+  return `${select} WHERE (${list}) GLOBAL NOT IN (SELECT ${'keys' in replaced ? '' : 'DISTINCT '}${list} FROM ${rel(replaced.fresh)})`;
+}
+
+/** `partition_by` as a list of expressions: `toYYYYMM(d)`, `a, b`, `(a, b)` and `[a, b]` alike. */
+function partitionList(partitionBy: string | readonly string[]): string {
+  if (typeof partitionBy !== 'string') return partitionBy.join(', ');
+  const text = partitionBy.trim();
+  return wrapsWhole(text) ? text.slice(1, -1).trim() : text;
+}
+
+/** `(…)` whose first parenthesis closes at the end (not `(a) + (b)`). */
+function wrapsWhole(text: string): boolean {
+  if (!text.startsWith('(') || !text.endsWith(')')) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0 && i < text.length - 1) return false;
+  }
+  return true;
 }
 
 /**

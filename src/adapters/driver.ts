@@ -7,6 +7,15 @@ export interface ExecOptions {
   readonly queryId?: string;
 }
 
+/**
+ * insertLocalSelect's options: `settings` are the SELECT's (the local engine's, reading files),
+ * `insertSettings` the INSERT's on the target (a server's insert_quorum, …). The embedded engine
+ * runs both as one statement, with both.
+ */
+export interface LocalSelectOptions extends ExecOptions {
+  readonly insertSettings?: Readonly<Record<string, string | number | boolean>>;
+}
+
 export interface ExecResult {
   /** Time ClickHouse itself spent, in milliseconds (for overhead measurements). */
   readonly elapsedMs: number;
@@ -48,7 +57,7 @@ export interface Driver {
    * ClickHouse on this machine: the embedded engine inserts them itself; for a server the local
    * engine streams them to it (TabSeparated), so rows are never parsed in JavaScript.
    */
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult>;
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult>;
   /** A SELECT over local files, run by ClickHouse on this machine (small results only). */
   queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { Session } from 'chdb';
 import { KilnError } from '../errors.js';
 import { describeFile, insertInto, withSettings, type Relation } from './ddl.js';
 import { quoteString } from './quoting.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 import { currentHolder, currentMachine, decodeHolder, encodeHolder, isProcessAlive, lockedMessage, LOCKED_HINT, type LockHolder } from './lock-holder.js';
 import { SqlError } from './sql-error.js';
 
@@ -109,8 +109,10 @@ export class EmbeddedDriver implements Driver {
     return r.rows.map(({ name, type }) => ({ name, type }));
   }
 
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.execute(insertInto(table, columns, { select }), opts);
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts: LocalSelectOptions = {}): Promise<ExecResult> {
+    const { insertSettings, ...rest } = opts;
+    const settings = insertSettings ? { ...rest.settings, ...insertSettings } : rest.settings;
+    return this.execute(insertInto(table, columns, { select }), { ...rest, ...(settings ? { settings } : {}) });
   }
 
   queryLocal<T = Record<string, unknown>>(sql: string, opts: ExecOptions = {}): Promise<QueryResult<T>> {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { KilnError } from '../errors.js';
 import { describeFile, insertInto, type Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 import type { LocalEngine } from './local-engine.js';
 import { CH_ERRORS, clickHouseCodeOf, SqlError } from './sql-error.js';
 
@@ -124,10 +124,10 @@ export class HttpDriver implements Driver {
   }
 
   /** The local engine parses (files this server may have no format for) and streams TabSeparated rows. */
-  async insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  async insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts: LocalSelectOptions = {}): Promise<ExecResult> {
     const body = (await this.localEngine()).stream(select, 'TabSeparated', opts.settings);
-    const { settings: _local, ...rest } = opts;
-    return this.insertStream(table, body, 'TabSeparated', { ...rest, columns });
+    const { settings: _local, insertSettings, ...rest } = opts;
+    return this.insertStream(table, body, 'TabSeparated', { ...rest, ...(insertSettings ? { settings: insertSettings } : {}), columns });
   }
 
   async queryLocal<T = Record<string, unknown>>(sql: string, opts: ExecOptions = {}): Promise<QueryResult<T>> {

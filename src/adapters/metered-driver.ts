@@ -37,7 +37,7 @@ function statementText(call: DriverCall): string | undefined {
     case 'insertFile':
       return insertInto(call.table, undefined, { file: call.path, format: call.format, ...(call.opts?.structure ? { structure: call.opts.structure } : {}) });
     case 'insertLocalSelect':
-      return withSettings(insertInto(call.table, call.columns, { select: call.select }), call.opts?.settings);
+      return withSettings(insertInto(call.table, call.columns, { select: call.select }), { ...call.opts?.settings, ...call.opts?.insertSettings });
     case 'describeFile':
     case 'queryLocal':
       return undefined;

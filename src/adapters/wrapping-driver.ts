@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Relation } from './ddl.js';
-import type { Driver, ExecOptions, ExecResult, QueryResult } from './driver.js';
+import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 
 type InsertStreamOptions = ExecOptions & { readonly columns?: readonly string[] };
 type InsertFileOptions = ExecOptions & { readonly structure?: string };
@@ -14,7 +14,7 @@ export type DriverCall =
   | { readonly method: 'execute' | 'query'; readonly sql: string; readonly opts?: ExecOptions }
   | { readonly method: 'insertStream'; readonly table: Relation; readonly format: string; readonly opts?: InsertStreamOptions }
   | { readonly method: 'insertFile'; readonly table: Relation; readonly path: string; readonly format: string; readonly opts?: InsertFileOptions }
-  | { readonly method: 'insertLocalSelect'; readonly table: Relation; readonly columns: readonly string[]; readonly select: string; readonly opts?: ExecOptions }
+  | { readonly method: 'insertLocalSelect'; readonly table: Relation; readonly columns: readonly string[]; readonly select: string; readonly opts?: LocalSelectOptions }
   | { readonly method: 'describeFile' | 'queryLocal'; readonly local: true };
 
 /**
@@ -55,7 +55,7 @@ export abstract class WrappingDriver implements Driver {
     return this.around({ method: 'describeFile', local: true }, () => this.inner.describeFile(path, format, opts));
   }
 
-  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: ExecOptions): Promise<ExecResult> {
+  insertLocalSelect(table: Relation, columns: readonly string[], select: string, opts?: LocalSelectOptions): Promise<ExecResult> {
     return this.around({ method: 'insertLocalSelect', table, columns, select, opts }, () => this.inner.insertLocalSelect(table, columns, select, opts));
   }
 

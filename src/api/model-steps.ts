@@ -10,6 +10,7 @@ import { withoutStatementPosition } from '../adapters/sql-error-position.js';
 import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { STRATEGIES } from '../materialize/index.js';
 import { contractDifferencesBeforeRun, unsupportedTableOptionError } from '../materialize/defined-table.js';
+import { DEFINED_TABLE_KINDS } from '../compile/table-definition.js';
 import { knownInputs } from '../compile/known-structures.js';
 import { withQuerySettings, type MaterializeContext } from '../materialize/materialization.js';
 import type { PlanStep } from '../plan/plan.js';
@@ -143,7 +144,7 @@ function assertTableOptionsSupported(ctx: RunContext, adapter: Adapter, plan: re
   for (const step of plan) {
     const node = ctx.compiled.manifest.nodes[step.uniqueId];
     const exec = ctx.compiled.execution.models[step.uniqueId];
-    if (!node || node.resource_type !== 'model' || !exec || !['table', 'incremental', 'materialized_view'].includes(exec.kind.materialized)) continue;
+    if (!node || node.resource_type !== 'model' || !exec || !DEFINED_TABLE_KINDS.has(exec.kind.materialized)) continue;
     const error = unsupportedTableOptionError(node, 'table' in exec ? exec.table : undefined, { name: adapter.target.name, version: adapter.version, capabilities: adapter.capabilities });
     if (error) throw error;
   }

@@ -150,6 +150,17 @@ export function linkProject(input: LinkInput): CompiledProject {
     const rel = diagnostics.capture(() => nameOf(s, s.config));
     if (rel) relations.set(s.name, rel);
   }
+  // Hooks and the incremental SQL render knowing where each node lands (`{{ this.schema }}`).
+  const relationOf = (name: string) => {
+    const rel = relations.get(name);
+    return rel && { database: rel.database, table: rel.alias };
+  };
+  // A model's own SQL renders before any config is known; one that read where a node lands renders again, now that it is.
+  for (const r of rendered.values()) {
+    if (!r.output.readsPlacement) continue;
+    const output = diagnostics.capture(() => engine.render({ name: r.node.name, file: r.node.originalFilePath, code: r.node.rawCode, refRelation: relationOf }));
+    if (output) rendered.set(r.node.name, { ...r, output });
+  }
   const refs = refTable(rendered, relations, eventTimeSources(parsed, target.raw_database));
   const resolve = (r: RenderedSql) => resolveSql(refs, r);
 
@@ -213,11 +224,6 @@ export function linkProject(input: LinkInput): CompiledProject {
   // Execution needs a valid kind for every model it may run; a bad one is a compile error.
   const custom = new Map(engine.materializations.map((m) => [m.name, m]));
   const reported = diagnostics.settleMaterializations((name) => custom.has(name));
-  // Hooks and the incremental SQL render knowing where each node lands (`{{ this.schema }}`).
-  const relationOf = (name: string) => {
-    const rel = relations.get(name);
-    return rel && { database: rel.database, table: rel.alias };
-  };
   const execModels: Record<string, ExecutableNode> = reuse ? { ...previous!.execution.models } : {};
   const unrunnable: Record<string, CustomMaterialization> = reuse ? { ...previous!.execution.unrunnable } : {};
   for (const r of reuse ? [...reuse.changed].flatMap((n) => rendered.get(n) ?? []) : rendered.values()) {

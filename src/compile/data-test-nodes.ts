@@ -19,6 +19,7 @@ import { synthesizeTestNames } from './test-names.js';
 import { checkRequiredArguments, testSignatures, warnUnknownArguments, type TestSignature } from './test-signatures.js';
 import { unknownKeyWarning } from '../project/yaml-keys.js';
 import type { RenderedSql } from './sql-resolver.js';
+import { sideStatementOutsideHook, TEST_DROP_HINT } from './hook-statements.js';
 import type { TestRender } from './execution-manifest.js';
 import { YamlLocator } from './yaml-locator.js';
 
@@ -139,6 +140,8 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
     const where: SourceLocation = { file: file.path };
     diagnostics.capture(() => {
       const out = engine.render({ name: file.name, file: file.path, code: file.rawCode });
+      // A test only reads; were the drop ignored, the test would pass or fail on a table that stays.
+      if (out.statements?.length) throw sideStatementOutsideHook(`test '${file.name}'`, where, TEST_DROP_HINT);
       const deps = dependencies(out.refs, out.sources, { file: file.path, line: 1 }, `test '${file.name}'`);
       const config = testConfig([folderConfigFor(project.config.tests, file.fqn.slice(1, -1), projectName), out.config], where);
       if (!config.enabled) return;

@@ -10,10 +10,10 @@ export function hookStatements(out: Pick<RenderOutput, 'sql' | 'refs' | 'stateme
   return [...out.statements.map((sql) => ({ sql, refs: [] })), ...(own.sql.trim() ? [own] : [])];
 }
 
+/** A data test asked to drop a relation: where the drop belongs instead. */
+export const TEST_DROP_HINT = 'a data test only reads: drop the relation in a post_hook of the model or seed that builds it';
+
 /** adapter.drop_relation changes the warehouse: dbt runs it where the template renders, kiln in hooks only. */
-export function sideStatementOutsideHook(what: string, location: SourceLocation): KilnError {
-  return new KilnError('TEMPLATE_ERROR', `${what} calls adapter.drop_relation, which kiln runs only in a pre_hook or post_hook`, {
-    location,
-    hint: "move it into a hook: config(post_hook=\"{% do adapter.drop_relation(...) %}\")",
-  });
+export function sideStatementOutsideHook(what: string, location: SourceLocation, hint = "move it into a hook: config(post_hook=\"{% do adapter.drop_relation(...) %}\")"): KilnError {
+  return new KilnError('TEMPLATE_ERROR', `${what} calls adapter.drop_relation, which kiln runs only in a pre_hook or post_hook`, { location, hint });
 }

@@ -5,7 +5,7 @@ import type { RenderOutput } from '../template/template-engine.js';
 import type { CompiledProject } from './compile-project.js';
 import { assertOneStatement } from './check-statements.js';
 import { engineOf } from './engine-of.js';
-import { hookStatements, sideStatementOutsideHook } from './hook-statements.js';
+import { hookStatements, sideStatementOutsideHook, TEST_DROP_HINT } from './hook-statements.js';
 import type { ExecutableModel, TestRender } from './execution-manifest.js';
 import { resolveSql, type RenderedSql } from './sql-resolver.js';
 
@@ -116,6 +116,7 @@ export async function renderIntrospectiveTest(compiled: CompiledProject, uniqueI
       ? engine.callMacro(rerender.macro, { name: node.name, file: where.file, answers, refRelation }, { ...rerender.args })
       : engine.render({ name: node.name, file: where.file, code: rerender.code, answers, refRelation }),
   );
+  if (out.statements?.length) throw sideStatementOutsideHook(`test '${node.name}'`, where, TEST_DROP_HINT);
   // The test's relation and ref() arguments were placeholders already: keep every ref compile saw.
   return { sql: out.sql, refs: [...new Set([...test.refs, ...out.refs])] };
 }

@@ -53,7 +53,7 @@ export function createTemplateEngine(project: Project, parsed: ParsedProject, op
     projectName: projectConfig.name,
     scope: project.scope,
     ...(project.packages.length ? { packageScope: (file: string) => varScopeOf(project, file) } : {}),
-    target: { name: target.name, engine: target.engine, database: target.database, raw_database: target.raw_database },
+    target: { name: target.name, engine: target.engine, database: target.database, raw_database: target.raw_database, ...(target.cluster ? { cluster: target.cluster } : {}) },
     runStartedAt: opts.runStartedAt,
     invocationId: opts.invocationId,
     sources: { ...sourceRelationsOf(sourceRelations, wholeTable), actual: (source, table) => windowed.get(sourceKey(source, table)) },

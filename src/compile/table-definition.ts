@@ -26,8 +26,11 @@ const CONSTRAINT_TYPES = ['not_null', 'check', ...UNENFORCED];
  * Materializations whose relation is a table kiln defines: a microbatch model is incremental, and
  * a materialized_view's target is an ordinary MergeTree table its views insert into (dbt has no
  * contracts on its materialized views, which are the database's own; kiln's target is a table).
+ * The distributed kinds' defined table is `<name>_local` on every shard (dbt-clickhouse applies
+ * projections there too); their Distributed table copies its columns.
  */
-const TABLE_KINDS = new Set(['table', 'incremental', 'materialized_view']);
+export const DEFINED_TABLE_KINDS: ReadonlySet<string> = new Set(['table', 'incremental', 'materialized_view', 'distributed_table', 'distributed_incremental']);
+const TABLE_KINDS = DEFINED_TABLE_KINDS;
 
 export interface DefinitionInput {
   readonly modelName: string;

@@ -9,6 +9,7 @@ import { resolveSql, type RefTable } from '../compile/sql-resolver.js';
 import { sqlErrorLocation } from '../compile/sql-error-location.js';
 import { KilnError, type SourceLocation } from '../errors.js';
 import { unsupportedTableOptionError } from '../materialize/defined-table.js';
+import { DEFINED_TABLE_KINDS } from '../compile/table-definition.js';
 import { STRATEGIES } from '../materialize/index.js';
 import { viewMaterialization } from '../materialize/view-materialization.js';
 import type { MaterializeContext } from '../materialize/materialization.js';
@@ -210,7 +211,7 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
         const rendered = isIncremental && exec.incrementalSql ? exec.incrementalSql : exec.sql;
         return toShadow(resolveSql(refs, rendered, adapter.ephemeralStyle));
       };
-      if (node.resource_type === 'model' && (exec.kind.materialized === 'table' || exec.kind.materialized === 'incremental')) {
+      if (node.resource_type === 'model' && DEFINED_TABLE_KINDS.has(exec.kind.materialized) && exec.kind.materialized !== 'materialized_view') {
         // Said as the run says it: the option and the version that has it, not the syntax error.
         const unsupported = unsupportedTableOptionError(node, 'table' in exec ? exec.table : undefined, { name: ctx.compiled.project.target.name, version: adapter.version, capabilities: adapter.capabilities });
         if (unsupported) return unsupported;

@@ -123,9 +123,18 @@ export async function buildDefinedTable(ctx: MaterializeContext, def: TableDefin
  * column names, for INSERTs that fill it by name.
  */
 export async function createDefinedTable(ctx: MaterializeContext, def: TableDefinition, temp: ddl.Relation, sql: string, options: ddl.TableOptions): Promise<string[]> {
-  const columns: ddl.ColumnDefinition[] = def.contract
-    ? [...def.contract]
-    : (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type, ...def.columnOptions[c.name] }));
+  const described = def.contract ? [] : (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type }));
+  const columns = definedColumns(ctx, def, described);
+  await ctx.warehouse.execute(ddl.createTable(ctx.warehouse.ddl, temp, columns, options, def.elements));
+  return columns.map((c) => c.name);
+}
+
+/**
+ * The columns a defined table gets: the contract's, or `described` (the SELECT's, or an existing
+ * table's) with the YAML's codecs and TTLs. A codec/TTL for a column not among them is an error.
+ */
+export function definedColumns(ctx: MaterializeContext, def: TableDefinition, described: readonly ColumnInfo[]): ddl.ColumnDefinition[] {
+  const columns: ddl.ColumnDefinition[] = def.contract ? [...def.contract] : described.map((c) => ({ name: c.name, type: c.type, ...def.columnOptions[c.name] }));
   const unknown = Object.keys(def.columnOptions).filter((name) => !columns.some((c) => c.name === name));
   if (unknown.length) {
     throw new KilnError('CONFIG_INVALID', `codec/ttl given for column${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}, which the model does not return`, {
@@ -133,8 +142,7 @@ export async function createDefinedTable(ctx: MaterializeContext, def: TableDefi
       hint: "fix the column's name in the model's YAML",
     });
   }
-  await ctx.warehouse.execute(ddl.createTable(ctx.warehouse.ddl, temp, columns, options, def.elements));
-  return columns.map((c) => c.name);
+  return columns;
 }
 
 /** The first table option the server cannot do, with the version that has it (checked before any change). */

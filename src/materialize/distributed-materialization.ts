@@ -8,10 +8,12 @@ import {
   replicasPerShard,
   shardContext,
   keptRows,
+  type Replaced,
 } from '../adapters/distributed-sql.js';
-import { checkTableAs, createStandIn } from '../adapters/shadow-sql.js';
+import { checkTableAs, checkView, createStandIn } from '../adapters/shadow-sql.js';
 import type { DistributedIncrementalKind, OnSchemaChange } from '../compile/model-kind.js';
 import { KilnError } from '../errors.js';
+import { checkContract, checkExistingTable, definedColumns } from './defined-table.js';
 import { runHooks } from './hooks.js';
 import { reconcileSchema } from './incremental-materialization.js';
 import { oldRelation, tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext } from './materialization.js';
@@ -45,18 +47,29 @@ import { oldRelation, tableOptions, tempRelation, type MaterializationStrategy, 
  * delete_insert: those whose unique_key the new rows do not have) instead of attaching
  * partitions: a partition attached on one replica reaches the others later, which a reader could
  * race, while a quorum insert is on every replica when it returns. The price is a rewrite of the
- * table on every run.
+ * table on every run. insert_overwrite keeps the rows of the partitions the new rows do not
+ * touch, so the partitions they touch are replaced whole, on every shard in the same swap. (A
+ * REPLACE PARTITION per shard instead would publish shard by shard, each from a connection of its
+ * own, and 18.16 has no REPLACE PARTITION … ON CLUSTER: a kill between two shards would show
+ * readers one shard's new partition beside another's old one.)
+ * A table definition (contract, codecs, TTLs, indexes, projections, CHECKs) is the shards'
+ * `<name>_local`'s, as a table's is its own; the Distributed table copies its columns (AS). An
+ * enforced contract is checked before pre_hook: a mismatch fails before anything is written.
  */
 export const distributedTableMaterialization: MaterializationStrategy = {
   name: 'distributed_table',
   async run(ctx) {
+    const sql = ctx.sql({ isIncremental: false });
+    if (ctx.table?.contract) await checkContract(ctx, ctx.table.contract, sql);
     await runHooks(ctx, 'pre_hook');
-    const rows = await rebuild(ctx, ctx.sql({ isIncremental: false }));
+    const rows = await rebuild(ctx, sql);
     await runHooks(ctx, 'post_hook');
     return { rowsAffected: rows, message: `created distributed table ${ctx.relation.database}.${ctx.relation.name}` };
   },
   async check(ctx) {
-    // Validation's shadow is one node's database: the SELECT is checked as the table's would be.
+    // Validation's shadow is one node's database: the SELECT is checked as the table's would be
+    // (a defined table's columns come from its definition: only its SELECT, as table's check does).
+    if (ctx.table) return void (await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, ctx.relation, ctx.sql({ isIncremental: false }))));
     for (const statement of checkTableAs(ctx.warehouse.ddl, ctx.relation, ctx.sql({ isIncremental: false }), tableOptions(ctx.node.config))) {
       await ctx.warehouse.execute(statement);
     }
@@ -73,8 +86,12 @@ export const distributedIncrementalMaterialization: MaterializationStrategy = {
       const built = await distributedTableMaterialization.run(ctx);
       return { ...built, message: `${built.message} (full build)` };
     }
-    await runHooks(ctx, 'pre_hook');
     const sql = ctx.sql({ isIncremental: true });
+    if (ctx.table?.contract) {
+      // Before anything changes: the new rows and the table they go into must both be the contract's.
+      await checkExistingTable(ctx, await checkContract(ctx, ctx.table.contract, sql));
+    }
+    await runHooks(ctx, 'pre_hook');
     const existing = await ctx.warehouse.columns(local);
     const { insertColumns, added } = await reconcile(ctx, sql, existing, kind.onSchemaChange);
     const rows = await rebuild(ctx, sql, {
@@ -82,22 +99,38 @@ export const distributedIncrementalMaterialization: MaterializationStrategy = {
       insertColumns,
       keep: (tmpIns) =>
         ddl.insertInto(tmpIns, existing.map((c) => c.name), {
-          select: keptRows(ctx.relation, existing.map((c) => c.name), kind.strategy === 'delete_insert' ? { keys: kind.uniqueKey, fresh: tmpIns } : undefined),
+          select: keptRows(ctx.relation, existing.map((c) => c.name), replaced(ctx, kind, tmpIns)),
         }),
     });
     await runHooks(ctx, 'post_hook');
-    return { rowsAffected: rows, message: `${kind.strategy === 'append' ? 'appended to' : 'merged into'} distributed table ${ctx.relation.database}.${ctx.relation.name}` };
+    return { rowsAffected: rows, message: `${DONE[kind.strategy]} distributed table ${ctx.relation.database}.${ctx.relation.name}` };
   },
   async check(ctx) {
     if (!ctx.existing || ctx.fullRefresh || ctx.existing.isView) return distributedTableMaterialization.check!(ctx);
     // As incremental's check: {{ this }} is a stand-in with the table's columns, the increment beside it.
     await ctx.warehouse.execute(createStandIn(ctx.relation, await ctx.warehouse.columns(ctx.existing)));
     const increment = { database: ctx.relation.database, name: `${ctx.relation.name}#increment` };
+    if (ctx.table) return void (await ctx.warehouse.execute(checkView(ctx.warehouse.ddl, increment, ctx.sql({ isIncremental: true }))));
     for (const statement of checkTableAs(ctx.warehouse.ddl, increment, ctx.sql({ isIncremental: true }), tableOptions(ctx.node.config))) {
       await ctx.warehouse.execute(statement);
     }
   },
 };
+
+const DONE: Readonly<Record<DistributedIncrementalKind['strategy'], string>> = {
+  append: 'appended to',
+  delete_insert: 'merged into',
+  insert_overwrite: 'replaced partitions of',
+};
+
+/** What the new rows (in the scratch `fresh`) replace in the table; nothing for append. */
+function replaced(ctx: MaterializeContext, kind: DistributedIncrementalKind, fresh: ddl.Relation): Replaced | undefined {
+  if (kind.strategy === 'delete_insert') return { keys: kind.uniqueKey, fresh };
+  if (kind.strategy !== 'insert_overwrite') return undefined;
+  const partitionBy = ctx.node.config.partition_by;
+  if (typeof partitionBy !== 'string' && !Array.isArray(partitionBy)) throw new KilnError('INTERNAL', `${ctx.node.unique_id}: insert_overwrite without partition_by (checked at compile)`);
+  return { partitionBy: partitionBy as string | readonly string[], fresh };
+}
 
 interface IncrementSpec {
   /** The scratch local table's columns: the existing table's, plus any on_schema_change adds. */
@@ -140,8 +173,11 @@ async function rebuild(ctx: MaterializeContext, sql: string, increment?: Increme
   };
   let rows = 0;
   try {
-    const columns = increment?.columns ?? (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type }));
-    await ctx.warehouse.execute(ddl.createTable(shardContext(d), names.tmpLocal, columns, tableOptions(ctx.node.config)));
+    const def = ctx.table;
+    const base = increment?.columns ?? (def?.contract ? [] : (await ctx.warehouse.query<ColumnInfo>(ddl.describeSelect(sql))).rows.map((c) => ({ name: c.name, type: c.type })));
+    // With a definition: the contract's columns (an existing table already matched it), or these with their codecs/TTLs.
+    const columns = def ? definedColumns(ctx, def, base) : base;
+    await ctx.warehouse.execute(ddl.createTable(shardContext(d), names.tmpLocal, columns, tableOptions(ctx.node.config), def?.elements));
     await ctx.warehouse.execute(createDistributed(d, names.tmpIns, names.tmpLocal, names.tmpLocal, key));
     const settings = await distributedInsertSettings(ctx.warehouse);
     await ctx.warehouse.execute(ddl.insertSelectColumns(names.tmpIns, sql, increment?.insertColumns ?? columns.map((c) => c.name)), { settings });

@@ -3,8 +3,8 @@ import { runHooks } from './hooks.js';
 import { join } from 'node:path';
 import * as ddl from '../adapters/ddl.js';
 import { checkTable } from '../adapters/shadow-sql.js';
-import type { ColumnInfo } from '../adapters/adapter.js';
-import { quoteIdentifier } from '../adapters/quoting.js';
+import { kindsOfProfile, seedProfile, seedRows, seedType, type SeedColumn } from '../adapters/seed-sql.js';
+import { splitCsvLine } from '../project/csv-line.js';
 import type { SeedManifestNode } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
 import { tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext } from './materialization.js';
@@ -12,9 +12,12 @@ import { buildThenSwap } from './swap.js';
 
 /**
  * A seed CSV is loaded by ClickHouse itself into a temporary table, then swapped in like a
- * table. Column types are inferred by ClickHouse unless `column_types` names them.
+ * table. Column types are dbt's (agate's inference, see seed-sql.ts: integers, numbers, dates,
+ * datetimes, booleans, else text; a column with an empty field is Nullable) unless
+ * `column_types` names them. The file is read by the engine in this process, also for a server
+ * target (its rows are streamed to the server), so every target reads a CSV the same way.
  *
- * Crash safety (issue 12), statements in order: DESCRIBE the file (read); CREATE TABLE tmp;
+ * Crash safety (issue 12), statements in order: profile the file (read); CREATE TABLE tmp;
  * INSERT INTO tmp from the file; a count (read); the swap (swap.ts). Only the swap's one
  * EXCHANGE or RENAME changes the seed's table, so a kill leaves the old seed (or none) or the
  * whole new one, plus scratch tables the next run drops; the rerun loads the whole file again.
@@ -32,8 +35,7 @@ export const seedMaterialization: MaterializationStrategy = {
     await runHooks(ctx, 'pre_hook');
     await buildThenSwap(ctx, temp, async () => {
       await ctx.warehouse.execute(ddl.createTable(ctx.warehouse.ddl, temp, columns, tableOptions(node.config)));
-      const structure = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
-      await ctx.warehouse.insertFile(temp, file, 'CSVWithNames', { structure, settings });
+      await ctx.warehouse.insertLocalSelect(temp, columns.map((c) => c.name), seedRows(file, columns), { settings });
       rows = await ctx.warehouse.countRows(temp);
     });
     await runHooks(ctx, 'post_hook');
@@ -53,28 +55,29 @@ function csvSettings(node: SeedManifestNode): Record<string, string | number> {
   return typeof node.config.delimiter === 'string' ? { format_csv_delimiter: node.config.delimiter } : {};
 }
 
-async function seedColumns(ctx: MaterializeContext, file: string, settings: Record<string, string | number>): Promise<ColumnInfo[]> {
+async function seedColumns(ctx: MaterializeContext, file: string, settings: Record<string, string | number>): Promise<SeedColumn[]> {
   const declared = (ctx.node.config.column_types ?? {}) as Record<string, string>;
-  let inferred: ColumnInfo[];
-  try {
-    // Nullable only where the file has NULLs (\N): a Nullable column cannot be in a sorting key.
-    inferred = await ctx.warehouse.describeFile(file, 'CSVWithNames', { settings: { ...settings, schema_inference_make_columns_nullable: 2 } });
-  } catch {
-    // Nothing to infer from (a header without rows): every column is a String.
-    inferred = headerOf(file, settings.format_csv_delimiter as string | undefined).map((name) => ({ name, type: 'Nullable(String)' }));
-  }
+  const names = headerOf(file, settings.format_csv_delimiter as string | undefined);
   for (const name of Object.keys(declared)) {
-    if (!inferred.some((c) => c.name === name)) {
+    if (!names.includes(name)) {
       throw new KilnError('CONFIG_INVALID', `column_types names '${name}', which is not a column of ${ctx.node.original_file_path}`, {
         location: { file: ctx.node.original_file_path, line: 1 },
-        hint: `columns: ${inferred.map((c) => c.name).join(', ')}`,
+        hint: `columns: ${names.join(', ')}`,
       });
     }
   }
-  return inferred.map((c) => ({ name: c.name, type: declared[c.name] ?? c.type }));
+  const profile = await ctx.warehouse.queryLocal<Record<string, unknown>>(seedProfile(file, names), { settings });
+  const kinds = kindsOfProfile(names, profile.rows[0] ?? {});
+  return names.map((name, i) => {
+    const type = declared[name];
+    if (type !== undefined) return { name, type, kind: 'declared' };
+    const { kind, nullable, fraction } = kinds[i]!;
+    return { name, type: ctx.warehouse.portableType(seedType(kind, nullable, fraction)), kind };
+  });
 }
 
+/** The CSV's header fields: the seed's column names. */
 function headerOf(file: string, delimiter = ','): string[] {
   const first = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
-  return first.split(delimiter).map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
+  return splitCsvLine(first, delimiter).map((h) => h.trim());
 }

@@ -22,12 +22,21 @@ export interface ProfileTargets {
 /** dbt-clickhouse's output keys kiln has no use for (the HTTP client's own retries, native-protocol tuning, …). */
 const IGNORED_OUTPUT_KEYS = [
   'driver', 'verify', 'client_cert', 'client_cert_key', 'retries', 'compression', 'connect_timeout', 'send_receive_timeout',
-  'sync_request_timeout', 'compress_block_size', 'cluster_mode', 'use_lw_deletes', 'check_exchange', 'local_suffix',
-  'local_db_prefix', 'allow_automatic_deduplication', 'tcp_keepalive', 'database_engine', 'query_limit', 'use_default_schema',
-  'http_headers', 'keepalive_timeout',
+  'sync_request_timeout', 'compress_block_size', 'use_lw_deletes', 'check_exchange', 'allow_automatic_deduplication',
+  'tcp_keepalive', 'query_limit', 'use_default_schema', 'http_headers', 'keepalive_timeout',
 ];
+/**
+ * dbt-clickhouse's cluster keys: `cluster` becomes the target's; `cluster_mode` (its settings for
+ * Replicated databases, ClickHouse Cloud's case) becomes `replicated: true` on a target without a
+ * cluster; `database_engine`, `local_suffix` and `local_db_prefix` kiln does not apply (it creates
+ * databases with the server's default engine and a distributed model's shards' table as
+ * `<name>_local` beside it), so a value that would differ is noted with a warning.
+ */
+const CLUSTER_OUTPUT_KEYS = ['cluster', 'cluster_mode', 'database_engine', 'local_suffix', 'local_db_prefix'];
+/** kiln's own cluster target keys, taken as they are when a profile's output has them. */
+const KILN_CLUSTER_KEYS = ['replicated', 'zookeeper_path', 'replica_name', 'sharding_key'] as const;
 /** dbt-clickhouse output keys kiln reads, and what they become. */
-const OUTPUT_KEYS = ['type', 'host', 'port', 'user', 'password', 'secure', 'schema', 'cluster', 'custom_settings', 'threads', 'database'];
+const OUTPUT_KEYS = ['type', 'host', 'port', 'user', 'password', 'secure', 'schema', 'custom_settings', 'threads', 'database', ...CLUSTER_OUTPUT_KEYS, ...KILN_CLUSTER_KEYS];
 
 /**
  * Where dbt looks for profiles.yml, first found wins: `--profiles-dir`, `DBT_PROFILES_DIR`, the
@@ -72,8 +81,9 @@ export function findProfiles(files: ProjectFiles, profile: string, opts: { reado
 
 /**
  * One output of a profile as a kiln target (kiln's target keys, rendered): `type: clickhouse`
- * only; schema → database, custom_settings → settings; a native-protocol port becomes the
- * HTTP one (kiln speaks HTTP), with a warning.
+ * only; schema → database, custom_settings → settings, the cluster keys as CLUSTER_OUTPUT_KEYS
+ * says; a native-protocol port becomes the HTTP one (kiln speaks HTTP), with a warning. An
+ * unknown key is a warning, never an error.
  */
 export function targetOfProfileOutput(profiles: ProfileTargets, name: string, scope: VarScope, warnings: Warning[]): Record<string, unknown> {
   const raw = profiles.outputs[name];
@@ -103,6 +113,25 @@ export function targetOfProfileOutput(profiles: ProfileTargets, name: string, sc
     port = undefined;
   }
   const settings = isPlainObject(r.custom_settings) ? r.custom_settings : undefined;
+  const note = (key: string, message: string, hint: string) =>
+    warnings.push({ message: `${key} of output '${name}' of profile '${profiles.profile}': ${message}`, location: { file: profiles.file, line: profiles.yaml.keyLineOf([profiles.profile, 'outputs', name, key]) }, hint });
+  const truthy = (v: unknown) => v === true || v === 'true' || v === 'True';
+  const cluster = typeof r.cluster === 'string' && r.cluster.trim() ? r.cluster.trim() : undefined;
+  const kiln: Record<string, unknown> = {};
+  for (const key of KILN_CLUSTER_KEYS) if (r[key] !== undefined && r[key] !== null && r[key] !== '') kiln[key] = key === 'replicated' ? truthy(r[key]) : r[key];
+  if (truthy(r.cluster_mode)) {
+    if (!cluster && kiln.replicated === undefined) kiln.replicated = true;
+    else if (cluster) note('cluster_mode', 'ignored with a cluster (kiln runs structure statements ON CLUSTER and makes MergeTree tables Replicated)', 'remove cluster_mode, or cluster for a server that replicates by itself (ClickHouse Cloud)');
+  }
+  if (typeof r.database_engine === 'string' && r.database_engine.trim()) {
+    note('database_engine', `'${r.database_engine.trim()}' is not applied: kiln creates databases with the server's default engine`, 'create the databases with that engine before the first run; kiln uses a database that exists as it is');
+  }
+  if (typeof r.local_suffix === 'string' && r.local_suffix !== '_local') {
+    note('local_suffix', `'${r.local_suffix}' is not applied: a distributed model's shards' table is always <name>_local`, 'remove local_suffix (tables built by dbt-clickhouse with another suffix are rebuilt on the next full refresh)');
+  }
+  if (typeof r.local_db_prefix === 'string' && r.local_db_prefix !== '') {
+    note('local_db_prefix', `'${r.local_db_prefix}' is not applied: a distributed model's shards' table is in the model's own database`, 'remove local_db_prefix');
+  }
   return {
     engine: 'clickhouse',
     host: r.host ?? 'localhost',
@@ -112,7 +141,8 @@ export function targetOfProfileOutput(profiles: ProfileTargets, name: string, sc
     password: r.password ?? '',
     // dbt-clickhouse: schema is the ClickHouse database models go to.
     database: r.schema ?? r.database ?? 'default',
-    ...(r.cluster ? { cluster: r.cluster } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...kiln,
     ...(settings ? { settings } : {}),
     ...(r.threads !== undefined ? { threads: r.threads } : {}),
   };

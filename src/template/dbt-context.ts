@@ -71,6 +71,8 @@ export interface RelationName {
 export interface DbtContextHost {
   readonly projectName: string;
   readonly targetDatabase: string;
+  /** The target's cluster, if any: statements a render asks to run go ON CLUSTER it. */
+  readonly targetCluster?: string;
   /** Throws `err` into the render, keeping it as the render's cause. */
   fail(err: unknown): never;
   warn(message: string): void;
@@ -190,7 +192,7 @@ export function dbtContext(host: DbtContextHost): Record<string, unknown> {
         if (!rel) return fail(new KilnError('TEMPLATE_ERROR', `adapter.drop_relation() needs a relation, got ${relation === undefined ? 'None' : String(relation)}`));
         // A ref (`this`, ref('x')) prints as its placeholder, resolved with the hook's own SQL.
         const text = String(relation);
-        host.sideStatement(dropRelationNamed(/^\u0000ref:[^\u0000]+\u0000$/.test(text) ? text : qualifiedName(rel.database, rel.table)));
+        host.sideStatement(dropRelationNamed({ cluster: host.targetCluster }, /^\u0000ref:[^\u0000]+\u0000$/.test(text) ? text : qualifiedName(rel.database, rel.table)));
         return '';
       },
       type: () => 'clickhouse',

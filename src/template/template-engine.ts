@@ -23,6 +23,8 @@ export interface TemplateTarget {
   readonly engine: string;
   readonly database: string;
   readonly raw_database: string;
+  /** The target's `cluster` (dbt-clickhouse's target.cluster): adapter.drop_relation drops ON CLUSTER it. */
+  readonly cluster?: string;
 }
 
 /** One `dispatch:` entry of project.yml: where `adapter.dispatch(name, macro_namespace)` looks. */
@@ -104,6 +106,12 @@ export interface RenderOutput {
   readonly introspective: boolean;
   /** Statements the template asks to run before its own SQL (adapter.drop_relation); hooks run them. */
   readonly statements?: readonly string[];
+  /**
+   * True when the template read where a ref lands (`{{ this.schema }}`, `ref('x').identifier`)
+   * before that was known, and got the target's database and the ref's name: the compile renders
+   * it again once every node's config is known.
+   */
+  readonly readsPlacement?: boolean;
 }
 
 /**
@@ -163,6 +171,8 @@ interface RenderState {
   readonly results: Map<string, QueryRows>;
   /** Statements to run before the output (adapter.drop_relation), where the template runs. */
   statements?: string[];
+  /** Read where a ref lands (`this.schema`) with no answer yet: see RenderOutput.readsPlacement. */
+  readsPlacement?: boolean;
   /** The error a global threw, kept because nunjucks flattens it into a message. */
   error?: unknown;
 }
@@ -268,7 +278,7 @@ export class TemplateEngine {
     startRender();
     try {
       const sql = this.bounded(state, () => template.render({}));
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}), ...(state.readsPlacement ? { readsPlacement: true } : {}) };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 1);
     } finally {
@@ -315,7 +325,7 @@ export class TemplateEngine {
         }
         sql = this.bounded(state, () => String(call({ ...kw, __keywords: true })));
       }
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}), ...(state.readsPlacement ? { readsPlacement: true } : {}) };
     } catch (err) {
       throw this.toKilnError(err, state.error, input.file, 0);
     } finally {
@@ -362,7 +372,7 @@ export class TemplateEngine {
         // nunjucks: `output += suppressValue(value)`, i.e. null/undefined print nothing.
         sql += (value ?? '') as string;
       }
-      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}) };
+      return { sql, refs: state.refs, sources: state.sources, config: state.config, volatile: state.volatile, introspective: state.introspective, ...(state.statements ? { statements: state.statements } : {}), ...(state.readsPlacement ? { readsPlacement: true } : {}) };
     } catch {
       return undefined;
     } finally {
@@ -530,6 +540,7 @@ export class TemplateEngine {
       {
         projectName: opts.projectName,
         targetDatabase: opts.target.database,
+        ...(opts.target.cluster ? { targetCluster: opts.target.cluster } : {}),
         fail: (err) => this.fail(err),
         warn: (message) => this.warnings.push({ message, location: { file: this.state?.input.file ?? '' } }),
         log: (message) => this.logs.push(message),
@@ -562,7 +573,15 @@ export class TemplateEngine {
 
   private refRelation(name: string): RefRelation {
     const input = this.state?.input;
-    return new RefRelation(name, () => (input ?? this.state?.input)?.refRelation?.(name), this.opts.target.database);
+    return new RefRelation(
+      name,
+      () => {
+        const lookup = (input ?? this.state?.input)?.refRelation;
+        if (!lookup && this.state) this.state.readsPlacement = true;
+        return lookup?.(name);
+      },
+      this.opts.target.database,
+    );
   }
 
   /** The database and table a relation-like template value names. */

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { Adapter } from '../../src/adapters/adapter.js';
 import { CLUSTER_NAME, describeWithCluster } from '../harness/clickhouse-cluster.js';
 import { ALL_SWEEPS } from '../helpers/crash-sweep.js';
 import { allOutput, runKiln, writeProject } from '../helpers/kiln-cli.js';
@@ -39,6 +40,16 @@ SELECT toUInt64(number) AS id, toString(number % 7) AS kind, number * 3 AS amoun
   'models/events_inc.sql': `{{ config(materialized='distributed_incremental' if target.name == 'ch' else 'incremental', sharding_key='id', order_by='id') }}
 SELECT id, kind, amount FROM {{ ref('events') }}
 {% if is_incremental() %}WHERE id > (SELECT max(id) FROM {{ this }}){% endif %}`,
+  // Partitions by day; an increment (factor set) recomputes days 1 and 2 only.
+  'models/daily.sql': `{{ config(materialized='distributed_incremental' if target.name == 'ch' else 'incremental', incremental_strategy='insert_overwrite', partition_by='day', sharding_key='id', order_by='id') }}
+SELECT id, toUInt8(id % 5) AS day, amount * {{ var('factor', 1) }} AS amount FROM {{ ref('events') }}
+{% if is_incremental() %}WHERE id % 5 IN (1, 2){% endif %}`,
+  // An enforced contract: the shards' table gets the contract's types; id's type comes from a var, to break it.
+  'models/contracted.sql': `{{ config(materialized='distributed_table' if target.name == 'ch' else 'table', sharding_key='id', order_by='id') }}
+SELECT {{ var('id_cast', 'toUInt64') }}(number) AS id, toString(number) AS label FROM numbers({{ var('m', 10) }})`,
+  'models/contracted_inc.sql': `{{ config(materialized='distributed_incremental' if target.name == 'ch' else 'incremental', sharding_key='id', order_by='id') }}
+SELECT {{ var('id_cast', 'toUInt64') }}(number) AS id, toString(number) AS label FROM numbers({{ var('m', 10) }})
+{% if is_incremental() %}WHERE number >= (SELECT count() FROM {{ this }}){% endif %}`,
   'models/kinds.sql': `{{ config(materialized='table') }}
 SELECT kind, count() AS n, sum(amount) AS total FROM {{ ref('events') }} GROUP BY kind`,
   'models/schema.yml': `models:
@@ -46,6 +57,23 @@ SELECT kind, count() AS n, sum(amount) AS total FROM {{ ref('events') }} GROUP B
     columns:
       - name: id
         data_tests: [unique, not_null]
+  - name: contracted
+    config:
+      contract: {enforced: true}
+    columns:
+      - name: id
+        data_type: Nullable(UInt64)
+        constraints: [{type: not_null}]
+      - name: label
+        data_type: String
+  - name: contracted_inc
+    config:
+      contract: {enforced: true}
+    columns:
+      - name: id
+        data_type: UInt64
+      - name: label
+        data_type: String
 `,
 };
 
@@ -104,6 +132,71 @@ describeWithCluster('distributed materializations on a 2 x 2 cluster', (getClust
     expect(await ids(1, `SELECT count() AS id FROM ${DB}.events`)).toEqual([1000]);
     expect(await ids(2, `SELECT count() AS id FROM ${DB}.events_inc`)).toEqual([1000]);
     expect(await scratch()).toEqual([]);
+  });
+
+  it('distributed_incremental with insert_overwrite replaces the partitions the new rows touch, on every shard, as a single node does', async () => {
+    for (const target of ['ch', 'single']) {
+      const r = await session.kiln(dir, ['run', '--select', 'daily', '--target', target, '--vars', '{factor: 10}']);
+      expect(r.code, allOutput(r)).toBe(0);
+    }
+    const byDay = (relation: string) => `SELECT day, count() AS n, sum(amount) AS total FROM ${relation} GROUP BY day ORDER BY day`;
+    const expected = await session.rows(0, byDay(`${SINGLE_DB}.daily`));
+    expect(expected).toHaveLength(5);
+    expect(await session.rows(0, byDay(`${DB}.daily`))).toEqual(expected);
+    expect(await session.rows(3, byDay(`${DB}.daily`))).toEqual(expected);
+    // Days 1 and 2 were replaced (amounts × 10), days 0, 3 and 4 kept; each id once.
+    const totals = Object.fromEntries((expected as Array<{ day: number; total: string }>).map((r) => [r.day, Number(r.total)]));
+    const base = (day: number) => Array.from({ length: 1000 }, (_, i) => i).filter((i) => i % 5 === day).reduce((a, i) => a + i * 3, 0);
+    expect(totals).toEqual({ 0: base(0), 1: base(1) * 10, 2: base(2) * 10, 3: base(3), 4: base(4) });
+    expect(await ids(2, `SELECT uniqExact(id) AS id FROM ${DB}.daily`)).toEqual([1000]);
+    expect(await ids(1, `SELECT id FROM ${DB}.daily_local ORDER BY id`)).toEqual(await ids(0, `SELECT id FROM ${DB}.daily_local ORDER BY id`));
+    expect(await scratch()).toEqual([]);
+  });
+
+  it("an enforced contract gives the shards' table its types; a mismatch fails before anything is written (exit 1, the column diff)", async () => {
+    const types = (node: number, table: string) => session.rows<{ name: string; type: string }>(node, `SELECT name, type FROM system.columns WHERE database = '${DB}' AND table = '${table}'`);
+    const contract = [{ name: 'id', type: 'UInt64' }, { name: 'label', type: 'String' }];
+    expect(await types(0, 'contracted_local')).toEqual(contract);
+    expect(await types(3, 'contracted_local')).toEqual(contract);
+    expect(await types(3, 'contracted')).toEqual(contract);
+    const broken = await session.kiln(dir, ['run', '--select', 'contracted', '--vars', '{id_cast: toUInt32, m: 20}']);
+    expect(broken.code, allOutput(broken)).toBe(1);
+    expect(broken.stderr).toContain("'id' is UInt32 in the model's SELECT, the contract says UInt64");
+    expect(broken.stderr).toContain('models/contracted.sql');
+    // The old build stands, on every shard, and nothing was left behind.
+    expect(await ids(1, `SELECT count() AS id FROM ${DB}.contracted`)).toEqual([10]);
+    expect(await scratch()).toEqual([]);
+    // distributed_incremental: the same before an increment; a matching one then adds its rows.
+    expect(await types(2, 'contracted_inc_local')).toEqual(contract);
+    const brokenIncrement = await session.kiln(dir, ['run', '--select', 'contracted_inc', '--vars', '{id_cast: toUInt32, m: 20}']);
+    expect(brokenIncrement.code, allOutput(brokenIncrement)).toBe(1);
+    expect(brokenIncrement.stderr).toContain("'id' is UInt32 in the model's SELECT, the contract says UInt64");
+    expect(await ids(3, `SELECT count() AS id FROM ${DB}.contracted_inc`)).toEqual([10]);
+    const increment = await session.kiln(dir, ['run', '--select', 'contracted_inc', '--vars', '{m: 20}']);
+    expect(increment.code, allOutput(increment)).toBe(0);
+    expect(await ids(3, `SELECT uniqExact(id) AS id FROM ${DB}.contracted_inc`)).toEqual([20]);
+    expect(await types(1, 'contracted_inc_local')).toEqual(contract);
+    expect(await scratch()).toEqual([]);
+  });
+
+  it("staging's local inserts carry the target's read-your-writes settings: a quorum insert on every replica", async () => {
+    const cluster = session.cluster();
+    const zk = (table: string) => `/clickhouse/tests/${DB}/${table}`;
+    for (const table of ['quorum_probe', 'quorum_control']) {
+      await session.command(0, `CREATE TABLE ${DB}.${table} ON CLUSTER ${CLUSTER_NAME} (id UInt32) ENGINE = ReplicatedMergeTree('${zk(table)}', '{shard}-{replica}') ORDER BY id`);
+    }
+    const adapter = await Adapter.connect({ name: 'ch', engine: 'clickhouse', url: cluster.nodes[0].url, username: cluster.username, password: cluster.password, database: DB, raw_database: `${DB}_raw`, cluster: CLUSTER_NAME });
+    try {
+      await adapter.insertLocalSelect({ database: DB, name: 'quorum_probe' }, ['id'], 'SELECT toUInt32(number) AS id FROM numbers(10)');
+    } finally {
+      await adapter.close();
+    }
+    await session.command(0, `INSERT INTO ${DB}.quorum_control SELECT toUInt32(number) FROM numbers(10)`);
+    // ZooKeeper records the last part written with a quorum; a plain insert leaves it empty.
+    const lastQuorumPart = async (table: string) => (await session.rows<{ value: string }>(0, `SELECT value FROM system.zookeeper WHERE path = '${zk(table)}/quorum' AND name = 'last_part'`))[0]?.value;
+    expect(await lastQuorumPart('quorum_control')).toBe('');
+    expect(await lastQuorumPart('quorum_probe')).not.toBe('');
+    for (const node of cluster.nodes) expect(await ids(node.index, `SELECT count() AS id FROM ${DB}.quorum_probe`), `node ${node.index}`).toEqual([10]);
   });
 
   it('distributed_incremental appends the new rows once', async () => {

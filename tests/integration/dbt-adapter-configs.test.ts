@@ -61,6 +61,67 @@ describe('adapter.drop_relation', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("error: models/m.sql: model 'm' calls adapter.drop_relation, which kiln runs only in a pre_hook or post_hook");
   }, 60_000);
+
+  it('in a singular test is refused with where to put it instead', async () => {
+    const dir = writeProject({ 'dbt_project.yml': DBT_PROJECT, 'tests/drops.sql': "{% do adapter.drop_relation(ref('n')) %}\nselect 1 as one where 0\n", 'models/n.sql': 'select 1 as one\n' });
+    const r = await runKiln(dir, ['compile']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: tests/drops.sql: test 'drops' calls adapter.drop_relation, which kiln runs only in a pre_hook or post_hook");
+    expect(r.stderr).toContain('a data test only reads: drop the relation in a post_hook of the model or seed that builds it');
+  }, 60_000);
+});
+
+describe('{{ this }} in a model’s own SQL', () => {
+  it('names where the model lands: its custom schema’s database and its alias, as in its hooks', async () => {
+    const dir = writeProject({
+      'dbt_project.yml': DBT_PROJECT,
+      'models/m.sql': "{{ config(materialized='table', schema='mart', alias='m_alias') }}\nselect '{{ this.schema }}' as s, '{{ this.database }}' as d, '{{ this.identifier }}' as i, '{{ ref(\"n\").schema }}' as ns\n",
+      'models/n.sql': "{{ config(schema='staging') }}\nselect 1 as one\n",
+    });
+    const r = await runKiln(dir, ['run']);
+    expect(r.code, allOutput(r)).toBe(0);
+    // dbt's default generate_schema_name: <target schema>_<custom schema>.
+    expect(await queryWarehouse(join(dir, '.kiln/dev'), 'SELECT s, d, i, ns FROM analytics_mart.m_alias')).toEqual([{ s: 'analytics_mart', d: 'analytics_mart', i: 'm_alias', ns: 'analytics_staging' }]);
+  }, 120_000);
+});
+
+describe('seeds are typed as dbt types them (agate)', () => {
+  it('integers, numbers, dates, datetimes and booleans; an empty field is NULL and makes the column Nullable; column_types wins', async () => {
+    const dir = writeProject({
+      'dbt_project.yml': `${DBT_PROJECT}seeds:\n  shop:\n    typed:\n      +column_types:\n        code: String\n`,
+      'seeds/typed.csv': [
+        'id,amount,flag,lower_flag,day,at,at_iso,name,code,maybe_n,maybe_s,maybe_b',
+        '1,1.5,True,true,2021-01-05,2021-01-01 10:00:00,2021-01-01T10:00:00.250Z,ann,007,3,x,False',
+        '2,2,False,false,2021-1-6,2021-01-02 11:30:00,2021-01-02T11:30:00Z,"bob, jr",010,,,',
+      ].join('\n') + '\n',
+    });
+    const r = await runKiln(dir, ['seed']);
+    expect(r.code, allOutput(r)).toBe(0);
+    const wh = join(dir, '.kiln/dev');
+    const types = await queryWarehouse(wh, "SELECT name, type FROM system.columns WHERE database = 'analytics' AND table = 'typed' ORDER BY position");
+    expect(Object.fromEntries(types.map((c) => [c.name, c.type]))).toEqual({
+      id: 'Int64',
+      amount: 'Float64',
+      flag: 'Bool',
+      lower_flag: 'Bool',
+      day: 'Date',
+      at: 'DateTime',
+      at_iso: 'DateTime64(6)',
+      name: 'String',
+      code: 'String',
+      maybe_n: 'Nullable(Int64)',
+      maybe_s: 'Nullable(String)',
+      maybe_b: 'Nullable(Bool)',
+    });
+    const rows = await queryWarehouse(
+      wh,
+      "SELECT id, amount, toString(flag) AS flag, toString(day) AS day, toString(at) AS at, name, code, maybe_n, maybe_s, toString(maybe_b) AS maybe_b FROM analytics.typed ORDER BY id",
+    );
+    expect(rows.map((x) => ({ ...x, id: Number(x.id), maybe_n: x.maybe_n === null ? null : Number(x.maybe_n) }))).toEqual([
+      { id: 1, amount: 1.5, flag: 'true', day: '2021-01-05', at: '2021-01-01 10:00:00', name: 'ann', code: '007', maybe_n: 3, maybe_s: 'x', maybe_b: 'false' },
+      { id: 2, amount: 2, flag: 'false', day: '2021-01-06', at: '2021-01-02 11:30:00', name: 'bob, jr', code: '010', maybe_n: null, maybe_s: null, maybe_b: null },
+    ]);
+  }, 120_000);
 });
 
 describe("a test macro's config(fail_calc=…)", () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,12 +96,13 @@ describe('a dbt project with a dbt_utils-style package', () => {
 /**
  * A package named dbt_utils whose dispatched macros have only `default__` versions that cannot run
  * on ClickHouse (they raise here): kiln's ClickHouse versions of union_relations,
- * get_tables_by_pattern_sql / get_table_types_sql, generate_series and width_bucket are taken
+ * get_tables_by_pattern_sql / get_table_types_sql, generate_series, width_bucket,
+ * generate_surrogate_key and unpivot are taken
  * instead, as an adapter's would be, and a project's own version still wins over kiln's.
  */
 const DBT_UTILS_LIKE: Record<string, string> = {
   'dbt_utils/dbt_project.yml': "name: dbt_utils\nversion: '1.0'\nconfig-version: 2\n",
-  'dbt_utils/macros/dispatched.sql': ['union_relations(relations, column_override=none, include=[], exclude=[], source_column_name=\'_dbt_source_relation\', where=none)', 'get_tables_by_pattern_sql(schema_pattern, table_pattern, exclude=\'\', database=target.database)', 'get_table_types_sql()', 'generate_series(upper_bound)', 'width_bucket(expr, min_value, max_value, num_buckets)']
+  'dbt_utils/macros/dispatched.sql': ['union_relations(relations, column_override=none, include=[], exclude=[], source_column_name=\'_dbt_source_relation\', where=none)', 'get_tables_by_pattern_sql(schema_pattern, table_pattern, exclude=\'\', database=target.database)', 'get_table_types_sql()', 'generate_series(upper_bound)', 'width_bucket(expr, min_value, max_value, num_buckets)', 'generate_surrogate_key(field_list)', "unpivot(relation=none, cast_to='varchar', exclude=none, remove=none, field_name='field_name', value_name='value', quote_identifiers=False)"]
     .map((signature) => {
       const name = signature.slice(0, signature.indexOf('('));
       const args = signature.slice(signature.indexOf('(') + 1, -1).split(',').map((a) => a.split('=')[0]!.trim()).filter(Boolean).join(', ');
@@ -138,6 +140,9 @@ describe("dbt_utils' dispatched macros that need ClickHouse versions", () => {
 {{ dbt_utils.union_relations(relations) }}
 `,
       'shop/models/events_some.sql': `{{ dbt_utils.union_relations([ref('events_2024_01'), ref('events_2024_02')], exclude=['channel'], source_column_name=none, where='id < 3') }}\n`,
+      'shop/models/people.sql': "select 1 as id, toNullable('ann') as name, CAST(NULL AS Nullable(Bool)) as active union all select 2, CAST(NULL AS Nullable(String)), toNullable(true)\n",
+      'shop/models/people_keys.sql': "select id, {{ dbt_utils.generate_surrogate_key(['id', 'name']) }} as k from {{ ref('people') }}\n",
+      'shop/models/people_long.sql': "{{ dbt_utils.unpivot(relation=ref('people'), cast_to='String', exclude=['id'], field_name='prop', value_name='val') }}\n",
       'shop/models/series.sql': 'select generated_number from ({{ dbt_utils.generate_series(5) }})\n',
       'shop/models/buckets.sql': 'select x, {{ dbt_utils.width_bucket("x", 0, 10, 5) }} as bucket from (select arrayJoin([0.5, 2.0, 9.9, 13.0]) as x)\n',
     });
@@ -179,10 +184,110 @@ describe("dbt_utils' dispatched macros that need ClickHouse versions", () => {
     expect((await query('SELECT bucket FROM analytics.buckets ORDER BY x')).map((r) => r.bucket)).toEqual([1, 2, 5, 6]);
   });
 
+  it('generate_surrogate_key hashes a NULL as the package\'s null marker; unpivot keeps NULLs of Nullable columns', async () => {
+    const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+    expect(await query('SELECT id, k FROM analytics.people_keys ORDER BY id')).toEqual([
+      { id: 1, k: md5('1-ann') },
+      { id: 2, k: md5('2-_dbt_utils_surrogate_key_null_') },
+    ]);
+    expect(await query('SELECT id, prop, val FROM analytics.people_long ORDER BY id, prop')).toEqual([
+      { id: 1, prop: 'active', val: null },
+      { id: 1, prop: 'name', val: 'ann' },
+      { id: 2, prop: 'active', val: 'true' },
+      { id: 2, prop: 'name', val: null },
+    ]);
+  });
+
   it("a project's own clickhouse__ version wins over kiln's", async () => {
     writeFiles(dir, { 'macros/series.sql': "{% macro clickhouse__generate_series(upper_bound) %}select toInt64(number * 100) as generated_number from numbers({{ upper_bound }}){% endmacro %}\n" });
     const r = await runKiln(dir, ['build', '--select', 'series', '--threads', '1']);
     expect(r.code).toBe(0);
     expect((await query('SELECT generated_number AS n FROM analytics.series ORDER BY n')).map((row) => row.n)).toEqual([0, 100, 200, 300, 400]);
+  });
+});
+
+/**
+ * The same with dbt_utils' NULL-sensitive macros: their `default__` versions raise here, so the
+ * results below are kiln's ClickHouse versions, run on seeds typed as dbt types them (an empty
+ * field is NULL).
+ */
+const NULL_SENSITIVE: Record<string, string> = {
+  'dbt_utils/dbt_project.yml': "name: dbt_utils\nversion: '1.0'\nconfig-version: 2\n",
+  'dbt_utils/macros/dispatched.sql': `{% macro generate_surrogate_key(field_list) %}{{ return(adapter.dispatch('generate_surrogate_key', 'dbt_utils')(field_list)) }}{% endmacro %}
+{% macro default__generate_surrogate_key(field_list) %}{{ exceptions.raise_compiler_error('not for ClickHouse') }}{% endmacro %}
+{% macro unpivot(relation=none, cast_to='varchar', exclude=none, remove=none, field_name='field_name', value_name='value', quote_identifiers=False) %}{{ return(adapter.dispatch('unpivot', 'dbt_utils')(relation, cast_to, exclude, remove, field_name, value_name, quote_identifiers)) }}{% endmacro %}
+{% macro default__unpivot(relation=none, cast_to='varchar', exclude=none, remove=none, field_name='field_name', value_name='value', quote_identifiers=False) %}{{ exceptions.raise_compiler_error('not for ClickHouse') }}{% endmacro %}
+{% test sequential_values(model, column_name, interval=1, datepart=None, group_by_columns=[]) %}{{ return(adapter.dispatch('test_sequential_values', 'dbt_utils')(model, column_name, interval, datepart, group_by_columns)) }}{% endtest %}
+{% macro default__test_sequential_values(model, column_name, interval=1, datepart=None, group_by_columns=[]) %}{{ exceptions.raise_compiler_error('not for ClickHouse') }}{% endmacro %}
+{% test mutually_exclusive_ranges(model, lower_bound_column, upper_bound_column, partition_by=None, gaps='allowed', zero_length_range_allowed=False) %}{{ return(adapter.dispatch('test_mutually_exclusive_ranges', 'dbt_utils')(model, lower_bound_column, upper_bound_column, partition_by, gaps, zero_length_range_allowed)) }}{% endtest %}
+{% macro default__test_mutually_exclusive_ranges(model, lower_bound_column, upper_bound_column, partition_by=None, gaps='allowed', zero_length_range_allowed=False) %}{{ exceptions.raise_compiler_error('not for ClickHouse') }}{% endmacro %}
+`,
+};
+
+describe("dbt_utils' NULL-sensitive macros on ClickHouse", () => {
+  let dir: string;
+  let build: KilnResult;
+  beforeAll(async () => {
+    dir = writeProject({
+      'shop/dbt_project.yml': "name: shop\nversion: '1.0'\nconfig-version: 2\nprofile: shop\nmodels:\n  shop:\n    +materialized: table\n",
+      'shop/packages.yml': 'packages:\n  - local: ../dbt_utils\n',
+      ...NULL_SENSITIVE,
+      'shop/seeds/people.csv': 'id,name,nick,active\n1,ann,,True\n2,,bo,\n',
+      // Two groups whose sequences each start high: with ClickHouse's lag() default (0) the first row of each would fail.
+      'shop/seeds/steps.csv': 'grp,n,at\n1,6,2021-01-01 05:00:00\n1,8,2021-01-01 06:00:00\n2,10,2021-01-01 07:00:00\n2,12,2021-01-01 08:00:00\n',
+      'shop/seeds/ranges.csv': 'lo,hi\n0,1\n1,2\n2,4\n',
+      'shop/seeds/overlapping.csv': 'lo,hi\n0,3\n2,4\n',
+      'shop/models/keys.sql': "select id, {{ dbt_utils.generate_surrogate_key(['name', 'nick']) }} as k from {{ ref('people') }}\n",
+      'shop/models/long.sql': "{{ dbt_utils.unpivot(relation=ref('people'), cast_to=dbt.type_string(), exclude=['id'], field_name='prop', value_name='val') }}\n",
+      'shop/models/schema.yml': `version: 2
+seeds:
+  - name: steps
+    columns:
+      - name: n
+        data_tests:
+          - dbt_utils.sequential_values: { interval: 2, group_by_columns: ['grp'] }
+      - name: at
+        data_tests:
+          - dbt_utils.sequential_values: { interval: 1, datepart: hour }
+  - name: ranges
+    data_tests:
+      - dbt_utils.mutually_exclusive_ranges: { lower_bound_column: lo, upper_bound_column: hi, gaps: not_allowed }
+  - name: overlapping
+    data_tests:
+      - dbt_utils.mutually_exclusive_ranges: { lower_bound_column: lo, upper_bound_column: hi }
+`,
+    });
+    dir = join(dir, 'shop');
+    build = await runKiln(dir, ['build', '--threads', '1']);
+  });
+  const query = (sql: string) => queryWarehouse(join(dir, '.kiln/dev'), sql);
+
+  it('generate_surrogate_key: a NULL field hashes as dbt_utils’ marker, not a failed cast', async () => {
+    expect(build.stdout).toMatch(/OK +table model analytics\.keys/);
+    const rows = await query(
+      "SELECT id, k = lower(hex(MD5(concat('ann', '-', '_dbt_utils_surrogate_key_null_')))) AS first, k = lower(hex(MD5(concat('_dbt_utils_surrogate_key_null_', '-', 'bo')))) AS second FROM analytics.keys ORDER BY id",
+    );
+    expect(rows.map((r) => [Number(r.first), Number(r.second)])).toEqual([[1, 0], [0, 1]]);
+  });
+
+  it('unpivot: a NULL stays NULL in the value column, booleans are true/false text', async () => {
+    expect(await query('SELECT id, prop, val FROM analytics.long ORDER BY id, prop')).toEqual([
+      { id: 1, prop: 'active', val: 'true' },
+      { id: 1, prop: 'name', val: 'ann' },
+      { id: 1, prop: 'nick', val: null },
+      { id: 2, prop: 'active', val: null },
+      { id: 2, prop: 'name', val: null },
+      { id: 2, prop: 'nick', val: 'bo' },
+    ]);
+  });
+
+  it('sequential_values and mutually_exclusive_ranges: the first and last rows have no neighbour; an overlap still fails', () => {
+    expect(build.stdout).toMatch(/PASS +test dbt_utils_sequential_values_steps_n__grp__2/);
+    expect(build.stdout).toMatch(/PASS +test dbt_utils_sequential_values_steps_at__hour__1/);
+    expect(build.stdout).toMatch(/PASS +test dbt_utils_mutually_exclusive_ranges_ranges_not_allowed__lo__hi/);
+    expect(build.stdout).toMatch(/FAIL +test dbt_utils_mutually_exclusive_ranges_overlapping_lo__hi/);
+    // passed, warned, failed, …: the one overlap is the build's only failure.
+    expect(build.stdout).toMatch(/data tests +3 +0 +1 +0 +0/);
+    expect(build.stdout).toMatch(/models +2 +0 +0 +0 +0/);
   });
 });

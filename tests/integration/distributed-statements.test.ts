@@ -70,3 +70,38 @@ describe.each([
     expect(statements.some((s) => /RENAME/.test(s))).toBe(false);
   });
 });
+
+describe('a distributed model with table options', () => {
+  it("gives the shards' <name>_local its codecs, indexes, projections and CHECKs; the Distributed table copies its columns", async () => {
+    const { ctx, statements } = recordingContext({
+      adapter, relation: rel, cluster: 'c', capabilities: capabilitiesFor('24.8'), forward: false,
+      sql: "SELECT toUInt32(1) AS id, 'a' AS v",
+      config: { materialized: 'distributed_table', sharding_key: 'id', order_by: 'id' },
+    });
+    const table = {
+      columnOptions: { v: { codec: 'ZSTD(3)' } },
+      elements: {
+        indexes: [{ name: 'by_v', expression: 'v', type: 'bloom_filter', granularity: 4 }],
+        projections: [{ name: 'per_v', query: 'SELECT v, count() GROUP BY v' }],
+        checks: [{ name: 'id_positive', expression: 'id > 0' }],
+      },
+    };
+    await distributedTableMaterialization.run({ ...ctx, table });
+    expect(statements[0]).toBe(
+      `CREATE TABLE ${q('__kiln_tmp__m__run1_local')} ON CLUSTER \`c\`\n(\n  \`id\` UInt32,\n  \`v\` String CODEC(ZSTD(3)),\n` +
+        '  INDEX `by_v` v TYPE bloom_filter GRANULARITY 4,\n  PROJECTION `per_v` (SELECT v, count() GROUP BY v),\n  CONSTRAINT `id_positive` CHECK id > 0\n)\nENGINE = MergeTree()\nORDER BY id',
+    );
+    expect(statements[1]).toBe(`CREATE TABLE ${q('__kiln_tmp__m__run1_ins')} ON CLUSTER \`c\` AS ${q('__kiln_tmp__m__run1_local')}\nENGINE = Distributed('c', 'analytics', '__kiln_tmp__m__run1_local', id)`);
+  });
+
+  it('refuses a codec for a column the model does not return, before it creates anything', async () => {
+    const { ctx, statements } = recordingContext({
+      adapter, relation: rel, cluster: 'c', capabilities: capabilitiesFor('24.8'), forward: false,
+      sql: "SELECT toUInt32(1) AS id, 'a' AS v",
+      config: { materialized: 'distributed_table' },
+    });
+    const table = { columnOptions: { w: { codec: 'ZSTD(3)' } }, elements: { indexes: [], projections: [], checks: [] } };
+    await expect(distributedTableMaterialization.run({ ...ctx, table })).rejects.toThrow("codec/ttl given for column 'w', which the model does not return");
+    expect(statements.filter((s) => s.startsWith('CREATE'))).toEqual([]);
+  });
+});

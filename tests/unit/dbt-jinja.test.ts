@@ -217,6 +217,19 @@ describe('introspection', () => {
     expect(render(code, engine(), { answers: book })).toBe('a=1/2;b=x/y;a,b');
   });
 
+  it("a column reads the type inside Nullable/LowCardinality, and has dbt's string_size()", () => {
+    const book = new AnswerBook();
+    book.record({ kind: 'columns', database: 'analytics', table: 'base' }, [
+      { name: 'a', type: 'LowCardinality(Nullable(String))' },
+      { name: 'b', type: 'FixedString(3)' },
+      { name: 'c', type: 'Nullable(Float64)' },
+      { name: 'd', type: 'Array(String)' },
+    ]);
+    const code = "{% for c in adapter.get_columns_in_relation(ref('base')) %}{{ c.name }}:{{ 's' if c.is_string() }}{{ 'f' if c.is_float() }}{{ 'n' if c.is_nullable }}{{ c.string_size() if c.is_string() }};{% endfor %}";
+    const refRelation = (name: string) => ({ database: 'analytics', table: name });
+    expect(render(code, engine(), { answers: book, refRelation })).toBe('a:sn256;b:s3;c:fn;d:;');
+  });
+
   it('relations: this, api.Relation.create, adapter.quote', () => {
     expect(render("{{ this.name }} {{ this.schema }} {{ api.Relation.create(schema='db', identifier='t') }} {{ api.Relation.create(schema='db', identifier='t').identifier }} {{ adapter.quote('a b') }}")).toBe('m analytics `db`.`t` t `a b`');
   });
@@ -314,3 +327,15 @@ describe("Jinja's loop filter: {% for x in xs if cond %}", () => {
   });
 });
 
+
+describe('adapter.drop_relation', () => {
+  it('asks for one DROP of the relation, ON CLUSTER the target’s cluster when it has one', () => {
+    const drop = "{% do adapter.drop_relation(api.Relation.create(schema='analytics', identifier='old')) %}select 1";
+    expect(engine().render({ name: 'm', file: 'models/m.sql', code: drop }).statements).toEqual(['DROP TABLE IF EXISTS `analytics`.`old`']);
+    const clustered = engine([], { target: { name: 'prod', engine: 'http', database: 'analytics', raw_database: 'raw', cluster: 'kiln_cluster' } });
+    expect(clustered.render({ name: 'm', file: 'models/m.sql', code: drop }).statements).toEqual(['DROP TABLE IF EXISTS `analytics`.`old` ON CLUSTER `kiln_cluster`']);
+    // `this` stays a placeholder, resolved where the hook runs; the clause follows it.
+    const self = clustered.render({ name: 'm', file: 'models/m.sql', code: "{% do adapter.drop_relation(this) %}" }).statements;
+    expect(self?.map((s) => resolvePlaceholders(s, (n) => `<${n}>`))).toEqual(['DROP TABLE IF EXISTS <m> ON CLUSTER `kiln_cluster`']);
+  });
+});

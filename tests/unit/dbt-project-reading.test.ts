@@ -128,6 +128,48 @@ describe('profiles.yml', () => {
     expect(warnings).toEqual([]);
   });
 
+  it("maps dbt-clickhouse's cluster keys and kiln's own; what kiln does not apply is noted, an unknown key is a warning, never an error", () => {
+    const profile = (extra: string) => `shop:
+  target: prod
+  outputs:
+    prod:
+      type: clickhouse
+      host: ch.internal
+      schema: marts
+${extra}`;
+    const clustered = load(
+      { 'dbt_project.yml': 'name: shop\nprofile: shop\n', 'profiles.yml': profile(`      cluster: main
+      cluster_mode: true
+      database_engine: Replicated('/clickhouse/db/{shard}', '{shard}', '{replica}')
+      local_suffix: _shard
+      local_db_prefix: ''
+      allow_automatic_deduplication: false
+      replicated: 'true'
+      zookeeper_path: /ch/{database}/{table}/{uuid}
+      replica_name: '{replica}'
+      sharding_key: cityHash64(id)
+      shard_count: 2
+`) },
+    );
+    expect(clustered.project.target).toMatchObject({
+      engine: 'clickhouse', database: 'marts', cluster: 'main', replicated: true,
+      zookeeper_path: '/ch/{database}/{table}/{uuid}', replica_name: '{replica}', sharding_key: 'cityHash64(id)',
+    });
+    expect(clustered.warnings.map((w) => [w.message, w.location?.line])).toEqual([
+      ["unknown key 'shard_count' in output 'prod' of profile 'shop' (ignored)", 18],
+      ["cluster_mode of output 'prod' of profile 'shop': ignored with a cluster (kiln runs structure statements ON CLUSTER and makes MergeTree tables Replicated)", 9],
+      ["database_engine of output 'prod' of profile 'shop': 'Replicated('/clickhouse/db/{shard}', '{shard}', '{replica}')' is not applied: kiln creates databases with the server's default engine", 10],
+      ["local_suffix of output 'prod' of profile 'shop': '_shard' is not applied: a distributed model's shards' table is always <name>_local", 11],
+    ]);
+    expect(clustered.warnings.slice(1).every((w) => w.hint)).toBe(true);
+
+    // ClickHouse Cloud's case: cluster_mode without a cluster is a server that replicates by itself.
+    const cloud = load({ 'dbt_project.yml': 'name: shop\nprofile: shop\n', 'profiles.yml': profile('      cluster_mode: true\n      local_suffix: _local\n      database_engine: ""\n') });
+    expect(cloud.project.target).toMatchObject({ replicated: true });
+    expect(cloud.project.target).not.toHaveProperty('cluster');
+    expect(cloud.warnings).toEqual([]);
+  });
+
   it('is found through --profiles-dir, DBT_PROFILES_DIR and ~/.dbt, in that order after none in the project', () => {
     const dir = writeProject({
       'proj/dbt_project.yml': 'name: shop\nprofile: shop\n',

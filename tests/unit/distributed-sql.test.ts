@@ -40,6 +40,17 @@ describe.each(SERVERS)('distributed layout SQL on %s', (_label, capabilities) =>
     );
   });
 
+  it('keeps the rows of the partitions the new rows do not touch (insert_overwrite), however partition_by is spelled', () => {
+    const fresh = { database: 'analytics', name: 'new' };
+    const head = 'SELECT `id`, `d` FROM `analytics`.`fct_reviews` WHERE ';
+    expect(keptRows(rel, ['id', 'd'], { partitionBy: 'toYYYYMM(d)', fresh })).toBe(`${head}(toYYYYMM(d)) GLOBAL NOT IN (SELECT DISTINCT toYYYYMM(d) FROM \`analytics\`.\`new\`)`);
+    for (const spelled of ['(toYYYYMM(d), kind)', 'toYYYYMM(d), kind', ['toYYYYMM(d)', 'kind']]) {
+      expect(keptRows(rel, ['id', 'd'], { partitionBy: spelled, fresh })).toBe(`${head}(toYYYYMM(d), kind) GLOBAL NOT IN (SELECT DISTINCT toYYYYMM(d), kind FROM \`analytics\`.\`new\`)`);
+    }
+    // Parentheses that do not wrap the whole expression are kept.
+    expect(keptRows(rel, ['id', 'd'], { partitionBy: '(a) + (b)', fresh })).toContain('WHERE ((a) + (b)) GLOBAL NOT IN (SELECT DISTINCT (a) + (b) FROM');
+  });
+
   it("gives a shard's table a ZooKeeper path per shard on a replicated target", () => {
     const replicated = { ...d, replication: { zookeeperPath: '/clickhouse/kiln/{database}/{table}/{uuid}', replicaName: '{shard}-{replica}', uniqueId: () => 'u1' } };
     const local = { database: 'analytics', name: 'fct_reviews_local' };
@@ -72,11 +83,23 @@ describe('distributed scratch names', () => {
 
 describe('distributed kinds', () => {
   const at = () => ({ file: 'models/m.sql', line: 1 });
-  it('distributed_incremental takes append (default) and delete_insert with a unique_key', () => {
+  it('distributed_incremental takes append (default), delete_insert with a unique_key and insert_overwrite with partition_by; microbatch is refused with a hint', () => {
     expect(modelKindOf({ materialized: 'distributed_incremental' }, at)).toEqual({ materialized: 'distributed_incremental', strategy: 'append', uniqueKey: [], onSchemaChange: 'ignore' });
     expect(modelKindOf({ materialized: 'distributed_incremental', incremental_strategy: 'delete+insert', unique_key: 'id' } as never, at)).toMatchObject({ strategy: 'delete_insert', uniqueKey: ['id'] });
     expect(() => modelKindOf({ materialized: 'distributed_incremental', incremental_strategy: 'delete_insert' }, at)).toThrow(/needs a unique_key/);
-    expect(() => modelKindOf({ materialized: 'distributed_incremental', incremental_strategy: 'insert_overwrite' }, at)).toThrow("incremental_strategy 'insert_overwrite' is not available for distributed_incremental");
+    expect(modelKindOf({ materialized: 'distributed_incremental', incremental_strategy: 'insert_overwrite', partition_by: 'toYYYYMM(d)' }, at)).toMatchObject({ strategy: 'insert_overwrite' });
+    expect(() => modelKindOf({ materialized: 'distributed_incremental', incremental_strategy: 'insert_overwrite' }, at)).toThrow("incremental_strategy 'insert_overwrite' needs partition_by");
+    let refused: KilnError | undefined;
+    try {
+      modelKindOf({ materialized: 'distributed_incremental', incremental_strategy: 'microbatch', event_time: 'ts', batch_size: 'day' } as never, at);
+    } catch (err) {
+      refused = err as KilnError;
+    }
+    expect(refused?.message).toBe("incremental_strategy 'microbatch' is not available for distributed_incremental");
+    expect(refused?.code).toBe('CONFIG_INVALID');
+    expect(refused?.location).toEqual({ file: 'models/m.sql', line: 1 });
+    expect(refused?.hint).toMatch(/^use materialized='incremental' for microbatch/);
+    expect(() => modelKindOf({ materialized: 'distributed_incremental', incremental_strategy: 'merge' } as never, at)).toThrow("incremental_strategy 'merge' is not available for distributed_incremental");
   });
 
   function compileErrors(targetExtra: string): KilnError[] {

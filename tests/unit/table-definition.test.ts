@@ -157,6 +157,17 @@ describe('table definition at compile', () => {
     expect([...micro, ...mv]).toEqual([]);
   });
 
+  it('the distributed kinds take the contract and options as a table does (for their <name>_local), without a warning', () => {
+    const columns = [col('a', { data_type: 'Nullable(UInt8)', codec: 'ZSTD', constraints: [{ type: 'not_null' }, { type: 'check', expression: 'a > 0' }] })];
+    const config = { contract: { enforced: true }, projections: [{ name: 'p', query: 'SELECT a ORDER BY a' }] };
+    const expected = { contract: [{ name: 'a', type: 'UInt8', codec: 'ZSTD' }], columnOptions: {}, elements: { indexes: [], projections: [{ name: 'p', query: 'SELECT a ORDER BY a' }], checks: [{ name: 'a_check_2', expression: 'a > 0' }] } };
+    for (const materialized of ['distributed_table', 'distributed_incremental']) {
+      const warnings: Warning[] = [];
+      expect(tableDefinitionOf(input({ materialized, config: config as unknown as DefinitionInput['config'], columns }), warnings)).toEqual(expected);
+      expect(warnings).toEqual([]);
+    }
+  });
+
   it('has nothing to say about a model without these options', () => {
     expect(tableDefinitionOf(input({ config: {} , columns: [col('a', { data_type: 'UInt8' })] }), [])).toBeUndefined();
   });
