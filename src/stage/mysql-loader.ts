@@ -13,6 +13,7 @@ import type { LoadStamp } from '../adapters/staging-sql.js';
 import type { MySqlConnection } from '../adapters/mysql-staging-sql.js';
 import { KilnError } from '../errors.js';
 import { closestName } from '../project/closest.js';
+import { checkRawLayout, swapShardedWhole } from './sharded-raw.js';
 import { beforeRawChange } from './view-invalidation.js';
 import { fingerprintFile } from './fingerprint.js';
 import { settleRefresh, writeLedger } from './ledger.js';
@@ -134,6 +135,7 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
   try {
     if (ctx.fullRefresh) await beforeRawChange(ctx, target, 'replace');
     await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp);
+    await checkRawLayout(adapter, table);
     const exists = (await adapter.columns(target)).length > 0;
     if (incrementalKey && exists) {
       const r = await adapter.query<{ m: string | number | null; n: string | number }>(
@@ -150,7 +152,7 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
       return { files: 0, skipped: 0, rows: total - before, rejected: 0 };
     }
     const select = mysqlSql.mysqlSelect(c, table.mysqlTable, ctx.stamp, incrementalKey ? { key: incrementalKey, after: null } : undefined);
-    const rows = await buildAndSwap(ctx, target, select, { local: pullsLocally(adapter) });
+    const rows = await buildAndSwap(ctx, target, select, { local: pullsLocally(adapter), shardingKey: table.shardingKey });
     await writeLedger(adapter, table, { file: label, size: 0, fingerprint: '', rows, rejected: 0, status: 'loaded' }, ctx.stamp);
     return { files: 0, skipped: 0, rows, rejected: 0 };
   } catch (err) {
@@ -159,21 +161,29 @@ export async function loadLiveTable(ctx: StageContext, table: MySqlTable): Promi
   }
 }
 
-/** A fresh table from `select` (table types from the first rows), swapped in atomically. */
-async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: string, opts: { local?: boolean; settings?: Record<string, string | number> } = {}): Promise<number> {
+/**
+ * A fresh table from `select` (table types from the first rows), swapped in atomically. A sharded
+ * table (`shardingKey`) is read into a scratch table that holds rows on kiln's node only (created
+ * ON CLUSTER but not replicated: it is read once, to go through the Distributed table; on every
+ * node, so a killed run's is seen and dropped by the next run from any node) and published by
+ * swapShardedWhole.
+ */
+async function buildAndSwap(ctx: StageContext, target: ddl.Relation, select: string, opts: { local?: boolean; settings?: Record<string, string | number>; shardingKey?: string | undefined } = {}): Promise<number> {
   const { adapter } = ctx;
   const temp = scratchRelation(target, ctx.runId, 'full');
   const old = scratchRelation(target, ctx.runId, 'old');
   await dropQuietly(adapter, temp);
+  const d = opts.shardingKey === undefined ? adapter.ddl : { ...adapter.ddl, replication: undefined };
   try {
     if (opts.local) {
       const types = await adapter.queryLocal<{ name: string; type: string }>(ddl.describeSelect(select), opts.settings ? { settings: opts.settings } : {});
-      await adapter.execute(sql.createStagingTable(adapter.ddl, temp, types.rows.map((c) => ({ name: c.name, type: adapter.portableType(c.type) })), false));
+      await adapter.execute(sql.createStagingTable(d, temp, types.rows.map((c) => ({ name: c.name, type: adapter.portableType(c.type) })), false));
       await adapter.insertLocalSelect(temp, types.rows.map((c) => c.name), select, opts.settings ? { settings: opts.settings } : {});
     } else {
-      await adapter.execute(ddl.createTableLike(adapter.ddl, temp, select, {}));
+      await adapter.execute(ddl.createTableLike(d, temp, select, {}));
       await adapter.execute(ddl.insertSelect(temp, select), opts.settings ? { settings: opts.settings } : {});
     }
+    if (opts.shardingKey !== undefined) return await swapShardedWhole(ctx, target, opts.shardingKey, temp);
     const rows = await adapter.countRows(temp);
     const targetExists = (await adapter.columns(target)).length > 0;
     if (targetExists) await beforeRawChange(ctx, target, 'replace');
@@ -198,10 +208,11 @@ export async function loadDumpTable(ctx: StageContext, table: MySqlTable, dumps:
   const { size, fingerprint } = fingerprintFile(dump);
   if (ctx.fullRefresh) await beforeRawChange(ctx, table.relation, 'replace');
   const prior = (await settleRefresh(adapter, table, ctx.fullRefresh, ctx.stamp)).files.get(dump);
+  await checkRawLayout(adapter, table);
   const exists = (await adapter.columns(table.relation)).length > 0;
   if (exists && prior?.status === 'loaded' && prior.fingerprint === fingerprint) return { files: 1, skipped: 1, rows: 0, rejected: 0 };
   const read = await dumpRead(adapter, table, dump, dumps, ctx.stamp);
-  const rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, ...(read.settings ? { settings: read.settings } : {}) });
+  const rows = await buildAndSwap(ctx, table.relation, read.select, { local: true, shardingKey: table.shardingKey, ...(read.settings ? { settings: read.settings } : {}) });
   await writeLedger(adapter, table, { file: dump, size, fingerprint, rows, rejected: 0, status: 'loaded' }, ctx.stamp);
   return { files: 1, skipped: 0, rows, rejected: 0 };
 }

@@ -1,7 +1,7 @@
 import type { Adapter } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import type { Relation } from '../adapters/ddl.js';
-import { localRelation } from '../adapters/distributed-sql.js';
+import { createDistributed, localRelation, shardContext } from '../adapters/distributed-sql.js';
 import * as sql from '../adapters/staging-sql.js';
 import type { Manifest } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
@@ -9,6 +9,7 @@ import type { Dag } from '../graph/dag.js';
 import { distributedInsertSettings } from '../materialize/distributed-materialization.js';
 import { fedModelsOf } from './fed-models.js';
 import type { FileTable, StageTable } from './source-options.js';
+import { dropQuietly, scratchRelation, type StageContext } from './stage-context.js';
 
 /**
  * Raw tables split across the shards of a cluster (a source table's `sharding_key`): the rows in
@@ -47,10 +48,12 @@ export function shardingOnTarget(
       note(`${name}: sharding_key ignored: target '${target.name}' has no cluster, so ${ddl.rel(t.relation)} is one table`);
       return { ...t, shardingKey: undefined };
     }
-    if (t.loader === 'mysql') {
-      throw new KilnError('CONFIG_INVALID', `${name}: sharding_key is for csv and jsonl tables; a mysql table is reloaded whole and is not sharded yet`, {
+    if (t.loader === 'mysql' && t.source.kind === 'live' && t.source.incrementalKey !== undefined) {
+      // Appending past max(key) through shards is not exactly once: an INSERT killed with one
+      // shard written raises max(key) past rows the other shard never got.
+      throw new KilnError('CONFIG_INVALID', `${name}: sharding_key with incremental_key is not supported: a sharded mysql table is reloaded whole`, {
         location: t.location,
-        hint: 'remove sharding_key from this table (its raw table is then replicated whole on every node)',
+        hint: 'remove incremental_key (the table is then reloaded whole and swapped in on every node), or remove sharding_key',
       });
     }
     const fed = fedModelsOf(graph.manifest, graph.dag, t.uniqueId);
@@ -110,5 +113,47 @@ export async function replaceShardedFile(adapter: Adapter, table: Relation, file
   if (opts.hadRows) await adapter.execute(sql.dropShardedPartition(adapter.ddl, table, sql.filePartition(file)));
   if (opts.loaded > 0) {
     await adapter.execute(ddl.insertSelectColumns(table, ddl.selectAll(rows), columns), { settings: await distributedInsertSettings(adapter) });
+  }
+}
+
+/**
+ * A whole reload of a sharded raw table (a mysql table: its dump, or a live table without
+ * incremental_key), built from `built` (a scratch table holding every row, on kiln's node) and
+ * published on every node as distributed_table models are (distributed-materialization.ts):
+ *   CREATE tmp_local ON CLUSTER ({shard} in its path); CREATE tmp_ins ON CLUSTER Distributed over it;
+ *   INSERT INTO tmp_ins SELECT * FROM built   (synchronous, quorum of a shard's replicas);
+ *   DROP tmp_ins; CREATE tmp ON CLUSTER Distributed over <table>_local;
+ *   RENAME <table> TO old, <table>_local TO old_local, tmp_local TO <table>_local, tmp TO <table> ON CLUSTER;
+ *   DROP old, old_local ON CLUSTER.
+ * Killed before the RENAME, readers keep the old table and the scratch tables are leftovers the
+ * next run drops (their names start with the raw table's temp prefix); after it, the new table is
+ * whole everywhere. Returns the rows.
+ */
+export async function swapShardedWhole(ctx: StageContext, table: Relation, shardingKey: string, built: Relation): Promise<number> {
+  const { adapter } = ctx;
+  const d = adapter.ddl;
+  const base = scratchRelation(table, ctx.runId, 'shards');
+  const tmpLocal = { database: base.database, name: `${base.name}_local` };
+  const tmpIns = { database: base.database, name: `${base.name}_ins` };
+  const old = scratchRelation(table, ctx.runId, 'old');
+  const oldLocal = { database: old.database, name: `${old.name}_local` };
+  const local = localRelation(table);
+  try {
+    const columns = await adapter.columns(built);
+    await adapter.execute(sql.createStagingTable(shardContext(d), tmpLocal, columns, false));
+    await adapter.execute(createDistributed(d, tmpIns, tmpLocal, tmpLocal, shardingKey));
+    await adapter.execute(ddl.insertSelectColumns(tmpIns, ddl.selectAll(built), columns.map((c) => c.name)), { settings: await distributedInsertSettings(adapter) });
+    const rows = await adapter.countRows(tmpIns);
+    await adapter.execute(ddl.dropRelation(d, tmpIns));
+    await adapter.execute(createDistributed(d, base, tmpLocal, local, shardingKey));
+    const present = new Set((await adapter.listRelations([table.database])).map((r) => r.name));
+    const moved: Array<readonly [Relation, Relation]> = [];
+    if (present.has(table.name)) moved.push([table, old]);
+    if (present.has(local.name)) moved.push([local, oldLocal]);
+    await adapter.execute(ddl.renameTables(d, [...moved, [tmpLocal, local], [base, table]]));
+    for (const [, gone] of moved) await adapter.execute(ddl.dropRelation(d, gone));
+    return rows;
+  } finally {
+    for (const r of [tmpIns, base, tmpLocal, old, oldLocal]) await dropQuietly(adapter, r);
   }
 }

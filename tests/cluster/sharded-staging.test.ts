@@ -39,6 +39,27 @@ const SOURCES = `sources:
         columns: [{ name: id, type: UInt64 }, { name: kind, type: String }, { name: amount, type: Int64 }]
       - name: kinds
         path: data/kinds.csv
+  - name: shop
+    loader: mysql
+    dump: data/shop.sql
+    tables:
+      - name: orders
+        sharding_key: intHash64(id)
+`;
+
+/** A mysqldump of one table, `orders`, with ids from..to. */
+const shopDump = (from: number, to: number, factor: number) => `-- MySQL dump 10.13
+DROP TABLE IF EXISTS \`orders\`;
+CREATE TABLE \`orders\` (
+  \`id\` int(11) NOT NULL,
+  \`sku\` varchar(20) DEFAULT NULL,
+  \`qty\` int(11) NOT NULL,
+  PRIMARY KEY (\`id\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+LOCK TABLES \`orders\` WRITE;
+INSERT INTO \`orders\` VALUES ${Array.from({ length: to - from + 1 }, (_, i) => `(${from + i},'s${(from + i) % 9}',${(from + i) * factor})`).join(',')};
+UNLOCK TABLES;
 `;
 
 const events = (from: number, to: number, factor: number, bad = false) =>
@@ -49,6 +70,7 @@ const FILES = {
   'sources.yml': SOURCES,
   'data/events_1.csv': events(1, 300, 2),
   'data/events_2.csv': events(301, 600, 3, true),
+  'data/shop.sql': shopDump(1, 200, 1),
   'data/kinds.csv': 'kind,label\nk0,zero\nk1,one\nk2,two\nk3,three\nk4,four\n',
   'models/per_kind.sql': `{{ config(materialized='table', order_by='kind') }}
 SELECT kind, any(label) AS label, count() AS n, sum(amount) AS total
@@ -93,6 +115,19 @@ describeWithCluster('sharded raw tables (sharding_key per source table) on a 2 x
     expect(shard1.length + shard2.length).toBe(expected.length);
     for (const node of [0, 1, 2, 3]) expect(await rawRows(node, RAW, 'ev__events'), `through the Distributed table on node ${node}`).toEqual(expected);
   };
+  /** The sharded mysql table (a dump, reloaded whole): the same checks against the single-node stage. */
+  const checkOrders = async () => {
+    const orders = (node: number, db: string, table: string) => session.rows(node, `SELECT id, sku, qty FROM ${db}.${table} ORDER BY id`);
+    const expected = await orders(0, `${SINGLE}_raw`, 'shop__orders');
+    expect(expected.length).toBeGreaterThan(0);
+    const shard1 = await orders(0, RAW, 'shop__orders_local');
+    const shard2 = await orders(2, RAW, 'shop__orders_local');
+    expect(shard1.length * shard2.length, 'both shards hold orders').toBeGreaterThan(0);
+    expect(await orders(1, RAW, 'shop__orders_local')).toEqual(shard1);
+    expect(await orders(3, RAW, 'shop__orders_local')).toEqual(shard2);
+    for (const node of [0, 3]) expect(await orders(node, RAW, 'shop__orders'), `orders through the Distributed table on node ${node}`).toEqual(expected);
+    expect(await leftovers()).toEqual([]);
+  };
   const kiln = (args: string[], node = 0, extra: Record<string, string> = {}) => session.kiln(dir, args, node, extra);
 
   it('stages the sharded source into both shards; its rows, rejects and models equal a single-node build; a rerun adds nothing; a changed file replaces its rows once', async () => {
@@ -115,12 +150,14 @@ describeWithCluster('sharded raw tables (sharding_key per source table) on a 2 x
     expect(await quarantine(3, RAW)).toEqual(await quarantine(0, `${SINGLE}_raw`));
     expect(await quarantine(3, RAW)).toHaveLength(1);
     const perKind = `SELECT * FROM ${DB}.per_kind ORDER BY kind`;
+    await checkOrders();
     expect(await session.rows(3, perKind)).toEqual(await session.rows(0, `SELECT * FROM ${SINGLE}.per_kind ORDER BY kind`));
 
     // Staging again (from a node of the other shard) finds every file loaded and adds nothing.
     const again = await kiln(['stage'], 2);
     expect(again.code, allOutput(again)).toBe(0);
     expect(again.stdout).toContain('ev.events: 2 file(s) (2 unchanged), 0 row(s) loaded');
+    expect(again.stdout).toContain('shop.orders: 1 file(s) (1 unchanged), 0 row(s) loaded');
     await checkShards(expected);
 
     // A changed file replaces its rows once, on both shards.
@@ -129,6 +166,14 @@ describeWithCluster('sharded raw tables (sharding_key per source table) on a 2 x
       const r = await kiln([...args], node);
       expect(r.code, allOutput(r)).toBe(0);
     }
+    await checkOrders();
+    writeFileSync(join(dir, 'data/shop.sql'), shopDump(50, 330, 5));
+    for (const [args, node] of [[['stage', '--target', 'single'], 0], [['stage'], 3]] as const) {
+      const r = await kiln([...args], node);
+      expect(r.code, allOutput(r)).toBe(0);
+    }
+    await checkOrders();
+    expect(await count(0, `SELECT count() AS n FROM ${RAW}.shop__orders`)).toBe(281);
     const changed = await rawRows(0, `${SINGLE}_raw`, 'ev__events');
     expect(changed).toHaveLength(640);
     await checkShards(changed);
@@ -174,6 +219,36 @@ describeWithCluster('sharded raw tables (sharding_key per source table) on a 2 x
     expect(crashes).toBeGreaterThanOrEqual(5);
   });
 
+  it('a sharded mysql table whose reload is killed after any statement, then staged again: the new dump\'s rows once, on every shard, and no scratch table', async () => {
+    const dumps = [shopDump(1, 120, 2), shopDump(60, 260, 4)];
+    const want: unknown[][] = [];
+    for (const v of dumps) {
+      writeFileSync(join(dir, 'data/shop.sql'), v);
+      const r = await kiln(['stage', '--target', 'single', '--select', 'source:shop.orders']);
+      expect(r.code, allOutput(r)).toBe(0);
+      want.push(await session.rows(0, `SELECT id, sku, qty FROM ${SINGLE}_raw.shop__orders ORDER BY id`));
+    }
+    const stride = ALL_SWEEPS ? 1 : 5;
+    let crashes = 0;
+    let version = 1;
+    for (let k = 1; k <= 200; k += stride) {
+      version = 1 - version;
+      writeFileSync(join(dir, 'data/shop.sql'), dumps[version]!);
+      const crashed = await runKiln(dir, ['stage', '--select', 'source:shop.orders'], { env: { ...clusterEnv(session.cluster(), k % 4), KILN_CRASH_AFTER: String(k) } });
+      if (crashed.code === 0) break;
+      expect(String(crashed.signal ?? crashed.code), allOutput(crashed)).toMatch(/SIGKILL|137/);
+      crashes++;
+      const rerun = await kiln(['stage', '--select', 'source:shop.orders'], (k + 2) % 4);
+      expect(rerun.code, `after a crash at statement ${k}: ${allOutput(rerun)}`).toBe(0);
+      for (const node of [0, 1, 2, 3]) {
+        expect(await session.rows(node, `SELECT id, sku, qty FROM ${RAW}.shop__orders ORDER BY id`), `crash at ${k}, node ${node}`).toEqual(want[version]);
+      }
+      expect(await leftovers(), `crash at ${k}`).toEqual([]);
+    }
+    console.log(`sharded mysql reload sweep: ${crashes} crash points (stride ${stride})`);
+    expect(crashes).toBeGreaterThanOrEqual(4);
+  });
+
   it('a sharded source feeding a materialized_view model is refused before anything runs (exit 2), naming both', async () => {
     const mv = writeProject({
       ...FILES,
@@ -196,6 +271,9 @@ SELECT kind, count() AS n FROM {{ source('ev', 'events') }} GROUP BY kind`,
     expect(allOutput(refused)).toContain('kiln stage --full-refresh --select source:ev.events');
     const rebuilt = await kiln(['stage', '--full-refresh', '--select', 'source:ev.events']);
     expect(rebuilt.code, allOutput(rebuilt)).toBe(0);
+    // The single-node target staged from the same files (the sweep left either version of events_2.csv).
+    const single = await kiln(['stage', '--target', 'single', '--select', 'source:ev.events']);
+    expect(single.code, allOutput(single)).toBe(0);
     const tables = await session.rows<{ name: string; engine: string }>(2, `SELECT name, engine FROM system.tables WHERE database = '${RAW}' AND name LIKE 'ev\\_\\_events%'`);
     expect(tables).toEqual([{ name: 'ev__events', engine: 'ReplicatedMergeTree' }]);
     for (const node of [0, 3]) expect(await count(node, `SELECT count() AS n FROM ${RAW}.ev__events`)).toBe(await count(0, `SELECT count() AS n FROM ${SINGLE}_raw.ev__events`));

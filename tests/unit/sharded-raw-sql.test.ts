@@ -94,10 +94,12 @@ describe('sharding_key of a source table', () => {
     expect(notes).toEqual(["source app.reviews: sharding_key ignored: target 'dev' has no cluster, so `raw`.`app__reviews` is one table"]);
   });
 
-  it('is kept on a cluster target, and refused (exit 2) for a mysql table', () => {
+  it('is kept on a cluster target (files, a dump), and refused (exit 2) with a live table\'s incremental_key', () => {
     const csv = stageTableOf(node({ loader: 'csv', path: 'r.csv', sharding_key: 'id' }), '/p', 'raw');
     expect(shardingOnTarget([csv], target, noGraph, () => undefined)[0]!.shardingKey).toBe('id');
-    const mysql = stageTableOf(node({ loader: 'mysql', dump: 'd.sql', sharding_key: 'id' }), '/p', 'raw');
-    expect(() => shardingOnTarget([mysql], target, noGraph, () => undefined)).toThrow(/sharding_key is for csv and jsonl tables/);
+    const dump = stageTableOf(node({ loader: 'mysql', dump: 'd.sql', sharding_key: 'id' }), '/p', 'raw');
+    expect(shardingOnTarget([dump], target, noGraph, () => undefined)[0]!.shardingKey).toBe('id');
+    const live = stageTableOf(node({ loader: 'mysql', connection: { host: 'db', database: 'app' }, incremental_key: 'id', sharding_key: 'id' }), '/p', 'raw');
+    expect(() => shardingOnTarget([live], target, noGraph, () => undefined)).toThrow(/^source app\.reviews: sharding_key with incremental_key is not supported/);
   });
 });
