@@ -34,7 +34,7 @@ function totals(factor: number): Record<number, number> {
 describeWithCluster('distributed_incremental killed mid-run on a 2 x 2 cluster', (getCluster) => {
   const session = clusterSession(getCluster);
 
-  it('insert_overwrite: a kill after any statement, then a rerun, ends as a clean run on every node', async () => {
+  it('insert_overwrite: a kill after any statement, then a rerun, ends as a clean run on every node', { timeout: 900_000 }, async () => {
     const cluster = session.cluster();
     const env = clusterEnv(cluster, 0);
     const dir = clusterProject(DB, CLUSTER_NAME, FILES);

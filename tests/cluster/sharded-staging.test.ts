@@ -185,7 +185,7 @@ describeWithCluster('sharded raw tables (sharding_key per source table) on a 2 x
     expect(await leftovers()).toEqual([]);
   });
 
-  it('a changed file staged with a kill after any statement, then staged again: every row once, on every shard, and no scratch table', async () => {
+  it('a changed file staged with a kill after any statement, then staged again: every row once, on every shard, and no scratch table', { timeout: 900_000 }, async () => {
     // The file alternates between two versions, so each crash point starts from the other one staged.
     const versions = [events(301, 600, 3, true), CHANGED_2];
     const want: Record<string, string>[][] = [];
@@ -219,7 +219,7 @@ describeWithCluster('sharded raw tables (sharding_key per source table) on a 2 x
     expect(crashes).toBeGreaterThanOrEqual(5);
   });
 
-  it('a sharded mysql table whose reload is killed after any statement, then staged again: the new dump\'s rows once, on every shard, and no scratch table', async () => {
+  it('a sharded mysql table whose reload is killed after any statement, then staged again: the new dump\'s rows once, on every shard, and no scratch table', { timeout: 900_000 }, async () => {
     const dumps = [shopDump(1, 120, 2), shopDump(60, 260, 4)];
     const want: unknown[][] = [];
     for (const v of dumps) {
