@@ -3,13 +3,11 @@ import * as ddl from '../adapters/ddl.js';
 import type { Relation } from '../adapters/ddl.js';
 import { createDistributed, localRelation, shardContext } from '../adapters/distributed-sql.js';
 import * as sql from '../adapters/staging-sql.js';
-import type { Manifest } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
-import type { Dag } from '../graph/dag.js';
 import { distributedInsertSettings } from '../materialize/distributed-materialization.js';
-import { fedModelsOf } from './fed-models.js';
 import type { FileTable, StageTable } from './source-options.js';
 import { dropQuietly, scratchRelation, type StageContext } from './stage-context.js';
+import { beforeRawChange } from './view-invalidation.js';
 
 /**
  * Raw tables split across the shards of a cluster (a source table's `sharding_key`): the rows in
@@ -31,14 +29,14 @@ export interface ShardingTarget {
  * The tables as this target stages them. Without a cluster a `sharding_key` is ignored, with a
  * note: one node has no shards, the raw table and what models read are the same either way, and
  * so one sources.yml serves a dev target on one node and a prod cluster (dbt-clickhouse ignores
- * its distributed settings off a cluster in the same spirit). On a cluster, a sharded table that
- * kiln cannot stage sharded is exit 2 before anything runs: a MySQL table (reloaded whole by a
- * swap of one table), or one a materialized_view model is built from.
+ * its distributed settings off a cluster in the same spirit). On a cluster, a live MySQL table with
+ * incremental_key is exit 2 before anything runs (see below). A materialized_view model may be fed
+ * by a sharded table: its views are on the Distributed table, where kiln's INSERT goes, so they
+ * fire once per insert on the node that runs it (the shards' inserts into `_local` fire nothing).
  */
 export function shardingOnTarget(
   tables: readonly StageTable[],
   target: ShardingTarget,
-  graph: { readonly manifest: Manifest; readonly dag: Dag },
   note: (message: string) => void,
 ): StageTable[] {
   return tables.map((t) => {
@@ -54,13 +52,6 @@ export function shardingOnTarget(
       throw new KilnError('CONFIG_INVALID', `${name}: sharding_key with incremental_key is not supported: a sharded mysql table is reloaded whole`, {
         location: t.location,
         hint: 'remove incremental_key (the table is then reloaded whole and swapped in on every node), or remove sharding_key',
-      });
-    }
-    const fed = fedModelsOf(graph.manifest, graph.dag, t.uniqueId);
-    if (fed.length > 0) {
-      throw new KilnError('CONFIG_INVALID', `${name}: sharding_key: the materialized_view model${fed.length > 1 ? 's' : ''} ${fed.map((m) => `'${m.name}'`).join(', ')} ${fed.length > 1 ? 'are' : 'is'} built from it, and kiln does not keep materialized views fed by a sharded raw table`, {
-        location: t.location,
-        hint: `remove sharding_key from ${t.sourceName}.${t.tableName} (its raw table is then replicated whole on every node), or build ${fed.map((m) => m.name).join(', ')} as table or incremental`,
       });
     }
     return t;
@@ -150,6 +141,8 @@ export async function swapShardedWhole(ctx: StageContext, table: Relation, shard
     const moved: Array<readonly [Relation, Relation]> = [];
     if (present.has(table.name)) moved.push([table, old]);
     if (present.has(local.name)) moved.push([local, oldLocal]);
+    // The views of a materialized_view model read `<table>` by name; a swap fires none of them.
+    if (present.has(table.name)) await beforeRawChange(ctx, table, 'replace');
     await adapter.execute(ddl.renameTables(d, [...moved, [tmpLocal, local], [base, table]]));
     for (const [, gone] of moved) await adapter.execute(ddl.dropRelation(d, gone));
     return rows;

@@ -29,7 +29,7 @@ export const stagePhase: Phase = {
   relations: (run) => selectedStageTables(run).map((t) => t.relation),
   async steps(run: RunContext, adapter: Adapter): Promise<ExecStep[]> {
     const sharding = (tables: readonly StageTable[]) =>
-      shardingOnTarget(tables, run.compiled.project.target, run.compiled, (message) => run.reporter.emit({ type: 'info', message }));
+      shardingOnTarget(tables, run.compiled.project.target, (message) => run.reporter.emit({ type: 'info', message }));
     const selected = sharding(selectedStageTables(run));
     const dumps = new DumpFiles();
     // Unreachable MySQL or a missing table is an invalid invocation: found before anything runs.

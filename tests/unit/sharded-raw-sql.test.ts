@@ -3,9 +3,7 @@ import { ddlContext } from '../../src/adapters/adapter.js';
 import { capabilitiesFor } from '../../src/adapters/capabilities.js';
 import type * as ddl from '../../src/adapters/ddl.js';
 import * as sql from '../../src/adapters/staging-sql.js';
-import type { Manifest } from '../../src/compile/manifest.js';
 import { KilnError } from '../../src/errors.js';
-import type { Dag } from '../../src/graph/dag.js';
 import type { TargetConfig } from '../../src/project/types.js';
 import type { SourceNode } from '../../src/project/nodes.js';
 import { shardingOnTarget } from '../../src/stage/sharded-raw.js';
@@ -67,7 +65,6 @@ const node = (options: Record<string, unknown>): SourceNode => ({
 });
 
 describe('sharding_key of a source table', () => {
-  const noGraph = { manifest: { nodes: {} } as unknown as Manifest, dag: { has: () => false } as unknown as Dag };
 
   it('is read trimmed; a key that is not a text is exit 2 at the table line', () => {
     expect(stageTableOf(node({ loader: 'csv', path: 'r.csv', sharding_key: ' cityHash64(id) ' }), '/p', 'raw').shardingKey).toBe('cityHash64(id)');
@@ -89,17 +86,17 @@ describe('sharding_key of a source table', () => {
 
   it('is ignored with a note on a target without a cluster', () => {
     const notes: string[] = [];
-    const [t] = shardingOnTarget([stageTableOf(node({ loader: 'csv', path: 'r.csv', sharding_key: 'id' }), '/p', 'raw')], { name: 'dev' }, noGraph, (m) => notes.push(m));
+    const [t] = shardingOnTarget([stageTableOf(node({ loader: 'csv', path: 'r.csv', sharding_key: 'id' }), '/p', 'raw')], { name: 'dev' }, (m) => notes.push(m));
     expect(t!.shardingKey).toBeUndefined();
     expect(notes).toEqual(["source app.reviews: sharding_key ignored: target 'dev' has no cluster, so `raw`.`app__reviews` is one table"]);
   });
 
   it('is kept on a cluster target (files, a dump), and refused (exit 2) with a live table\'s incremental_key', () => {
     const csv = stageTableOf(node({ loader: 'csv', path: 'r.csv', sharding_key: 'id' }), '/p', 'raw');
-    expect(shardingOnTarget([csv], target, noGraph, () => undefined)[0]!.shardingKey).toBe('id');
+    expect(shardingOnTarget([csv], target, () => undefined)[0]!.shardingKey).toBe('id');
     const dump = stageTableOf(node({ loader: 'mysql', dump: 'd.sql', sharding_key: 'id' }), '/p', 'raw');
-    expect(shardingOnTarget([dump], target, noGraph, () => undefined)[0]!.shardingKey).toBe('id');
+    expect(shardingOnTarget([dump], target, () => undefined)[0]!.shardingKey).toBe('id');
     const live = stageTableOf(node({ loader: 'mysql', connection: { host: 'db', database: 'app' }, incremental_key: 'id', sharding_key: 'id' }), '/p', 'raw');
-    expect(() => shardingOnTarget([live], target, noGraph, () => undefined)).toThrow(/^source app\.reviews: sharding_key with incremental_key is not supported/);
+    expect(() => shardingOnTarget([live], target, () => undefined)).toThrow(/^source app\.reviews: sharding_key with incremental_key is not supported/);
   });
 });
