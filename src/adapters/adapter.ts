@@ -2,6 +2,7 @@ import { KilnError } from '../errors.js';
 import type { TargetConfig } from '../project/types.js';
 import { capabilitiesFor, type Capabilities, type EphemeralStyle } from './capabilities.js';
 import * as ddl from './ddl.js';
+import { replicasPerShard, SYNC_DISTRIBUTED_INSERT } from './distributed-sql.js';
 import type { Driver, ExecOptions, ExecResult, LocalSelectOptions, QueryResult } from './driver.js';
 import { assertZookeeperReachable, ClusterDriver } from './cluster-errors.js';
 import { CrashPointDriver, crashPointFromEnv } from './crash-point.js';
@@ -14,6 +15,8 @@ import { CH_ERRORS, SqlError } from './sql-error.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const DISTRIBUTED_QUORUM_TIMEOUT_MS = 60_000;
 
 const NOT_IMPLEMENTED = 48;
 
@@ -44,7 +47,7 @@ export interface ColumnInfo {
  */
 export type WarehouseOperations = Pick<
   Adapter,
-  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'insertLocalSelect' | 'queryLocal' | 'portableType' | 'listRelations'
+  'ddl' | 'target' | 'execute' | 'query' | 'swap' | 'deleteWhere' | 'replacePartitions' | 'createEmptyCopy' | 'columns' | 'countRows' | 'insertFile' | 'describeFile' | 'insertLocalSelect' | 'queryLocal' | 'portableType' | 'listRelations' | 'distributedInsertSettings'
 >;
 
 /**
@@ -168,6 +171,21 @@ export class Adapter {
 
   queryLocal<T = Record<string, unknown>>(sql: string, opts?: ExecOptions): Promise<QueryResult<T>> {
     return this.driver.queryLocal<T>(sql, opts);
+  }
+
+  /**
+   * Settings of an INSERT through a Distributed table (a distributed model's, a sharded raw
+   * table's): synchronous, with a quorum of every replica of a shard where there are several. A
+   * replica that dies during the insert would hold it for insert_quorum_timeout (10 minutes by
+   * default): a minute unless the target's settings say otherwise.
+   */
+  async distributedInsertSettings(): Promise<Record<string, number>> {
+    const r = await this.query<{ n: string | number }>(replicasPerShard(this.ddl));
+    const replicas = Number(r.rows[0]?.n ?? 1);
+    if (replicas <= 1) return { ...SYNC_DISTRIBUTED_INSERT };
+    const settings: Record<string, number> = { ...SYNC_DISTRIBUTED_INSERT, insert_quorum: replicas };
+    if (this.target.settings?.insert_quorum_timeout === undefined) settings.insert_quorum_timeout = DISTRIBUTED_QUORUM_TIMEOUT_MS;
+    return settings;
   }
 
   /**

@@ -1,11 +1,9 @@
-import type { Adapter, ColumnInfo } from '../adapters/adapter.js';
+import type { ColumnInfo } from '../adapters/adapter.js';
 import * as ddl from '../adapters/ddl.js';
 import {
   DEFAULT_SHARDING_KEY,
-  SYNC_DISTRIBUTED_INSERT,
   createDistributed,
   localRelation,
-  replicasPerShard,
   shardContext,
   keptRows,
   type Replaced,
@@ -179,7 +177,7 @@ async function rebuild(ctx: MaterializeContext, sql: string, increment?: Increme
     const columns = def ? definedColumns(ctx, def, base) : base;
     await ctx.warehouse.execute(ddl.createTable(shardContext(d), names.tmpLocal, columns, tableOptions(ctx.node.config), def?.elements));
     await ctx.warehouse.execute(createDistributed(d, names.tmpIns, names.tmpLocal, names.tmpLocal, key));
-    const settings = await distributedInsertSettings(ctx.warehouse);
+    const settings = await ctx.warehouse.distributedInsertSettings();
     await ctx.warehouse.execute(ddl.insertSelectColumns(names.tmpIns, sql, increment?.insertColumns ?? columns.map((c) => c.name)), { settings });
     if (increment) await ctx.warehouse.execute(increment.keep(names.tmpIns), { settings });
     rows = await ctx.warehouse.countRows(names.tmpIns);
@@ -197,23 +195,6 @@ async function rebuild(ctx: MaterializeContext, sql: string, increment?: Increme
   }
   return rows;
 }
-
-/**
- * Settings of an INSERT through a Distributed table (a distributed model's, a sharded raw
- * table's): synchronous, with a quorum of every replica of a shard where there are
- * several. A replica that dies during the insert would hold it for insert_quorum_timeout (10
- * minutes by default): a minute unless the target's settings say otherwise.
- */
-export async function distributedInsertSettings(warehouse: Pick<Adapter, 'query' | 'ddl' | 'target'>): Promise<Record<string, number>> {
-  const r = await warehouse.query<{ n: string | number }>(replicasPerShard(warehouse.ddl));
-  const replicas = Number(r.rows[0]?.n ?? 1);
-  if (replicas <= 1) return { ...SYNC_DISTRIBUTED_INSERT };
-  const settings: Record<string, number> = { ...SYNC_DISTRIBUTED_INSERT, insert_quorum: replicas };
-  if (warehouse.target.settings?.insert_quorum_timeout === undefined) settings.insert_quorum_timeout = QUORUM_TIMEOUT_MS;
-  return settings;
-}
-
-const QUORUM_TIMEOUT_MS = 60_000;
 
 function distributedKind(ctx: MaterializeContext): DistributedIncrementalKind {
   if (ctx.kind.materialized !== 'distributed_incremental') throw new KilnError('INTERNAL', `${ctx.node.unique_id} is not distributed_incremental`);

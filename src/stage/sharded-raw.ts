@@ -4,7 +4,6 @@ import type { Relation } from '../adapters/ddl.js';
 import { createDistributed, localRelation, shardContext } from '../adapters/distributed-sql.js';
 import * as sql from '../adapters/staging-sql.js';
 import { KilnError } from '../errors.js';
-import { distributedInsertSettings } from '../materialize/distributed-materialization.js';
 import type { FileTable, StageTable } from './source-options.js';
 import { dropQuietly, scratchRelation, type StageContext } from './stage-context.js';
 import { beforeRawChange } from './view-invalidation.js';
@@ -103,7 +102,7 @@ export async function createShardedRaw(adapter: Adapter, table: FileTable & { re
 export async function replaceShardedFile(adapter: Adapter, table: Relation, file: string, rows: Relation, columns: readonly string[], opts: { readonly hadRows: boolean; readonly loaded: number }): Promise<void> {
   if (opts.hadRows) await adapter.execute(sql.dropShardedPartition(adapter.ddl, table, sql.filePartition(file)));
   if (opts.loaded > 0) {
-    await adapter.execute(ddl.insertSelectColumns(table, ddl.selectAll(rows), columns), { settings: await distributedInsertSettings(adapter) });
+    await adapter.execute(ddl.insertSelectColumns(table, ddl.selectAll(rows), columns), { settings: await adapter.distributedInsertSettings() });
   }
 }
 
@@ -133,7 +132,7 @@ export async function swapShardedWhole(ctx: StageContext, table: Relation, shard
     const columns = await adapter.columns(built);
     await adapter.execute(sql.createStagingTable(shardContext(d), tmpLocal, columns, false));
     await adapter.execute(createDistributed(d, tmpIns, tmpLocal, tmpLocal, shardingKey));
-    await adapter.execute(ddl.insertSelectColumns(tmpIns, ddl.selectAll(built), columns.map((c) => c.name)), { settings: await distributedInsertSettings(adapter) });
+    await adapter.execute(ddl.insertSelectColumns(tmpIns, ddl.selectAll(built), columns.map((c) => c.name)), { settings: await adapter.distributedInsertSettings() });
     const rows = await adapter.countRows(tmpIns);
     await adapter.execute(ddl.dropRelation(d, tmpIns));
     await adapter.execute(createDistributed(d, base, tmpLocal, local, shardingKey));
