@@ -92,21 +92,31 @@ export class ServerLock {
     return { acquired: false, holder: (await this.read()).holder ?? state?.holder };
   }
 
-  /** The lock as it is now: who holds it and its heartbeats. */
+  /**
+   * The lock as it is now: who holds it and its heartbeats. The beats are read first, with the
+   * holder their rows carry: reading the holder (system.columns) and then the beats could pair an
+   * expired holder with the beats of the lock a breaker created meanwhile, and so name the
+   * expired run as the live holder. Before the first beat the holder comes from the column's
+   * default; with no beats a lock's status depends on its holder alone, so that pairing is sound.
+   */
   async read(): Promise<LockState> {
-    const h = await this.driver.query<{ holder: string }>(sql.readHolder(this.relation));
-    const literal = h.rows[0]?.holder;
-    if (literal === undefined) return { exists: false, holder: undefined, beats: 0, lastBeat: 0, serverNow: 0 };
-    const json = sql.unquoteStringLiteral(literal);
-    const holder = json === undefined ? undefined : decodeHolder(json);
+    const gone: LockState = { exists: false, holder: undefined, beats: 0, lastBeat: 0, serverNow: 0 };
+    let row: { now: string | number; last: string | number; beats: string | number; holder: string } | undefined;
     try {
-      const b = await this.driver.query<{ now: string | number; last: string | number; beats: string | number }>(sql.readBeats(this.relation));
-      const row = b.rows[0];
-      return { exists: true, holder, beats: Number(row?.beats ?? 0), lastBeat: Number(row?.last ?? 0), serverNow: Number(row?.now ?? 0) };
+      row = (await this.driver.query<{ now: string | number; last: string | number; beats: string | number; holder: string }>(sql.readBeats(this.relation))).rows[0];
     } catch (err) {
-      if (err instanceof SqlError && err.clickhouseCode === CH_ERRORS.UNKNOWN_TABLE) return { exists: false, holder: undefined, beats: 0, lastBeat: 0, serverNow: 0 };
+      if (err instanceof SqlError && err.clickhouseCode === CH_ERRORS.UNKNOWN_TABLE) return gone;
       throw err;
     }
+    const beats = Number(row?.beats ?? 0);
+    let json: string | undefined = row?.holder;
+    if (beats === 0) {
+      const literal = (await this.driver.query<{ holder: string }>(sql.readHolder(this.relation))).rows[0]?.holder;
+      if (literal === undefined) return gone;
+      json = sql.unquoteStringLiteral(literal);
+    }
+    const holder = json ? decodeHolder(json) : undefined;
+    return { exists: true, holder, beats, lastBeat: Number(row?.last ?? 0), serverNow: Number(row?.now ?? 0) };
   }
 
   /** Records that the holder is alive (the server stamps the time). */

@@ -51,9 +51,14 @@ export function readHolder(lock: Relation): string {
   return `SELECT default_expression AS holder FROM system.columns WHERE database = ${quoteString(lock.database)} AND table = ${quoteString(lock.name)} AND name = 'holder'`;
 }
 
-/** Beats so far, the last one and the server's now, all on the server's clock. */
+/**
+ * Beats so far, the last one and the server's now, all on the server's clock, with the holder
+ * as the beat rows recorded it (the column's default, stored with each row; '' before the first
+ * beat). One SELECT reads one table, so the holder and the beats it returns belong together even
+ * while another run renames this lock away and creates its own under the same name.
+ */
 export function readBeats(lock: Relation): string {
-  return `SELECT toUInt32(now()) AS now, toUInt32(max(beat)) AS last, count() AS beats FROM ${rel(lock)}`;
+  return `SELECT toUInt32(now()) AS now, toUInt32(max(beat)) AS last, count() AS beats, any(holder) AS holder FROM ${rel(lock)}`;
 }
 
 export function renameLock(ctx: DdlContext, from: Relation, to: Relation): string {

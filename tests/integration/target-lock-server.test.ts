@@ -8,6 +8,8 @@ import { openTransport } from '../../src/adapters/adapter.js';
 import { encodeHolder, type LockHolder } from '../../src/adapters/lock-holder.js';
 import { ServerLock } from '../../src/adapters/server-lock.js';
 import * as lockSql from '../../src/adapters/target-lock-sql.js';
+import { WrappingDriver, type DriverCall } from '../../src/adapters/wrapping-driver.js';
+import type { Driver } from '../../src/adapters/driver.js';
 
 afterAll(removeProjects);
 
@@ -41,6 +43,25 @@ function project(): string {
 
 const LOCKED = (pid: number | undefined, command: string) =>
   new RegExp(`target 'dev' is locked by ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} pid ${pid} \\(kiln ${command}, since \\d\\d:\\d\\d:\\d\\d\\)`);
+
+/** Runs `between` once, right after the first query it passes on: another run acting between two of this one's reads. */
+class BetweenReads extends WrappingDriver {
+  private done = false;
+  constructor(
+    inner: Driver,
+    private readonly between: () => Promise<void>,
+  ) {
+    super(inner, true);
+  }
+  protected async around<R>(call: DriverCall, run: () => Promise<R>): Promise<R> {
+    const result = await run();
+    if (call.method === 'query' && !this.done) {
+      this.done = true;
+      await this.between();
+    }
+    return result;
+  }
+}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -239,6 +260,40 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
         for (const c of contenders) if (!c.result.acquired) expect(c.result.holder?.runId).toBe(winner.runId);
         const state = await new ServerLock(adapter.driver, adapter.ddl, db).read();
         expect(state.holder?.runId).toBe(winner.runId);
+      },
+      { env },
+    );
+  });
+
+  it('a run that reads an expired lock while another breaks and takes it names the new holder, not the expired one', async () => {
+    const { dir, env, db } = setup();
+    const gone: LockHolder = { host: 'elsewhere', pid: 1, command: 'kiln build', startedAt: '2020-01-01T00:00:00.000Z', runId: 'expired-run', machine: 'elsewhere' };
+    const holder = (runId: string, pid: number): LockHolder => ({ ...gone, host: 'here', pid, runId, startedAt: new Date().toISOString(), machine: 'here' });
+    await withTarget(
+      dir,
+      async (adapter) => {
+        await adapter.execute(lockSql.createSystemDatabase(adapter.ddl));
+        await adapter.execute(lockSql.createLockTable(adapter.ddl, lockSql.lockRelation(db), encodeHolder(gone)));
+        const lease = { leaseSeconds: 60, machine: 'here', isAlive: () => true };
+        // The late run's CREATE fails on the expired lock; right after the first read of it, the
+        // quick run breaks that lock, creates its own and beats, all before the late run reads again.
+        const quick = new ServerLock(await openTransport(adapter.target, 1), adapter.ddl, db);
+        let quickResult: Awaited<ReturnType<ServerLock['tryAcquire']>> | undefined;
+        const lateDriver = new BetweenReads(await openTransport(adapter.target, 1), async () => {
+          quickResult = await quick.tryAcquire(holder('run-quick', 2001), lease);
+        });
+        const late = new ServerLock(lateDriver, adapter.ddl, db);
+        try {
+          const result = await late.tryAcquire(holder('run-late', 2002), lease);
+          expect(quickResult?.acquired).toBe(true);
+          expect(result).toEqual({ acquired: false, holder: expect.objectContaining({ runId: 'run-quick' }) });
+          const state = await late.read();
+          expect(state.holder?.runId).toBe('run-quick');
+          expect(state.beats).toBeGreaterThan(0);
+        } finally {
+          await late.close();
+          await quick.close();
+        }
       },
       { env },
     );
