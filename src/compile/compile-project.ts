@@ -168,7 +168,7 @@ export function linkProject(input: LinkInput): CompiledProject {
   const refable = new Map<string, { uniqueId: string; config: ModelOrSeedConfig }>();
   for (const r of rendered.values()) refable.set(r.node.name, { uniqueId: r.node.uniqueId, config: r.config });
   for (const s of seeds.values()) refable.set(s.name, { uniqueId: s.uniqueId, config: s.config });
-  const testCtx = { project, parsed, engine, diagnostics, disabled, failed: input.failed, resolve, refable };
+  const testCtx = { project, parsed, engine, diagnostics, disabled, failed: input.failed, resolve, refable, relationOf };
   const dataTests = compileDataTests(testCtx);
   for (const [id, query] of Object.entries(dataTests.rendered)) {
     // One rendered with execute false is checked when it renders for real (introspective-render.ts).

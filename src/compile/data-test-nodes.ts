@@ -12,6 +12,7 @@ import { packageOfFile } from '../project/package-of-file.js';
 import type { NodeConfig } from '../project/types.js';
 import { refPlaceholder } from '../template/placeholders.js';
 import type { RenderOutput, TemplateEngine } from '../template/template-engine.js';
+import type { RelationName } from '../template/dbt-context.js';
 import { BUILTIN_TEST_NAMES } from './builtin-tests.js';
 import type { TestManifestNode } from './manifest.js';
 import { TEST_CONFIG_KEYS, testConfig } from './test-config.js';
@@ -35,6 +36,8 @@ export interface TestCompileContext {
   readonly failed: ReadonlySet<string>;
   /** Rendered SQL → the manifest's compiled SQL (refs resolved, ephemerals as CTEs). */
   readonly resolve: (rendered: RenderedSql) => string;
+  /** Where a model or seed lands (its database and table): `ref('x').schema` in a test answers it. */
+  readonly relationOf: (name: string) => RelationName | undefined;
   readonly diagnostics: Diagnostics;
 }
 
@@ -139,7 +142,7 @@ export function compileDataTests(ctx: TestCompileContext): CompiledDataTests {
   for (const file of parsed.singularTests) {
     const where: SourceLocation = { file: file.path };
     diagnostics.capture(() => {
-      const out = engine.render({ name: file.name, file: file.path, code: file.rawCode });
+      const out = engine.render({ name: file.name, file: file.path, code: file.rawCode, refRelation: ctx.relationOf });
       // A test only reads; were the drop ignored, the test would pass or fail on a table that stays.
       if (out.statements?.length) throw sideStatementOutsideHook(`test '${file.name}'`, where, TEST_DROP_HINT);
       const deps = dependencies(out.refs, out.sources, { file: file.path, line: 1 }, `test '${file.name}'`);
@@ -256,7 +259,7 @@ function genericTest(
     refs.push(target.node.name);
   }
   if (config.where) {
-    const condition = config.where.includes('{') ? renderPart(engine, names.full, where, config.where, refs, sources) : config.where;
+    const condition = config.where.includes('{') ? renderPart(ctx, names.full, where, config.where, refs, sources) : config.where;
     relation = whereSubquery(relation, condition);
   }
   // Arguments written as ref('x') / source('a', 'b') become relations, like dbt's `to:`.
@@ -266,12 +269,12 @@ function genericTest(
   if (columnName !== null && column !== undefined) macroArgs.column_name = signature?.builtin || columnSpec.quote === true ? testColumn(columnName, columnSpec.quote) : columnName;
   if (signature?.builtin && bare === 'relationships' && typeof kwargs.field === 'string') macroArgs.field = testColumn(kwargs.field, undefined);
   for (const [key, value] of Object.entries(kwargs)) {
-    if (typeof value === 'string' && REF_OR_SOURCE.test(value)) macroArgs[key] = renderPart(engine, names.full, where, `{{ ${value} }}`, refs, sources);
+    if (typeof value === 'string' && REF_OR_SOURCE.test(value)) macroArgs[key] = renderPart(ctx, names.full, where, `{{ ${value} }}`, refs, sources);
   }
   let out: RenderOutput;
   const macroName = namespace && engine.macroNamespaces.get(namespace)?.[`test_${bare}`] ? `${namespace}.test_${bare}` : `test_${bare}`;
   try {
-    out = engine.callMacro(macroName, { name: names.full, file: where.file }, macroArgs);
+    out = engine.callMacro(macroName, { name: names.full, file: where.file, refRelation: ctx.relationOf }, macroArgs);
   } catch (err) {
     if (err instanceof KilnError) throw new KilnError(err.code, `${what}: ${err.message}`, { location: where, ...(err.hint ? { hint: err.hint } : {}) });
     throw err;
@@ -357,9 +360,9 @@ function checkArguments(test: string, kwargs: Record<string, unknown>, where: So
 }
 
 /** Renders a Jinja fragment of a test (a `where`, a `to:`) and collects the refs and sources it uses. */
-function renderPart(engine: TemplateEngine, name: string, where: SourceLocation, code: string, refs: string[], sources: Array<readonly [string, string]>): string {
+function renderPart(ctx: TestCompileContext, name: string, where: SourceLocation, code: string, refs: string[], sources: Array<readonly [string, string]>): string {
   try {
-    const out = engine.render({ name, file: where.file, code });
+    const out = ctx.engine.render({ name, file: where.file, code, refRelation: ctx.relationOf });
     refs.push(...out.refs);
     sources.push(...out.sources);
     return out.sql;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allOutput, removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
@@ -82,6 +83,25 @@ describe('{{ this }} in a model’s own SQL', () => {
     expect(r.code, allOutput(r)).toBe(0);
     // dbt's default generate_schema_name: <target schema>_<custom schema>.
     expect(await queryWarehouse(join(dir, '.kiln/dev'), 'SELECT s, d, i, ns FROM analytics_mart.m_alias')).toEqual([{ s: 'analytics_mart', d: 'analytics_mart', i: 'm_alias', ns: 'analytics_staging' }]);
+  }, 120_000);
+
+  it('ref(\'x\').schema in a data test, and a generic test’s model.schema, name where x lands too', async () => {
+    const dir = writeProject({
+      'dbt_project.yml': DBT_PROJECT,
+      'models/n.sql': "{{ config(schema='staging', alias='n_alias') }}\nselect 1 as one\n",
+      'models/schema.yml': 'models:\n  - name: n\n    data_tests:\n      - lands_in: { expected: analytics_staging.n_alias }\n',
+      // Fails (returns a row) unless the table it names exists.
+      'tests/n_is_there.sql': "select count() as found from system.tables where database = '{{ ref(\"n\").schema }}' and name = '{{ ref(\"n\").identifier }}' having found = 0\n",
+      'tests/generic/lands_in.sql': "{% test lands_in(model, expected) %}\nselect '{{ model.schema }}.{{ model.identifier }}' as landed where landed != '{{ expected }}'\n{% endtest %}\n",
+    });
+    const r = await runKiln(dir, ['build']);
+    expect(r.code, allOutput(r)).toBe(0);
+    const results = JSON.parse(readFileSync(join(dir, 'target/run_results.json'), 'utf8')) as { results: Array<{ unique_id: string; status: string }> };
+    const tests = results.results.filter((x) => x.unique_id.startsWith('test.'));
+    expect(tests.map((t) => [t.unique_id.split('.')[2], t.status]).sort()).toEqual([
+      ['lands_in_n_analytics_staging_n_alias', 'pass'],
+      ['n_is_there', 'pass'],
+    ]);
   }, 120_000);
 });
 
