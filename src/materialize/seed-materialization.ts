@@ -68,12 +68,35 @@ async function seedColumns(ctx: MaterializeContext, file: string, settings: Reco
   }
   const profile = await ctx.warehouse.queryLocal<Record<string, unknown>>(seedProfile(file, names), { settings });
   const kinds = kindsOfProfile(names, profile.rows[0] ?? {});
-  return names.map((name, i) => {
+  const columns = names.map((name, i): SeedColumn => {
     const type = declared[name];
     if (type !== undefined) return { name, type, kind: 'declared' };
     const { kind, nullable, fraction } = kinds[i]!;
     return { name, type: ctx.warehouse.portableType(seedType(kind, nullable, fraction)), kind };
   });
+  assertKeysNotNullable(ctx.node as SeedManifestNode, columns, kinds.flatMap((k, i) => (k.nullable && declared[names[i]!] === undefined ? [names[i]!] : [])));
+  return columns;
+}
+
+/**
+ * A column with an empty field is Nullable (as dbt types it), and ClickHouse refuses a Nullable
+ * column in a sorting or partition key unless the table allows it: say which column and how to
+ * type it, before any statement, rather than pass on ClickHouse's ILLEGAL_COLUMN.
+ */
+function assertKeysNotNullable(node: SeedManifestNode, columns: readonly SeedColumn[], nullable: readonly string[]): void {
+  const options = tableOptions(node.config);
+  if (!nullable.length || options.settings?.allow_nullable_key) return;
+  for (const key of ['order_by', 'primary_key', 'partition_by'] as const) {
+    const value = options[key];
+    const text = Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : '';
+    const hit = nullable.find((name) => new RegExp(`(^|[^\\w])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w])`).test(text));
+    if (hit === undefined) continue;
+    const type = columns.find((c) => c.name === hit)!.type;
+    throw new KilnError('CONFIG_INVALID', `${key} uses column '${hit}', which has empty fields and so is ${type}; ClickHouse cannot ${key === 'partition_by' ? 'partition' : 'sort'} by a Nullable column`, {
+      location: { file: node.original_file_path, line: 1 },
+      hint: `give '${hit}' a type in column_types (an empty field then loads as that type's default), fill its empty fields, or ${key} another column`,
+    });
+  }
 }
 
 /** The CSV's header fields: the seed's column names. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allOutput, removeProjects, runKiln, writeProject } from '../helpers/kiln-cli.js';
@@ -141,6 +141,25 @@ describe('seeds are typed as dbt types them (agate)', () => {
       { id: 1, amount: 1.5, flag: 'true', day: '2021-01-05', at: '2021-01-01 10:00:00', name: 'ann', code: '007', maybe_n: 3, maybe_s: 'x', maybe_b: 'false' },
       { id: 2, amount: 2, flag: 'false', day: '2021-01-06', at: '2021-01-02 11:30:00', name: 'bob, jr', code: '010', maybe_n: null, maybe_s: null, maybe_b: null },
     ]);
+  }, 120_000);
+
+  it('a sorting key on a column with empty fields is refused before any statement, naming the column and column_types; typed, it loads', async () => {
+    const seedYml = (config: string) => `seeds:\n  - name: s\n    config:\n${config}`;
+    const dir = writeProject({ 'dbt_project.yml': DBT_PROJECT, 'seeds/s.csv': 'id,v\n1,a\n,b\n', 'seeds/schema.yml': seedYml('      order_by: [v, id]\n') });
+    const refused = await runKiln(dir, ['seed']);
+    expect(refused.code, allOutput(refused)).toBe(2);
+    expect(refused.stderr).toContain("error: seeds/s.csv:1: seed 's' would fail on target 'dev': order_by uses column 'id', which has empty fields and so is Nullable(Int64); ClickHouse cannot sort by a Nullable column");
+    expect(refused.stderr).toContain("hint: give 'id' a type in column_types");
+    expect(await relationNames(join(dir, '.kiln/dev'), 'analytics')).toEqual([]);
+    // Typed, an empty field loads as the type's default; a table that allows Nullable keys takes it as it is.
+    writeFileSync(join(dir, 'seeds/schema.yml'), seedYml('      order_by: [v, id]\n      column_types: { id: Int64 }\n'));
+    const typed = await runKiln(dir, ['seed']);
+    expect(typed.code, allOutput(typed)).toBe(0);
+    expect(await queryWarehouse(join(dir, '.kiln/dev'), 'SELECT id, v FROM analytics.s ORDER BY v')).toEqual([{ id: 1, v: 'a' }, { id: 0, v: 'b' }]);
+    writeFileSync(join(dir, 'seeds/schema.yml'), seedYml('      order_by: [v, id]\n      settings: { allow_nullable_key: 1 }\n'));
+    const allowed = await runKiln(dir, ['seed']);
+    expect(allowed.code, allOutput(allowed)).toBe(0);
+    expect(await queryWarehouse(join(dir, '.kiln/dev'), 'SELECT id, v FROM analytics.s ORDER BY v')).toEqual([{ id: 1, v: 'a' }, { id: null, v: 'b' }]);
   }, 120_000);
 });
 
