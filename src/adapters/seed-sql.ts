@@ -3,7 +3,7 @@ import { quoteIdentifier, quoteString } from './quoting.js';
 /**
  * ClickHouse SQL text that types and reads a seed CSV as dbt does. dbt reads a seed with agate:
  * each column gets the first of integer, number, date, datetime, boolean that every non-empty
- * field of it parses as, else text; an empty field is NULL. Both statements read the file on the
+ * field of it parses as, else text; an empty field, or the word null, is NULL. Both statements read the file on the
  * engine in this process (the embedded engine, or the local engine of a server target), so the
  * CSV is parsed by one reader, the same way on every target.
  */
@@ -19,8 +19,14 @@ export interface SeedColumn {
   readonly kind: SeedValueKind | 'declared';
 }
 
-/** Per column, a field trimmed, or NULL when empty: what agate sees. */
-const field = (name: string) => `nullIf(trimBoth(${quoteIdentifier(name)}), '')`;
+/**
+ * Per column, a field trimmed, or NULL when empty or the word `null` in any case (dbt's agate
+ * reads both as None, in every column kiln types itself): what agate sees.
+ */
+const field = (name: string) => {
+  const trimmed = `trimBoth(${quoteIdentifier(name)})`;
+  return `if(lower(${trimmed}) IN ('', 'null'), NULL, ${trimmed})`;
+};
 
 /** Patterns a field must match to be of a kind (agate's parsers, to the precision dbt seeds use). */
 const PATTERNS: ReadonlyArray<readonly [Exclude<SeedValueKind, 'text' | 'empty'>, string]> = [
@@ -97,7 +103,7 @@ function valueOf(c: SeedColumn): string {
       return toType(`if(${f} IS NULL, NULL, lower(${f}) = 'true')`);
     case 'text':
     case 'empty':
-      // Empty is NULL, quoted ("") or not; other text is kept as written.
+      // Empty or `null` is NULL, quoted ("") or not; other text is kept as written.
       return toType(`if(${f} IS NULL, NULL, ${q})`);
   }
 }

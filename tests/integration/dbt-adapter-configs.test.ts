@@ -106,13 +106,13 @@ describe('{{ this }} in a model’s own SQL', () => {
 });
 
 describe('seeds are typed as dbt types them (agate)', () => {
-  it('integers, numbers, dates, datetimes and booleans; an empty field is NULL and makes the column Nullable; column_types wins', async () => {
+  it('integers, numbers, dates, datetimes and booleans; an empty field or the word null is NULL and makes the column Nullable; column_types wins', async () => {
     const dir = writeProject({
       'dbt_project.yml': `${DBT_PROJECT}seeds:\n  shop:\n    typed:\n      +column_types:\n        code: String\n`,
       'seeds/typed.csv': [
-        'id,amount,flag,lower_flag,day,at,at_iso,name,code,maybe_n,maybe_s,maybe_b',
-        '1,1.5,True,true,2021-01-05,2021-01-01 10:00:00,2021-01-01T10:00:00.250Z,ann,007,3,x,False',
-        '2,2,False,false,2021-1-6,2021-01-02 11:30:00,2021-01-02T11:30:00Z,"bob, jr",010,,,',
+        'id,amount,flag,lower_flag,day,at,at_iso,name,code,maybe_n,maybe_s,maybe_b,null_n,null_s',
+        '1,1.5,True,true,2021-01-05,2021-01-01 10:00:00,2021-01-01T10:00:00.250Z,ann,007,3,x,False,4,NULL',
+        '2,2,False,false,2021-1-6,2021-01-02 11:30:00,2021-01-02T11:30:00Z,"bob, jr",010,,,,null,y',
       ].join('\n') + '\n',
     });
     const r = await runKiln(dir, ['seed']);
@@ -132,14 +132,17 @@ describe('seeds are typed as dbt types them (agate)', () => {
       maybe_n: 'Nullable(Int64)',
       maybe_s: 'Nullable(String)',
       maybe_b: 'Nullable(Bool)',
+      // agate reads the word null (any case) as None too.
+      null_n: 'Nullable(Int64)',
+      null_s: 'Nullable(String)',
     });
     const rows = await queryWarehouse(
       wh,
-      "SELECT id, amount, toString(flag) AS flag, toString(day) AS day, toString(at) AS at, name, code, maybe_n, maybe_s, toString(maybe_b) AS maybe_b FROM analytics.typed ORDER BY id",
+      "SELECT id, amount, toString(flag) AS flag, toString(day) AS day, toString(at) AS at, name, code, maybe_n, maybe_s, toString(maybe_b) AS maybe_b, null_n, null_s FROM analytics.typed ORDER BY id",
     );
-    expect(rows.map((x) => ({ ...x, id: Number(x.id), maybe_n: x.maybe_n === null ? null : Number(x.maybe_n) }))).toEqual([
-      { id: 1, amount: 1.5, flag: 'true', day: '2021-01-05', at: '2021-01-01 10:00:00', name: 'ann', code: '007', maybe_n: 3, maybe_s: 'x', maybe_b: 'false' },
-      { id: 2, amount: 2, flag: 'false', day: '2021-01-06', at: '2021-01-02 11:30:00', name: 'bob, jr', code: '010', maybe_n: null, maybe_s: null, maybe_b: null },
+    expect(rows.map((x) => ({ ...x, id: Number(x.id), maybe_n: x.maybe_n === null ? null : Number(x.maybe_n), null_n: x.null_n === null ? null : Number(x.null_n) }))).toEqual([
+      { id: 1, amount: 1.5, flag: 'true', day: '2021-01-05', at: '2021-01-01 10:00:00', name: 'ann', code: '007', maybe_n: 3, maybe_s: 'x', maybe_b: 'false', null_n: 4, null_s: null },
+      { id: 2, amount: 2, flag: 'false', day: '2021-01-06', at: '2021-01-02 11:30:00', name: 'bob, jr', code: '010', maybe_n: null, maybe_s: null, maybe_b: null, null_n: null, null_s: 'y' },
     ]);
   }, 120_000);
 

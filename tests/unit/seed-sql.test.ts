@@ -27,7 +27,7 @@ describe('seed SQL text', () => {
   it('profiles every column read as text, by number (a header may name anything)', () => {
     const sql = seedProfile('/p/s.csv', ['a`b']);
     expect(sql).toContain("FROM file('/p/s.csv', 'CSVWithNames', '`a\\\\`b` Nullable(String)')");
-    expect(sql).toContain("countIf(nullIf(trimBoth(`a\\`b`), '') IS NOT NULL) AS n_0");
+    expect(sql).toContain("countIf(if(lower(trimBoth(`a\\`b`)) IN ('', 'null'), NULL, trimBoth(`a\\`b`)) IS NOT NULL) AS n_0");
   });
 
   it('reads declared columns as their type and converts the others from text', () => {
@@ -36,7 +36,7 @@ describe('seed SQL text', () => {
       { name: 'ok', type: 'UInt8', kind: 'boolean' },
     ]);
     expect(sql).toBe(
-      "SELECT `code` AS `code`, CAST(if(nullIf(trimBoth(`ok`), '') IS NULL, NULL, lower(nullIf(trimBoth(`ok`), '')) = 'true'), 'UInt8') AS `ok`\n" +
+      "SELECT `code` AS `code`, CAST(if(if(lower(trimBoth(`ok`)) IN ('', 'null'), NULL, trimBoth(`ok`)) IS NULL, NULL, lower(if(lower(trimBoth(`ok`)) IN ('', 'null'), NULL, trimBoth(`ok`))) = 'true'), 'UInt8') AS `ok`\n" +
         "FROM file('/p/s.csv', 'CSVWithNames', '`code` FixedString(3), `ok` Nullable(String)')",
     );
   });
