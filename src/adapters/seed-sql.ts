@@ -3,9 +3,9 @@ import { quoteIdentifier, quoteString } from './quoting.js';
 /**
  * ClickHouse SQL text that types and reads a seed CSV as dbt does. dbt reads a seed with agate:
  * each column gets the first of integer, number, date, datetime, boolean that every non-empty
- * field of it parses as, else text; an empty field, or the word null, is NULL. Both statements read the file on the
- * engine in this process (the embedded engine, or the local engine of a server target), so the
- * CSV is parsed by one reader, the same way on every target.
+ * field of it parses as, else text; an empty field, or the word null, is NULL. Both statements
+ * read the file on the engine in this process (the embedded engine, or the local engine of a
+ * server target), so the CSV is parsed by one reader, the same way on every target.
  */
 
 /** What a seed column's values all are (agate's order of preference), or `empty`: no value at all. */
