@@ -4,7 +4,7 @@ import { describeWithClickHouse } from '../harness/clickhouse-server.js';
 import { killChild } from '../harness/child-process.js';
 import { removeProjects, runKiln, startKiln, writeProject, type KilnResult, type RunningKiln } from '../helpers/kiln-cli.js';
 import { queryTarget, withTarget } from '../helpers/warehouse.js';
-import { openTransport } from '../../src/adapters/adapter.js';
+import { openTransport, type Adapter } from '../../src/adapters/adapter.js';
 import { encodeHolder, type LockHolder } from '../../src/adapters/lock-holder.js';
 import { ServerLock } from '../../src/adapters/server-lock.js';
 import * as lockSql from '../../src/adapters/target-lock-sql.js';
@@ -62,6 +62,9 @@ class BetweenReads extends WrappingDriver {
     return result;
   }
 }
+
+/** A lock holder whose lease ran out long ago, on another machine. */
+const EXPIRED: LockHolder = { host: 'elsewhere', pid: 1, command: 'kiln build', startedAt: '2020-01-01T00:00:00.000Z', runId: 'expired-run', machine: 'elsewhere' };
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -234,68 +237,65 @@ describeWithClickHouse('the target run lock on a ClickHouse 18.16 server', (getC
     expect(await scratch(dir, env, [raw, db])).toEqual([]);
   });
 
-  it('ten runs breaking one expired lock at once: exactly one gets it, the others are told who', async () => {
-    const { dir, env, db } = setup();
-    const gone: LockHolder = { host: 'elsewhere', pid: 1, command: 'kiln build', startedAt: '2020-01-01T00:00:00.000Z', runId: 'expired-run', machine: 'elsewhere' };
-    await withTarget(
+  /** An expired lock on `db` (its holder elsewhere, last seen in 2020); `run` gets the target's adapter. */
+  const withExpiredLock = (dir: string, env: Record<string, string>, db: string, run: (adapter: Adapter) => Promise<void>) =>
+    withTarget(
       dir,
       async (adapter) => {
         await adapter.execute(lockSql.createSystemDatabase(adapter.ddl));
-        await adapter.execute(lockSql.createLockTable(adapter.ddl, lockSql.lockRelation(db), encodeHolder(gone)));
-        const lease = { leaseSeconds: 60, machine: 'here', isAlive: () => true };
-        const contenders = await Promise.all(
-          Array.from({ length: 10 }, async (_, i) => {
-            const lock = new ServerLock(await openTransport(adapter.target, 1), adapter.ddl, db);
-            try {
-              const me: LockHolder = { ...gone, host: 'here', pid: 1000 + i, runId: `run-${i}`, startedAt: new Date().toISOString(), machine: 'here' };
-              return { me, result: await lock.tryAcquire(me, lease) };
-            } finally {
-              await lock.close();
-            }
-          }),
-        );
-        const winners = contenders.filter((c) => c.result.acquired);
-        expect(winners).toHaveLength(1);
-        const winner = winners[0]!.me;
-        for (const c of contenders) if (!c.result.acquired) expect(c.result.holder?.runId).toBe(winner.runId);
-        const state = await new ServerLock(adapter.driver, adapter.ddl, db).read();
-        expect(state.holder?.runId).toBe(winner.runId);
+        await adapter.execute(lockSql.createLockTable(adapter.ddl, lockSql.lockRelation(db), encodeHolder(EXPIRED)));
+        await run(adapter);
       },
       { env },
     );
+  const contender = (runId: string, pid: number): LockHolder => ({ ...EXPIRED, host: 'here', pid, runId, startedAt: new Date().toISOString(), machine: 'here' });
+  const lease = { leaseSeconds: 60, machine: 'here', isAlive: () => true };
+
+  it('ten runs breaking one expired lock at once: exactly one gets it, the others are told who', async () => {
+    const { dir, env, db } = setup();
+    await withExpiredLock(dir, env, db, async (adapter) => {
+      const contenders = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const lock = new ServerLock(await openTransport(adapter.target, 1), adapter.ddl, db);
+          try {
+            const me = contender(`run-${i}`, 1000 + i);
+            return { me, result: await lock.tryAcquire(me, lease) };
+          } finally {
+            await lock.close();
+          }
+        }),
+      );
+      const winners = contenders.filter((c) => c.result.acquired);
+      expect(winners).toHaveLength(1);
+      const winner = winners[0]!.me;
+      for (const c of contenders) if (!c.result.acquired) expect(c.result.holder?.runId).toBe(winner.runId);
+      const state = await new ServerLock(adapter.driver, adapter.ddl, db).read();
+      expect(state.holder?.runId).toBe(winner.runId);
+    });
   });
 
   it('a run that reads an expired lock while another breaks and takes it names the new holder, not the expired one', async () => {
     const { dir, env, db } = setup();
-    const gone: LockHolder = { host: 'elsewhere', pid: 1, command: 'kiln build', startedAt: '2020-01-01T00:00:00.000Z', runId: 'expired-run', machine: 'elsewhere' };
-    const holder = (runId: string, pid: number): LockHolder => ({ ...gone, host: 'here', pid, runId, startedAt: new Date().toISOString(), machine: 'here' });
-    await withTarget(
-      dir,
-      async (adapter) => {
-        await adapter.execute(lockSql.createSystemDatabase(adapter.ddl));
-        await adapter.execute(lockSql.createLockTable(adapter.ddl, lockSql.lockRelation(db), encodeHolder(gone)));
-        const lease = { leaseSeconds: 60, machine: 'here', isAlive: () => true };
-        // The late run's CREATE fails on the expired lock; right after the first read of it, the
-        // quick run breaks that lock, creates its own and beats, all before the late run reads again.
-        const quick = new ServerLock(await openTransport(adapter.target, 1), adapter.ddl, db);
-        let quickResult: Awaited<ReturnType<ServerLock['tryAcquire']>> | undefined;
-        const lateDriver = new BetweenReads(await openTransport(adapter.target, 1), async () => {
-          quickResult = await quick.tryAcquire(holder('run-quick', 2001), lease);
-        });
-        const late = new ServerLock(lateDriver, adapter.ddl, db);
-        try {
-          const result = await late.tryAcquire(holder('run-late', 2002), lease);
-          expect(quickResult?.acquired).toBe(true);
-          expect(result).toEqual({ acquired: false, holder: expect.objectContaining({ runId: 'run-quick' }) });
-          const state = await late.read();
-          expect(state.holder?.runId).toBe('run-quick');
-          expect(state.beats).toBeGreaterThan(0);
-        } finally {
-          await late.close();
-          await quick.close();
-        }
-      },
-      { env },
-    );
+    await withExpiredLock(dir, env, db, async (adapter) => {
+      // The late run's CREATE fails on the expired lock; right after the first read of it, the
+      // quick run breaks that lock, creates its own and beats, all before the late run reads again.
+      const quick = new ServerLock(await openTransport(adapter.target, 1), adapter.ddl, db);
+      let quickResult: Awaited<ReturnType<ServerLock['tryAcquire']>> | undefined;
+      const lateDriver = new BetweenReads(await openTransport(adapter.target, 1), async () => {
+        quickResult = await quick.tryAcquire(contender('run-quick', 2001), lease);
+      });
+      const late = new ServerLock(lateDriver, adapter.ddl, db);
+      try {
+        const result = await late.tryAcquire(contender('run-late', 2002), lease);
+        expect(quickResult?.acquired).toBe(true);
+        expect(result).toEqual({ acquired: false, holder: expect.objectContaining({ runId: 'run-quick' }) });
+        const state = await late.read();
+        expect(state.holder?.runId).toBe('run-quick');
+        expect(state.beats).toBeGreaterThan(0);
+      } finally {
+        await late.close();
+        await quick.close();
+      }
+    });
   });
 });
