@@ -1,5 +1,6 @@
 import type { Capabilities } from './capabilities.js';
 import { qualifiedName, quoteIdentifier, quoteString, sqlLiteral } from './quoting.js';
+import { escapeRegExp } from '../escape-regexp.js';
 
 /**
  * ClickHouse DDL text. Pure functions of their arguments (and capabilities), so the
@@ -439,8 +440,4 @@ export function selectOfCreate(statement: string): string {
 export function createWritesTo(statement: string, target: Relation): boolean {
   const plain = statement.replace(/`/g, '');
   return new RegExp(`\\sTO\\s+${escapeRegExp(`${target.database}.${target.name}`)}[\\s(]`).test(`${plain} `);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

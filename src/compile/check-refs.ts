@@ -2,6 +2,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import { KilnError } from '../errors.js';
 import { didYouMean } from '../project/closest.js';
 import type { RenderedModel } from './render-models.js';
+import { escapeRegExp } from '../escape-regexp.js';
 
 /** What a ref name can point to, and why a name that points nowhere does. */
 export interface RefNames {
@@ -42,7 +43,7 @@ export function checkRefs(models: Iterable<RenderedModel>, names: RefNames, diag
 
 /** 1-based line of the first `fn('name'` call in a template, for error locations. */
 export function lineOfCall(code: string, fn: string, name: string): number | undefined {
-  const re = new RegExp(`${fn}\\s*\\(\\s*(?:['"][^'"]*['"]\\s*,\\s*)?['"]${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]`);
+  const re = new RegExp(`${fn}\\s*\\(\\s*(?:['"][^'"]*['"]\\s*,\\s*)?['"]${escapeRegExp(name)}['"]`);
   const m = re.exec(code);
   if (!m) return undefined;
   return code.slice(0, m.index).split('\n').length;

@@ -2,6 +2,7 @@ import { stripTrailingSemicolon } from '../adapters/ddl.js';
 import { errorPosition } from '../adapters/sql-error-position.js';
 import type { SourceLocation } from '../errors.js';
 import { lineAndColumn, templateLineOf } from './template-lines.js';
+import { escapeRegExp } from '../escape-regexp.js';
 
 /**
  * Where in the model's own file an SQL error is: the statement ClickHouse rejected wraps the
@@ -29,7 +30,7 @@ export function sqlErrorLocation(
     offset = position.offset - start;
     if (offset < 0 || offset > sql.length) return where;
   } else {
-    const escaped = position.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const escaped = escapeRegExp(position.name);
     const m = new RegExp(`(?<![\\w.])\`?${escaped}\`?${position.call ? '\\s*\\(' : '(?![\\w(])'}`).exec(sql);
     if (!m) return where;
     offset = m.index;

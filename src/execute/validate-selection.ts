@@ -16,6 +16,7 @@ import type { MaterializeContext } from '../materialize/materialization.js';
 import { relationKey, type StepKind } from '../plan/plan.js';
 import { sourceColumnsPlanner } from '../stage/planned-columns.js';
 import { scratchRunId, type RunContext } from './phase.js';
+import { escapeRegExp } from '../escape-regexp.js';
 
 /** What validation looks at: the kinds of node a command builds, and whether it runs data tests. */
 export interface ValidationScope {
@@ -120,7 +121,7 @@ export async function validateSelection(ctx: RunContext, adapter: Adapter, scope
     }
     const refs = shadowRefs(execution.refs, manifest, shadowOf);
     // One pass, longest name first: a shadow name contains the real one it replaces.
-    const names = [...sourceText.keys()].sort((a, b) => b.length - a.length).map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const names = [...sourceText.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
     const pattern = names.length ? new RegExp(names.join('|'), 'g') : undefined;
     const toShadow = (sql: string): string => (pattern ? sql.replace(pattern, (m) => sourceText.get(m)!) : sql);
 

@@ -9,6 +9,7 @@ import type { SeedManifestNode } from '../compile/manifest.js';
 import { KilnError } from '../errors.js';
 import { tableOptions, tempRelation, type MaterializationStrategy, type MaterializeContext } from './materialization.js';
 import { buildThenSwap } from './swap.js';
+import { escapeRegExp } from '../escape-regexp.js';
 
 /**
  * A seed CSV is loaded by ClickHouse itself into a temporary table, then swapped in like a
@@ -74,27 +75,28 @@ async function seedColumns(ctx: MaterializeContext, file: string, settings: Reco
     const { kind, nullable, fraction } = kinds[i]!;
     return { name, type: ctx.warehouse.portableType(seedType(kind, nullable, fraction)), kind };
   });
-  assertKeysNotNullable(ctx.node as SeedManifestNode, columns, kinds.flatMap((k, i) => (k.nullable && declared[names[i]!] === undefined ? [names[i]!] : [])));
+  assertKeysNotNullable(ctx.node as SeedManifestNode, columns);
   return columns;
 }
 
 /**
- * A column with an empty field is Nullable (as dbt types it), and ClickHouse refuses a Nullable
- * column in a sorting or partition key unless the table allows it: say which column and how to
- * type it, before any statement, rather than pass on ClickHouse's ILLEGAL_COLUMN.
+ * A column kiln typed with an empty field is Nullable (as dbt types it), and ClickHouse refuses a
+ * Nullable column in a sorting or partition key unless the table allows it: say which column and
+ * how to type it, before any statement, rather than pass on ClickHouse's ILLEGAL_COLUMN. (A
+ * Nullable type the seed declares in column_types is its author's choice: ClickHouse answers.)
  */
-function assertKeysNotNullable(node: SeedManifestNode, columns: readonly SeedColumn[], nullable: readonly string[]): void {
+function assertKeysNotNullable(node: SeedManifestNode, columns: readonly SeedColumn[]): void {
+  const nullable = columns.filter((c) => c.kind !== 'declared' && c.type.startsWith('Nullable('));
   const options = tableOptions(node.config);
   if (!nullable.length || options.settings?.allow_nullable_key) return;
   for (const key of ['order_by', 'primary_key', 'partition_by'] as const) {
     const value = options[key];
     const text = Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : '';
-    const hit = nullable.find((name) => new RegExp(`(^|[^\\w])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w])`).test(text));
+    const hit = nullable.find((c) => new RegExp(`(^|[^\\w])${escapeRegExp(c.name)}($|[^\\w])`).test(text));
     if (hit === undefined) continue;
-    const type = columns.find((c) => c.name === hit)!.type;
-    throw new KilnError('CONFIG_INVALID', `${key} uses column '${hit}', which has empty fields and so is ${type}; ClickHouse cannot ${key === 'partition_by' ? 'partition' : 'sort'} by a Nullable column`, {
+    throw new KilnError('CONFIG_INVALID', `${key} uses column '${hit.name}', which has empty fields and so is ${hit.type}; ClickHouse cannot ${key === 'partition_by' ? 'partition' : 'sort'} by a Nullable column`, {
       location: { file: node.original_file_path, line: 1 },
-      hint: `give '${hit}' a type in column_types (an empty field then loads as that type's default), fill its empty fields, or ${key} another column`,
+      hint: `give '${hit.name}' a type in column_types (an empty field then loads as that type's default), fill its empty fields, or ${key} another column`,
     });
   }
 }
