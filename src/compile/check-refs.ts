@@ -34,7 +34,8 @@ export function checkRefs(models: Iterable<RenderedModel>, names: RefNames, diag
       diagnostics.error(
         new KilnError('UNKNOWN_REF', disabled ? `ref('${ref}') points to a disabled model` : `unknown ref '${ref}'`, {
           location: { file: node.originalFilePath, ...(line ? { line } : {}) },
-          hint: disabled ? `enable '${ref}' or remove the ref` : didYouMean(ref, names.all()) ?? 'no model or seed has that name',
+          // Never the model itself: a ref to it would be a cycle.
+          hint: disabled ? `enable '${ref}' or remove the ref` : didYouMean(ref, [...names.all()].filter((n) => n !== node.name)) ?? 'no model or seed has that name',
         }),
       );
     }

@@ -166,6 +166,16 @@ describe('compile errors', () => {
     expect(err!.hint).toBe("did you mean 'stg_users'?");
   });
 
+  it('an unknown ref is never told to ref the model it is in', () => {
+    const [err] = compileErrors({
+      'project.yml': projectYml(),
+      'models/base.sql': 'SELECT 1 AS id',
+      'models/oops.sql': "SELECT * FROM {{ ref('nope') }}",
+    });
+    expect(err!.message).toBe("unknown ref 'nope'");
+    expect(err!.hint).not.toContain("'oops'");
+  });
+
   it('collects every broken model instead of stopping at the first', () => {
     const errors = compileErrors({
       'project.yml': projectYml(),
