@@ -58,9 +58,15 @@ export function checkTable(ctx: DdlContext, target: Relation, columns: ReadonlyA
   return createTable(local(ctx), target, columns, opts);
 }
 
-/** ClickHouse names the shadow's stand-ins in its messages (`_kiln_validate_x`.`db.t`); the reader knows `db.t`. */
+/**
+ * ClickHouse names the shadow's stand-ins in its messages (`_kiln_validate_x`.`db.t`); the reader
+ * knows `db.t`. A syntax error quotes the token it failed at, the shadow database alone, before the
+ * stand-in (failed at '`_kiln_validate_x`': …): that token is the real database, as a run reports it.
+ */
 export function withRealNames(message: string): string {
-  return message.replace(new RegExp(`\`?${SHADOW_PREFIX}\\w+\`?\\.\`([^\`.]+)\\.([^\`]+)\``, 'g'), (_m, db: string, name: string) => `${db}.${name}`);
+  return message
+    .replace(new RegExp(`\`?${SHADOW_PREFIX}\\w+\`?\\.\`([^\`.]+)\\.([^\`]+)\``, 'g'), (_m, db: string, name: string) => `${db}.${name}`)
+    .replace(new RegExp(`'\`?${SHADOW_PREFIX}\\w+\`?'(?=: ([^\`.\\s]+)\\.)`, 'g'), (_m, db: string) => `'\`${db}\`'`);
 }
 
 /** A statement parsed, not run: hooks may write anywhere, so they are only parse-checked. */

@@ -36,4 +36,10 @@ describe('shadow SQL', () => {
       'Missing x in scope SELECT x FROM analytics.a JOIN raw.shop__orders',
     );
   });
+
+  it('a syntax error at a stand-in names the real database as the token it failed at', () => {
+    expect(shadow.withRealNames("Syntax error: failed at '`_kiln_validate_7d3b`': `_kiln_validate_7d3b`.`analytics.dim_content`. Expected one of: FROM")).toBe(
+      "Syntax error: failed at '`analytics`': analytics.dim_content. Expected one of: FROM",
+    );
+  });
 });
